@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# spyatlas vs `oxigraph serve` on the same generated graph: see bench/README.md.
+#
+#   bash bench/run.sh                          # full run (builds spyatlas)
+#   SPYATLAS_BIN=/path/to/spyatlas bash bench/run.sh
+#   BENCH_ONLY_OXIGRAPH=1 bash bench/run.sh    # reference server only
+#
+# Environment (defaults in brackets):
+#   BENCH_TRIPLES [1000000]   size of the generated graph
+#   BENCH_DATA                use this .nq/.nt file instead of generating one
+#   BENCH_REQUESTS [200]      timed sequential requests per query and server
+#   BENCH_WARMUP [5]          untimed requests before those
+#   BENCH_MAX_SECONDS [120]   time cap of one (query, server) latency loop
+#   BENCH_SECONDS [10]        wrk duration
+#   BENCH_CONNECTIONS [8]     wrk connections;  BENCH_THREADS [2] wrk threads
+#   BENCH_WRK_ROUNDS [1]      wrk runs per server, alternating; the median counts
+#   BENCH_ONLY_OXIGRAPH [0]   1: skip spyatlas (no build, no ratios)
+#   BENCH_STRICT [0]          1: exit 3 when a target is missed
+#   SPYATLAS_BIN              spyatlas binary (default: cargo build --release)
+#   OXIGRAPH_BIN              oxigraph binary (default: from PyPI oxigraph==0.5.13)
+#   PYTHON [python3]
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$BENCH_DIR")
+PYTHON=${PYTHON:-python3}
+OXIGRAPH_VERSION=0.5.13
+
+TRIPLES=${BENCH_TRIPLES:-1000000}
+REQUESTS=${BENCH_REQUESTS:-200}
+WARMUP=${BENCH_WARMUP:-5}
+MAX_SECONDS=${BENCH_MAX_SECONDS:-120}
+WRK_SECONDS=${BENCH_SECONDS:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-8}
+THREADS=${BENCH_THREADS:-2}
+WRK_ROUNDS=${BENCH_WRK_ROUNDS:-1}
+ONLY_OXIGRAPH=${BENCH_ONLY_OXIGRAPH:-0}
+STRICT=${BENCH_STRICT:-0}
+WRK_QUERY=entity-lookup
+HOST=127.0.0.1   # every request of this benchmark goes to the loopback address
+
+START_TIME=$(date +%s)
+log() { printf '\n==> %s\n' "$*"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+since() { local ms=$(( $(now_ms) - $1 )); printf '%d.%d s' $((ms / 1000)) $(((ms % 1000) / 100)); }
+die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+lat() { "$PYTHON" "$BENCH_DIR/latency.py" "$@"; }
+rep() { "$PYTHON" "$BENCH_DIR/report.py" "$@"; }
+
+# ---------------------------------------------------------------- cleanup ---
+WORK=""
+PIDS=()    # the two servers
+CHILD=""   # the foreground step running now (see step)
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() {
+    local status=$?
+    local pid
+    if [[ -n "$CHILD" ]] && kill -0 "$CHILD" 2>/dev/null; then
+        kill -TERM "$CHILD" 2>/dev/null || true
+        wait "$CHILD" 2>/dev/null || true
+    fi
+    for pid in "${PIDS[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            for _ in $(seq 1 50); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+            done
+            if kill -0 "$pid" 2>/dev/null; then
+                kill -KILL "$pid" 2>/dev/null || true
+            fi
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    if [[ -n "$WORK" && -d "$WORK" ]]; then
+        rm -rf -- "$WORK"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Runs a long step as a waited-for background job, so that a TERM or INT sent
+# to this script is handled at once (bash defers traps while a foreground
+# command runs) and the cleanup can stop the step too. Returns its status.
+step() {
+    "$@" &
+    CHILD=$!
+    local rc=0
+    wait "$CHILD" || rc=$?
+    CHILD=""
+    return "$rc"
+}
+
+# ------------------------------------------------------- 1. prerequisites ---
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then "$@"
+    elif command -v sudo >/dev/null; then sudo "$@"
+    else die "need root (or sudo) to run: $*"
+    fi
+}
+APT_UPDATED=0
+apt_install() {
+    if [[ $APT_UPDATED -eq 0 ]]; then
+        as_root apt-get update -qq
+        APT_UPDATED=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+log "prerequisites"
+command -v "$PYTHON" >/dev/null || die "$PYTHON not found"
+command -v wrk >/dev/null || { echo "installing wrk (apt-get)"; apt_install wrk; }
+command -v timeout >/dev/null || apt_install coreutils
+
+find_oxigraph() {
+    # The PyPI wheel installs one executable, `oxigraph`, into the scripts
+    # directory of the interpreter (found through the package's file list,
+    # so a pyenv shim or a PATH without that directory does not matter).
+    "$PYTHON" - <<'EOF'
+import importlib.metadata as md
+try:
+    dist = md.distribution("oxigraph")
+except md.PackageNotFoundError:
+    raise SystemExit(0)
+for f in dist.files or []:
+    if f.name == "oxigraph" and "bin" in f.parts:
+        print(f"{dist.version}\t{f.locate().resolve()}")
+        break
+EOF
+}
+if [[ -z "${OXIGRAPH_BIN:-}" ]]; then
+    found=$(find_oxigraph)
+    if [[ "${found%%$'\t'*}" != "$OXIGRAPH_VERSION" ]]; then
+        echo "installing oxigraph==$OXIGRAPH_VERSION (pip)"
+        "$PYTHON" -m pip install --quiet --disable-pip-version-check "oxigraph==$OXIGRAPH_VERSION"
+        found=$(find_oxigraph)
+    fi
+    OXIGRAPH_BIN=${found#*$'\t'}
+fi
+[[ -x "$OXIGRAPH_BIN" ]] || die "oxigraph executable not found (set OXIGRAPH_BIN)"
+OX_VERSION=$("$OXIGRAPH_BIN" --version)
+[[ "$OX_VERSION" == "oxigraph $OXIGRAPH_VERSION" ]] \
+    || echo "warning: $OXIGRAPH_BIN is '$OX_VERSION', the targets were set against $OXIGRAPH_VERSION" >&2
+echo "oxigraph: $OXIGRAPH_BIN ($OX_VERSION)"
+echo "wrk:      $(command -v wrk)"
+
+# ------------------------------------------------------ 2. build spyatlas ---
+if [[ "$ONLY_OXIGRAPH" == 1 ]]; then
+    echo "spyatlas: skipped (BENCH_ONLY_OXIGRAPH=1)"
+else
+    if [[ -z "${SPYATLAS_BIN:-}" ]]; then
+        log "cargo build --release"
+        # from the repository, so that a relative CARGO_TARGET_DIR means the same to cargo and to us
+        # shellcheck disable=SC2016  # $1 is expanded by the inner bash
+        step bash -c 'cd "$1" && exec cargo build --release' build "$REPO_DIR"
+        target_dir=${CARGO_TARGET_DIR:-target}
+        [[ "$target_dir" == /* ]] || target_dir="$REPO_DIR/$target_dir"
+        SPYATLAS_BIN="$target_dir/release/spyatlas"
+    fi
+    [[ -x "$SPYATLAS_BIN" ]] || die "spyatlas binary not found: $SPYATLAS_BIN"
+    echo "spyatlas: $SPYATLAS_BIN"
+fi
+
+# ---------------------------------------------------------- 3. test data ---
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/spyatlas-bench.XXXXXX")
+RESULTS="$WORK/results.tsv"
+: >"$RESULTS"
+if [[ -n "${BENCH_DATA:-}" ]]; then
+    DATA=$BENCH_DATA
+    [[ -r "$DATA" ]] || die "BENCH_DATA not readable: $DATA"
+    log "data: $DATA"
+else
+    DATA="$WORK/data.nq"
+    log "generating $TRIPLES triples"
+    t0=$(now_ms)
+    step timeout 600 "$PYTHON" "$BENCH_DIR/generate.py" --triples "$TRIPLES" --out "$DATA"
+    echo "generated in $(since "$t0"), $(du -h "$DATA" | cut -f1)"
+fi
+
+# --------------------------------------------------------------- 4. load ---
+load_into() { # label command...: bounded in time, output kept in a log
+    local label=$1; shift
+    local t0; t0=$(now_ms)
+    if ! step timeout 1800 "$@" >"$WORK/load-$label.log" 2>&1; then
+        cat "$WORK/load-$label.log" >&2
+        die "$label load failed"
+    fi
+    echo "$label: loaded in $(since "$t0")"
+}
+log "loading"
+load_into oxigraph "$OXIGRAPH_BIN" load --location "$WORK/oxigraph" --file "$DATA"
+if [[ "$ONLY_OXIGRAPH" != 1 ]]; then
+    load_into spyatlas "$SPYATLAS_BIN" load --data "$WORK/spyatlas" "$DATA"
+fi
+
+# ------------------------------------------------------------ 5. servers ---
+log "starting servers on $HOST"
+read -r OX_PORT SA_PORT < <(lat free-ports 2)
+[[ -n "${SA_PORT:-}" ]] || die "could not find free ports"
+OX_URL="http://$HOST:$OX_PORT/query"
+SA_URL="http://$HOST:$SA_PORT/sparql"
+
+"$OXIGRAPH_BIN" serve --location "$WORK/oxigraph" --bind "$HOST:$OX_PORT" --union-default-graph \
+    >"$WORK/oxigraph.log" 2>&1 &
+OX_PID=$!
+PIDS+=("$OX_PID")
+if [[ "$ONLY_OXIGRAPH" != 1 ]]; then
+    "$SPYATLAS_BIN" serve --data "$WORK/spyatlas" --bind "$HOST:$SA_PORT" \
+        >"$WORK/spyatlas.log" 2>&1 &
+    SA_PID=$!
+    PIDS+=("$SA_PID")
+fi
+lat wait --url "$OX_URL" --pid "$OX_PID" --timeout 120 \
+    || { cat "$WORK/oxigraph.log" >&2; die "oxigraph serve did not start"; }
+echo "oxigraph serve: pid $OX_PID, $OX_URL"
+SERVERS=("oxigraph|$OX_URL")
+if [[ "$ONLY_OXIGRAPH" != 1 ]]; then
+    lat wait --url "$SA_URL" --pid "$SA_PID" --timeout 120 \
+        || { cat "$WORK/spyatlas.log" >&2; die "spyatlas serve did not start"; }
+    echo "spyatlas serve: pid $SA_PID, $SA_URL"
+    SERVERS+=("spyatlas|$SA_URL")
+fi
+
+# ---------------------------------------------------------- 6. latencies ---
+log "latency: $WARMUP warm-up + $REQUESTS sequential requests per query and server (one keep-alive connection)"
+QUERY_FILES=("$BENCH_DIR"/queries/*.rq)
+for qf in "${QUERY_FILES[@]}"; do
+    name=$(basename "$qf" .rq)
+    name=${name#[0-9]-}   # "1-entity-lookup" -> "entity-lookup"
+    for entry in "${SERVERS[@]}"; do
+        step "$PYTHON" "$BENCH_DIR/latency.py" measure --label "${entry%%|*}" --url "${entry#*|}" --query-file "$qf" --name "$name" \
+            --requests "$REQUESTS" --warmup "$WARMUP" --max-seconds "$MAX_SECONDS" --out "$RESULTS"
+    done
+done
+
+# --------------------------------------------------------- 7. throughput ---
+log "throughput: wrk -t$THREADS -c$CONNECTIONS -d${WRK_SECONDS}s on the $WRK_QUERY GET URL ($WRK_ROUNDS round(s))"
+wrk_files=("$BENCH_DIR"/queries/*"$WRK_QUERY".rq)
+wrk_file=${wrk_files[0]}
+[[ -r "$wrk_file" ]] || die "no query file for $WRK_QUERY"
+for round in $(seq 1 "$WRK_ROUNDS"); do
+    if [[ "$WRK_ROUNDS" -gt 1 ]]; then echo "  round $round/$WRK_ROUNDS"; fi
+    for entry in "${SERVERS[@]}"; do
+        label=${entry%%|*}
+        url=$(lat url --url "${entry#*|}" --query-file "$wrk_file")
+        accept=$(lat accept --query-file "$wrk_file")
+        out="$WORK/wrk-$label-$round.txt"
+        step timeout $((WRK_SECONDS + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WRK_SECONDS}s" --timeout 5s \
+            --latency -H "Accept: $accept" "$url" >"$out" 2>&1 \
+            || { cat "$out" >&2; die "wrk failed against $label"; }
+        sed -n '/Thread Stats/,$p' "$out" | sed 's/^/    /'
+        rep wrk "$out" --label "$label" --name "$WRK_QUERY" --out "$RESULTS"
+    done
+done
+
+# -------------------------------------------------------------- 8. table ---
+log "summary ($TRIPLES triples, median of $REQUESTS sequential requests; wrk -c$CONNECTIONS ${WRK_SECONDS}s)"
+strict=()
+[[ "$STRICT" == 1 ]] && strict=(--strict)
+set +e
+rep table "$RESULTS" --connections "$CONNECTIONS" "${strict[@]}"
+table_status=$?
+set -e
+echo "total time: $(( $(date +%s) - START_TIME )) s"
+exit "$table_status"

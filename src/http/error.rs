@@ -1,0 +1,99 @@
+//! [`ApiError`]: everything a request can fail with, and the status each one maps to.
+
+use crate::queries::ParamError;
+use crate::store::StoreError;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use oxigraph::sparql::{QueryEvaluationError, SparqlSyntaxError};
+use std::time::Duration;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request misuses the protocol (two queries, a query and an update, no query...).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The query or update does not parse; the message carries line and column.
+    #[error("invalid SPARQL: {0}")]
+    BadSparql(#[from] SparqlSyntaxError),
+    /// An RDF payload does not parse.
+    #[error("invalid RDF payload: {0}")]
+    BadRdf(String),
+    /// A named-query parameter is unknown or malformed.
+    #[error(transparent)]
+    BadParam(#[from] ParamError),
+    /// No representation the client accepts can be produced.
+    #[error("none of the media types in `Accept: {accept}` can be produced here; available: {available}")]
+    NotAcceptable { accept: String, available: String },
+    /// The request body has a media type this route does not take.
+    #[error("unsupported request Content-Type `{given}`; send one of: {expected}")]
+    UnsupportedMediaType { given: String, expected: String },
+    /// A write without the right bearer token.
+    #[error("this write needs `Authorization: Bearer TOKEN` with the server's write token")]
+    Unauthorized,
+    /// A write on a server that has no write token configured.
+    #[error("writes are disabled on this server: start it with `--write-token TOKEN` (or SPYATLAS_WRITE_TOKEN) and send `Authorization: Bearer TOKEN`")]
+    WritesDisabled,
+    /// A write on a server started with `--read-only`.
+    #[error("this server is read-only (started with --read-only)")]
+    ReadOnly,
+    /// The route does not take this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The query ran past its deadline and was cancelled.
+    #[error("the query did not finish within {} s and was cancelled; make it more selective (LIMIT, narrower patterns) or ask the operator to raise --query-timeout", .0.as_secs())]
+    Timeout(Duration),
+    /// `SERVICE` was used: federated calls are disabled.
+    #[error("SERVICE calls are disabled on this endpoint (it does not fetch remote URLs): {0}")]
+    ServiceDisabled(String),
+    /// Anything else: a defect or a storage failure; details stay in the log.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Evaluation(
+                error @ (QueryEvaluationError::Service(_)
+                | QueryEvaluationError::UnsupportedService(_)
+                | QueryEvaluationError::UnboundService
+                | QueryEvaluationError::InvalidServiceName(_)),
+            ) => Self::ServiceDisabled(error.to_string()),
+            error => Self::Store(error),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Self::BadRequest(_) | Self::BadSparql(_) | Self::BadRdf(_) | Self::BadParam(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::ServiceDisabled(_) => StatusCode::BAD_REQUEST,
+            Self::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::WritesDisabled | Self::ReadOnly => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            tracing::error!(error = %self, "request failed");
+            return (status, "internal error; the server log has the details\n").into_response();
+        }
+        let mut response = (status, format!("{self}\n")).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

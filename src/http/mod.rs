@@ -1,0 +1,171 @@
+//! The HTTP interface: [`router`] lists every route; [`serve`] runs it on a listener.
+//!
+//! Handlers are async at the edge only: they cross over to the synchronous store through
+//! [`blocking`], which keeps the request's tracing span.
+
+mod auth;
+mod conneg;
+pub mod error;
+mod graph_store;
+mod page;
+mod service_description;
+mod sparql;
+mod stream;
+
+use crate::config::HttpSettings;
+use crate::queries::Queries;
+use crate::store::Graph;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::serve::ListenerExt;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{any, get};
+use error::ApiError;
+use oxigraph::sparql::CancellationToken;
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The knowledge graph; cloning shares the same database.
+    pub graph: Graph,
+    /// The named queries, parsed once at startup.
+    pub queries: Arc<Queries>,
+    /// Write access, deadlines, limits.
+    pub settings: Arc<HttpSettings>,
+}
+
+impl AppState {
+    /// State over `graph` with the bundled named queries.
+    pub fn new(graph: Graph, settings: HttpSettings) -> Result<Self, crate::queries::QueriesError> {
+        Ok(Self {
+            graph,
+            queries: Arc::new(Queries::parse()?),
+            settings: Arc::new(settings),
+        })
+    }
+}
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.settings.max_body_bytes;
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/sparql") }))
+        .route("/health", get(health))
+        .route("/sparql", get(sparql::get_sparql).post(sparql::post_sparql))
+        .route("/sparql/", get(sparql::get_sparql).post(sparql::post_sparql))
+        .route("/store", any(graph_store::handle_indirect))
+        .route("/store/{*path}", any(graph_store::handle_direct))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(cors())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Reads are open to any origin; writes still need the bearer token.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([header::ACCEPT, header::CONTENT_TYPE, header::AUTHORIZATION])
+        .expose_headers([header::LOCATION, header::CONTENT_TYPE])
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    // Without TCP_NODELAY a response written in two pieces can wait for the client's
+    // delayed ACK (about 40 ms) before its second piece leaves.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// `GET /health`: 200 when the store can be read.
+async fn health(State(state): State<AppState>) -> Response {
+    let graph = state.graph.clone();
+    match blocking(move || graph.check_readable()).await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+/// Runs synchronous store work off the async executor, in the caller's tracing span.
+pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let span = tracing::Span::current();
+    match tokio::task::spawn_blocking(move || span.in_scope(work)).await {
+        Ok(value) => value,
+        Err(error) => std::panic::resume_unwind(error.into_panic()),
+    }
+}
+
+/// Cancels `token` once `deadline` has passed; abort the handle when the work is done.
+fn deadline_timer(token: CancellationToken, deadline: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        tokio::time::sleep(deadline).await;
+        tracing::warn!(?deadline, "cancelling a query at its deadline");
+        token.cancel();
+    })
+}
+
+/// `http://host[:port]` as the client addressed this server.
+fn origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .filter(|host| !host.is_empty() && !host.contains(['/', ' ', '<', '>', '"']))
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}

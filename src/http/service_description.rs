@@ -1,0 +1,56 @@
+//! The SPARQL 1.1 Service Description served by `GET /sparql` to RDF clients.
+
+use crate::vocab::{dct, sd};
+use oxigraph::io::RdfFormat;
+use oxigraph::model::vocab::rdf;
+use oxigraph::model::{BlankNode, Graph, Literal, NamedNode, TripleRef};
+use oxigraph::sparql::results::QueryResultsFormat;
+
+/// The description of the endpoint reachable at `endpoint`.
+pub fn describe(endpoint: &str) -> Graph {
+    let mut graph = Graph::new();
+    let service = BlankNode::default();
+    let dataset = BlankNode::default();
+    let endpoint = NamedNode::new(endpoint).unwrap_or_else(|_| {
+        NamedNode::new_unchecked("http://localhost/sparql")
+    });
+    let title = Literal::new_language_tagged_literal_unchecked("spyatlas SPARQL endpoint", "en");
+    let description = Literal::new_language_tagged_literal_unchecked(
+        "Spyware vendors, their products and customers, the people targeted and the reports that say so. The default graph is the union of all graphs.",
+        "en",
+    );
+    let mut add = |triple: TripleRef<'_>| {
+        graph.insert(triple);
+    };
+    add(TripleRef::new(&service, rdf::TYPE, sd::SERVICE));
+    add(TripleRef::new(&service, sd::ENDPOINT, &endpoint));
+    add(TripleRef::new(&service, dct::TITLE, &title));
+    add(TripleRef::new(&service, dct::DESCRIPTION, &description));
+    add(TripleRef::new(&service, sd::SUPPORTED_LANGUAGE, sd::SPARQL11_QUERY));
+    add(TripleRef::new(&service, sd::SUPPORTED_LANGUAGE, sd::SPARQL11_UPDATE));
+    add(TripleRef::new(&service, sd::FEATURE, sd::UNION_DEFAULT_GRAPH));
+    add(TripleRef::new(&service, sd::DEFAULT_DATASET, &dataset));
+    add(TripleRef::new(&dataset, rdf::TYPE, sd::DATASET));
+    let results = [
+        QueryResultsFormat::Json,
+        QueryResultsFormat::Xml,
+        QueryResultsFormat::Csv,
+        QueryResultsFormat::Tsv,
+    ]
+    .map(QueryResultsFormat::iri);
+    let graphs = [
+        RdfFormat::Turtle,
+        RdfFormat::NTriples,
+        RdfFormat::NQuads,
+        RdfFormat::TriG,
+        RdfFormat::RdfXml,
+        RdfFormat::JsonLd {
+            profile: oxigraph::io::JsonLdProfileSet::empty(),
+        },
+    ]
+    .map(RdfFormat::iri);
+    for format in results.iter().chain(&graphs) {
+        add(TripleRef::new(&service, sd::RESULT_FORMAT, NamedNode::new_unchecked(*format).as_ref()));
+    }
+    graph
+}

@@ -1,0 +1,365 @@
+//! `/sparql`: the SPARQL 1.1 Protocol (query by GET, POST form and POST body; update by
+//! POST form and POST body), plus the service description and the query page.
+
+use super::auth::authorize_write;
+use super::conneg::{self, GRAPHS, Representation, SOLUTIONS, negotiate};
+use super::error::ApiError;
+use super::stream::{ChunkWriter, stream_blocking};
+use super::{AppState, blocking, deadline_timer, page, service_description};
+use crate::store::{Graph, StoreError};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use oxigraph::io::RdfSerializer;
+use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode};
+use oxigraph::sparql::results::QueryResultsSerializer;
+use oxigraph::sparql::{CancellationToken, QueryDatasetSpecification, QueryResults};
+use spargebra::{GraphUpdateOperation, SparqlParser};
+
+/// The protocol parameters of one request, gathered from the URL and a form body.
+#[derive(Debug, Default)]
+struct ProtocolParams {
+    queries: Vec<String>,
+    updates: Vec<String>,
+    default_graph_uris: Vec<String>,
+    named_graph_uris: Vec<String>,
+    using_graph_uris: Vec<String>,
+    using_named_graph_uris: Vec<String>,
+    format: Option<String>,
+}
+
+impl ProtocolParams {
+    fn from_url(uri: &Uri) -> Self {
+        let mut params = Self::default();
+        if let Some(query) = uri.query() {
+            params.extend(query.as_bytes());
+        }
+        params
+    }
+
+    fn extend(&mut self, encoded: &[u8]) {
+        for (name, value) in form_urlencoded::parse(encoded) {
+            let value = value.into_owned();
+            match name.as_ref() {
+                "query" => self.queries.push(value),
+                "update" => self.updates.push(value),
+                "default-graph-uri" => self.default_graph_uris.push(value),
+                "named-graph-uri" => self.named_graph_uris.push(value),
+                "using-graph-uri" => self.using_graph_uris.push(value),
+                "using-named-graph-uri" => self.using_named_graph_uris.push(value),
+                "format" => self.format = Some(value),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `GET /sparql`: a query, or without one the service description (or, for a browser,
+/// the query page).
+#[tracing::instrument(skip_all)]
+pub async fn get_sparql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let params = ProtocolParams::from_url(&uri);
+    if !params.updates.is_empty() {
+        return Err(ApiError::BadRequest(
+            "updates must be sent with POST (form field `update`, or a body of type application/sparql-update), never with GET".into(),
+        ));
+    }
+    match params.queries.as_slice() {
+        [] => describe_service(&state, &headers, params.format.as_deref()),
+        [query] => {
+            let query = query.clone();
+            run_query(state, &headers, params, query).await
+        }
+        queries => Err(too_many("query", queries.len())),
+    }
+}
+
+/// `POST /sparql`: a query or an update, as a form or as a SPARQL body.
+#[tracing::instrument(skip_all)]
+pub async fn post_sparql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| unsupported_post_type("(none)"))?;
+    let mut params = ProtocolParams::from_url(&uri);
+    require_utf8_charset(content_type)?;
+    match conneg::media_type(content_type).as_str() {
+        "application/x-www-form-urlencoded" => params.extend(&body),
+        "application/sparql-query" => params.queries.push(utf8_body(body)?),
+        "application/sparql-update" => params.updates.push(utf8_body(body)?),
+        _ => return Err(unsupported_post_type(content_type)),
+    }
+    match (params.queries.len(), params.updates.len()) {
+        (1, 0) => {
+            let query = params.queries.remove(0);
+            run_query(state, &headers, params, query).await
+        }
+        (0, 1) => {
+            let update = params.updates.remove(0);
+            run_update(state, &headers, params, update).await
+        }
+        (0, 0) => Err(ApiError::BadRequest(
+            "no SPARQL query or update in the request: send a `query` or `update` form field, or a SPARQL body".into(),
+        )),
+        (0, updates) => Err(too_many("update", updates)),
+        (queries, 0) => Err(too_many("query", queries)),
+        _ => Err(ApiError::BadRequest(
+            "a request carries either a query or an update, not both".into(),
+        )),
+    }
+}
+
+fn too_many(kind: &str, count: usize) -> ApiError {
+    ApiError::BadRequest(format!(
+        "one {kind} per request, but this request has {count}"
+    ))
+}
+
+fn unsupported_post_type(given: &str) -> ApiError {
+    ApiError::UnsupportedMediaType {
+        given: given.to_owned(),
+        expected: "application/x-www-form-urlencoded, application/sparql-query, application/sparql-update".into(),
+    }
+}
+
+fn require_utf8_charset(content_type: &str) -> Result<(), ApiError> {
+    match conneg::charset(content_type) {
+        Some(charset) if charset != "utf-8" && charset != "utf8" => {
+            Err(ApiError::UnsupportedMediaType {
+                given: content_type.to_owned(),
+                expected: "a UTF-8 body (charset=utf-8, or no charset)".into(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn utf8_body(body: Bytes) -> Result<String, ApiError> {
+    String::from_utf8(body.into()).map_err(|error| {
+        ApiError::BadRequest(format!(
+            "the request body is not valid UTF-8 (byte {}); send SPARQL as UTF-8",
+            error.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+/// The IRI of this endpoint as the client addressed it: the base IRI of queries and
+/// updates, and the `sd:endpoint` of the service description.
+pub fn endpoint_iri(headers: &HeaderMap) -> String {
+    format!("{}/sparql", super::origin(headers))
+}
+
+fn describe_service(
+    state: &AppState,
+    headers: &HeaderMap,
+    format: Option<&str>,
+) -> Result<Response, ApiError> {
+    let mut offered = GRAPHS.to_vec();
+    offered.push(("text/html", Representation::Html));
+    offered.push(("application/xhtml+xml", Representation::Html));
+    let representation = negotiate(accept(headers), format, &offered)?;
+    let Representation::Rdf(format) = representation else {
+        return Ok(Html(page::query_page(&state.queries, None)).into_response());
+    };
+    let description = service_description::describe(&endpoint_iri(headers));
+    let mut serializer = RdfSerializer::from_format(format).for_writer(Vec::new());
+    for triple in description.iter() {
+        serializer
+            .serialize_triple(triple)
+            .map_err(|e| ApiError::Store(e.into()))?;
+    }
+    let body = serializer.finish().map_err(|e| ApiError::Store(e.into()))?;
+    Ok(([(header::CONTENT_TYPE, representation.content_type())], body).into_response())
+}
+
+fn accept(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+}
+
+async fn run_query(
+    state: AppState,
+    headers: &HeaderMap,
+    params: ProtocolParams,
+    text: String,
+) -> Result<Response, ApiError> {
+    let query = SparqlParser::new()
+        .with_base_iri(endpoint_iri(headers))
+        .map_err(|e| ApiError::BadRequest(format!("invalid Host header: {e}")))?
+        .parse_query(&text)?;
+    let offered = match query {
+        spargebra::Query::Select { .. } | spargebra::Query::Ask { .. } => SOLUTIONS,
+        spargebra::Query::Construct { .. } | spargebra::Query::Describe { .. } => GRAPHS,
+    };
+    if params.format.is_none() && prefers_html(accept(headers), offered) {
+        return Ok(Html(page::query_page(&state.queries, Some(&text))).into_response());
+    }
+    let representation = negotiate(accept(headers), params.format.as_deref(), offered)?;
+
+    let token = CancellationToken::new();
+    let mut prepared = Graph::evaluator()
+        .with_cancellation_token(token.clone())
+        .for_query(query);
+    if params.default_graph_uris.is_empty() && params.named_graph_uris.is_empty() {
+        prepared = Graph::with_union_default_graph(prepared);
+    } else {
+        set_dataset(
+            prepared.dataset_mut(),
+            &params.default_graph_uris,
+            &params.named_graph_uris,
+        )?;
+    }
+
+    let deadline = state.settings.query_timeout;
+    let timer = deadline_timer(token, deadline);
+    let graph = state.graph.clone();
+    stream_blocking(
+        representation.content_type(),
+        move |out| {
+            let written = graph
+                .query(prepared)
+                .and_then(|results| write_results(results, representation, out));
+            timer.abort();
+            written
+        },
+        move |error| match error {
+            StoreError::Cancelled => ApiError::Timeout(deadline),
+            error => error.into(),
+        },
+    )
+    .await
+}
+
+/// Whether a browser asked: `text/html` ranks strictly above every data format.
+fn prefers_html(accept: Option<&str>, offered: &[(&str, Representation)]) -> bool {
+    let Some(accept) = accept else { return false };
+    if !accept.to_ascii_lowercase().contains("text/html") {
+        return false;
+    }
+    let mut with_html = vec![("text/html", Representation::Html)];
+    with_html.extend_from_slice(offered);
+    let data_first: Vec<_> = offered
+        .iter()
+        .copied()
+        .chain([("text/html", Representation::Html)])
+        .collect();
+    // Html must win whichever way ties are broken.
+    matches!(negotiate(Some(accept), None, &with_html), Ok(Representation::Html))
+        && matches!(negotiate(Some(accept), None, &data_first), Ok(Representation::Html))
+}
+
+fn set_dataset(
+    dataset: &mut QueryDatasetSpecification,
+    default: &[String],
+    named: &[String],
+) -> Result<(), ApiError> {
+    let default = default
+        .iter()
+        .map(|iri| graph_iri(iri).map(GraphName::from))
+        .collect::<Result<_, _>>()?;
+    let named = named
+        .iter()
+        .map(|iri| graph_iri(iri).map(NamedOrBlankNode::from))
+        .collect::<Result<_, _>>()?;
+    dataset.set_default_graph(default);
+    dataset.set_available_named_graphs(named);
+    Ok(())
+}
+
+fn graph_iri(iri: &str) -> Result<NamedNode, ApiError> {
+    NamedNode::new(iri)
+        .map_err(|e| ApiError::BadRequest(format!("`{iri}` is not a valid graph IRI: {e}")))
+}
+
+fn write_results(
+    results: QueryResults<'static>,
+    representation: Representation,
+    out: &mut ChunkWriter,
+) -> Result<(), StoreError> {
+    match (results, representation) {
+        (QueryResults::Solutions(solutions), Representation::Results(format)) => {
+            let mut serializer = QueryResultsSerializer::from_format(format)
+                .serialize_solutions_to_writer(out, solutions.variables().to_vec())?;
+            for solution in solutions {
+                serializer.serialize(&solution?)?;
+            }
+            serializer.finish()?;
+        }
+        (QueryResults::Boolean(value), Representation::Results(format)) => {
+            QueryResultsSerializer::from_format(format).serialize_boolean_to_writer(out, value)?;
+        }
+        (QueryResults::Graph(triples), Representation::Rdf(format)) => {
+            let mut serializer = RdfSerializer::from_format(format).for_writer(out);
+            for triple in triples {
+                serializer.serialize_triple(&triple?)?;
+            }
+            serializer.finish()?;
+        }
+        _ => unreachable!("the representation was negotiated for this query form"),
+    }
+    Ok(())
+}
+
+async fn run_update(
+    state: AppState,
+    headers: &HeaderMap,
+    params: ProtocolParams,
+    text: String,
+) -> Result<Response, ApiError> {
+    authorize_write(&state.settings.write_access, headers)?;
+    let update = SparqlParser::new()
+        .with_base_iri(endpoint_iri(headers))
+        .map_err(|e| ApiError::BadRequest(format!("invalid Host header: {e}")))?
+        .parse_update(&text)?;
+    let protocol_dataset =
+        !params.using_graph_uris.is_empty() || !params.using_named_graph_uris.is_empty();
+    let names_own_dataset = update.operations.iter().any(|operation| {
+        matches!(operation, GraphUpdateOperation::DeleteInsert { using: Some(_), .. })
+    });
+    if protocol_dataset && names_own_dataset {
+        return Err(ApiError::BadRequest(
+            "the update names its dataset with USING or WITH, and the request with using-graph-uri / using-named-graph-uri; use one or the other".into(),
+        ));
+    }
+
+    let token = CancellationToken::new();
+    let mut prepared = Graph::evaluator()
+        .with_cancellation_token(token.clone())
+        .for_update(update);
+    for dataset in prepared.using_datasets_mut() {
+        if protocol_dataset {
+            set_dataset(
+                dataset,
+                &params.using_graph_uris,
+                &params.using_named_graph_uris,
+            )?;
+        } else if dataset.is_default_dataset() {
+            dataset.set_default_graph_as_union();
+        }
+    }
+
+    let deadline = state.settings.query_timeout;
+    let timer = deadline_timer(token, deadline);
+    let graph = state.graph.clone();
+    let outcome = blocking(move || graph.update(prepared)).await;
+    timer.abort();
+    match outcome {
+        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(StoreError::Cancelled) => Err(ApiError::Timeout(deadline)),
+        Err(StoreError::Update(error)) => Err(ApiError::BadRequest(format!(
+            "the update failed and changed nothing: {error}"
+        ))),
+        Err(error) => Err(error.into()),
+    }
+}

@@ -1,0 +1,126 @@
+//! Streaming a response produced on a blocking thread.
+//!
+//! The producer writes into a [`ChunkWriter`]; the HTTP status is decided when the first
+//! chunk is full (or the output is complete), so a query that fails or is cancelled before
+//! then gets a proper error status, never a truncated 200. A failure after the first chunk
+//! ends the body with an error, which aborts the transfer: the client sees an incomplete
+//! response, not a short one that looks whole.
+
+use super::error::ApiError;
+use crate::store::StoreError;
+use axum::body::Body;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use bytes::Bytes;
+use std::io::{self, Write};
+use std::mem::take;
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::wrappers::ReceiverStream;
+
+/// Bytes gathered before a chunk is sent to the client.
+const CHUNK_SIZE: usize = 64 * 1024;
+
+/// Chunks in flight between the producer and the connection.
+const CHANNEL_DEPTH: usize = 16;
+
+type Chunk = Result<Bytes, io::Error>;
+
+/// A `Write` that hands its output to the HTTP response in chunks.
+pub struct ChunkWriter {
+    buffer: Vec<u8>,
+    body: mpsc::Sender<Chunk>,
+    start: Option<oneshot::Sender<Result<(), ApiError>>>,
+}
+
+impl ChunkWriter {
+    fn send_buffer(&mut self) -> io::Result<()> {
+        if let Some(start) = self.start.take() {
+            start.send(Ok(())).map_err(|_| client_gone())?;
+        }
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(take(&mut self.buffer));
+        self.body.blocking_send(Ok(chunk)).map_err(|_| client_gone())
+    }
+
+    /// Reports a failure: as the response status if nothing was sent yet, else by
+    /// aborting the body.
+    fn fail(mut self, error: ApiError) {
+        match self.start.take() {
+            Some(start) => {
+                let _ = start.send(Err(error));
+            }
+            None => {
+                tracing::warn!(%error, "response failed after streaming began");
+                let _ = self.body.blocking_send(Err(io::Error::other(error.to_string())));
+            }
+        }
+    }
+}
+
+impl Write for ChunkWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= CHUNK_SIZE {
+            self.send_buffer()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn client_gone() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the client went away")
+}
+
+/// Runs `produce` on a blocking thread and streams what it writes as the response body.
+///
+/// `on_error` turns a producer failure into the error reported to the client (it lets the
+/// caller say "timed out" when a cancellation was the deadline's doing).
+pub async fn stream_blocking(
+    content_type: String,
+    produce: impl FnOnce(&mut ChunkWriter) -> Result<(), StoreError> + Send + 'static,
+    on_error: impl FnOnce(StoreError) -> ApiError + Send + 'static,
+) -> Result<Response, ApiError> {
+    let (body_sender, body_receiver) = mpsc::channel(CHANNEL_DEPTH);
+    let (start_sender, start_receiver) = oneshot::channel();
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let mut writer = ChunkWriter {
+            buffer: Vec::with_capacity(CHUNK_SIZE),
+            body: body_sender,
+            start: Some(start_sender),
+        };
+        match produce(&mut writer) {
+            Ok(()) => {
+                if let Err(error) = writer.send_buffer() {
+                    tracing::debug!(%error, "response not delivered");
+                }
+            }
+            Err(StoreError::Io(error)) if error.kind() == io::ErrorKind::BrokenPipe => {
+                tracing::debug!("client went away during the response");
+            }
+            Err(error) => writer.fail(on_error(error)),
+        }
+    });
+    match start_receiver.await {
+        Ok(Ok(())) => {
+            let body = Body::from_stream(ReceiverStream::new(body_receiver));
+            let mut response = Response::new(body);
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(&content_type).expect("content types are ASCII"),
+            );
+            Ok(response)
+        }
+        Ok(Err(error)) => Err(error),
+        Err(_) => Err(ApiError::Store(StoreError::Io(io::Error::other(
+            "the response producer stopped without an answer",
+        )))),
+    }
+}

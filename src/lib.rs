@@ -1,0 +1,23 @@
+//! spyatlas: a knowledge graph of surveillance incidents — who builds spyware, who buys
+//! it, who was targeted, through which platform, and which report says so.
+//!
+//! The crate is layered; dependencies point down the list:
+//!
+//! - [`http`]: the axum router — SPARQL 1.1 Protocol at `/sparql`, Graph Store Protocol at
+//!   `/store`, health; [`http::serve`] runs it on a listener.
+//! - [`ingest`]: RDF files → the store, atomically, with line-and-column errors.
+//! - [`queries`]: the named questions of `queries/*.rq`, parsed once, bound with typed terms.
+//! - [`store`]: [`store::Graph`], the one place that talks to oxigraph.
+//! - [`config`]: command-line and environment settings.
+//! - [`vocab`]: the IRIs of our vocabulary and namespaces.
+//! - [`bundled`]: the ontology, data and queries compiled into the binary.
+//! - [`table`]: plain-text rendering of results for the command line.
+
+pub mod bundled;
+pub mod config;
+pub mod http;
+pub mod ingest;
+pub mod queries;
+pub mod store;
+pub mod table;
+pub mod vocab;

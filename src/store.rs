@@ -1,0 +1,371 @@
+//! The one place that talks to the RDF store: [`Graph`] wraps an oxigraph [`Store`].
+//!
+//! Everything here is synchronous. Reads run on snapshots and never wait for each other;
+//! writes are serialised by one lock, because oxigraph transactions buffer in memory and do
+//! not detect write-write conflicts.
+//!
+//! ```
+//! use spyatlas::store::Graph;
+//!
+//! let graph = Graph::in_memory_with_bundled()?;
+//! let query = Graph::evaluator().parse_query("ASK { ?s ?p ?o }")?;
+//! let query = Graph::with_union_default_graph(query);
+//! assert!(matches!(graph.query(query)?, oxigraph::sparql::QueryResults::Boolean(true)));
+//! # Ok::<_, Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::bundled;
+use crate::vocab;
+use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
+use oxigraph::model::{
+    GraphName, GraphNameRef, NamedNodeRef, NamedOrBlankNodeRef, QuadRef, Triple, TripleRef,
+};
+use oxigraph::sparql::{
+    PreparedSparqlQuery, PreparedSparqlUpdate, QueryEvaluationError, QueryResults,
+    SparqlEvaluator, UpdateEvaluationError,
+};
+use oxigraph::store::{BulkLoader, LoaderError, StorageError, Store};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Everything the store can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The on-disk store could not be opened.
+    #[error("cannot open the store at {}: {source} (is another spyatlas process using it?)", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: StorageError,
+    },
+    /// A file bundled in the binary does not parse; this is a build defect.
+    #[error("bundled file {file} is invalid: {source}")]
+    Bundled {
+        file: &'static str,
+        #[source]
+        source: LoaderError,
+    },
+    /// The query was cancelled, by its deadline or because its client went away.
+    #[error("the query was cancelled")]
+    Cancelled,
+    /// The query failed during evaluation.
+    #[error(transparent)]
+    Evaluation(QueryEvaluationError),
+    /// The update failed during evaluation (a missing graph, a LOAD or SERVICE refused...);
+    /// it changed nothing.
+    #[error(transparent)]
+    Update(UpdateEvaluationError),
+    /// The storage layer failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Serialising a graph failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+impl From<QueryEvaluationError> for StoreError {
+    fn from(error: QueryEvaluationError) -> Self {
+        match error {
+            QueryEvaluationError::Cancelled => Self::Cancelled,
+            error => Self::Evaluation(error),
+        }
+    }
+}
+
+/// The knowledge graph: an oxigraph store plus the lock that serialises writers.
+///
+/// Cloning is cheap and shares the same database.
+#[derive(Clone)]
+pub struct Graph {
+    store: Store,
+    writer: Arc<Mutex<()>>,
+}
+
+impl Graph {
+    /// Opens (or creates) the on-disk store in `path`; an empty store receives the bundled
+    /// ontology and data.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let store = Store::open(path).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        let graph = Self::from_store(store);
+        graph.load_bundled_if_empty()?;
+        Ok(graph)
+    }
+
+    /// Opens an existing on-disk store for reading only; this works while a server holds it.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let store = Store::open_read_only(path).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Self::from_store(store))
+    }
+
+    /// An empty in-memory store (tests, and conformance runs that need a blank slate).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Ok(Self::from_store(Store::new()?))
+    }
+
+    /// An in-memory store holding the bundled ontology and data.
+    pub fn in_memory_with_bundled() -> Result<Self, StoreError> {
+        let graph = Self::in_memory()?;
+        graph.load_bundled()?;
+        Ok(graph)
+    }
+
+    fn from_store(store: Store) -> Self {
+        Self {
+            store,
+            writer: Arc::new(Mutex::new(())),
+        }
+    }
+
+    /// Loads the bundled knowledge when the store holds nothing; returns whether it did.
+    pub fn load_bundled_if_empty(&self) -> Result<bool, StoreError> {
+        if !self.store.is_empty()? {
+            return Ok(false);
+        }
+        self.load_bundled()?;
+        Ok(true)
+    }
+
+    /// Loads the ontology files into their graphs and the data files as written, atomically.
+    fn load_bundled(&self) -> Result<(), StoreError> {
+        let _writer = self.lock_writer();
+        let mut transaction = self.store.start_transaction()?;
+        for (file, bytes) in bundled::KNOWLEDGE {
+            let Some(format) = format_of_path(Path::new(file)) else {
+                continue;
+            };
+            let mut parser = RdfParser::from_format(format)
+                .with_base_iri(vocab::ONTOLOGY_NAMESPACE)
+                .expect("the ontology namespace is a valid IRI");
+            if let Some(graph) = bundled::ontology_graph(file) {
+                parser = parser.without_named_graphs().with_default_graph(graph);
+            }
+            transaction
+                .load_from_reader(parser, *bytes)
+                .map_err(|source| StoreError::Bundled { file, source })?;
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    /// The evaluator every query and update goes through: no `SERVICE` handler is installed,
+    /// so federated calls to arbitrary URLs fail instead of fetching them.
+    pub fn evaluator() -> SparqlEvaluator {
+        SparqlEvaluator::new()
+    }
+
+    /// Makes the union of all graphs the default graph when the query names no dataset
+    /// (no `FROM`, no protocol parameters).
+    pub fn with_union_default_graph(mut query: PreparedSparqlQuery) -> PreparedSparqlQuery {
+        if query.dataset().is_default_dataset() {
+            query.dataset_mut().set_default_graph_as_union();
+        }
+        query
+    }
+
+    /// Evaluates a query on a snapshot of the store.
+    pub fn query(&self, query: PreparedSparqlQuery) -> Result<QueryResults<'static>, StoreError> {
+        Ok(query.on_store(&self.store).execute()?)
+    }
+
+    /// Runs an update atomically, after any other writer has finished.
+    pub fn update(&self, update: PreparedSparqlUpdate) -> Result<(), StoreError> {
+        let _writer = self.lock_writer();
+        update
+            .on_store(&self.store)
+            .execute()
+            .map_err(|error| match error {
+                UpdateEvaluationError::Storage(error) => StoreError::Storage(error),
+                UpdateEvaluationError::Unexpected(inner)
+                    if matches!(
+                        inner.downcast_ref::<QueryEvaluationError>(),
+                        Some(QueryEvaluationError::Cancelled)
+                    ) =>
+                {
+                    StoreError::Cancelled
+                }
+                error => StoreError::Update(error),
+            })
+    }
+
+    /// Answers whether the store can be read (for `/health`).
+    pub fn check_readable(&self) -> Result<(), StoreError> {
+        self.store.iter().next().transpose()?;
+        Ok(())
+    }
+
+    /// Number of quads in the store.
+    pub fn len(&self) -> Result<usize, StoreError> {
+        Ok(self.store.len()?)
+    }
+
+    /// Whether the store holds no quad.
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.store.is_empty()?)
+    }
+
+    /// Whether a graph exists: the default graph always does, a named graph once created.
+    pub fn graph_exists(&self, graph: GraphNameRef<'_>) -> Result<bool, StoreError> {
+        Ok(match graph {
+            GraphNameRef::DefaultGraph => true,
+            GraphNameRef::NamedNode(name) => self.store.contains_named_graph(name)?,
+            GraphNameRef::BlankNode(name) => self.store.contains_named_graph(name)?,
+        })
+    }
+
+    /// Serialises one graph in an RDF format.
+    pub fn write_graph<W: Write>(
+        &self,
+        graph: GraphNameRef<'_>,
+        format: RdfFormat,
+        writer: W,
+    ) -> Result<W, StoreError> {
+        let mut serializer = RdfSerializer::from_format(format).for_writer(writer);
+        for quad in self.store.quads_for_pattern(None, None, None, Some(graph)) {
+            let quad = quad?;
+            serializer.serialize_triple(TripleRef::new(
+                &quad.subject,
+                &quad.predicate,
+                &quad.object,
+            ))?;
+        }
+        Ok(serializer.finish()?)
+    }
+
+    /// Replaces the content of a graph, creating it if needed; returns whether it existed.
+    pub fn replace_graph(&self, graph: &GraphName, triples: &[Triple]) -> Result<bool, StoreError> {
+        self.write_to_graph(graph, triples, Mode::Replace)
+    }
+
+    /// Adds triples to a graph, creating it if needed; returns whether it existed.
+    pub fn extend_graph(&self, graph: &GraphName, triples: &[Triple]) -> Result<bool, StoreError> {
+        self.write_to_graph(graph, triples, Mode::Merge)
+    }
+
+    fn write_to_graph(
+        &self,
+        graph: &GraphName,
+        triples: &[Triple],
+        mode: Mode,
+    ) -> Result<bool, StoreError> {
+        let _writer = self.lock_writer();
+        let existed = self.graph_exists(graph.as_ref())?;
+        let mut transaction = self.store.start_transaction()?;
+        if mode == Mode::Replace {
+            transaction.clear_graph(graph.as_ref())?;
+        }
+        match graph {
+            GraphName::NamedNode(name) => transaction.insert_named_graph(name),
+            GraphName::BlankNode(name) => transaction.insert_named_graph(name),
+            GraphName::DefaultGraph => {}
+        }
+        for triple in triples {
+            transaction.insert(QuadRef::new(
+                &triple.subject,
+                &triple.predicate,
+                &triple.object,
+                graph.as_ref(),
+            ));
+        }
+        transaction.commit()?;
+        Ok(existed)
+    }
+
+    /// Deletes a graph (the default graph is emptied); returns whether it existed.
+    pub fn drop_graph(&self, graph: GraphNameRef<'_>) -> Result<bool, StoreError> {
+        let _writer = self.lock_writer();
+        match graph {
+            GraphNameRef::DefaultGraph => {
+                self.store.clear_graph(graph)?;
+                Ok(true)
+            }
+            GraphNameRef::NamedNode(name) => self.drop_named_graph(name.into()),
+            GraphNameRef::BlankNode(name) => self.drop_named_graph(name.into()),
+        }
+    }
+
+    fn drop_named_graph(&self, name: NamedOrBlankNodeRef<'_>) -> Result<bool, StoreError> {
+        if !self.store.contains_named_graph(name)? {
+            return Ok(false);
+        }
+        self.store.remove_named_graph(name)?;
+        Ok(true)
+    }
+
+    /// Runs `load` with a bulk loader and commits its work in one step; when `load` fails,
+    /// nothing it loaded is written.
+    pub fn bulk_load<E: From<StorageError>>(
+        &self,
+        load: impl FnOnce(&mut BulkLoader<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let _writer = self.lock_writer();
+        let mut loader = self.store.bulk_loader();
+        load(&mut loader)?;
+        loader.commit()?;
+        Ok(())
+    }
+
+    /// Writes every quad of the store as N-Quads.
+    pub fn dump<W: Write>(&self, writer: W) -> Result<W, StoreError> {
+        Ok(self.store.dump_to_writer(RdfFormat::NQuads, writer)?)
+    }
+
+    /// Writes what oxigraph buffered to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        Ok(self.store.flush()?)
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, ()> {
+        // A writer that panicked left no half-written transaction behind (transactions
+        // commit or vanish), so the lock is still good to use.
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Mode {
+    Replace,
+    Merge,
+}
+
+/// The RDF syntax of a file, from its extension.
+pub fn format_of_path(path: &Path) -> Option<RdfFormat> {
+    let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+    match extension.as_str() {
+        "json" => Some(RdfFormat::JsonLd {
+            profile: Default::default(),
+        }),
+        "owl" => Some(RdfFormat::RdfXml),
+        other => RdfFormat::from_extension(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_knowledge_loads_into_an_empty_store() {
+        let graph = Graph::in_memory().unwrap();
+        assert!(graph.load_bundled_if_empty().unwrap());
+        assert!(!graph.is_empty().unwrap());
+        assert!(!graph.load_bundled_if_empty().unwrap(), "loads only once");
+    }
+
+    #[test]
+    fn writes_to_a_named_graph_report_whether_it_existed() {
+        let graph = Graph::in_memory().unwrap();
+        let name = GraphName::NamedNode(oxigraph::model::NamedNode::new("http://example.com/g").unwrap());
+        assert!(!graph.replace_graph(&name, &[]).unwrap());
+        assert!(graph.graph_exists(name.as_ref()).unwrap());
+        assert!(graph.extend_graph(&name, &[]).unwrap());
+        assert!(graph.drop_graph(name.as_ref()).unwrap());
+        assert!(!graph.drop_graph(name.as_ref()).unwrap());
+    }
+}

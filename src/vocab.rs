@@ -1,0 +1,81 @@
+//! IRIs of the spyatlas vocabulary and namespaces, in one place (like `oxrdf::vocab`).
+//!
+//! `ontology/spyatlas.ttl` is the source of truth; nothing else in the crate spells an IRI
+//! of ours as a string literal.
+
+use oxigraph::model::NamedNodeRef;
+
+/// Entities: `https://w3id.org/spyatlas/id/{slug}`.
+pub const ID_NAMESPACE: &str = "https://w3id.org/spyatlas/id/";
+/// Reports, each also the name of the graph holding its claims: `https://w3id.org/spyatlas/report/{slug}`.
+pub const REPORT_NAMESPACE: &str = "https://w3id.org/spyatlas/report/";
+/// The ontology terms: `https://w3id.org/spyatlas/ontology#{Term}`.
+pub const ONTOLOGY_NAMESPACE: &str = "https://w3id.org/spyatlas/ontology#";
+/// Graphs that hold bundled knowledge which is not a report.
+pub const GRAPH_NAMESPACE: &str = "https://w3id.org/spyatlas/graph/";
+
+/// Named graphs of the bundled knowledge that is not a report.
+pub mod graph {
+    use super::NamedNodeRef;
+
+    /// The OWL/RDFS vocabulary (ontology/spyatlas.ttl).
+    pub const ONTOLOGY: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/graph/ontology");
+    /// The SHACL shapes (ontology/shapes.ttl).
+    pub const SHAPES: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/graph/shapes");
+    /// Mappings to STIX, schema.org, PROV-O, FollowTheMoney (ontology/alignments.ttl).
+    pub const ALIGNMENTS: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/graph/alignments");
+    /// Reference entities that need no report: countries, platforms, their operators.
+    pub const REFERENCE: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/graph/reference");
+}
+
+/// The SPARQL Service Description vocabulary, for the description served at `/sparql`.
+pub mod sd {
+    use super::NamedNodeRef;
+
+    pub const SERVICE: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#Service");
+    pub const ENDPOINT: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#endpoint");
+    pub const SUPPORTED_LANGUAGE: NamedNodeRef<'_> = NamedNodeRef::new_unchecked(
+        "http://www.w3.org/ns/sparql-service-description#supportedLanguage",
+    );
+    pub const SPARQL11_QUERY: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#SPARQL11Query");
+    pub const SPARQL11_UPDATE: NamedNodeRef<'_> = NamedNodeRef::new_unchecked(
+        "http://www.w3.org/ns/sparql-service-description#SPARQL11Update",
+    );
+    pub const RESULT_FORMAT: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#resultFormat");
+    pub const FEATURE: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#feature");
+    pub const UNION_DEFAULT_GRAPH: NamedNodeRef<'_> = NamedNodeRef::new_unchecked(
+        "http://www.w3.org/ns/sparql-service-description#UnionDefaultGraph",
+    );
+    pub const BASIC_FEDERATED_QUERY: NamedNodeRef<'_> = NamedNodeRef::new_unchecked(
+        "http://www.w3.org/ns/sparql-service-description#BasicFederatedQuery",
+    );
+    pub const DEFAULT_DATASET: NamedNodeRef<'_> = NamedNodeRef::new_unchecked(
+        "http://www.w3.org/ns/sparql-service-description#defaultDataset",
+    );
+    pub const DATASET: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#Dataset");
+}
+
+/// Dublin Core terms used in the service description.
+pub mod dct {
+    use super::NamedNodeRef;
+
+    pub const TITLE: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://purl.org/dc/terms/title");
+    pub const DESCRIPTION: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://purl.org/dc/terms/description");
+}
+
+/// Returns the IRI of the entity with the given slug.
+pub fn entity_iri(slug: &str) -> String {
+    format!("{ID_NAMESPACE}{slug}")
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the router in-process, real servers on 127.0.0.1, and the CLI binary.
+
+mod cli;
+mod conformance;
+mod graph_store;
+mod http_client;
+mod named_queries;
+mod sparql;
+mod support;

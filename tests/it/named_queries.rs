@@ -1,0 +1,89 @@
+//! The named queries of `queries/` give the answers recorded in `queries/expected.json`
+//! on the bundled data, and take their parameters only as typed terms.
+
+use oxigraph::model::Term;
+use oxigraph::sparql::QueryResults;
+use spyatlas::queries::{ParamError, Queries};
+use spyatlas::store::Graph;
+
+fn cell(term: Option<&Term>) -> String {
+    match term {
+        None => String::new(),
+        Some(Term::BlankNode(_)) => "_".to_owned(),
+        Some(term) => term.to_string(),
+    }
+}
+
+#[test]
+fn every_named_query_gives_its_expected_answer() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/queries/expected.json");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("queries/expected.json exists"))
+            .expect("queries/expected.json is JSON");
+    let expected = expected.as_object().expect("an object keyed by query name");
+    let queries = Queries::parse().unwrap();
+    let graph = Graph::in_memory_with_bundled().unwrap();
+    assert!(queries.iter().count() >= 15, "at least 15 named questions");
+    let mut checked = 0;
+    for query in queries.iter() {
+        let cases = expected
+            .get(&query.name)
+            .and_then(|cases| cases.as_array())
+            .unwrap_or_else(|| panic!("queries/expected.json has no case for {}", query.name));
+        assert!(!cases.is_empty(), "{} has no case", query.name);
+        for case in cases {
+            let params: Vec<(String, String)> = case["params"]
+                .as_object()
+                .map(|params| {
+                    params
+                        .iter()
+                        .map(|(name, value)| (name.clone(), value.as_str().unwrap().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let prepared = query
+                .bind(params.iter().map(|(name, value)| (name.as_str(), value.as_str())))
+                .unwrap_or_else(|e| panic!("{}: {e}", query.name));
+            let QueryResults::Solutions(solutions) = graph.query(prepared).unwrap() else {
+                panic!("{} is not a SELECT query", query.name);
+            };
+            let variables = solutions.variables().to_vec();
+            let mut rows: Vec<Vec<String>> = solutions
+                .map(|solution| {
+                    let solution = solution.unwrap();
+                    variables.iter().map(|v| cell(solution.get(v))).collect()
+                })
+                .collect();
+            let mut wanted: Vec<Vec<String>> = serde_json::from_value(case["rows"].clone())
+                .unwrap_or_else(|e| panic!("{}: rows: {e}", query.name));
+            if !case["ordered"].as_bool().unwrap_or(false) {
+                rows.sort();
+                wanted.sort();
+            }
+            assert_eq!(rows, wanted, "{} with {params:?}", query.name);
+            checked += 1;
+        }
+    }
+    assert!(checked >= queries.iter().count());
+}
+
+#[test]
+fn a_parameter_cannot_inject_sparql() {
+    let queries = Queries::parse().unwrap();
+    let query = queries
+        .iter()
+        .find(|query| query.params.iter().any(|p| p.kind == spyatlas::queries::ParamKind::Iri))
+        .expect("a query with an IRI parameter");
+    let param = query
+        .params
+        .iter()
+        .find(|p| p.kind == spyatlas::queries::ParamKind::Iri)
+        .unwrap();
+    let error = query
+        .bind([(param.name.as_str(), "x> } ; DROP ALL ; #")])
+        .err()
+        .expect("refused");
+    assert!(matches!(error, ParamError::Invalid { .. }), "{error}");
+    let error = query.bind([("no_such_param", "x")]).err().expect("refused");
+    assert!(matches!(error, ParamError::Unknown { .. }), "{error}");
+}

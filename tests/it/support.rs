@@ -1,0 +1,160 @@
+//! Test fixtures: [`TestApp`] drives the router in-process; [`TestServer`] runs the real
+//! server on a free port of 127.0.0.1.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use spyatlas::config::HttpSettings;
+use spyatlas::http::{self, AppState};
+use spyatlas::store::Graph;
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tower::ServiceExt;
+
+/// The bearer token test servers accept for writes.
+pub const TOKEN: &str = "test-write-token";
+
+/// A response, with its body read.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    /// The `Content-Type` header, or "".
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+    }
+}
+
+/// The app over an in-memory store, called without a socket.
+pub struct TestApp {
+    router: Router,
+    pub graph: Graph,
+}
+
+impl TestApp {
+    /// An app over the bundled ontology and data; writes need [`TOKEN`].
+    pub fn with_bundled_data() -> Self {
+        Self::new(
+            Graph::in_memory_with_bundled().expect("bundled data loads"),
+            HttpSettings::with_token(TOKEN, Duration::from_secs(30)),
+        )
+    }
+
+    /// An app over `graph` with `settings`.
+    pub fn new(graph: Graph, settings: HttpSettings) -> Self {
+        let state = AppState::new(graph.clone(), settings).expect("bundled queries parse");
+        Self {
+            router: http::router(state),
+            graph,
+        }
+    }
+
+    /// Sends a request and reads the whole response.
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the body streams to its end");
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8(body.to_vec()).expect("responses are UTF-8"),
+        }
+    }
+
+    /// `GET uri` with optional `Accept`.
+    pub async fn get(&self, uri: &str, accept: Option<&str>) -> TestResponse {
+        let mut request = Request::get(uri);
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// `POST uri` with a content type, optional bearer token and body.
+    pub async fn post(&self, uri: &str, content_type: Option<&str>, token: Option<&str>, body: &str) -> TestResponse {
+        let mut request = Request::post(uri);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        self.send(request.body(Body::from(body.to_owned())).unwrap()).await
+    }
+}
+
+/// The real server on 127.0.0.1 and a free port, in a thread of its own; stopped on drop.
+pub struct TestServer {
+    pub base_url: String,
+    pub token: String,
+    pub address: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// A server over a fresh, empty in-memory store; writes need [`TOKEN`].
+    pub fn start_empty() -> Self {
+        Self::start(
+            Graph::in_memory().expect("in-memory stores open"),
+            HttpSettings::with_token(TOKEN, Duration::from_secs(30)),
+        )
+    }
+
+    /// A server over `graph` with `settings`.
+    pub fn start(graph: Graph, settings: HttpSettings) -> Self {
+        let (address_sender, address_receiver) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime starts");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("a free port on 127.0.0.1");
+                address_sender
+                    .send(listener.local_addr().expect("bound"))
+                    .expect("the test waits for the address");
+                let state = AppState::new(graph, settings).expect("bundled queries parse");
+                http::serve(listener, state, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("the server runs");
+            });
+        });
+        let address = address_receiver.recv().expect("the server reports its address");
+        Self {
+            base_url: format!("http://{address}"),
+            token: TOKEN.to_owned(),
+            address,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
