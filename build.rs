@@ -10,7 +10,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let mut out = String::new();
     let mut knowledge = collect(&root, &["ontology"], &["ttl"]);
     knowledge.extend(collect(&root, &["data"], &["ttl", "trig", "nt", "nq"]));
@@ -27,7 +28,12 @@ fn main() {
 fn table(out: &mut String, name: &str, files: &[(String, PathBuf)]) {
     writeln!(out, "pub static {name}: &[(&str, &[u8])] = &[").unwrap();
     for (relative, absolute) in files {
-        writeln!(out, "    ({relative:?}, include_bytes!({:?})),", absolute.display().to_string()).unwrap();
+        writeln!(
+            out,
+            "    ({relative:?}, include_bytes!({:?})),",
+            absolute.display().to_string()
+        )
+        .unwrap();
     }
     writeln!(out, "];").unwrap();
 }
@@ -46,7 +52,11 @@ fn collect(root: &Path, folders: &[&str], extensions: &[&str]) -> Vec<(String, P
         })
         .map(|path| {
             let relative = path.strip_prefix(root).expect("walked under root");
-            let relative = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            let relative = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
             (relative, path)
         })
         .collect();
@@ -55,7 +65,9 @@ fn collect(root: &Path, folders: &[&str], extensions: &[&str]) -> Vec<(String, P
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {

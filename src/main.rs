@@ -100,7 +100,7 @@ fn main() -> anyhow::Result<()> {
             query,
             file,
             format,
-        } => query(&data.data, query, file, format),
+        } => run_query(&data.data, query, file, format),
         Command::Dump { data, output } => dump(&data.data, output.as_deref()),
     }
 }
@@ -133,9 +133,12 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
 fn load(data: &Path, paths: &[PathBuf], graph_iri: Option<&str>) -> anyhow::Result<()> {
     let graph_name = graph_iri
-        .map(|iri| NamedNode::new(iri).with_context(|| format!("--graph {iri} is not an absolute IRI")))
+        .map(|iri| {
+            NamedNode::new(iri).with_context(|| format!("--graph {iri} is not an absolute IRI"))
+        })
         .transpose()?;
-    let graph = Graph::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
+    let graph =
+        Graph::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {pos} quads loaded ({per_sec}, {elapsed})")
@@ -170,11 +173,13 @@ fn open_for_reading(data: &Path) -> anyhow::Result<Graph> {
         Ok(graph) => Ok(graph),
         Err(error) if data.exists() => Graph::open_read_only(data)
             .with_context(|| format!("opening the store in {}: {error}", data.display())),
-        Err(error) => Err(error).with_context(|| format!("opening the store in {}", data.display())),
+        Err(error) => {
+            Err(error).with_context(|| format!("opening the store in {}", data.display()))
+        }
     }
 }
 
-fn query(
+fn run_query(
     data: &Path,
     text: Option<String>,
     file: Option<PathBuf>,
@@ -183,7 +188,9 @@ fn query(
     let text = match (text, file) {
         (Some(text), None) if text == "-" => {
             let mut text = String::new();
-            io::stdin().read_to_string(&mut text).context("reading the query from standard input")?;
+            io::stdin()
+                .read_to_string(&mut text)
+                .context("reading the query from standard input")?;
             text
         }
         (Some(text), None) => text,
@@ -206,13 +213,16 @@ fn query(
                 OutputFormat::Tsv => Some(QueryResultsFormat::Tsv),
                 OutputFormat::Json => Some(QueryResultsFormat::Json),
                 OutputFormat::Turtle | OutputFormat::Ntriples => {
-                    bail!("--format turtle and ntriples are for CONSTRUCT and DESCRIBE; use table, csv, tsv or json")
+                    bail!(
+                        "--format turtle and ntriples are for CONSTRUCT and DESCRIBE; use table, csv, tsv or json"
+                    )
                 }
             };
             let variables = solutions.variables().to_vec();
             match results_format {
                 None => {
-                    let names: Vec<String> = variables.iter().map(|v| v.as_str().to_owned()).collect();
+                    let names: Vec<String> =
+                        variables.iter().map(|v| v.as_str().to_owned()).collect();
                     let mut rows = Vec::new();
                     for solution in solutions {
                         let solution = solution?;
@@ -244,7 +254,9 @@ fn query(
                 OutputFormat::Table | OutputFormat::Turtle => RdfFormat::Turtle,
                 OutputFormat::Ntriples => RdfFormat::NTriples,
                 OutputFormat::Csv | OutputFormat::Tsv | OutputFormat::Json => {
-                    bail!("CONSTRUCT and DESCRIBE give a graph; use --format table, turtle or ntriples")
+                    bail!(
+                        "CONSTRUCT and DESCRIBE give a graph; use --format table, turtle or ntriples"
+                    )
                 }
             };
             let mut serializer = RdfSerializer::from_format(rdf_format).for_writer(&mut out);
@@ -267,7 +279,8 @@ fn dump(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
     let graph = open_for_reading(data)?;
     match output {
         Some(path) => {
-            let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            let file =
+                File::create(path).with_context(|| format!("creating {}", path.display()))?;
             let mut writer = graph.dump(BufWriter::new(file))?;
             writer.flush()?;
         }

@@ -158,7 +158,9 @@ fn param_term(param: &Param, value: &str) -> Result<Term, ParamError> {
     Ok(match param.kind {
         ParamKind::Iri => {
             if is_slug(value) {
-                NamedNode::new(vocab::entity_iri(value)).map_err(|_| invalid())?.into()
+                NamedNode::new(vocab::entity_iri(value))
+                    .map_err(|_| invalid())?
+                    .into()
             } else {
                 NamedNode::new(value).map_err(|_| invalid())?.into()
             }
@@ -185,7 +187,8 @@ fn parse_date(value: &str) -> Option<String> {
     if parts.next().is_some() || year.len() != 4 || month.len() != 2 || day.len() != 2 {
         return None;
     }
-    let (year, month, day): (u32, u32, u32) = (year.parse().ok()?, month.parse().ok()?, day.parse().ok()?);
+    let (year, month, day): (u32, u32, u32) =
+        (year.parse().ok()?, month.parse().ok()?, day.parse().ok()?);
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     let days_in_month = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -216,7 +219,9 @@ fn is_language_tag(value: &str) -> bool {
     let primary = subtags.next().unwrap_or_default();
     (1..=8).contains(&primary.len())
         && primary.bytes().all(|b| b.is_ascii_alphabetic())
-        && subtags.all(|tag| (1..=8).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && subtags.all(|tag| {
+            (1..=8).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
 }
 
 /// All named queries, sorted by name.

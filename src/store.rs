@@ -17,12 +17,10 @@
 use crate::bundled;
 use crate::vocab;
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
-use oxigraph::model::{
-    GraphName, GraphNameRef, NamedNodeRef, NamedOrBlankNodeRef, QuadRef, Triple, TripleRef,
-};
+use oxigraph::model::{GraphName, GraphNameRef, NamedOrBlankNodeRef, QuadRef, Triple, TripleRef};
 use oxigraph::sparql::{
-    PreparedSparqlQuery, PreparedSparqlUpdate, QueryEvaluationError, QueryResults,
-    SparqlEvaluator, UpdateEvaluationError,
+    PreparedSparqlQuery, PreparedSparqlUpdate, QueryEvaluationError, QueryResults, SparqlEvaluator,
+    UpdateEvaluationError,
 };
 use oxigraph::store::{BulkLoader, LoaderError, StorageError, Store};
 use std::io::{self, Write};
@@ -313,7 +311,10 @@ impl Graph {
 
     /// Writes every quad of the store as N-Quads.
     pub fn dump<W: Write>(&self, writer: W) -> Result<W, StoreError> {
-        Ok(self.store.dump_to_writer(RdfFormat::NQuads, writer)?)
+        Ok(self
+            .store
+            .dump_to_writer(RdfFormat::NQuads, writer)
+            .map_err(io::Error::from)?)
     }
 
     /// Writes what oxigraph buffered to disk.
@@ -324,7 +325,9 @@ impl Graph {
     fn lock_writer(&self) -> MutexGuard<'_, ()> {
         // A writer that panicked left no half-written transaction behind (transactions
         // commit or vanish), so the lock is still good to use.
-        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -361,7 +364,8 @@ mod tests {
     #[test]
     fn writes_to_a_named_graph_report_whether_it_existed() {
         let graph = Graph::in_memory().unwrap();
-        let name = GraphName::NamedNode(oxigraph::model::NamedNode::new("http://example.com/g").unwrap());
+        let name =
+            GraphName::NamedNode(oxigraph::model::NamedNode::new("http://example.com/g").unwrap());
         assert!(!graph.replace_graph(&name, &[]).unwrap());
         assert!(graph.graph_exists(name.as_ref()).unwrap());
         assert!(graph.extend_graph(&name, &[]).unwrap());

@@ -6,7 +6,11 @@ use oxigraph::model::Term;
 pub fn render(variables: &[String], rows: &[Vec<Option<Term>>]) -> String {
     let cells: Vec<Vec<String>> = rows
         .iter()
-        .map(|row| row.iter().map(|term| term.as_ref().map(show).unwrap_or_default()).collect())
+        .map(|row| {
+            row.iter()
+                .map(|term| term.as_ref().map(show).unwrap_or_default())
+                .collect()
+        })
         .collect();
     let mut widths: Vec<usize> = variables.iter().map(|name| name.chars().count()).collect();
     for row in &cells {
@@ -23,7 +27,11 @@ pub fn render(variables: &[String], rows: &[Vec<Option<Term>>]) -> String {
     };
     let rule = format!(
         "+{}+\n",
-        widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("+")
+        widths
+            .iter()
+            .map(|w| "-".repeat(w + 2))
+            .collect::<Vec<_>>()
+            .join("+")
     );
     let mut out = rule.clone();
     out.push_str(&line(&mut variables.iter().map(String::as_str)));
@@ -32,7 +40,11 @@ pub fn render(variables: &[String], rows: &[Vec<Option<Term>>]) -> String {
         out.push_str(&line(&mut row.iter().map(String::as_str)));
     }
     out.push_str(&rule);
-    out.push_str(&format!("{} row{}\n", rows.len(), if rows.len() == 1 { "" } else { "s" }));
+    out.push_str(&format!(
+        "{} row{}\n",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    ));
     out
 }
 
@@ -56,8 +68,14 @@ mod tests {
     #[test]
     fn columns_are_as_wide_as_their_widest_cell() {
         let rows = vec![
-            vec![Some(NamedNode::new_unchecked("http://e.org/a").into()), None],
-            vec![None, Some(Literal::new_language_tagged_literal_unchecked("Italië", "nl").into())],
+            vec![
+                Some(NamedNode::new_unchecked("http://e.org/a").into()),
+                None,
+            ],
+            vec![
+                None,
+                Some(Literal::new_language_tagged_literal_unchecked("Italië", "nl").into()),
+            ],
         ];
         let table = render(&["s".into(), "label".into()], &rows);
         assert!(table.contains("| http://e.org/a | "), "{table}");

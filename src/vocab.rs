@@ -43,8 +43,9 @@ pub mod sd {
     pub const SUPPORTED_LANGUAGE: NamedNodeRef<'_> = NamedNodeRef::new_unchecked(
         "http://www.w3.org/ns/sparql-service-description#supportedLanguage",
     );
-    pub const SPARQL11_QUERY: NamedNodeRef<'_> =
-        NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#SPARQL11Query");
+    pub const SPARQL11_QUERY: NamedNodeRef<'_> = NamedNodeRef::new_unchecked(
+        "http://www.w3.org/ns/sparql-service-description#SPARQL11Query",
+    );
     pub const SPARQL11_UPDATE: NamedNodeRef<'_> = NamedNodeRef::new_unchecked(
         "http://www.w3.org/ns/sparql-service-description#SPARQL11Update",
     );

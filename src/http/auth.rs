@@ -56,15 +56,28 @@ mod tests {
     #[test]
     fn a_wrong_or_missing_token_is_unauthorized() {
         let access = WriteAccess::Token("s3cret".into());
-        for headers in [with_authorization("Bearer nope"), with_authorization("Basic s3cret"), HeaderMap::new()] {
-            assert!(matches!(authorize_write(&access, &headers), Err(ApiError::Unauthorized)));
+        for headers in [
+            with_authorization("Bearer nope"),
+            with_authorization("Basic s3cret"),
+            HeaderMap::new(),
+        ] {
+            assert!(matches!(
+                authorize_write(&access, &headers),
+                Err(ApiError::Unauthorized)
+            ));
         }
     }
 
     #[test]
     fn without_a_configured_token_writes_are_disabled() {
         let headers = with_authorization("Bearer anything");
-        assert!(matches!(authorize_write(&WriteAccess::NoToken, &headers), Err(ApiError::WritesDisabled)));
-        assert!(matches!(authorize_write(&WriteAccess::ReadOnly, &headers), Err(ApiError::ReadOnly)));
+        assert!(matches!(
+            authorize_write(&WriteAccess::NoToken, &headers),
+            Err(ApiError::WritesDisabled)
+        ));
+        assert!(matches!(
+            authorize_write(&WriteAccess::ReadOnly, &headers),
+            Err(ApiError::ReadOnly)
+        ));
     }
 }

@@ -248,15 +248,27 @@ mod tests {
 
     #[test]
     fn the_format_parameter_overrides_accept() {
-        assert_eq!(negotiate(Some("text/csv"), Some("xml"), SOLUTIONS).unwrap(), XML);
-        assert_eq!(negotiate(None, Some("text/turtle"), GRAPHS).unwrap(), TURTLE);
+        assert_eq!(
+            negotiate(Some("text/csv"), Some("xml"), SOLUTIONS).unwrap(),
+            XML
+        );
+        assert_eq!(
+            negotiate(None, Some("text/turtle"), GRAPHS).unwrap(),
+            TURTLE
+        );
         assert!(negotiate(None, Some("csv"), GRAPHS).is_err());
     }
 
     #[test]
     fn content_type_parameters_are_split_off() {
-        assert_eq!(media_type("Application/SPARQL-Query; charset=UTF-16"), "application/sparql-query");
-        assert_eq!(charset("application/sparql-query; charset=UTF-16").as_deref(), Some("utf-16"));
+        assert_eq!(
+            media_type("Application/SPARQL-Query; charset=UTF-16"),
+            "application/sparql-query"
+        );
+        assert_eq!(
+            charset("application/sparql-query; charset=UTF-16").as_deref(),
+            Some("utf-16")
+        );
         assert_eq!(charset("text/turtle"), None);
     }
 }

@@ -23,7 +23,9 @@ pub enum ApiError {
     #[error(transparent)]
     BadParam(#[from] ParamError),
     /// No representation the client accepts can be produced.
-    #[error("none of the media types in `Accept: {accept}` can be produced here; available: {available}")]
+    #[error(
+        "none of the media types in `Accept: {accept}` can be produced here; available: {available}"
+    )]
     NotAcceptable { accept: String, available: String },
     /// The request body has a media type this route does not take.
     #[error("unsupported request Content-Type `{given}`; send one of: {expected}")]
@@ -32,7 +34,9 @@ pub enum ApiError {
     #[error("this write needs `Authorization: Bearer TOKEN` with the server's write token")]
     Unauthorized,
     /// A write on a server that has no write token configured.
-    #[error("writes are disabled on this server: start it with `--write-token TOKEN` (or SPYATLAS_WRITE_TOKEN) and send `Authorization: Bearer TOKEN`")]
+    #[error(
+        "writes are disabled on this server: start it with `--write-token TOKEN` (or SPYATLAS_WRITE_TOKEN) and send `Authorization: Bearer TOKEN`"
+    )]
     WritesDisabled,
     /// A write on a server started with `--read-only`.
     #[error("this server is read-only (started with --read-only)")]

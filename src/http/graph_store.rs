@@ -12,7 +12,7 @@ use super::error::ApiError;
 use super::stream::stream_blocking;
 use super::{AppState, blocking, origin};
 use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use oxigraph::io::{RdfFormat, RdfParser};
@@ -53,10 +53,14 @@ async fn respond(state: AppState, target: Result<Target, ApiError>, request: Req
 fn indirect_target(request: &Request) -> Result<Target, ApiError> {
     let mut graph = None;
     let mut default = false;
-    for (name, value) in form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes()) {
+    for (name, value) in
+        form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+    {
         match name.as_ref() {
             "graph" if graph.is_some() => {
-                return Err(ApiError::BadRequest("name one graph per request (`graph` appears twice)".into()));
+                return Err(ApiError::BadRequest(
+                    "name one graph per request (`graph` appears twice)".into(),
+                ));
             }
             "graph" => graph = Some(value.into_owned()),
             "default" => default = true,
@@ -67,13 +71,16 @@ fn indirect_target(request: &Request) -> Result<Target, ApiError> {
         (Some(_), true) => Err(ApiError::BadRequest(
             "use either `?graph=IRI` or `?default`, not both".into(),
         )),
-        (Some(iri), false) => Ok(Target::Graph(GraphName::NamedNode(NamedNode::new(&iri).map_err(
-            |e| ApiError::BadRequest(format!("`graph={iri}` is not an absolute IRI: {e}")),
-        )?))),
+        (Some(iri), false) => Ok(Target::Graph(GraphName::NamedNode(
+            NamedNode::new(&iri).map_err(|e| {
+                ApiError::BadRequest(format!("`graph={iri}` is not an absolute IRI: {e}"))
+            })?,
+        ))),
         (None, true) => Ok(Target::Graph(GraphName::DefaultGraph)),
         (None, false) if request.method() == Method::POST => Ok(Target::NewGraph),
         (None, false) => Err(ApiError::BadRequest(
-            "name the graph: `/store?graph=IRI`, `/store?default`, or a path under `/store/`".into(),
+            "name the graph: `/store?graph=IRI`, `/store?default`, or a path under `/store/`"
+                .into(),
         )),
     }
 }
@@ -91,9 +98,15 @@ async fn dispatch(state: AppState, target: Target, request: Request) -> Result<R
         authorize_write(&state.settings.write_access, request.headers())?;
     }
     match (method, target) {
-        (Method::GET | Method::HEAD, Target::Graph(graph)) => read_graph(state, graph, request).await,
-        (Method::PUT, Target::Graph(graph)) => write_graph(state, graph, request, Write::Replace).await,
-        (Method::POST, Target::Graph(graph)) => write_graph(state, graph, request, Write::Merge).await,
+        (Method::GET | Method::HEAD, Target::Graph(graph)) => {
+            read_graph(state, graph, request).await
+        }
+        (Method::PUT, Target::Graph(graph)) => {
+            write_graph(state, graph, request, Write::Replace).await
+        }
+        (Method::POST, Target::Graph(graph)) => {
+            write_graph(state, graph, request, Write::Merge).await
+        }
         (Method::POST, Target::NewGraph) => create_graph(state, request).await,
         (Method::DELETE, Target::Graph(graph)) => delete_graph(state, graph).await,
         (method, _) => Err(ApiError::MethodNotAllowed(format!(
@@ -102,7 +115,11 @@ async fn dispatch(state: AppState, target: Target, request: Request) -> Result<R
     }
 }
 
-async fn read_graph(state: AppState, graph: GraphName, request: Request) -> Result<Response, ApiError> {
+async fn read_graph(
+    state: AppState,
+    graph: GraphName,
+    request: Request,
+) -> Result<Response, ApiError> {
     let headers = request.headers();
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format_param = form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
@@ -127,6 +144,7 @@ async fn read_graph(state: AppState, graph: GraphName, request: Request) -> Resu
         representation.content_type(),
         move |out| store.write_graph(graph.as_ref(), format, out).map(drop),
         ApiError::from,
+        None,
     )
     .await
 }
@@ -154,12 +172,18 @@ async fn write_graph(
         Write::Merge => store.extend_graph(&graph, &triples),
     })
     .await?;
-    Ok(if existed { StatusCode::NO_CONTENT } else { StatusCode::CREATED }.into_response())
+    Ok(if existed {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::CREATED
+    }
+    .into_response())
 }
 
 async fn create_graph(state: AppState, request: Request) -> Result<Response, ApiError> {
     let iri = format!("{}/store/{}", origin(request.headers()), fresh_id());
-    let name = NamedNode::new(&iri).map_err(|e| ApiError::BadRequest(format!("invalid Host header: {e}")))?;
+    let name = NamedNode::new(&iri)
+        .map_err(|e| ApiError::BadRequest(format!("invalid Host header: {e}")))?;
     let triples = read_payload(&state, request, iri.clone()).await?;
     let store = state.graph.clone();
     let graph = GraphName::NamedNode(name);
@@ -184,11 +208,18 @@ fn fresh_id() -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_nanos());
-    format!("graph-{nanos:x}-{:x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "graph-{nanos:x}-{:x}",
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Parses the request body (plain RDF or multipart) into triples; nothing is written yet.
-async fn read_payload(state: &AppState, request: Request, base: String) -> Result<Vec<Triple>, ApiError> {
+async fn read_payload(
+    state: &AppState,
+    request: Request,
+    base: String,
+) -> Result<Vec<Triple>, ApiError> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -205,7 +236,11 @@ async fn read_payload(state: &AppState, request: Request, base: String) -> Resul
     blocking(move || parse_triples(&body, format, &base, None)).await
 }
 
-async fn read_multipart(state: &AppState, request: Request, base: String) -> Result<Vec<Triple>, ApiError> {
+async fn read_multipart(
+    state: &AppState,
+    request: Request,
+    base: String,
+) -> Result<Vec<Triple>, ApiError> {
     let mut multipart = Multipart::from_request(request, state)
         .await
         .map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {e}")))?;
@@ -215,7 +250,11 @@ async fn read_multipart(state: &AppState, request: Request, base: String) -> Res
         .await
         .map_err(|e| ApiError::BadRequest(format!("invalid multipart body: {e}")))?
     {
-        let name = field.file_name().or(field.name()).unwrap_or("(unnamed part)").to_owned();
+        let name = field
+            .file_name()
+            .or(field.name())
+            .unwrap_or("(unnamed part)")
+            .to_owned();
         let format = match field.content_type() {
             Some(content_type) => rdf_format(content_type)?,
             None => crate::store::format_of_path(std::path::Path::new(&name)).ok_or_else(|| {
@@ -244,7 +283,11 @@ async fn read_multipart(state: &AppState, request: Request, base: String) -> Res
 fn rdf_format(content_type: &str) -> Result<RdfFormat, ApiError> {
     let media_type = conneg::media_type(content_type);
     RdfFormat::from_media_type(&media_type).ok_or_else(|| ApiError::UnsupportedMediaType {
-        given: if content_type.is_empty() { "(none)".to_owned() } else { content_type.to_owned() },
+        given: if content_type.is_empty() {
+            "(none)".to_owned()
+        } else {
+            content_type.to_owned()
+        },
         expected: rdf_media_types(),
     })
 }
@@ -253,7 +296,12 @@ fn rdf_media_types() -> String {
     "text/turtle, application/n-triples, application/rdf+xml, application/ld+json, application/n-quads, application/trig, multipart/form-data".to_owned()
 }
 
-fn parse_triples(bytes: &Bytes, format: RdfFormat, base: &str, part: Option<&str>) -> Result<Vec<Triple>, ApiError> {
+fn parse_triples(
+    bytes: &Bytes,
+    format: RdfFormat,
+    base: &str,
+    part: Option<&str>,
+) -> Result<Vec<Triple>, ApiError> {
     let parser = RdfParser::from_format(format)
         .with_base_iri(base)
         .map_err(|e| ApiError::BadRequest(format!("invalid base IRI `{base}`: {e}")))?

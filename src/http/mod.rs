@@ -17,10 +17,10 @@ use crate::queries::Queries;
 use crate::store::Graph;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::serve::ListenerExt;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get};
+use axum::serve::ListenerExt;
 use error::ApiError;
 use oxigraph::sparql::CancellationToken;
 use std::future::Future;
@@ -61,7 +61,10 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { Redirect::to("/sparql") }))
         .route("/health", get(health))
         .route("/sparql", get(sparql::get_sparql).post(sparql::post_sparql))
-        .route("/sparql/", get(sparql::get_sparql).post(sparql::post_sparql))
+        .route(
+            "/sparql/",
+            get(sparql::get_sparql).post(sparql::post_sparql),
+        )
         .route("/store", any(graph_store::handle_indirect))
         .route("/store/{*path}", any(graph_store::handle_direct))
         .layer(DefaultBodyLimit::max(body_limit))

@@ -11,9 +11,8 @@ pub fn describe(endpoint: &str) -> Graph {
     let mut graph = Graph::new();
     let service = BlankNode::default();
     let dataset = BlankNode::default();
-    let endpoint = NamedNode::new(endpoint).unwrap_or_else(|_| {
-        NamedNode::new_unchecked("http://localhost/sparql")
-    });
+    let endpoint = NamedNode::new(endpoint)
+        .unwrap_or_else(|_| NamedNode::new_unchecked("http://localhost/sparql"));
     let title = Literal::new_language_tagged_literal_unchecked("spyatlas SPARQL endpoint", "en");
     let description = Literal::new_language_tagged_literal_unchecked(
         "Spyware vendors, their products and customers, the people targeted and the reports that say so. The default graph is the union of all graphs.",
@@ -26,9 +25,21 @@ pub fn describe(endpoint: &str) -> Graph {
     add(TripleRef::new(&service, sd::ENDPOINT, &endpoint));
     add(TripleRef::new(&service, dct::TITLE, &title));
     add(TripleRef::new(&service, dct::DESCRIPTION, &description));
-    add(TripleRef::new(&service, sd::SUPPORTED_LANGUAGE, sd::SPARQL11_QUERY));
-    add(TripleRef::new(&service, sd::SUPPORTED_LANGUAGE, sd::SPARQL11_UPDATE));
-    add(TripleRef::new(&service, sd::FEATURE, sd::UNION_DEFAULT_GRAPH));
+    add(TripleRef::new(
+        &service,
+        sd::SUPPORTED_LANGUAGE,
+        sd::SPARQL11_QUERY,
+    ));
+    add(TripleRef::new(
+        &service,
+        sd::SUPPORTED_LANGUAGE,
+        sd::SPARQL11_UPDATE,
+    ));
+    add(TripleRef::new(
+        &service,
+        sd::FEATURE,
+        sd::UNION_DEFAULT_GRAPH,
+    ));
     add(TripleRef::new(&service, sd::DEFAULT_DATASET, &dataset));
     add(TripleRef::new(&dataset, rdf::TYPE, sd::DATASET));
     let results = [
@@ -50,7 +61,11 @@ pub fn describe(endpoint: &str) -> Graph {
     ]
     .map(RdfFormat::iri);
     for format in results.iter().chain(&graphs) {
-        add(TripleRef::new(&service, sd::RESULT_FORMAT, NamedNode::new_unchecked(*format).as_ref()));
+        add(TripleRef::new(
+            &service,
+            sd::RESULT_FORMAT,
+            NamedNode::new_unchecked(*format).as_ref(),
+        ));
     }
     graph
 }

@@ -4,7 +4,7 @@
 use super::auth::authorize_write;
 use super::conneg::{self, GRAPHS, Representation, SOLUTIONS, negotiate};
 use super::error::ApiError;
-use super::stream::{ChunkWriter, stream_blocking};
+use super::stream::{ChunkWriter, Deadline, stream_blocking};
 use super::{AppState, blocking, deadline_timer, page, service_description};
 use crate::store::{Graph, StoreError};
 use axum::body::Bytes;
@@ -128,7 +128,9 @@ fn too_many(kind: &str, count: usize) -> ApiError {
 fn unsupported_post_type(given: &str) -> ApiError {
     ApiError::UnsupportedMediaType {
         given: given.to_owned(),
-        expected: "application/x-www-form-urlencoded, application/sparql-query, application/sparql-update".into(),
+        expected:
+            "application/x-www-form-urlencoded, application/sparql-query, application/sparql-update"
+                .into(),
     }
 }
 
@@ -179,7 +181,11 @@ fn describe_service(
             .map_err(|e| ApiError::Store(e.into()))?;
     }
     let body = serializer.finish().map_err(|e| ApiError::Store(e.into()))?;
-    Ok(([(header::CONTENT_TYPE, representation.content_type())], body).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, representation.content_type())],
+        body,
+    )
+        .into_response())
 }
 
 fn accept(headers: &HeaderMap) -> Option<&str> {
@@ -222,7 +228,7 @@ async fn run_query(
     }
 
     let deadline = state.settings.query_timeout;
-    let timer = deadline_timer(token, deadline);
+    let timer = deadline_timer(token.clone(), deadline);
     let graph = state.graph.clone();
     stream_blocking(
         representation.content_type(),
@@ -237,6 +243,10 @@ async fn run_query(
             StoreError::Cancelled => ApiError::Timeout(deadline),
             error => error.into(),
         },
+        Some(Deadline {
+            after: deadline,
+            token,
+        }),
     )
     .await
 }
@@ -255,8 +265,13 @@ fn prefers_html(accept: Option<&str>, offered: &[(&str, Representation)]) -> boo
         .chain([("text/html", Representation::Html)])
         .collect();
     // Html must win whichever way ties are broken.
-    matches!(negotiate(Some(accept), None, &with_html), Ok(Representation::Html))
-        && matches!(negotiate(Some(accept), None, &data_first), Ok(Representation::Html))
+    matches!(
+        negotiate(Some(accept), None, &with_html),
+        Ok(Representation::Html)
+    ) && matches!(
+        negotiate(Some(accept), None, &data_first),
+        Ok(Representation::Html)
+    )
 }
 
 fn set_dataset(
@@ -325,7 +340,10 @@ async fn run_update(
     let protocol_dataset =
         !params.using_graph_uris.is_empty() || !params.using_named_graph_uris.is_empty();
     let names_own_dataset = update.operations.iter().any(|operation| {
-        matches!(operation, GraphUpdateOperation::DeleteInsert { using: Some(_), .. })
+        matches!(
+            operation,
+            GraphUpdateOperation::DeleteInsert { using: Some(_), .. }
+        )
     });
     if protocol_dataset && names_own_dataset {
         return Err(ApiError::BadRequest(

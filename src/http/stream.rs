@@ -12,8 +12,10 @@ use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
+use oxigraph::sparql::CancellationToken;
 use std::io::{self, Write};
 use std::mem::take;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -41,7 +43,9 @@ impl ChunkWriter {
             return Ok(());
         }
         let chunk = Bytes::from(take(&mut self.buffer));
-        self.body.blocking_send(Ok(chunk)).map_err(|_| client_gone())
+        self.body
+            .blocking_send(Ok(chunk))
+            .map_err(|_| client_gone())
     }
 
     /// Reports a failure: as the response status if nothing was sent yet, else by
@@ -53,7 +57,9 @@ impl ChunkWriter {
             }
             None => {
                 tracing::warn!(%error, "response failed after streaming began");
-                let _ = self.body.blocking_send(Err(io::Error::other(error.to_string())));
+                let _ = self
+                    .body
+                    .blocking_send(Err(io::Error::other(error.to_string())));
             }
         }
     }
@@ -77,14 +83,25 @@ fn client_gone() -> io::Error {
     io::Error::new(io::ErrorKind::BrokenPipe, "the client went away")
 }
 
+/// When a response must have started, and how to stop its producer if it has not.
+pub struct Deadline {
+    pub after: Duration,
+    pub token: CancellationToken,
+}
+
 /// Runs `produce` on a blocking thread and streams what it writes as the response body.
 ///
 /// `on_error` turns a producer failure into the error reported to the client (it lets the
-/// caller say "timed out" when a cancellation was the deadline's doing).
+/// caller say "timed out" when a cancellation was the deadline's doing). With a
+/// `deadline`, the client gets 503 when the first chunk is not ready in time, even if the
+/// producer only notices the cancellation later: oxigraph checks its token when it reads
+/// from the store, and some evaluations (a cross product held in memory) read nothing for
+/// a long while.
 pub async fn stream_blocking(
     content_type: String,
     produce: impl FnOnce(&mut ChunkWriter) -> Result<(), StoreError> + Send + 'static,
     on_error: impl FnOnce(StoreError) -> ApiError + Send + 'static,
+    deadline: Option<Deadline>,
 ) -> Result<Response, ApiError> {
     let (body_sender, body_receiver) = mpsc::channel(CHANNEL_DEPTH);
     let (start_sender, start_receiver) = oneshot::channel();
@@ -108,7 +125,19 @@ pub async fn stream_blocking(
             Err(error) => writer.fail(on_error(error)),
         }
     });
-    match start_receiver.await {
+    let started = match deadline {
+        None => start_receiver.await,
+        Some(Deadline { after, token }) => {
+            match tokio::time::timeout(after, start_receiver).await {
+                Ok(started) => started,
+                Err(_) => {
+                    token.cancel();
+                    return Err(ApiError::Timeout(after));
+                }
+            }
+        }
+    };
+    match started {
         Ok(Ok(())) => {
             let body = Body::from_stream(ReceiverStream::new(body_receiver));
             let mut response = Response::new(body);

@@ -119,10 +119,14 @@ const PROGRESS_EVERY: u64 = 50_000;
 fn parser_for(path: &Path, format: RdfFormat, graph: Option<&NamedNode>) -> RdfParser {
     let mut parser = RdfParser::from_format(format).rename_blank_nodes();
     if let Some(base) = file_iri(path) {
-        parser = parser.with_base_iri(base).expect("file URLs are valid IRIs");
+        parser = parser
+            .with_base_iri(base)
+            .expect("file URLs are valid IRIs");
     }
     if let Some(graph) = graph {
-        parser = parser.without_named_graphs().with_default_graph(graph.clone());
+        parser = parser
+            .without_named_graphs()
+            .with_default_graph(graph.clone());
     }
     parser
 }
@@ -138,15 +142,17 @@ fn file_iri(path: &Path) -> Option<String> {
             iri.push_str(&format!("%{byte:02X}"));
         }
     }
-    oxigraph::model::NamedNode::new(&iri).ok().map(NamedNode::into_string)
+    oxigraph::model::NamedNode::new(&iri)
+        .ok()
+        .map(NamedNode::into_string)
 }
 
 fn loader_error(path: &Path, error: LoaderError) -> IngestError {
     match error {
         LoaderError::Parsing(RdfParseError::Syntax(error)) => {
-            let (line, column) = error
-                .location()
-                .map_or((0, 0), |range| (range.start.line + 1, range.start.column + 1));
+            let (line, column) = error.location().map_or((0, 0), |range| {
+                (range.start.line + 1, range.start.column + 1)
+            });
             IngestError::Syntax {
                 path: path.to_owned(),
                 line,
@@ -181,9 +187,8 @@ fn rdf_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, RdfFormat)>, IngestError
                 return Err(IngestError::Empty { path: path.clone() });
             }
         } else {
-            let format = format_of_path(path).ok_or_else(|| IngestError::UnknownFormat {
-                path: path.clone(),
-            })?;
+            let format = format_of_path(path)
+                .ok_or_else(|| IngestError::UnknownFormat { path: path.clone() })?;
             files.push((path.clone(), format));
         }
     }

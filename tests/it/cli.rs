@@ -22,7 +22,8 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-const COUNT_TEST_GRAPH: &str = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://example.com/g> { ?s ?p ?o } }";
+const COUNT_TEST_GRAPH: &str =
+    "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <http://example.com/g> { ?s ?p ?o } }";
 
 #[test]
 fn load_query_and_dump_round_trip() {
@@ -35,16 +36,38 @@ fn load_query_and_dump_round_trip() {
     )
     .unwrap();
 
-    let load = spyatlas(&data, &["load", file.to_str().unwrap(), "--graph", "http://example.com/g"]);
+    let load = spyatlas(
+        &data,
+        &[
+            "load",
+            file.to_str().unwrap(),
+            "--graph",
+            "http://example.com/g",
+        ],
+    );
     assert!(load.status.success(), "{}", stderr(&load));
-    assert!(stderr(&load).contains("loaded 2 quads from 1 file"), "{}", stderr(&load));
+    assert!(
+        stderr(&load).contains("loaded 2 quads from 1 file"),
+        "{}",
+        stderr(&load)
+    );
 
     let query = spyatlas(&data, &["query", COUNT_TEST_GRAPH, "--format", "csv"]);
     assert!(query.status.success(), "{}", stderr(&query));
     assert_eq!(stdout(&query), "n\r\n2\r\n");
 
-    let table = spyatlas(&data, &["query", "SELECT ?who WHERE { ?who <http://example.com/knows> <http://example.com/bob> }"]);
-    assert!(stdout(&table).contains("| http://example.com/alice |"), "{}", stdout(&table));
+    let table = spyatlas(
+        &data,
+        &[
+            "query",
+            "SELECT ?who WHERE { ?who <http://example.com/knows> <http://example.com/bob> }",
+        ],
+    );
+    assert!(
+        stdout(&table).contains("| http://example.com/alice |"),
+        "{}",
+        stdout(&table)
+    );
 
     let dump_file = dir.path().join("dump.nq");
     let dump = spyatlas(&data, &["dump", "--output", dump_file.to_str().unwrap()]);
@@ -53,7 +76,10 @@ fn load_query_and_dump_round_trip() {
     assert!(dumped.contains(
         "<http://example.com/alice> <http://example.com/knows> <http://example.com/bob> <http://example.com/g> ."
     ));
-    assert!(dumped.contains("https://w3id.org/spyatlas/graph/ontology"), "a new store gets the bundled knowledge");
+    assert!(
+        dumped.contains("https://w3id.org/spyatlas/graph/ontology"),
+        "a new store gets the bundled knowledge"
+    );
 }
 
 #[test]
@@ -62,17 +88,37 @@ fn a_malformed_file_names_file_line_and_column_and_writes_nothing() {
     let data = dir.path().join("store");
     let good = dir.path().join("a-good.nt");
     let bad = dir.path().join("b-bad.ttl");
-    std::fs::write(&good, "<http://example.com/s> <http://example.com/p> <http://example.com/o> .\n").unwrap();
-    std::fs::write(&bad, "@prefix ex: <http://example.com/> .\nex:s ex:p ex:o .\nex:s ex:p \"unterminated .\n").unwrap();
+    std::fs::write(
+        &good,
+        "<http://example.com/s> <http://example.com/p> <http://example.com/o> .\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &bad,
+        "@prefix ex: <http://example.com/> .\nex:s ex:p ex:o .\nex:s ex:p \"unterminated .\n",
+    )
+    .unwrap();
 
-    let load = spyatlas(&data, &["load", dir.path().to_str().unwrap(), "--graph", "http://example.com/g"]);
+    let load = spyatlas(
+        &data,
+        &[
+            "load",
+            dir.path().to_str().unwrap(),
+            "--graph",
+            "http://example.com/g",
+        ],
+    );
     assert!(!load.status.success());
     let message = stderr(&load);
     assert!(message.contains("b-bad.ttl:3:"), "file and line: {message}");
     assert!(message.contains("nothing was loaded"), "{message}");
 
     let query = spyatlas(&data, &["query", COUNT_TEST_GRAPH, "--format", "csv"]);
-    assert_eq!(stdout(&query), "n\r\n0\r\n", "the good file was not written either");
+    assert_eq!(
+        stdout(&query),
+        "n\r\n0\r\n",
+        "the good file was not written either"
+    );
 }
 
 #[test]
@@ -82,24 +128,61 @@ fn an_unknown_file_type_is_refused() {
     std::fs::write(&file, "hello").unwrap();
     let load = spyatlas(&dir.path().join("store"), &["load", file.to_str().unwrap()]);
     assert!(!load.status.success());
-    assert!(stderr(&load).contains("unknown RDF syntax"), "{}", stderr(&load));
+    assert!(
+        stderr(&load).contains("unknown RDF syntax"),
+        "{}",
+        stderr(&load)
+    );
 }
 
 #[test]
 fn query_output_formats_follow_the_query_form() {
     let dir = TempDir::new().unwrap();
     let data = dir.path().join("store");
-    let ask = spyatlas(&data, &["query", "ASK { ?s a <https://w3id.org/spyatlas/ontology#Vendor> }", "--format", "json"]);
+    let ask = spyatlas(
+        &data,
+        &[
+            "query",
+            "ASK { ?s a <https://w3id.org/spyatlas/ontology#Vendor> }",
+            "--format",
+            "json",
+        ],
+    );
     assert!(ask.status.success(), "{}", stderr(&ask));
-    assert!(stdout(&ask).contains("\"boolean\":true"), "{}", stdout(&ask));
+    assert!(
+        stdout(&ask).contains("\"boolean\":true"),
+        "{}",
+        stdout(&ask)
+    );
     let construct = spyatlas(
         &data,
-        &["query", "CONSTRUCT { <http://e.org/s> <http://e.org/p> 1 } WHERE {}", "--format", "ntriples"],
+        &[
+            "query",
+            "CONSTRUCT { <http://e.org/s> <http://e.org/p> 1 } WHERE {}",
+            "--format",
+            "ntriples",
+        ],
     );
-    assert!(stdout(&construct).contains("<http://e.org/s> <http://e.org/p> \"1\"^^"), "{}", stdout(&construct));
-    let wrong = spyatlas(&data, &["query", "CONSTRUCT { <http://e.org/s> <http://e.org/p> 1 } WHERE {}", "--format", "csv"]);
+    assert!(
+        stdout(&construct).contains("<http://e.org/s> <http://e.org/p> \"1\"^^"),
+        "{}",
+        stdout(&construct)
+    );
+    let wrong = spyatlas(
+        &data,
+        &[
+            "query",
+            "CONSTRUCT { <http://e.org/s> <http://e.org/p> 1 } WHERE {}",
+            "--format",
+            "csv",
+        ],
+    );
     assert!(!wrong.status.success());
     let malformed = spyatlas(&data, &["query", "SELECT WHERE"]);
     assert!(!malformed.status.success());
-    assert!(stderr(&malformed).contains("does not parse"), "{}", stderr(&malformed));
+    assert!(
+        stderr(&malformed).contains("does not parse"),
+        "{}",
+        stderr(&malformed)
+    );
 }

@@ -18,9 +18,13 @@ const TURTLE: &str = "<http://example.com/s> <http://example.com/p> \"o\" .";
 #[tokio::test]
 async fn put_then_get_round_trips_a_graph() {
     let app = TestApp::with_bundled_data();
-    let created = app.send(put(GRAPH, "text/turtle", Some(TOKEN), TURTLE)).await;
+    let created = app
+        .send(put(GRAPH, "text/turtle", Some(TOKEN), TURTLE))
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let replaced = app.send(put(GRAPH, "text/turtle", Some(TOKEN), TURTLE)).await;
+    let replaced = app
+        .send(put(GRAPH, "text/turtle", Some(TOKEN), TURTLE))
+        .await;
     assert_eq!(replaced.status, StatusCode::NO_CONTENT);
     let read = app.get(GRAPH, Some("application/n-triples")).await;
     assert_eq!(read.status, StatusCode::OK);
@@ -42,7 +46,9 @@ async fn malformed_rdf_is_400_with_line_and_column_and_writes_nothing() {
 #[tokio::test]
 async fn an_unknown_payload_type_is_415() {
     let app = TestApp::with_bundled_data();
-    let response = app.send(put(GRAPH, "application/pdf", Some(TOKEN), TURTLE)).await;
+    let response = app
+        .send(put(GRAPH, "application/pdf", Some(TOKEN), TURTLE))
+        .await;
     assert_eq!(response.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(response.body.contains("text/turtle"), "{}", response.body);
 }

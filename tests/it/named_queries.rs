@@ -42,7 +42,11 @@ fn every_named_query_gives_its_expected_answer() {
                 })
                 .unwrap_or_default();
             let prepared = query
-                .bind(params.iter().map(|(name, value)| (name.as_str(), value.as_str())))
+                .bind(
+                    params
+                        .iter()
+                        .map(|(name, value)| (name.as_str(), value.as_str())),
+                )
                 .unwrap_or_else(|e| panic!("{}: {e}", query.name));
             let QueryResults::Solutions(solutions) = graph.query(prepared).unwrap() else {
                 panic!("{} is not a SELECT query", query.name);
@@ -72,7 +76,12 @@ fn a_parameter_cannot_inject_sparql() {
     let queries = Queries::parse().unwrap();
     let query = queries
         .iter()
-        .find(|query| query.params.iter().any(|p| p.kind == spyatlas::queries::ParamKind::Iri))
+        .find(|query| {
+            query
+                .params
+                .iter()
+                .any(|p| p.kind == spyatlas::queries::ParamKind::Iri)
+        })
         .expect("a query with an IRI parameter");
     let param = query
         .params

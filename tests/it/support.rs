@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use spyatlas::config::HttpSettings;
 use spyatlas::http::{self, AppState};
 use spyatlas::store::Graph;
-use std::net::SocketAddr;
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tower::ServiceExt;
@@ -59,7 +58,12 @@ impl TestApp {
 
     /// Sends a request and reads the whole response.
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self.router.clone().oneshot(request).await.expect("infallible");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -82,7 +86,13 @@ impl TestApp {
     }
 
     /// `POST uri` with a content type, optional bearer token and body.
-    pub async fn post(&self, uri: &str, content_type: Option<&str>, token: Option<&str>, body: &str) -> TestResponse {
+    pub async fn post(
+        &self,
+        uri: &str,
+        content_type: Option<&str>,
+        token: Option<&str>,
+        body: &str,
+    ) -> TestResponse {
         let mut request = Request::post(uri);
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
@@ -90,7 +100,8 @@ impl TestApp {
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));
         }
-        self.send(request.body(Body::from(body.to_owned())).unwrap()).await
+        self.send(request.body(Body::from(body.to_owned())).unwrap())
+            .await
     }
 }
 
@@ -98,7 +109,6 @@ impl TestApp {
 pub struct TestServer {
     pub base_url: String,
     pub token: String,
-    pub address: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -136,12 +146,15 @@ impl TestServer {
                 .await
                 .expect("the server runs");
             });
+            // A query still running past its deadline must not hold the test up.
+            runtime.shutdown_timeout(Duration::from_secs(1));
         });
-        let address = address_receiver.recv().expect("the server reports its address");
+        let address = address_receiver
+            .recv()
+            .expect("the server reports its address");
         Self {
             base_url: format!("http://{address}"),
             token: TOKEN.to_owned(),
-            address,
             stop: Some(stop),
             thread: Some(thread),
         }
