@@ -91,7 +91,7 @@ pub fn load_paths(
                 .for_reader(BufReader::with_capacity(1 << 20, reader))
                 .inspect(|_| {
                     quads += 1;
-                    if quads % PROGRESS_EVERY == 0 {
+                    if quads.is_multiple_of(PROGRESS_EVERY) {
                         if let Progress::Callback(callback) = &options.progress {
                             callback(quads);
                         }

@@ -4,6 +4,7 @@ mod cli;
 mod conformance;
 mod graph_store;
 mod http_client;
+mod model;
 mod named_queries;
 mod sparql;
 mod support;
