@@ -190,10 +190,15 @@ load_into() { # label command...: bounded in time, output kept in a log
     echo "$label: loaded in $(since "$t0")"
 }
 log "loading"
-load_into oxigraph "$OXIGRAPH_BIN" load --location "$WORK/oxigraph" --file "$DATA"
 if [[ "$ONLY_OXIGRAPH" != 1 ]]; then
     load_into spyatlas "$SPYATLAS_BIN" load --data "$WORK/spyatlas" "$DATA"
+    # spyatlas also holds its bundled ontology and seed report: give oxigraph the same
+    # quads, so that both servers answer over identical data.
+    step timeout 600 "$SPYATLAS_BIN" dump --data "$WORK/bundled-store" --output "$WORK/bundled.nq" \
+        >"$WORK/bundled-dump.log" 2>&1 || { cat "$WORK/bundled-dump.log" >&2; die "dumping the bundled data failed"; }
+    load_into oxigraph-bundled "$OXIGRAPH_BIN" load --location "$WORK/oxigraph" --file "$WORK/bundled.nq"
 fi
+load_into oxigraph "$OXIGRAPH_BIN" load --location "$WORK/oxigraph" --file "$DATA"
 
 # ------------------------------------------------------------ 5. servers ---
 log "starting servers on $HOST"

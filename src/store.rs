@@ -17,12 +17,16 @@
 use crate::bundled;
 use crate::vocab;
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
-use oxigraph::model::{GraphName, GraphNameRef, NamedOrBlankNodeRef, QuadRef, Triple, TripleRef};
+use oxigraph::model::{
+    GraphName, GraphNameRef, NamedNode, NamedOrBlankNodeRef, QuadRef, Triple, TripleRef,
+};
 use oxigraph::sparql::{
-    PreparedSparqlQuery, PreparedSparqlUpdate, QueryEvaluationError, QueryResults, SparqlEvaluator,
-    UpdateEvaluationError,
+    DefaultServiceHandler, PreparedSparqlQuery, PreparedSparqlUpdate, QueryEvaluationError,
+    QueryResults, QuerySolutionIter, SparqlEvaluator, UpdateEvaluationError,
 };
 use oxigraph::store::{BulkLoader, LoaderError, StorageError, Store};
+use oxiri::Iri;
+use spargebra::algebra::GraphPattern;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -152,10 +156,11 @@ impl Graph {
         Ok(())
     }
 
-    /// The evaluator every query and update goes through: no `SERVICE` handler is installed,
-    /// so federated calls to arbitrary URLs fail instead of fetching them.
+    /// The evaluator every query and update goes through. Every `SERVICE` call is refused,
+    /// so a public endpoint never fetches an arbitrary URL, whatever HTTP client features
+    /// oxigraph was built with.
     pub fn evaluator() -> SparqlEvaluator {
-        SparqlEvaluator::new()
+        SparqlEvaluator::new().with_default_service_handler(NoFederation)
     }
 
     /// Makes the union of all graphs the default graph when the query names no dataset
@@ -328,6 +333,24 @@ impl Graph {
         self.writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The `SERVICE` handler that refuses every call.
+struct NoFederation;
+
+impl DefaultServiceHandler for NoFederation {
+    type Error = QueryEvaluationError;
+
+    fn handle(
+        &self,
+        service_name: &NamedNode,
+        _pattern: &GraphPattern,
+        _base_iri: Option<&Iri<String>>,
+    ) -> Result<QuerySolutionIter<'static>, Self::Error> {
+        Err(QueryEvaluationError::UnsupportedService(
+            service_name.clone(),
+        ))
     }
 }
 

@@ -228,16 +228,13 @@ async fn run_query(
     }
 
     let deadline = state.settings.query_timeout;
-    let timer = deadline_timer(token.clone(), deadline);
     let graph = state.graph.clone();
     stream_blocking(
         representation.content_type(),
         move |out| {
-            let written = graph
+            graph
                 .query(prepared)
-                .and_then(|results| write_results(results, representation, out));
-            timer.abort();
-            written
+                .and_then(|results| write_results(results, representation, out))
         },
         move |error| match error {
             StoreError::Cancelled => ApiError::Timeout(deadline),
@@ -337,6 +334,15 @@ async fn run_update(
         .with_base_iri(endpoint_iri(headers))
         .map_err(|e| ApiError::BadRequest(format!("invalid Host header: {e}")))?
         .parse_update(&text)?;
+    if update
+        .operations
+        .iter()
+        .any(|operation| matches!(operation, GraphUpdateOperation::Load { .. }))
+    {
+        return Err(ApiError::BadRequest(
+            "LOAD is disabled: this endpoint does not fetch remote URLs; send the data with the Graph Store Protocol (PUT or POST /store) instead".into(),
+        ));
+    }
     let protocol_dataset =
         !params.using_graph_uris.is_empty() || !params.using_named_graph_uris.is_empty();
     let names_own_dataset = update.operations.iter().any(|operation| {

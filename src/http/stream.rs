@@ -2,9 +2,10 @@
 //!
 //! The producer writes into a [`ChunkWriter`]; the HTTP status is decided when the first
 //! chunk is full (or the output is complete), so a query that fails or is cancelled before
-//! then gets a proper error status, never a truncated 200. A failure after the first chunk
-//! ends the body with an error, which aborts the transfer: the client sees an incomplete
-//! response, not a short one that looks whole.
+//! then gets a proper error status, never a truncated 200. An output that fits in one chunk
+//! (most answers) is sent whole, with its length. A failure after the first chunk ends the
+//! body with an error, which aborts the transfer: the client sees an incomplete response,
+//! not a short one that looks whole.
 
 use super::error::ApiError;
 use crate::store::StoreError;
@@ -15,7 +16,7 @@ use bytes::Bytes;
 use oxigraph::sparql::CancellationToken;
 use std::io::{self, Write};
 use std::mem::take;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -27,17 +28,25 @@ const CHANNEL_DEPTH: usize = 16;
 
 type Chunk = Result<Bytes, io::Error>;
 
+/// How a response begins: whole, or as a stream of chunks.
+enum Start {
+    Whole(Bytes),
+    Streaming,
+}
+
 /// A `Write` that hands its output to the HTTP response in chunks.
 pub struct ChunkWriter {
     buffer: Vec<u8>,
     body: mpsc::Sender<Chunk>,
-    start: Option<oneshot::Sender<Result<(), ApiError>>>,
+    start: Option<oneshot::Sender<Result<Start, ApiError>>>,
 }
 
 impl ChunkWriter {
     fn send_buffer(&mut self) -> io::Result<()> {
         if let Some(start) = self.start.take() {
-            start.send(Ok(())).map_err(|_| client_gone())?;
+            start
+                .send(Ok(Start::Streaming))
+                .map_err(|_| client_gone())?;
         }
         if self.buffer.is_empty() {
             return Ok(());
@@ -46,6 +55,19 @@ impl ChunkWriter {
         self.body
             .blocking_send(Ok(chunk))
             .map_err(|_| client_gone())
+    }
+
+    /// Sends what is left: the whole body if nothing was sent yet, else the last chunk.
+    fn finish(mut self) -> io::Result<()> {
+        match self.start.take() {
+            Some(start) => {
+                let whole = Bytes::from(take(&mut self.buffer));
+                start
+                    .send(Ok(Start::Whole(whole)))
+                    .map_err(|_| client_gone())
+            }
+            None => self.send_buffer(),
+        }
     }
 
     /// Reports a failure: as the response status if nothing was sent yet, else by
@@ -115,7 +137,7 @@ pub async fn stream_blocking(
         };
         match produce(&mut writer) {
             Ok(()) => {
-                if let Err(error) = writer.send_buffer() {
+                if let Err(error) = writer.finish() {
                     tracing::debug!(%error, "response not delivered");
                 }
             }
@@ -125,31 +147,44 @@ pub async fn stream_blocking(
             Err(error) => writer.fail(on_error(error)),
         }
     });
-    let started = match deadline {
+    let begun = Instant::now();
+    let started = match &deadline {
         None => start_receiver.await,
         Some(Deadline { after, token }) => {
-            match tokio::time::timeout(after, start_receiver).await {
+            match tokio::time::timeout(*after, start_receiver).await {
                 Ok(started) => started,
                 Err(_) => {
                     token.cancel();
-                    return Err(ApiError::Timeout(after));
+                    return Err(ApiError::Timeout(*after));
                 }
             }
         }
     };
-    match started {
-        Ok(Ok(())) => {
-            let body = Body::from_stream(ReceiverStream::new(body_receiver));
-            let mut response = Response::new(body);
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_str(&content_type).expect("content types are ASCII"),
-            );
-            Ok(response)
+    let body = match started {
+        Ok(Ok(Start::Whole(bytes))) => Body::from(bytes),
+        Ok(Ok(Start::Streaming)) => {
+            if let Some(Deadline { after, token }) = deadline {
+                // The deadline still holds while streaming: past it the producer is
+                // cancelled and the body ends with an error.
+                let remaining = after.saturating_sub(begun.elapsed());
+                tokio::spawn(async move {
+                    tokio::time::sleep(remaining).await;
+                    token.cancel();
+                });
+            }
+            Body::from_stream(ReceiverStream::new(body_receiver))
         }
-        Ok(Err(error)) => Err(error),
-        Err(_) => Err(ApiError::Store(StoreError::Io(io::Error::other(
-            "the response producer stopped without an answer",
-        )))),
-    }
+        Ok(Err(error)) => return Err(error),
+        Err(_) => {
+            return Err(ApiError::Store(StoreError::Io(io::Error::other(
+                "the response producer stopped without an answer",
+            ))));
+        }
+    };
+    let mut response = Response::new(body);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&content_type).expect("content types are ASCII"),
+    );
+    Ok(response)
 }

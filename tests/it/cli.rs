@@ -186,3 +186,53 @@ fn query_output_formats_follow_the_query_form() {
         stderr(&malformed)
     );
 }
+
+#[test]
+fn serve_logs_its_url_answers_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = TempDir::new().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_spyatlas"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("store"))
+        .env("RUST_LOG", "spyatlas=info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let start = line.find("http://127.0.0.1:")?;
+            Some(line[start..].split_whitespace().next()?.to_owned())
+        })
+        .expect("one log line gives the URL");
+    assert!(url.ends_with("/sparql"), "{url}");
+    let base = url.trim_end_matches("/sparql");
+    let health = super::http_client::send(base, "GET", "/health", &[], b"");
+    assert_eq!(health.status, 200);
+
+    let pid = server.id().to_string();
+    let kill = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            assert!(status.success(), "a clean shutdown: {status}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        dir.path().join("store").exists(),
+        "the store was created on disk"
+    );
+}

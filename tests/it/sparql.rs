@@ -411,6 +411,31 @@ async fn service_calls_are_refused() {
 }
 
 #[tokio::test]
+async fn load_from_a_url_is_refused() {
+    let app = TestApp::with_bundled_data();
+    let update = "LOAD <http://127.0.0.1:9/data.ttl> INTO GRAPH <http://example.com/g>";
+    let response = app
+        .post(
+            "/sparql",
+            Some("application/sparql-update"),
+            Some(TOKEN),
+            update,
+        )
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        response.body
+    );
+    assert!(
+        response.body.contains("LOAD is disabled"),
+        "{}",
+        response.body
+    );
+}
+
+#[tokio::test]
 async fn the_service_description_is_served_to_rdf_clients() {
     let app = TestApp::with_bundled_data();
     let response = app.get("/sparql", Some("text/turtle")).await;

@@ -1,0 +1,237 @@
+//! The bundled knowledge conforms to `ontology/shapes.ttl`, and a broken report does not:
+//! each break is named by the entity and the property at fault.
+//!
+//! As `docs/model.md` says, each report graph is validated on its own, together with the
+//! reference graph and the ontology graph (the `sh:maxCount 1` rules on a claim hold per
+//! report; the ontology holds the concept schemes and the class hierarchy).
+
+use oxigraph::model::vocab::rdfs;
+use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple};
+use oxigraph::sparql::QueryResults;
+use spyatlas::store::Graph;
+use spyatlas::validate::{Shapes, Violation};
+use spyatlas::vocab;
+
+const SEED_REPORT: &str = "italie-belgische-nummers-doelwit-van-israelische-whatsapp-hack";
+
+/// A term of the ontology: `sa:{local}`.
+fn sa(local: &str) -> NamedNode {
+    NamedNode::new(format!("{}{local}", vocab::ONTOLOGY_NAMESPACE)).unwrap()
+}
+
+/// An entity: `id:{slug}`.
+fn id(slug: &str) -> NamedNode {
+    NamedNode::new(vocab::entity_iri(slug)).unwrap()
+}
+
+/// Every triple of one named graph of the store, through SPARQL.
+fn triples_of(graph: &Graph, name: NamedNodeRef<'_>) -> Vec<Triple> {
+    let query = format!("CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {name} {{ ?s ?p ?o }} }}");
+    let prepared = Graph::evaluator().parse_query(&query).unwrap();
+    let QueryResults::Graph(triples) = graph.query(prepared).unwrap() else {
+        panic!("a CONSTRUCT query");
+    };
+    let triples: Vec<Triple> = triples.map(Result::unwrap).collect();
+    assert!(!triples.is_empty(), "graph {name} holds triples");
+    triples
+}
+
+/// The report graphs: those that describe themselves as a `sa:Report`.
+fn report_graphs(graph: &Graph) -> Vec<NamedNode> {
+    let query = format!(
+        "SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?g a {} }} }} ORDER BY ?g",
+        sa("Report")
+    );
+    let prepared = Graph::evaluator().parse_query(&query).unwrap();
+    let QueryResults::Solutions(solutions) = graph.query(prepared).unwrap() else {
+        panic!("a SELECT query");
+    };
+    solutions
+        .map(|solution| {
+            let solution = solution.unwrap();
+            let Some(Term::NamedNode(name)) = solution.get("g") else {
+                panic!("a report graph is named by an IRI");
+            };
+            name.clone()
+        })
+        .collect()
+}
+
+/// The ontology graph and the reference graph: what every report is validated with.
+fn ontology_and_reference(graph: &Graph) -> Vec<Triple> {
+    let mut triples = triples_of(graph, vocab::graph::ONTOLOGY);
+    triples.extend(triples_of(graph, vocab::graph::REFERENCE));
+    triples
+}
+
+fn shown(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(|v| {
+            format!(
+                "\n  {} {:?}: {} [{}]",
+                v.focus, v.path, v.message, v.severity
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_bundled_knowledge_conforms_to_the_shapes() {
+    let graph = Graph::in_memory_with_bundled().unwrap();
+    let shapes = Shapes::bundled().unwrap();
+    let common = ontology_and_reference(&graph);
+    let reports = report_graphs(&graph);
+    assert!(!reports.is_empty(), "the seed report is loaded");
+    for report in &reports {
+        let mut data = common.clone();
+        data.extend(triples_of(&graph, report.as_ref()));
+        let violations = shapes.validate(data).unwrap();
+        assert!(
+            violations.is_empty(),
+            "report graph {report} (with the reference graph and the ontology) has {} violation(s):{}",
+            violations.len(),
+            shown(&violations)
+        );
+    }
+}
+
+/// The seed report's graph, and what it is validated with.
+struct Seed {
+    common: Vec<Triple>,
+    report: Vec<Triple>,
+}
+
+impl Seed {
+    fn load() -> Self {
+        let graph = Graph::in_memory_with_bundled().unwrap();
+        let name = NamedNode::new(format!("{}{SEED_REPORT}", vocab::REPORT_NAMESPACE)).unwrap();
+        Self {
+            common: ontology_and_reference(&graph),
+            report: triples_of(&graph, name.as_ref()),
+        }
+    }
+
+    /// Validates the (edited) report with the reference graph and the ontology.
+    fn violations(&self) -> Vec<Violation> {
+        let shapes = Shapes::bundled().unwrap();
+        let data = self.common.iter().chain(&self.report).cloned();
+        shapes.validate(data).unwrap()
+    }
+
+    /// Replaces the object of `subject predicate ?o` in the report; there must be exactly one.
+    fn replace_object(&mut self, subject: &NamedNode, predicate: &NamedNode, object: Term) {
+        let mut replaced = 0;
+        for triple in &mut self.report {
+            if is(&triple.subject, subject) && triple.predicate == *predicate {
+                triple.object = object.clone();
+                replaced += 1;
+            }
+        }
+        assert_eq!(
+            replaced, 1,
+            "one {subject} {predicate} triple in the seed report"
+        );
+    }
+}
+
+fn is(subject: &NamedOrBlankNode, node: &NamedNode) -> bool {
+    matches!(subject, NamedOrBlankNode::NamedNode(name) if name == node)
+}
+
+/// Asserts that a violation names `focus` and `path`, and returns it.
+fn violation_at<'a>(violations: &'a [Violation], focus: &NamedNode, path: &str) -> &'a Violation {
+    violations
+        .iter()
+        .find(|v| v.focus == focus.as_str() && v.path.as_deref() == Some(path))
+        .unwrap_or_else(|| {
+            panic!(
+                "no violation on {focus} at {path}; got {}:{}",
+                violations.len(),
+                shown(violations)
+            )
+        })
+}
+
+#[test]
+fn the_unedited_seed_report_conforms() {
+    let violations = Seed::load().violations();
+    assert!(violations.is_empty(), "{}", shown(&violations));
+}
+
+#[test]
+fn a_person_without_an_english_label_is_rejected() {
+    let mut seed = Seed::load();
+    let person = id("luca-casarini");
+    let before = seed.report.len();
+    seed.report.retain(|triple| {
+        !(is(&triple.subject, &person)
+            && triple.predicate == rdfs::LABEL
+            && matches!(&triple.object, Term::Literal(label) if label.language() == Some("en")))
+    });
+    assert_eq!(before - seed.report.len(), 1, "one English label removed");
+
+    let violations = seed.violations();
+    let violation = violation_at(&violations, &person, rdfs::LABEL.as_str());
+    assert_eq!(violation.severity, "Violation");
+    assert!(
+        violation
+            .message
+            .contains("rdfs:label in each of en, nl and it"),
+        "the shape's sh:message: {}",
+        violation.message
+    );
+    assert_eq!(
+        violation.shape.as_deref(),
+        Some("https://w3id.org/spyatlas/shapes#labels")
+    );
+}
+
+#[test]
+fn a_product_developed_by_a_country_is_rejected() {
+    let mut seed = Seed::load();
+    let product = id("paragon-solutions-spyware-unnamed-in-the-source");
+    let developed_by = sa("developedBy");
+    seed.replace_object(&product, &developed_by, id("israel").into());
+
+    let violations = seed.violations();
+    let violation = violation_at(&violations, &product, developed_by.as_str());
+    assert_eq!(violation.severity, "Violation");
+    assert!(
+        violation.message.contains("must point to a sa:Vendor"),
+        "the shape's sh:message: {}",
+        violation.message
+    );
+    assert!(
+        violation.message.contains("ClassConstraintComponent"),
+        "the constraint component: {}",
+        violation.message
+    );
+}
+
+#[test]
+fn an_incident_with_a_status_outside_the_scheme_is_rejected() {
+    let mut seed = Seed::load();
+    let incident = id("paragon-spyware-attacks-on-whatsapp-users-2024");
+    let status = sa("status");
+    // A concept of another scheme (victim outcomes), not a claim status.
+    seed.replace_object(&incident, &status, sa("infected").into());
+
+    let violations = seed.violations();
+    let violation = violation_at(&violations, &incident, status.as_str());
+    assert_eq!(violation.severity, "Violation");
+    assert!(
+        violation.message.contains("sa:ClaimStatusScheme"),
+        "the shape's sh:message: {}",
+        violation.message
+    );
+    assert!(
+        violation.message.contains("InConstraintComponent"),
+        "the constraint component: {}",
+        violation.message
+    );
+    assert_eq!(
+        violation.shape.as_deref(),
+        Some("https://w3id.org/spyatlas/shapes#status")
+    );
+}
