@@ -29,14 +29,14 @@ enum Target {
 }
 
 /// `/store` with indirect identification (or graph creation by POST).
-#[tracing::instrument(skip_all, fields(method = %request.method()))]
+#[tracing::instrument(level = "debug", skip_all, fields(method = %request.method()))]
 pub async fn handle_indirect(State(state): State<AppState>, request: Request) -> Response {
     let target = indirect_target(&request);
     respond(state, target, request).await
 }
 
 /// `/store/{path}` with direct identification: the graph IRI is the request URL.
-#[tracing::instrument(skip_all, fields(method = %request.method()))]
+#[tracing::instrument(level = "debug", skip_all, fields(method = %request.method()))]
 pub async fn handle_direct(State(state): State<AppState>, request: Request) -> Response {
     let target = direct_target(&request);
     respond(state, target, request).await

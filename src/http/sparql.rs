@@ -57,7 +57,7 @@ impl ProtocolParams {
 
 /// `GET /sparql`: a query, or without one the service description (or, for a browser,
 /// the query page).
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_sparql(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -80,7 +80,7 @@ pub async fn get_sparql(
 }
 
 /// `POST /sparql`: a query or an update, as a form or as a SPARQL body.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn post_sparql(
     State(state): State<AppState>,
     headers: HeaderMap,
