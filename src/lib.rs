@@ -6,6 +6,7 @@
 //! - [`http`]: the axum router — SPARQL 1.1 Protocol at `/sparql`, Graph Store Protocol at
 //!   `/store`, health; [`http::serve`] runs it on a listener.
 //! - [`ingest`]: RDF files → the store, atomically, with line-and-column errors.
+//! - [`validate`]: SHACL validation of data against `ontology/shapes.ttl` (rudof's `shacl`).
 //! - [`queries`]: the named questions of `queries/*.rq`, parsed once, bound with typed terms.
 //! - [`store`]: [`store::Graph`], the one place that talks to oxigraph.
 //! - [`config`]: command-line and environment settings.
@@ -20,4 +21,5 @@ pub mod ingest;
 pub mod queries;
 pub mod store;
 pub mod table;
+pub mod validate;
 pub mod vocab;

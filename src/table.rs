@@ -57,6 +57,9 @@ fn show(term: &Term) -> String {
             Some(language) => format!("{} @{language}", literal.value()),
             None => literal.value().to_owned(),
         },
+        // RDF 1.2 triple terms (oxigraph's `rdf-12` feature, which the SHACL validator's
+        // dependencies switch on).
+        Term::Triple(triple) => triple.to_string(),
     }
 }
 

@@ -6,5 +6,6 @@ mod graph_store;
 mod http_client;
 mod model;
 mod named_queries;
+mod shacl;
 mod sparql;
 mod support;
