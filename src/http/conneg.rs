@@ -161,10 +161,10 @@ fn parse_accept(accept: &str) -> Vec<MediaRange> {
             let (kind, subtype) = parts.next()?.trim().split_once('/')?;
             let mut q = 1.0;
             for parameter in parts {
-                if let Some((name, value)) = parameter.split_once('=') {
-                    if name.trim().eq_ignore_ascii_case("q") {
-                        q = value.trim().parse::<f32>().unwrap_or(0.0).clamp(0.0, 1.0);
-                    }
+                if let Some((name, value)) = parameter.split_once('=')
+                    && name.trim().eq_ignore_ascii_case("q")
+                {
+                    q = value.trim().parse::<f32>().unwrap_or(0.0).clamp(0.0, 1.0);
                 }
             }
             Some(MediaRange {

@@ -91,10 +91,10 @@ pub fn load_paths(
                 .for_reader(BufReader::with_capacity(1 << 20, reader))
                 .inspect(|_| {
                     quads += 1;
-                    if quads.is_multiple_of(PROGRESS_EVERY) {
-                        if let Progress::Callback(callback) = &options.progress {
-                            callback(quads);
-                        }
+                    if quads.is_multiple_of(PROGRESS_EVERY)
+                        && let Progress::Callback(callback) = &options.progress
+                    {
+                        callback(quads);
                     }
                 });
             loader
