@@ -27,11 +27,13 @@ fn main() {
 
 fn table(out: &mut String, name: &str, files: &[(String, PathBuf)]) {
     writeln!(out, "pub static {name}: &[(&str, &[u8])] = &[").unwrap();
-    for (relative, absolute) in files {
+    // Paths relative to the manifest, so that the generated file does not depend on where
+    // the checkout lives (build output may be shared between checkouts).
+    for (relative, _) in files {
+        let from_manifest = format!("/{relative}");
         writeln!(
             out,
-            "    ({relative:?}, include_bytes!({:?})),",
-            absolute.display().to_string()
+            "    ({relative:?}, include_bytes!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {from_manifest:?}))),"
         )
         .unwrap();
     }

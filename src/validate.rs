@@ -38,7 +38,7 @@ use std::cmp::Ordering;
 const SHAPES_FILE: &str = "ontology/shapes.ttl";
 
 /// The SHACL namespace, shortened to `sh:` in messages.
-const SH: &str = "http://www.w3.org/ns/shacl#";
+const SH: &str = crate::vocab::SHACL_NAMESPACE;
 
 /// One SHACL violation, in terms a report author understands.
 ///

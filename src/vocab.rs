@@ -11,6 +11,8 @@ pub const ID_NAMESPACE: &str = "https://w3id.org/spyatlas/id/";
 pub const REPORT_NAMESPACE: &str = "https://w3id.org/spyatlas/report/";
 /// The ontology terms: `https://w3id.org/spyatlas/ontology#{Term}`.
 pub const ONTOLOGY_NAMESPACE: &str = "https://w3id.org/spyatlas/ontology#";
+/// The SHACL vocabulary, shortened to `sh:` in validation messages.
+pub const SHACL_NAMESPACE: &str = "http://www.w3.org/ns/shacl#";
 /// Graphs that hold bundled knowledge which is not a report.
 pub const GRAPH_NAMESPACE: &str = "https://w3id.org/spyatlas/graph/";
 
