@@ -17,6 +17,34 @@ fn encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// GETs `uri` with `Accept: accept` and checks the status, the content type and a piece
+/// of the body.
+async fn expect_representation(
+    app: &TestApp,
+    uri: &str,
+    accept: &str,
+    content_type: &str,
+    needle: &str,
+) {
+    let response = app.get(uri, Some(accept)).await;
+    assert_eq!(
+        response.status,
+        StatusCode::OK,
+        "{accept}: {}",
+        response.body
+    );
+    assert!(
+        response.content_type().starts_with(content_type),
+        "{accept}: {}",
+        response.content_type()
+    );
+    assert!(
+        response.body.contains(needle),
+        "{accept}: {}",
+        response.body
+    );
+}
+
 #[tokio::test]
 async fn the_default_graph_is_the_union_of_all_graphs() {
     let app = TestApp::with_bundled_data();
@@ -55,23 +83,7 @@ async fn select_results_come_in_each_format() {
         ),
     ];
     for (accept, content_type, needle) in cases {
-        let response = app.get(&uri, Some(accept)).await;
-        assert_eq!(
-            response.status,
-            StatusCode::OK,
-            "{accept}: {}",
-            response.body
-        );
-        assert!(
-            response.content_type().starts_with(content_type),
-            "{accept}: {}",
-            response.content_type()
-        );
-        assert!(
-            response.body.contains(needle),
-            "{accept}: {}",
-            response.body
-        );
+        expect_representation(&app, &uri, accept, content_type, needle).await;
     }
 }
 
@@ -100,23 +112,7 @@ async fn construct_results_come_in_each_rdf_format() {
         ("application/ld+json", "\"@id\""),
     ];
     for (accept, needle) in cases {
-        let response = app.get(&uri, Some(accept)).await;
-        assert_eq!(
-            response.status,
-            StatusCode::OK,
-            "{accept}: {}",
-            response.body
-        );
-        assert!(
-            response.content_type().starts_with(accept),
-            "{accept}: {}",
-            response.content_type()
-        );
-        assert!(
-            response.body.contains(needle),
-            "{accept}: {}",
-            response.body
-        );
+        expect_representation(&app, &uri, accept, accept, needle).await;
     }
 }
 
