@@ -14,7 +14,11 @@ fn main() {
         PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let mut out = String::new();
     let mut knowledge = collect(&root, &["ontology"], &["ttl"]);
-    knowledge.extend(collect(&root, &["data"], &["ttl", "trig", "nt", "nq"]));
+    knowledge.extend(collect(
+        &root,
+        &["data"],
+        &["ttl", "trig", "nt", "nq", "yaml", "yml", "json", "jsonld"],
+    ));
     let queries = collect(&root, &["queries"], &["rq"]);
     table(&mut out, "KNOWLEDGE", &knowledge);
     table(&mut out, "QUERIES", &queries);

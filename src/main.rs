@@ -1,4 +1,4 @@
-//! The `spyatlas` command: serve, load, query, dump.
+//! The `spyatlas` command: serve, load, unload, query, dump.
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -9,14 +9,16 @@ use oxigraph::sparql::QueryResults;
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use spyatlas::config::{DataArgs, HttpSettings, ServeConfig};
 use spyatlas::http::{self, AppState};
-use spyatlas::ingest::{self, LoadOptions, Progress};
+use spyatlas::ingest::pipeline::ProgressFn;
+use spyatlas::ingest::{self, LoadOptions, Loader, Progress, ReportError, ReportResult, report};
 use spyatlas::store::Graph;
 use spyatlas::table;
+use spyatlas::vocab;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tracing_subscriber::EnvFilter;
 
 /// A knowledge graph of surveillance incidents: who builds spyware, who buys it, who was
@@ -32,17 +34,31 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (SPARQL endpoint at /sparql, Graph Store at /store).
     Serve(ServeConfig),
-    /// Load RDF files, or folders of them, into the store, all or nothing.
+    /// Load reports (files, or folders of them): each is parsed, linked to the entities
+    /// already known, validated, and written whole or not at all.
     Load {
         #[command(flatten)]
         data: DataArgs,
-        /// Files or folders (searched recursively) in any RDF syntax: .ttl, .nt, .nq,
-        /// .trig, .rdf, .owl, .jsonld.
+        /// Files or folders (searched recursively): report documents (.yaml, .yml, .json,
+        /// .jsonld; see docs/reports.md) or RDF (.nq and .trig with one graph per report;
+        /// .ttl, .nt, .rdf, .owl describing one report).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// Put every triple in this named graph (only for files without named graphs).
+        /// Validate and report what would happen, without writing anything.
+        #[arg(long, conflicts_with = "graph")]
+        dry_run: bool,
+        /// Load plain RDF (not reports) into this named graph, all files or none: no
+        /// validation, no report metadata.
         #[arg(long)]
         graph: Option<String>,
+    },
+    /// Remove loaded reports: each report's graph with its claims and metadata, at once.
+    Unload {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The slugs of the reports (`italie-belgische-...`), or their IRIs.
+        #[arg(required = true)]
+        slugs: Vec<String>,
     },
     /// Run a SPARQL query against the store (the default graph is the union of all graphs).
     Query {
@@ -94,7 +110,22 @@ fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(config) => serve(config),
-        Command::Load { data, paths, graph } => load(&data.data, &paths, graph.as_deref()),
+        Command::Load {
+            data,
+            paths,
+            dry_run,
+            graph: Some(graph),
+        } => {
+            debug_assert!(!dry_run, "clap keeps --dry-run and --graph apart");
+            load_raw(&data.data, &paths, &graph)
+        }
+        Command::Load {
+            data,
+            paths,
+            dry_run,
+            graph: None,
+        } => load_reports(&data.data, &paths, dry_run),
+        Command::Unload { data, slugs } => unload(&data.data, &slugs),
         Command::Query {
             data,
             query,
@@ -131,12 +162,173 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load(data: &Path, paths: &[PathBuf], graph_iri: Option<&str>) -> anyhow::Result<()> {
-    let graph_name = graph_iri
-        .map(|iri| {
-            NamedNode::new(iri).with_context(|| format!("--graph {iri} is not an absolute IRI"))
-        })
-        .transpose()?;
+fn load_reports(data: &Path, paths: &[PathBuf], dry_run: bool) -> anyhow::Result<()> {
+    let graph =
+        Graph::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
+    let started = Instant::now();
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("the template is valid"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let progress_bar = bar.clone();
+    let progress: ProgressFn = Arc::new(move |reports, triples| {
+        let seconds = started.elapsed().as_secs_f64().max(1e-9);
+        progress_bar.set_message(format!(
+            "{reports} reports, {triples} triples ({:.0} reports/s, {:.0} triples/s)",
+            reports as f64 / seconds,
+            triples as f64 / seconds
+        ));
+    });
+    let mut loader = Loader::new(&graph, dry_run)
+        .context("preparing the loader")?
+        .with_progress(progress);
+    let results = loader.load_paths(paths);
+    bar.finish_and_clear();
+    if !dry_run {
+        graph.flush()?;
+    }
+    let failed = print_summary(&results, started.elapsed(), dry_run);
+    if failed > 0 {
+        bail!(
+            "{failed} report{} failed{}",
+            if failed == 1 { "" } else { "s" },
+            if dry_run {
+                ""
+            } else {
+                "; nothing of them was written"
+            }
+        );
+    }
+    Ok(())
+}
+
+/// Prints what happened to each report: a count per outcome, the reports themselves when
+/// there are few, and every failure with its reason. Returns the number of failures.
+fn print_summary(results: &[ReportResult], elapsed: Duration, dry_run: bool) -> usize {
+    let mut counts: Vec<(String, usize)> = if dry_run {
+        vec![
+            ("valid".into(), 0),
+            ("unchanged".into(), 0),
+            ("failed".into(), 0),
+        ]
+    } else {
+        ["loaded", "unchanged", "replaced", "failed"]
+            .iter()
+            .map(|name| ((*name).to_owned(), 0))
+            .collect()
+    };
+    let mut triples = 0;
+    for result in results {
+        let name = match &result.outcome {
+            Ok(outcome) => outcome.to_string(),
+            Err(_) => "failed".into(),
+        };
+        if let Some(count) = counts.iter_mut().find(|(key, _)| *key == name) {
+            count.1 += 1;
+        }
+        triples += result.triples;
+    }
+    let mut out = String::new();
+    if results.len() <= 20 {
+        let rows: Vec<Vec<String>> = results
+            .iter()
+            .map(|result| {
+                vec![
+                    result.slug.clone().unwrap_or_else(|| result.origin.clone()),
+                    match &result.outcome {
+                        Ok(outcome) => outcome.to_string(),
+                        Err(_) => "failed".into(),
+                    },
+                    result.triples.to_string(),
+                ]
+            })
+            .collect();
+        out.push_str(&table::render_text(
+            &["report".into(), "outcome".into(), "triples".into()],
+            &rows,
+        ));
+    }
+    let rows: Vec<Vec<String>> = counts
+        .iter()
+        .map(|(name, count)| vec![name.clone(), count.to_string()])
+        .collect();
+    out.push_str(&table::render_text(
+        &["outcome".into(), "reports".into()],
+        &rows,
+    ));
+    let seconds = elapsed.as_secs_f64().max(1e-9);
+    out.push_str(&format!(
+        "{} report{} ({triples} triples) in {seconds:.2} s: {:.0} reports/s, {:.0} triples/s\n",
+        results.len(),
+        if results.len() == 1 { "" } else { "s" },
+        results.len() as f64 / seconds,
+        triples as f64 / seconds,
+    ));
+    let mut failed = 0;
+    for result in results {
+        if let Err(error) = &result.outcome {
+            failed += 1;
+            out.push_str(&format!("\nFAILED {}", result.origin));
+            if let Some(slug) = &result.slug {
+                out.push_str(&format!(" (report {slug})"));
+            }
+            match error {
+                ReportError::Invalid(problems) => {
+                    out.push_str(&format!(
+                        ": {} problem{}\n",
+                        problems.len(),
+                        if problems.len() == 1 { "" } else { "s" }
+                    ));
+                    for problem in problems {
+                        out.push_str(&format!("  {problem}\n"));
+                    }
+                }
+                ReportError::Syntax {
+                    line,
+                    column,
+                    message,
+                } => {
+                    out.push_str(&format!(":{line}:{column}: {message}\n"));
+                }
+                other => out.push_str(&format!(": {other}\n")),
+            }
+        }
+    }
+    print!("{out}");
+    failed
+}
+
+fn unload(data: &Path, slugs: &[String]) -> anyhow::Result<()> {
+    let graph =
+        Graph::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
+    let mut missing = Vec::new();
+    for slug in slugs {
+        let slug = slug.strip_prefix(vocab::REPORT_NAMESPACE).unwrap_or(slug);
+        let iri = NamedNode::new(format!("{}{slug}", vocab::REPORT_NAMESPACE))
+            .with_context(|| format!("`{slug}` is not a report slug"))?;
+        if report::remove(&graph, iri.as_ref())? {
+            eprintln!("unloaded report {slug}");
+        } else {
+            missing.push(slug.to_owned());
+        }
+    }
+    graph.flush()?;
+    if !missing.is_empty() {
+        bail!(
+            "no report is loaded with the slug {}; `spyatlas query 'SELECT ?r WHERE {{ GRAPH ?r {{ ?r a <{}Report> }} }}'` lists them",
+            missing.join(", "),
+            vocab::ONTOLOGY_NAMESPACE
+        );
+    }
+    Ok(())
+}
+
+fn load_raw(data: &Path, paths: &[PathBuf], graph_iri: &str) -> anyhow::Result<()> {
+    let graph_name = Some(
+        NamedNode::new(graph_iri)
+            .with_context(|| format!("--graph {graph_iri} is not an absolute IRI"))?,
+    );
     let graph =
         Graph::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
     let bar = ProgressBar::new_spinner();

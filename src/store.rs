@@ -15,8 +15,7 @@
 //! ```
 
 use crate::bundled;
-use crate::vocab;
-use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
+use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::{
     GraphName, GraphNameRef, NamedNode, NamedOrBlankNodeRef, QuadRef, Triple, TripleRef,
 };
@@ -24,11 +23,12 @@ use oxigraph::sparql::{
     DefaultServiceHandler, PreparedSparqlQuery, PreparedSparqlUpdate, QueryEvaluationError,
     QueryResults, QuerySolutionIter, SparqlEvaluator, UpdateEvaluationError,
 };
-use oxigraph::store::{BulkLoader, LoaderError, StorageError, Store};
+use oxigraph::store::{BulkLoader, StorageError, Store, Transaction};
 use oxiri::Iri;
 use spargebra::algebra::GraphPattern;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Everything the store can fail with.
@@ -42,12 +42,8 @@ pub enum StoreError {
         source: StorageError,
     },
     /// A file bundled in the binary does not parse; this is a build defect.
-    #[error("bundled file {file} is invalid: {source}")]
-    Bundled {
-        file: &'static str,
-        #[source]
-        source: LoaderError,
-    },
+    #[error("bundled file {file} is invalid: {message}")]
+    Bundled { file: &'static str, message: String },
     /// The query was cancelled, by its deadline or because its client went away.
     #[error("the query was cancelled")]
     Cancelled,
@@ -82,6 +78,9 @@ impl From<QueryEvaluationError> for StoreError {
 pub struct Graph {
     store: Store,
     writer: Arc<Mutex<()>>,
+    /// Counts the writers that took the lock: caches of what the store holds (the entity
+    /// index of the report loader) compare it to know when to rebuild.
+    generation: Arc<AtomicU64>,
 }
 
 impl Graph {
@@ -122,6 +121,7 @@ impl Graph {
         Self {
             store,
             writer: Arc::new(Mutex::new(())),
+            generation: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -134,24 +134,12 @@ impl Graph {
         Ok(true)
     }
 
-    /// Loads the ontology files into their graphs and the data files as written, atomically.
+    /// Loads the bundled knowledge (see [`bundled::quads`]) in one transaction.
     fn load_bundled(&self) -> Result<(), StoreError> {
+        let quads = bundled::quads()?;
         let _writer = self.lock_writer();
         let mut transaction = self.store.start_transaction()?;
-        for (file, bytes) in bundled::KNOWLEDGE {
-            let Some(format) = format_of_path(Path::new(file)) else {
-                continue;
-            };
-            let mut parser = RdfParser::from_format(format)
-                .with_base_iri(vocab::ONTOLOGY_NAMESPACE)
-                .expect("the ontology namespace is a valid IRI");
-            if let Some(graph) = bundled::ontology_graph(file) {
-                parser = parser.without_named_graphs().with_default_graph(graph);
-            }
-            transaction
-                .load_from_reader(parser, *bytes)
-                .map_err(|source| StoreError::Bundled { file, source })?;
-        }
+        transaction.extend(&quads);
         transaction.commit()?;
         Ok(())
     }
@@ -241,6 +229,20 @@ impl Graph {
         Ok(serializer.finish()?)
     }
 
+    /// Serialises one named graph with its name, in a dataset syntax (N-Quads, TriG).
+    pub fn write_graph_quads<W: Write>(
+        &self,
+        graph: GraphNameRef<'_>,
+        format: RdfFormat,
+        writer: W,
+    ) -> Result<W, StoreError> {
+        let mut serializer = RdfSerializer::from_format(format).for_writer(writer);
+        for quad in self.store.quads_for_pattern(None, None, None, Some(graph)) {
+            serializer.serialize_quad(&quad?)?;
+        }
+        Ok(serializer.finish()?)
+    }
+
     /// Replaces the content of a graph, creating it if needed; returns whether it existed.
     pub fn replace_graph(&self, graph: &GraphName, triples: &[Triple]) -> Result<bool, StoreError> {
         self.write_to_graph(graph, triples, Mode::Replace)
@@ -278,6 +280,20 @@ impl Graph {
         }
         transaction.commit()?;
         Ok(existed)
+    }
+
+    /// Runs `work` in one transaction, after any other writer has finished: it sees the
+    /// store as it is, and what it writes is committed together when it returns `Ok`, or
+    /// not at all.
+    pub fn transaction<T, E: From<StorageError>>(
+        &self,
+        work: impl FnOnce(&mut Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let _writer = self.lock_writer();
+        let mut transaction = self.store.start_transaction()?;
+        let value = work(&mut transaction)?;
+        transaction.commit()?;
+        Ok(value)
     }
 
     /// Deletes a graph (the default graph is emptied); returns whether it existed.
@@ -330,9 +346,18 @@ impl Graph {
     fn lock_writer(&self) -> MutexGuard<'_, ()> {
         // A writer that panicked left no half-written transaction behind (transactions
         // commit or vanish), so the lock is still good to use.
-        self.writer
+        let guard = self
+            .writer
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        guard
+    }
+
+    /// A number that changes whenever a writer has had the store (see [`Graph::transaction`]
+    /// and the other writing methods); equal numbers mean nothing was written in between.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 }
 

@@ -12,8 +12,19 @@ pub fn render(variables: &[String], rows: &[Vec<Option<Term>>]) -> String {
                 .collect()
         })
         .collect();
-    let mut widths: Vec<usize> = variables.iter().map(|name| name.chars().count()).collect();
-    for row in &cells {
+    let mut out = render_text(variables, &cells);
+    out.push_str(&format!(
+        "{} row{}\n",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// Renders rows of text as an aligned table under a header row.
+pub fn render_text(header: &[String], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|name| name.chars().count()).collect();
+    for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
@@ -34,17 +45,12 @@ pub fn render(variables: &[String], rows: &[Vec<Option<Term>>]) -> String {
             .join("+")
     );
     let mut out = rule.clone();
-    out.push_str(&line(&mut variables.iter().map(String::as_str)));
+    out.push_str(&line(&mut header.iter().map(String::as_str)));
     out.push_str(&rule);
-    for row in &cells {
+    for row in rows {
         out.push_str(&line(&mut row.iter().map(String::as_str)));
     }
     out.push_str(&rule);
-    out.push_str(&format!(
-        "{} row{}\n",
-        rows.len(),
-        if rows.len() == 1 { "" } else { "s" }
-    ));
     out
 }
 

@@ -11,6 +11,8 @@ pub enum Representation {
     Results(QueryResultsFormat),
     Rdf(RdfFormat),
     Html,
+    /// Plain JSON (a REST resource, not SPARQL results).
+    Json,
 }
 
 impl Representation {
@@ -20,6 +22,7 @@ impl Representation {
             Self::Results(format) => format.media_type(),
             Self::Rdf(format) => format.media_type(),
             Self::Html => "text/html",
+            Self::Json => "application/json",
         };
         format!("{media_type}; charset=utf-8")
     }

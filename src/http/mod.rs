@@ -8,6 +8,7 @@ mod conneg;
 pub mod error;
 mod graph_store;
 mod page;
+mod reports;
 mod service_description;
 mod sparql;
 mod stream;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub queries: Arc<Queries>,
     /// Write access, deadlines, limits.
     pub settings: Arc<HttpSettings>,
+    /// The report loader behind `POST /api/reports`, kept between requests.
+    pub reports: reports::SharedLoader,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ impl AppState {
             graph,
             queries: Arc::new(Queries::parse()?),
             settings: Arc::new(settings),
+            reports: reports::SharedLoader::default(),
         })
     }
 }
@@ -66,6 +70,12 @@ pub fn router(state: AppState) -> Router {
             get(sparql::get_sparql).post(sparql::post_sparql),
         )
         .route("/store", any(graph_store::handle_indirect))
+        .route("/context.jsonld", get(reports::context))
+        .route("/api/reports", get(reports::list_all).post(reports::post))
+        .route(
+            "/api/reports/{slug}",
+            get(reports::get_one).delete(reports::delete),
+        )
         .route("/store/{*path}", any(graph_store::handle_direct))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(cors())

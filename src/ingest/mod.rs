@@ -1,8 +1,18 @@
-//! Loading RDF files into the store, all or nothing.
+//! Loading into the store: reports through [`Loader`] (parse → resolve entities →
+//! validate → write, each report atomically), and plain RDF into one named graph through
+//! [`load_paths`].
 //!
 //! Every file of one [`load_paths`] call goes through one oxigraph bulk loader, which keeps
 //! what it parsed aside until the end: a syntax error in any file (reported with file,
 //! line and column) leaves the store exactly as it was.
+
+pub mod document;
+pub mod pipeline;
+pub mod report;
+pub mod resolve;
+
+pub use pipeline::{Kind, Loader, ReportResult, kind_of_media_type, kind_of_path};
+pub use report::{Outcome, Problem, ReportError};
 
 use crate::store::{Graph, format_of_path};
 use oxigraph::io::{RdfFormat, RdfParseError, RdfParser};

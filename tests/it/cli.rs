@@ -129,7 +129,12 @@ fn an_unknown_file_type_is_refused() {
     let load = spyatlas(&dir.path().join("store"), &["load", file.to_str().unwrap()]);
     assert!(!load.status.success());
     assert!(
-        stderr(&load).contains("unknown RDF syntax"),
+        stdout(&load).contains("unknown RDF syntax or report format"),
+        "{}",
+        stdout(&load)
+    );
+    assert!(
+        stderr(&load).contains("1 report failed"),
         "{}",
         stderr(&load)
     );

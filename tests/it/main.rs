@@ -6,6 +6,7 @@ mod graph_store;
 mod http_client;
 mod model;
 mod named_queries;
+mod reports;
 mod shacl;
 mod sparql;
 mod support;

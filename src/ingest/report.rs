@@ -1,0 +1,535 @@
+//! One report on its way into the store: its content, its errors, its canonical hash, and
+//! the transaction that writes it with its loading metadata.
+//!
+//! A report lives in the named graph that has the report's IRI as name. Besides what the
+//! report says, that graph holds what the loader records about it, on the report's IRI:
+//! `sa:contentHash` (SHA-256 of the RDFC-1.0 canonical form of the content), `sa:loadedAt`,
+//! `sa:revision` (1 for the first load), `sa:tripleCount`, and, once replaced,
+//! `dct:modified` and `prov:wasRevisionOf` the previous revision
+//! (`{report}/revision/{n}`, described by its own hash and load time). The content hash
+//! leaves that metadata out, so that loading the same report twice is recognised.
+
+use crate::store::{Graph, StoreError};
+use crate::validate::ValidateError;
+use crate::vocab;
+use oxigraph::model::vocab::xsd;
+use oxigraph::model::{
+    GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNodeRef, Quad, QuadRef, Term,
+    TermRef, Triple,
+};
+use oxrdf::Dataset;
+use oxrdf::dataset::{CanonicalizationAlgorithm, CanonicalizationHashAlgorithm};
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// One thing wrong with a report: which entity, which property, what to do, and where.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// The entity at fault: its IRI, slug or label.
+    pub entity: String,
+    /// The property (key or IRI) at fault, when the problem is about one.
+    pub property: Option<String>,
+    /// What is wrong and how to fix it.
+    pub message: String,
+    /// The line of the file where the entity (or value) is written, when it can be told.
+    pub line: Option<usize>,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        write!(f, "{}", self.entity)?;
+        if let Some(property) = &self.property {
+            write!(f, " {property}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Everything a report can fail with. Whatever it is, nothing of the report was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The file does not parse.
+    #[error("{line}:{column}: {message}")]
+    Syntax {
+        line: u64,
+        column: u64,
+        message: String,
+    },
+    /// The file parses but is not shaped like a report.
+    #[error("{0}")]
+    Structure(String),
+    /// The report breaks rules: unresolved or ambiguous references, SHACL violations.
+    #[error("{} problem{}: {}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<Problem>),
+    /// A syntax spyatlas does not read.
+    #[error("{0}")]
+    UnknownFormat(String),
+    /// The file cannot be read.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The store failed; nothing was written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The validator failed (not the report: the validation itself).
+    #[error(transparent)]
+    Validator(#[from] ValidateError),
+}
+
+impl From<oxigraph::store::StorageError> for ReportError {
+    fn from(error: oxigraph::store::StorageError) -> Self {
+        Self::Store(error.into())
+    }
+}
+
+/// What loading a report did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// A report that was not in the store.
+    Loaded,
+    /// The identical report was already there; nothing was written.
+    Unchanged,
+    /// A changed report replaced its previous revision.
+    Replaced,
+    /// Valid, not written (a dry run).
+    Valid,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Loaded => "loaded",
+            Self::Unchanged => "unchanged",
+            Self::Replaced => "replaced",
+            Self::Valid => "valid",
+        })
+    }
+}
+
+/// A parsed report: its IRI (also its graph's name), slug and content triples.
+#[derive(Debug, Clone)]
+pub struct ReportDraft {
+    pub iri: NamedNode,
+    pub slug: String,
+    pub triples: Vec<Triple>,
+    /// The text it was read from, to point problems at lines.
+    pub source: Option<String>,
+    /// The line each node (by IRI) is written at, where the reader knows it.
+    pub lines: std::collections::HashMap<String, usize>,
+}
+
+impl ReportDraft {
+    /// A report from its triples; the report itself must be among the subjects, and loader
+    /// metadata is left out (it is the loader's to write).
+    pub fn new(
+        iri: NamedNode,
+        triples: Vec<Triple>,
+        source: Option<String>,
+    ) -> Result<Self, ReportError> {
+        let Some(slug) = iri.as_str().strip_prefix(vocab::REPORT_NAMESPACE) else {
+            return Err(ReportError::Structure(format!(
+                "{iri} is not a report IRI: reports are named {}{{slug}}",
+                vocab::REPORT_NAMESPACE
+            )));
+        };
+        if !crate::queries::is_slug(slug) {
+            return Err(ReportError::Structure(format!(
+                "the report slug `{slug}` is not a slug: lower-case letters, digits and hyphens"
+            )));
+        }
+        let slug = slug.to_owned();
+        let triples: Vec<Triple> = triples
+            .into_iter()
+            .filter(|triple| !is_loader_metadata(iri.as_ref(), triple))
+            .collect();
+        if !triples
+            .iter()
+            .any(|triple| triple.subject == NamedOrBlankNodeRef::from(iri.as_ref()).into_owned())
+        {
+            return Err(ReportError::Structure(format!(
+                "nothing describes the report {iri}: it needs at least its type and labels"
+            )));
+        }
+        Ok(Self {
+            iri,
+            slug,
+            triples,
+            source,
+            lines: std::collections::HashMap::new(),
+        })
+    }
+
+    /// The graph the report lives in.
+    pub fn graph(&self) -> GraphNameRef<'_> {
+        GraphNameRef::NamedNode(self.iri.as_ref())
+    }
+
+    /// The canonical hash of the content: SHA-256 over the sorted N-Quads of its RDFC-1.0
+    /// canonical form.
+    pub fn content_hash(&self) -> String {
+        content_hash(&self.triples)
+    }
+}
+
+/// SHA-256 (hex) of the RDFC-1.0 canonical N-Quads of `triples`.
+pub fn content_hash(triples: &[Triple]) -> String {
+    let mut dataset = Dataset::new();
+    for triple in triples {
+        dataset.insert(QuadRef::new(
+            &triple.subject,
+            &triple.predicate,
+            &triple.object,
+            GraphNameRef::DefaultGraph,
+        ));
+    }
+    dataset.canonicalize(CanonicalizationAlgorithm::Rdfc10 {
+        hash_algorithm: CanonicalizationHashAlgorithm::Sha256,
+    });
+    let mut lines: Vec<String> = dataset.iter().map(|quad| format!("{quad} .\n")).collect();
+    lines.sort_unstable();
+    let mut hasher = Sha256::new();
+    for line in &lines {
+        hasher.update(line.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
+}
+
+/// The terms of the loader's metadata.
+pub mod meta {
+    use oxigraph::model::NamedNodeRef;
+
+    pub const CONTENT_HASH: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#contentHash");
+    pub const LOADED_AT: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#loadedAt");
+    pub const REVISION: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#revision");
+    pub const TRIPLE_COUNT: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#tripleCount");
+    pub const MODIFIED: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://purl.org/dc/terms/modified");
+    pub const WAS_REVISION_OF: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/prov#wasRevisionOf");
+    pub const ALL: [NamedNodeRef<'_>; 6] = [
+        CONTENT_HASH,
+        LOADED_AT,
+        REVISION,
+        TRIPLE_COUNT,
+        MODIFIED,
+        WAS_REVISION_OF,
+    ];
+}
+
+/// Whether a triple of a report graph is the loader's metadata rather than content.
+pub fn is_loader_metadata(report: NamedNodeRef<'_>, triple: &Triple) -> bool {
+    match &triple.subject {
+        oxigraph::model::NamedOrBlankNode::NamedNode(subject) => {
+            (subject.as_ref() == report && meta::ALL.contains(&triple.predicate.as_ref()))
+                || subject
+                    .as_str()
+                    .strip_prefix(report.as_str())
+                    .is_some_and(|rest| rest.starts_with("/revision/"))
+        }
+        oxigraph::model::NamedOrBlankNode::BlankNode(_) => false,
+    }
+}
+
+/// The current time as an `xsd:dateTime` literal (UTC, seconds).
+pub fn now() -> Literal {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    Literal::new_typed_literal(
+        format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+            rest / 3600,
+            rest % 3600 / 60,
+            rest % 60
+        ),
+        xsd::DATE_TIME,
+    )
+}
+
+/// What the store holds about a report already.
+#[derive(Debug, Default)]
+struct Previous {
+    hash: Option<String>,
+    revision: u64,
+    loaded_at: Option<Term>,
+    history: Vec<Quad>,
+}
+
+fn previous(
+    transaction: &oxigraph::store::Transaction<'_>,
+    draft: &ReportDraft,
+) -> Result<Option<Previous>, ReportError> {
+    let graph = draft.graph();
+    if !transaction.contains_named_graph(draft.iri.as_ref())? {
+        return Ok(None);
+    }
+    let mut previous = Previous::default();
+    for quad in
+        transaction.quads_for_pattern(Some(draft.iri.as_ref().into()), None, None, Some(graph))
+    {
+        let quad = quad?;
+        let predicate = quad.predicate.as_ref();
+        if predicate == meta::CONTENT_HASH {
+            if let Term::Literal(hash) = &quad.object {
+                previous.hash = Some(hash.value().to_owned());
+            }
+        } else if predicate == meta::REVISION {
+            if let Term::Literal(revision) = &quad.object {
+                previous.revision = revision.value().parse().unwrap_or(0);
+            }
+        } else if predicate == meta::LOADED_AT {
+            previous.loaded_at = Some(quad.object.clone());
+        }
+    }
+    let revisions = format!("{}/revision/", draft.iri.as_str());
+    for quad in transaction.quads_for_pattern(None, None, None, Some(graph)) {
+        let quad = quad?;
+        if let oxigraph::model::NamedOrBlankNode::NamedNode(subject) = &quad.subject
+            && subject.as_str().starts_with(&revisions)
+        {
+            previous.history.push(quad);
+        }
+    }
+    Ok(Some(previous))
+}
+
+/// The metadata quads of a new revision of `draft`.
+fn metadata(
+    draft: &ReportDraft,
+    hash: &str,
+    loaded_at: &Literal,
+    previous: Option<&Previous>,
+) -> Vec<Quad> {
+    let graph = oxigraph::model::GraphName::NamedNode(draft.iri.clone());
+    let report = draft.iri.clone();
+    let quad = |subject: &NamedNode, predicate: NamedNodeRef<'_>, object: Term| {
+        Quad::new(subject.clone(), predicate, object, graph.clone())
+    };
+    let revision = previous.map_or(0, |previous| previous.revision) + 1;
+    let mut quads = vec![
+        quad(
+            &report,
+            meta::CONTENT_HASH,
+            Literal::new_simple_literal(hash).into(),
+        ),
+        quad(&report, meta::LOADED_AT, loaded_at.clone().into()),
+        quad(
+            &report,
+            meta::REVISION,
+            Literal::from(revision as i64).into(),
+        ),
+        quad(
+            &report,
+            meta::TRIPLE_COUNT,
+            Literal::from(draft.triples.len() as i64).into(),
+        ),
+    ];
+    if let Some(previous) = previous {
+        let old = NamedNode::new_unchecked(format!(
+            "{}/revision/{}",
+            report.as_str(),
+            previous.revision
+        ));
+        quads.push(quad(&report, meta::MODIFIED, loaded_at.clone().into()));
+        quads.push(quad(&report, meta::WAS_REVISION_OF, old.clone().into()));
+        if let Some(hash) = &previous.hash {
+            quads.push(quad(
+                &old,
+                meta::CONTENT_HASH,
+                Literal::new_simple_literal(hash).into(),
+            ));
+        }
+        if let Some(loaded_at) = &previous.loaded_at {
+            quads.push(quad(&old, meta::LOADED_AT, loaded_at.clone()));
+        }
+        quads.push(quad(
+            &old,
+            meta::REVISION,
+            Literal::from(previous.revision as i64).into(),
+        ));
+        if previous.revision > 1 {
+            let older = NamedNode::new_unchecked(format!(
+                "{}/revision/{}",
+                report.as_str(),
+                previous.revision - 1
+            ));
+            quads.push(quad(&old, meta::WAS_REVISION_OF, older.into()));
+        }
+        quads.extend(previous.history.iter().cloned());
+    }
+    quads
+}
+
+/// Every quad of a report that is new to the store: content and metadata (revision 1).
+pub fn new_report_quads(draft: &ReportDraft, hash: &str, loaded_at: &Literal) -> Vec<Quad> {
+    let graph = oxigraph::model::GraphName::NamedNode(draft.iri.clone());
+    let mut quads: Vec<Quad> = draft
+        .triples
+        .iter()
+        .map(|triple| triple.clone().in_graph(graph.clone()))
+        .collect();
+    quads.extend(metadata(draft, hash, loaded_at, None));
+    quads
+}
+
+/// Writes a report in one transaction: nothing when the store holds the identical content
+/// (`Unchanged`), its graph when new (`Loaded`), or a new revision replacing the old one
+/// (`Replaced`).
+pub fn write(graph: &Graph, draft: &ReportDraft, hash: &str) -> Result<Outcome, ReportError> {
+    let loaded_at = now();
+    graph.transaction(|transaction| {
+        let previous = previous(transaction, draft)?;
+        if let Some(previous) = &previous
+            && previous.hash.as_deref() == Some(hash)
+        {
+            return Ok(Outcome::Unchanged);
+        }
+        if previous.is_some() {
+            transaction.clear_graph(draft.graph())?;
+        }
+        transaction.insert_named_graph(draft.iri.as_ref());
+        for triple in &draft.triples {
+            transaction.insert(QuadRef::new(
+                &triple.subject,
+                &triple.predicate,
+                &triple.object,
+                draft.graph(),
+            ));
+        }
+        for quad in metadata(draft, hash, &loaded_at, previous.as_ref()) {
+            transaction.insert(&quad);
+        }
+        Ok(if previous.is_some() {
+            Outcome::Replaced
+        } else {
+            Outcome::Loaded
+        })
+    })
+}
+
+/// What the store holds about a report: `None` when it is not loaded, else its hash.
+pub fn stored_hash(graph: &Graph, report: NamedNodeRef<'_>) -> Result<Option<String>, ReportError> {
+    graph.transaction(|transaction| {
+        if !transaction.contains_named_graph(report)? {
+            return Ok(None);
+        }
+        let hash = transaction
+            .quads_for_pattern(
+                Some(report.into()),
+                Some(meta::CONTENT_HASH),
+                None,
+                Some(GraphNameRef::NamedNode(report)),
+            )
+            .next()
+            .transpose()?
+            .and_then(|quad| match quad.object {
+                Term::Literal(literal) => Some(literal.value().to_owned()),
+                _ => None,
+            });
+        Ok(Some(hash.unwrap_or_default()))
+    })
+}
+
+/// Removes a report (its graph, with its content and metadata) in one step; returns
+/// whether it was there.
+pub fn remove(graph: &Graph, report: NamedNodeRef<'_>) -> Result<bool, ReportError> {
+    Ok(graph.drop_graph(GraphNameRef::NamedNode(report))?)
+}
+
+/// The first line (1-based) of `source` containing `needle`.
+pub fn find_line(source: &str, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    source
+        .lines()
+        .position(|line| line.contains(needle))
+        .map(|index| index + 1)
+}
+
+/// Whether a term is a literal of this value (for tests and callers comparing metadata).
+pub fn literal_value(term: TermRef<'_>) -> Option<&str> {
+    match term {
+        TermRef::Literal(literal) => Some(literal.value()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn triple(s: &str, p: &str, o: Term) -> Triple {
+        Triple::new(NamedNode::new_unchecked(s), NamedNode::new_unchecked(p), o)
+    }
+
+    #[test]
+    fn the_hash_ignores_order_and_blank_node_labels() {
+        let a = vec![
+            triple(
+                "http://e/a",
+                "http://e/p",
+                Literal::new_simple_literal("x").into(),
+            ),
+            Triple::new(
+                oxigraph::model::BlankNode::new_unchecked("one"),
+                NamedNode::new_unchecked("http://e/q"),
+                NamedNode::new_unchecked("http://e/a"),
+            ),
+        ];
+        let mut b = vec![
+            Triple::new(
+                oxigraph::model::BlankNode::new_unchecked("two"),
+                NamedNode::new_unchecked("http://e/q"),
+                NamedNode::new_unchecked("http://e/a"),
+            ),
+            a[0].clone(),
+        ];
+        assert_eq!(content_hash(&a), content_hash(&b));
+        b.push(triple(
+            "http://e/a",
+            "http://e/p",
+            Literal::new_simple_literal("y").into(),
+        ));
+        assert_ne!(content_hash(&a), content_hash(&b));
+        assert_eq!(content_hash(&a).len(), 64);
+    }
+
+    #[test]
+    fn now_is_an_xsd_date_time() {
+        let now = now();
+        assert_eq!(now.datatype(), xsd::DATE_TIME);
+        assert!(
+            now.value().starts_with("20") && now.value().ends_with('Z'),
+            "{now}"
+        );
+        assert_eq!(now.value().len(), 20);
+    }
+}
