@@ -11,10 +11,10 @@
 //! 3. **expand**: the resolved tree is ordinary JSON-LD, read by oxigraph's JSON-LD parser
 //!    with the base `https://w3id.org/spyatlas/id/`.
 //!
-//! Nothing here reads or writes the store: resolution asks an [`EntityIndex`].
+//! Nothing here reads or writes the store: resolution asks an [`Entities`] index.
 
 use super::report::{Problem, ReportDraft, ReportError, find_line};
-use super::resolve::{EntityIndex, fold, is_slug, is_wikidata_id, mint_slug, wikidata_id};
+use super::resolve::{Entities, fold, is_slug, is_wikidata_id, mint_slug, wikidata_id};
 use crate::bundled;
 use crate::vocab;
 use oxigraph::io::{JsonLdProfileSet, RdfFormat, RdfParser};
@@ -237,7 +237,7 @@ const EXACT_MATCH: &str = "http://www.w3.org/2004/02/skos/core#exactMatch";
 /// `index` (the entities already known). `source` is the document's text, for line numbers.
 pub fn to_report(
     mut document: Value,
-    index: &EntityIndex,
+    index: &dyn Entities,
     source: &str,
 ) -> Result<ReportDraft, ReportError> {
     let Value::Object(top) = &document else {
@@ -413,7 +413,7 @@ struct Identified {
 /// Gives every node its IRI (index-aligned with `nodes`).
 fn identify(
     nodes: &[NodeInfo],
-    index: &EntityIndex,
+    index: &dyn Entities,
     source: &str,
     problems: &mut Vec<Problem>,
 ) -> Vec<Identified> {
@@ -482,7 +482,7 @@ fn report_iri(node: &NodeInfo, problem: &mut impl FnMut(String)) -> Option<Strin
 
 fn entity_iri(
     node: &NodeInfo,
-    index: &EntityIndex,
+    index: &dyn Entities,
     problem: &mut impl FnMut(String),
 ) -> Option<String> {
     // Known entities its names or Wikidata items point to.
@@ -608,7 +608,7 @@ impl LocalIndex {
 
 struct Rewriter<'a> {
     nodes: std::vec::IntoIter<Identified>,
-    index: &'a EntityIndex,
+    index: &'a dyn Entities,
     local: &'a LocalIndex,
     source: &'a str,
     problems: &'a mut Vec<Problem>,

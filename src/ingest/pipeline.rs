@@ -12,7 +12,7 @@
 
 use super::document::{self, Syntax};
 use super::report::{self, Outcome, Problem, ReportDraft, ReportError};
-use super::resolve::EntityIndex;
+use super::resolve::{EntityIndex, Layered};
 use crate::store::{Graph, format_of_path};
 use crate::validate::{Shapes, Violation};
 use crate::vocab;
@@ -53,6 +53,7 @@ pub struct Loader {
     done: (u64, u64),
     /// The store's generation the index reflects.
     generation: u64,
+    descriptions: Descriptions,
 }
 
 impl Loader {
@@ -68,6 +69,7 @@ impl Loader {
             progress: None,
             done: (0, 0),
             generation,
+            descriptions: Descriptions::default(),
         })
     }
 
@@ -77,6 +79,7 @@ impl Loader {
         let generation = self.graph.generation();
         if generation != self.generation {
             self.index = EntityIndex::from_graph(&self.graph)?;
+            self.descriptions.clear();
             self.generation = self.graph.generation();
         }
         Ok(())
@@ -104,18 +107,35 @@ impl Loader {
     }
 
     /// Loads every report file under `paths` (files, or folders searched recursively).
+    ///
+    /// Report documents are read [`CHUNK`] at a time: resolved in order (a document may
+    /// name an entity an earlier one introduced), validated on every core, and written
+    /// in one transaction, each report in its own graph. RDF files are loaded one by one.
     pub fn load_paths(&mut self, paths: &[PathBuf]) -> Vec<ReportResult> {
         let mut results = Vec::new();
+        let mut documents: Vec<Input> = Vec::new();
         for path in paths {
             match files(path) {
                 Ok(files) => {
                     for file in files {
-                        results.extend(self.load_file(&file));
+                        if let Some(Kind::Document(syntax)) = kind_of_path(&file) {
+                            documents.push(read_document(&file, syntax));
+                            if documents.len() == CHUNK {
+                                results.extend(self.load_documents(std::mem::take(&mut documents)));
+                            }
+                        } else {
+                            results.extend(self.load_documents(std::mem::take(&mut documents)));
+                            results.extend(self.load_file(&file));
+                        }
                     }
                 }
-                Err(error) => results.push(failure(path.display().to_string(), error)),
+                Err(error) => {
+                    results.extend(self.load_documents(std::mem::take(&mut documents)));
+                    results.push(failure(path.display().to_string(), error));
+                }
             }
         }
+        results.extend(self.load_documents(documents));
         results
     }
 
@@ -141,31 +161,259 @@ impl Loader {
     pub fn load_bytes(&mut self, origin: &str, bytes: &[u8], kind: Kind) -> Vec<ReportResult> {
         match kind {
             Kind::Document(syntax) => {
-                let result = match std::str::from_utf8(bytes) {
-                    Ok(text) => self.load_document(origin, text, syntax),
-                    Err(error) => failure(
-                        origin.to_owned(),
-                        ReportError::Structure(format!(
-                            "the file is not UTF-8 text (byte {}): save it as UTF-8",
-                            error.valid_up_to()
-                        )),
-                    ),
+                let input = match std::str::from_utf8(bytes) {
+                    Ok(text) => Ok((text.to_owned(), syntax)),
+                    Err(error) => Err(not_utf8(&error)),
                 };
-                vec![result]
+                self.load_documents(vec![Input {
+                    origin: origin.to_owned(),
+                    document: input,
+                }])
             }
             Kind::Rdf(format) => self.load_rdf(origin, bytes, format),
         }
     }
 
-    fn load_document(&mut self, origin: &str, text: &str, syntax: Syntax) -> ReportResult {
-        let draft = document::parse(text, syntax)
-            .and_then(|tree| document::to_report(tree, &self.index, text));
-        match draft {
-            Ok(draft) => {
-                let hash = draft.content_hash();
-                self.check_and_write(origin, draft, hash)
+    /// Loads report documents as one chunk (see [`Loader::load_paths`]).
+    fn load_documents(&mut self, inputs: Vec<Input>) -> Vec<ReportResult> {
+        let mut results = Vec::with_capacity(inputs.len());
+        let mut inputs = inputs.into_iter().peekable();
+        while inputs.peek().is_some() {
+            // Read and resolve in order, learning each report's entities in an overlay (the
+            // main index learns only what gets written). The same report twice ends the
+            // chunk: the second one is compared with the first once that is written.
+            let mut overlay = EntityIndex::default();
+            let mut slugs = HashSet::new();
+            let mut chunk: Vec<(String, Result<ReportDraft, ReportError>)> = Vec::new();
+            while let Some(input) = inputs.peek() {
+                let draft = match &input.document {
+                    Ok((text, syntax)) => document::parse(text, *syntax).and_then(|tree| {
+                        let entities = Layered {
+                            base: &self.index,
+                            top: &overlay,
+                        };
+                        document::to_report(tree, &entities, text)
+                    }),
+                    Err(error) => Err(ReportError::Structure(error.clone())),
+                };
+                if let Ok(draft) = &draft {
+                    if !slugs.insert(draft.slug.clone()) {
+                        break;
+                    }
+                    for triple in &draft.triples {
+                        learn(&mut overlay, triple);
+                    }
+                }
+                let input = inputs.next().expect("peeked");
+                chunk.push((input.origin, draft));
             }
-            Err(error) => failure(origin.to_owned(), error),
+            results.extend(self.check_and_write_chunk(chunk));
+        }
+        results
+    }
+
+    /// Validates the reports of a chunk on every core, refuses those that name entities
+    /// only a failed report of the chunk described, and writes the rest in one
+    /// transaction.
+    fn check_and_write_chunk(
+        &mut self,
+        chunk: Vec<(String, Result<ReportDraft, ReportError>)>,
+    ) -> Vec<ReportResult> {
+        let checks: Vec<Option<Result<Check, ReportError>>> = {
+            let (graph, shapes, background, index, descriptions) = (
+                &self.graph,
+                &self.shapes,
+                &self.background,
+                &self.index,
+                &self.descriptions,
+            );
+            parallel_map(&chunk, |(_, draft)| {
+                draft.as_ref().ok().map(|draft| {
+                    let hash = draft.content_hash();
+                    if report::stored_hash(graph, draft.iri.as_ref())?.as_deref() == Some(&hash) {
+                        return Ok(Check::Unchanged);
+                    }
+                    let problems = validate(
+                        graph,
+                        shapes,
+                        background,
+                        index,
+                        draft,
+                        &HashMap::new(),
+                        descriptions,
+                    )?;
+                    if problems.is_empty() {
+                        Ok(Check::Valid(hash))
+                    } else {
+                        Err(ReportError::Invalid(problems))
+                    }
+                })
+            })
+        };
+        let mut outcomes: Vec<Result<Outcome, ReportError>> = Vec::with_capacity(chunk.len());
+        let mut drafts: Vec<Option<ReportDraft>> = Vec::with_capacity(chunk.len());
+        let mut hashes: Vec<Option<String>> = Vec::with_capacity(chunk.len());
+        let mut origins = Vec::with_capacity(chunk.len());
+        for ((origin, draft), check) in chunk.into_iter().zip(checks) {
+            origins.push(origin);
+            match (draft, check) {
+                (Err(error), _) => {
+                    outcomes.push(Err(error));
+                    drafts.push(None);
+                    hashes.push(None);
+                }
+                (Ok(draft), Some(Ok(Check::Unchanged))) => {
+                    outcomes.push(Ok(Outcome::Unchanged));
+                    drafts.push(Some(draft));
+                    hashes.push(None);
+                }
+                (Ok(draft), Some(Ok(Check::Valid(hash)))) => {
+                    outcomes.push(Ok(if self.dry_run {
+                        Outcome::Valid
+                    } else {
+                        Outcome::Loaded
+                    }));
+                    drafts.push(Some(draft));
+                    hashes.push(Some(hash));
+                }
+                (Ok(draft), Some(Err(error))) => {
+                    outcomes.push(Err(error));
+                    drafts.push(Some(draft));
+                    hashes.push(None);
+                }
+                (Ok(_), None) => unreachable!("every draft is checked"),
+            }
+        }
+        self.refuse_dependents(&drafts, &mut outcomes);
+        if !self.dry_run {
+            let to_write: Vec<(&ReportDraft, &str)> = drafts
+                .iter()
+                .zip(&hashes)
+                .zip(&outcomes)
+                .filter_map(|((draft, hash), outcome)| match (draft, hash, outcome) {
+                    (Some(draft), Some(hash), Ok(Outcome::Loaded)) => Some((draft, hash.as_str())),
+                    _ => None,
+                })
+                .collect();
+            if !to_write.is_empty() {
+                let written = report::write_many(&self.graph, &to_write);
+                let positions: Vec<usize> = outcomes
+                    .iter()
+                    .zip(&hashes)
+                    .enumerate()
+                    .filter(|(_, (outcome, hash))| {
+                        hash.is_some() && matches!(outcome, Ok(Outcome::Loaded))
+                    })
+                    .map(|(position, _)| position)
+                    .collect();
+                match written {
+                    Ok(written) => {
+                        for (position, outcome) in positions.into_iter().zip(written) {
+                            outcomes[position] = Ok(outcome);
+                        }
+                    }
+                    Err(error) => {
+                        let message = error.to_string();
+                        for position in positions {
+                            outcomes[position] = Err(ReportError::Structure(format!(
+                                "writing failed, nothing of this report was written: {message}"
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        let mut results = Vec::with_capacity(outcomes.len());
+        for ((origin, draft), outcome) in origins.into_iter().zip(drafts).zip(outcomes) {
+            let triples = draft.as_ref().map_or(0, |draft| draft.triples.len());
+            if let Some(draft) = &draft {
+                if let Ok(Outcome::Loaded | Outcome::Replaced) = outcome {
+                    self.descriptions.forget(draft);
+                }
+                if outcome.is_ok() {
+                    for triple in &draft.triples {
+                        learn(&mut self.index, triple);
+                    }
+                }
+            }
+            self.tick(triples as u64);
+            results.push(ReportResult {
+                origin,
+                slug: draft.map(|draft| draft.slug),
+                triples,
+                outcome,
+            });
+        }
+        self.wrote();
+        results
+    }
+
+    /// A report that names an entity only a failed report of its chunk described would
+    /// point at nothing once written: it fails too, saying why.
+    fn refuse_dependents(
+        &self,
+        drafts: &[Option<ReportDraft>],
+        outcomes: &mut [Result<Outcome, ReportError>],
+    ) {
+        let introduced = |draft: &ReportDraft| -> HashSet<NamedNode> {
+            draft
+                .triples
+                .iter()
+                .filter_map(|triple| match &triple.subject {
+                    NamedOrBlankNode::NamedNode(subject)
+                        if subject
+                            .as_str()
+                            .strip_prefix(vocab::ID_NAMESPACE)
+                            .is_some_and(|slug| !self.index.contains(slug)) =>
+                    {
+                        Some(subject.clone())
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut orphans: HashMap<NamedNode, String> = HashMap::new();
+        for (draft, outcome) in drafts.iter().zip(outcomes.iter()) {
+            if let (Some(draft), Err(_)) = (draft, outcome) {
+                for entity in introduced(draft) {
+                    orphans.entry(entity).or_insert_with(|| draft.slug.clone());
+                }
+            }
+        }
+        for (draft, outcome) in drafts.iter().zip(outcomes.iter()) {
+            if let (Some(draft), Ok(_)) = (draft, outcome) {
+                for entity in introduced(draft) {
+                    orphans.remove(&entity);
+                }
+            }
+        }
+        if orphans.is_empty() {
+            return;
+        }
+        for (draft, outcome) in drafts.iter().zip(outcomes.iter_mut()) {
+            let Some(draft) = draft else { continue };
+            if outcome.is_err() {
+                continue;
+            }
+            let problems: Vec<Problem> = draft
+                .triples
+                .iter()
+                .filter_map(|triple| match &triple.object {
+                    Term::NamedNode(object) => orphans.get(object).map(|failed| (object, failed)),
+                    _ => None,
+                })
+                .map(|(entity, failed)| Problem {
+                    entity: entity.as_str().to_owned(),
+                    property: None,
+                    message: format!(
+                        "only the report {failed} describes this entity, and that report failed: fix it first"
+                    ),
+                    line: draft.lines.get(entity.as_str()).copied(),
+                })
+                .collect();
+            if !problems.is_empty() {
+                *outcome = Err(ReportError::Invalid(problems));
+            }
         }
     }
 
@@ -199,6 +447,7 @@ impl Loader {
                 &self.index,
                 &draft,
                 &HashMap::new(),
+                &self.descriptions,
             )?;
             if !problems.is_empty() {
                 return Err(ReportError::Invalid(problems));
@@ -208,9 +457,12 @@ impl Loader {
             }
             report::write(&self.graph, &draft, &hash)
         })();
+        if let Ok(Outcome::Loaded | Outcome::Replaced) = outcome {
+            self.descriptions.forget(&draft);
+        }
         if outcome.is_ok() {
             for triple in &draft.triples {
-                self.learn(triple);
+                learn(&mut self.index, triple);
             }
         }
         self.wrote();
@@ -240,21 +492,21 @@ impl Loader {
             let stored = &stored;
             let hashes = &hashes;
             let batch = &batch;
+            let descriptions = &self.descriptions;
             let positions: Vec<usize> = (0..drafts.len()).collect();
             parallel_map(&positions, |&position| {
                 let draft = &drafts[position];
                 match &stored[position] {
                     Err(_) => Ok(None),
                     Ok(Some(hash)) if *hash == hashes[position] => Ok(Some(Outcome::Unchanged)),
-                    Ok(_) => validate(graph, shapes, background, index, draft, batch).and_then(
-                        |problems| {
+                    Ok(_) => validate(graph, shapes, background, index, draft, batch, descriptions)
+                        .and_then(|problems| {
                             if problems.is_empty() {
                                 Ok(None)
                             } else {
                                 Err(ReportError::Invalid(problems))
                             }
-                        },
-                    ),
+                        }),
                 }
             })
         };
@@ -308,28 +560,17 @@ impl Loader {
         }
         self.wrote();
         for (result, draft) in results.iter().zip(&drafts) {
+            if let Ok(Outcome::Loaded | Outcome::Replaced) = result.outcome {
+                self.descriptions.forget(draft);
+            }
             if result.outcome.is_ok() {
                 for triple in &draft.triples {
-                    self.learn(triple);
+                    learn(&mut self.index, triple);
                 }
             }
             self.tick(draft.triples.len() as u64);
         }
         results
-    }
-
-    fn learn(&mut self, triple: &Triple) {
-        if let NamedOrBlankNode::NamedNode(subject) = &triple.subject {
-            if let Some(slug) = subject.as_str().strip_prefix(vocab::ID_NAMESPACE) {
-                self.index.add_slug(slug);
-            }
-            self.index.add_quad(oxigraph::model::QuadRef::new(
-                subject,
-                &triple.predicate,
-                &triple.object,
-                oxigraph::model::GraphNameRef::DefaultGraph,
-            ));
-        }
     }
 
     fn tick(&mut self, triples: u64) {
@@ -338,6 +579,57 @@ impl Loader {
         if let Some(progress) = &self.progress {
             progress(self.done.0, self.done.1);
         }
+    }
+}
+
+/// Documents read, validated and written together.
+pub const CHUNK: usize = 64;
+
+/// A report document to load: where it came from, and its text (or why it has none).
+struct Input {
+    origin: String,
+    document: Result<(String, Syntax), String>,
+}
+
+fn read_document(path: &Path, syntax: Syntax) -> Input {
+    let document = match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Ok((text, syntax)),
+            Err(error) => Err(not_utf8(&error.utf8_error())),
+        },
+        Err(error) => Err(error.to_string()),
+    };
+    Input {
+        origin: path.display().to_string(),
+        document,
+    }
+}
+
+fn not_utf8(error: &std::str::Utf8Error) -> String {
+    format!(
+        "the file is not UTF-8 text (byte {}): save it as UTF-8",
+        error.valid_up_to()
+    )
+}
+
+/// What a check found before writing.
+enum Check {
+    Unchanged,
+    Valid(String),
+}
+
+/// Takes what a triple says about names, aliases and Wikidata items into `index`.
+fn learn(index: &mut EntityIndex, triple: &Triple) {
+    if let NamedOrBlankNode::NamedNode(subject) = &triple.subject {
+        if let Some(slug) = subject.as_str().strip_prefix(vocab::ID_NAMESPACE) {
+            index.add_slug(slug);
+        }
+        index.add_quad(oxigraph::model::QuadRef::new(
+            subject,
+            &triple.predicate,
+            &triple.object,
+            oxigraph::model::GraphNameRef::DefaultGraph,
+        ));
     }
 }
 
@@ -357,7 +649,12 @@ pub fn kind_of_path(path: &Path) -> Option<Kind> {
     if let Some(syntax) = Syntax::from_extension(extension) {
         return Some(Kind::Document(syntax));
     }
-    format_of_path(path).map(Kind::Rdf)
+    // Only the extensions RDF is saved under (not `.txt`, which oxigraph would also read
+    // as N-Triples): a folder of reports may hold notes.
+    match extension.to_ascii_lowercase().as_str() {
+        "ttl" | "nt" | "nq" | "trig" | "rdf" | "owl" | "n3" => format_of_path(path).map(Kind::Rdf),
+        _ => None,
+    }
 }
 
 /// How a request body is read, from its media type.
@@ -515,13 +812,16 @@ fn shapes() -> Result<Shapes, ReportError> {
     Ok(SHAPES.get_or_init(|| shapes).clone())
 }
 
-/// What every report is validated with: the types and class hierarchy of the ontology
-/// (so that `sh:class` follows `rdfs:subClassOf` and concepts have their classes).
+/// What every report is validated with: the class hierarchy of the ontology and the
+/// classes of its concepts (so that `sh:class` follows `rdfs:subClassOf` and a status is a
+/// `sa:ClaimStatus`); the OWL declarations are left out, no shape reads them.
 fn background(graph: &Graph) -> Result<Vec<Triple>, ReportError> {
     let query = format!(
-        "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {} {{ VALUES ?p {{ {} {} }} ?s ?p ?o }} }}",
+        "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {} {{ VALUES ?p {{ {} {} }} ?s ?p ?o \
+           FILTER(?p = {} || !STRSTARTS(STR(?o), \"http://www.w3.org/2002/07/owl#\")) }} }}",
         vocab::graph::ONTOLOGY,
         rdf::TYPE,
+        rdfs::SUB_CLASS_OF,
         rdfs::SUB_CLASS_OF
     );
     construct(graph, &query)
@@ -583,6 +883,7 @@ fn validate(
     index: &EntityIndex,
     draft: &ReportDraft,
     batch: &HashMap<NamedNode, Vec<Triple>>,
+    descriptions: &Descriptions,
 ) -> Result<Vec<Problem>, ReportError> {
     let mut named: HashSet<NamedNodeRef<'_>> = HashSet::new();
     let mut subjects: HashSet<String> = HashSet::new();
@@ -626,21 +927,21 @@ fn validate(
             }
         }
     }
-    let known: Vec<&NamedNodeRef<'_>> = entities
+    let known: Vec<NamedNode> = entities
         .iter()
         .filter(|iri| {
             iri.as_str()
                 .strip_prefix(vocab::ID_NAMESPACE)
                 .is_some_and(|slug| index.contains(slug))
         })
+        .map(|iri| iri.into_owned())
         .collect();
-    if !known.is_empty() {
-        let values: String = known.iter().map(|iri| format!("{iri} ")).collect();
-        let query = format!(
-            "CONSTRUCT {{ ?e ?p ?o . ?o a ?t }} WHERE {{ VALUES ?e {{ {values} }} GRAPH ?g {{ ?e ?p ?o }} FILTER(?g != {}) OPTIONAL {{ GRAPH ?h {{ ?o a ?t }} }} }}",
-            draft.iri
-        );
-        extra.extend(construct(graph, &query)?);
+    for description in descriptions.get(graph, &known)? {
+        for (triple, source) in description.iter() {
+            if source.as_ref() != Some(&draft.iri) {
+                extra.push(triple.clone());
+            }
+        }
     }
     data.extend(extra);
     let violations = shapes.validate(data)?;
@@ -672,6 +973,124 @@ fn problem(violation: Violation, draft: &ReportDraft) -> Problem {
         property: violation.path,
         message: violation.message,
         line,
+    }
+}
+
+/// What the store says about entities (their triples in every graph, with the graph they
+/// are in, and the types of the entities they point to), kept between reports: most
+/// reports of a batch name the same few countries, platforms and incidents. A report
+/// written drops what it may have changed; another writer clears it all.
+#[derive(Default)]
+pub struct Descriptions {
+    cache: std::sync::RwLock<HashMap<NamedNode, Arc<Description>>>,
+}
+
+/// Triples about one entity; each with the graph it is in (`None` for the types of the
+/// entities it points to, whose graph does not matter).
+type Description = Vec<(Triple, Option<NamedNode>)>;
+
+impl Descriptions {
+    fn get(
+        &self,
+        graph: &Graph,
+        entities: &[NamedNode],
+    ) -> Result<Vec<Arc<Description>>, ReportError> {
+        let mut found = Vec::with_capacity(entities.len());
+        let mut missing = Vec::new();
+        {
+            let cache = self
+                .cache
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for entity in entities {
+                match cache.get(entity) {
+                    Some(description) => found.push(Arc::clone(description)),
+                    None => missing.push(entity),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let values: String = missing.iter().map(|iri| format!("{iri} ")).collect();
+        let query = format!(
+            "SELECT ?e ?p ?o ?g ?t WHERE {{ VALUES ?e {{ {values} }} GRAPH ?g {{ ?e ?p ?o }} OPTIONAL {{ GRAPH ?h {{ ?o a ?t }} }} }}"
+        );
+        let prepared = Graph::evaluator()
+            .parse_query(&query)
+            .map_err(|error| ReportError::Structure(format!("internal query: {error}")))?;
+        let mut fetched: HashMap<NamedNode, Description> = missing
+            .iter()
+            .map(|iri| ((*iri).clone(), Vec::new()))
+            .collect();
+        if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
+            for solution in solutions {
+                let solution = solution.map_err(crate::store::StoreError::from)?;
+                let (Some(Term::NamedNode(entity)), Some(Term::NamedNode(predicate)), Some(object)) =
+                    (solution.get("e"), solution.get("p"), solution.get("o"))
+                else {
+                    continue;
+                };
+                let source = match solution.get("g") {
+                    Some(Term::NamedNode(name)) => Some(name.clone()),
+                    _ => None,
+                };
+                let description = fetched.entry(entity.clone()).or_default();
+                let triple = Triple::new(entity.clone(), predicate.clone(), object.clone());
+                if let (Term::NamedNode(object), Some(Term::NamedNode(class))) =
+                    (object, solution.get("t"))
+                {
+                    let typed = Triple::new(object.clone(), rdf::TYPE, class.clone());
+                    if !description.iter().any(|(known, _)| *known == typed) {
+                        description.push((typed, None));
+                    }
+                }
+                let entry = (triple, source);
+                if !description.contains(&entry) {
+                    description.push(entry);
+                }
+            }
+        }
+        let mut cache = self
+            .cache
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (entity, description) in fetched {
+            let description = Arc::new(description);
+            found.push(Arc::clone(&description));
+            cache.insert(entity, description);
+        }
+        Ok(found)
+    }
+
+    /// Forgets what a written report may have changed: its subjects' descriptions, and the
+    /// descriptions that point to them.
+    fn forget(&self, draft: &ReportDraft) {
+        let subjects: HashSet<&NamedNode> = draft
+            .triples
+            .iter()
+            .filter_map(|triple| match &triple.subject {
+                NamedOrBlankNode::NamedNode(subject) => Some(subject),
+                NamedOrBlankNode::BlankNode(_) => None,
+            })
+            .collect();
+        let mut cache = self
+            .cache
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.retain(|entity, description| {
+            !subjects.contains(entity)
+                && !description.iter().any(|(triple, _)| {
+                    matches!(&triple.object, Term::NamedNode(object) if subjects.contains(object))
+                })
+        });
+    }
+
+    fn clear(&self) {
+        self.cache
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
     }
 }
 

@@ -403,57 +403,81 @@ pub fn new_report_quads(draft: &ReportDraft, hash: &str, loaded_at: &Literal) ->
 /// (`Unchanged`), its graph when new (`Loaded`), or a new revision replacing the old one
 /// (`Replaced`).
 pub fn write(graph: &Graph, draft: &ReportDraft, hash: &str) -> Result<Outcome, ReportError> {
+    let mut outcomes = write_many(graph, &[(draft, hash)])?;
+    Ok(outcomes.pop().expect("one outcome per report"))
+}
+
+/// Writes reports (with their hashes) in one transaction, each as [`write`] would: all of
+/// them are committed together, or none.
+pub fn write_many(
+    graph: &Graph,
+    reports: &[(&ReportDraft, &str)],
+) -> Result<Vec<Outcome>, ReportError> {
     let loaded_at = now();
     graph.transaction(|transaction| {
-        let previous = previous(transaction, draft)?;
-        if let Some(previous) = &previous
-            && previous.hash.as_deref() == Some(hash)
-        {
-            return Ok(Outcome::Unchanged);
+        let mut outcomes = Vec::with_capacity(reports.len());
+        for (draft, hash) in reports {
+            outcomes.push(write_in(transaction, draft, hash, &loaded_at)?);
         }
-        if previous.is_some() {
-            transaction.clear_graph(draft.graph())?;
-        }
-        transaction.insert_named_graph(draft.iri.as_ref());
-        for triple in &draft.triples {
-            transaction.insert(QuadRef::new(
-                &triple.subject,
-                &triple.predicate,
-                &triple.object,
-                draft.graph(),
-            ));
-        }
-        for quad in metadata(draft, hash, &loaded_at, previous.as_ref()) {
-            transaction.insert(&quad);
-        }
-        Ok(if previous.is_some() {
-            Outcome::Replaced
-        } else {
-            Outcome::Loaded
-        })
+        Ok(outcomes)
     })
 }
 
-/// What the store holds about a report: `None` when it is not loaded, else its hash.
+fn write_in(
+    transaction: &mut oxigraph::store::Transaction<'_>,
+    draft: &ReportDraft,
+    hash: &str,
+    loaded_at: &Literal,
+) -> Result<Outcome, ReportError> {
+    let previous = previous(transaction, draft)?;
+    if let Some(previous) = &previous
+        && previous.hash.as_deref() == Some(hash)
+    {
+        return Ok(Outcome::Unchanged);
+    }
+    if previous.is_some() {
+        transaction.clear_graph(draft.graph())?;
+    }
+    transaction.insert_named_graph(draft.iri.as_ref());
+    for triple in &draft.triples {
+        transaction.insert(QuadRef::new(
+            &triple.subject,
+            &triple.predicate,
+            &triple.object,
+            draft.graph(),
+        ));
+    }
+    for quad in metadata(draft, hash, loaded_at, previous.as_ref()) {
+        transaction.insert(&quad);
+    }
+    Ok(if previous.is_some() {
+        Outcome::Replaced
+    } else {
+        Outcome::Loaded
+    })
+}
+
+/// The content hash the store holds for a report, read through SPARQL on a snapshot:
+/// `None` when the report is not loaded.
 pub fn stored_hash(graph: &Graph, report: NamedNodeRef<'_>) -> Result<Option<String>, ReportError> {
-    graph.transaction(|transaction| {
-        if !transaction.contains_named_graph(report)? {
-            return Ok(None);
+    let query = format!(
+        "SELECT ?hash WHERE {{ GRAPH {report} {{ {report} {} ?hash }} }}",
+        meta::CONTENT_HASH
+    );
+    let prepared = Graph::evaluator()
+        .parse_query(&query)
+        .map_err(|error| ReportError::Structure(format!("internal query: {error}")))?;
+    let oxigraph::sparql::QueryResults::Solutions(mut solutions) = graph.query(prepared)? else {
+        return Ok(None);
+    };
+    Ok(match solutions.next() {
+        Some(solution) => {
+            let solution = solution.map_err(StoreError::from)?;
+            solution
+                .get("hash")
+                .and_then(|term| literal_value(term.as_ref()).map(str::to_owned))
         }
-        let hash = transaction
-            .quads_for_pattern(
-                Some(report.into()),
-                Some(meta::CONTENT_HASH),
-                None,
-                Some(GraphNameRef::NamedNode(report)),
-            )
-            .next()
-            .transpose()?
-            .and_then(|quad| match quad.object {
-                Term::Literal(literal) => Some(literal.value().to_owned()),
-                _ => None,
-            });
-        Ok(Some(hash.unwrap_or_default()))
+        None => None,
     })
 }
 

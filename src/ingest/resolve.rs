@@ -222,6 +222,76 @@ impl EntityIndex {
     }
 }
 
+/// What resolution asks of the known entities: an [`EntityIndex`], or two of them layered
+/// ([`Layered`]).
+pub trait Entities {
+    /// Whether an entity with this slug is known.
+    fn contains(&self, slug: &str) -> bool;
+    /// The slugs of the entities with this name or alias (folded), sorted.
+    fn by_name(&self, name: &str) -> Vec<String>;
+    /// The slugs of the entities matching a Wikidata id (`Q38`), sorted.
+    fn by_wikidata(&self, id: &str) -> Vec<String>;
+    /// A label to show for an entity, or its slug.
+    fn label<'a>(&'a self, slug: &'a str) -> &'a str;
+    /// The entity's `rdfs:label` in a language, if it has one.
+    fn label_in(&self, slug: &str, language: &str) -> Option<&str>;
+}
+
+impl Entities for EntityIndex {
+    fn contains(&self, slug: &str) -> bool {
+        EntityIndex::contains(self, slug)
+    }
+    fn by_name(&self, name: &str) -> Vec<String> {
+        EntityIndex::by_name(self, name)
+    }
+    fn by_wikidata(&self, id: &str) -> Vec<String> {
+        EntityIndex::by_wikidata(self, id)
+    }
+    fn label<'a>(&'a self, slug: &'a str) -> &'a str {
+        EntityIndex::label(self, slug)
+    }
+    fn label_in(&self, slug: &str, language: &str) -> Option<&str> {
+        EntityIndex::label_in(self, slug, language)
+    }
+}
+
+/// The entities of `base` and those of `top` (reports read but not written yet), as one.
+pub struct Layered<'a> {
+    pub base: &'a EntityIndex,
+    pub top: &'a EntityIndex,
+}
+
+impl Entities for Layered<'_> {
+    fn contains(&self, slug: &str) -> bool {
+        self.top.contains(slug) || self.base.contains(slug)
+    }
+    fn by_name(&self, name: &str) -> Vec<String> {
+        merge(self.base.by_name(name), self.top.by_name(name))
+    }
+    fn by_wikidata(&self, id: &str) -> Vec<String> {
+        merge(self.base.by_wikidata(id), self.top.by_wikidata(id))
+    }
+    fn label<'a>(&'a self, slug: &'a str) -> &'a str {
+        if self.base.contains(slug) {
+            self.base.label(slug)
+        } else {
+            self.top.label(slug)
+        }
+    }
+    fn label_in(&self, slug: &str, language: &str) -> Option<&str> {
+        self.base
+            .label_in(slug, language)
+            .or_else(|| self.top.label_in(slug, language))
+    }
+}
+
+fn merge(mut a: Vec<String>, b: Vec<String>) -> Vec<String> {
+    a.extend(b);
+    a.sort();
+    a.dedup();
+    a
+}
+
 /// The id (`Q38`) of a Wikidata entity IRI (`http://www.wikidata.org/entity/Q38`).
 pub fn wikidata_id(iri: &str) -> Option<&str> {
     let id = iri

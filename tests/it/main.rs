@@ -4,6 +4,7 @@ mod cli;
 mod conformance;
 mod graph_store;
 mod http_client;
+mod load_cli;
 mod model;
 mod named_queries;
 mod reports;
