@@ -185,8 +185,10 @@ fn load_reports(data: &Path, paths: &[PathBuf], dry_run: bool) -> anyhow::Result
         .with_progress(progress);
     let results = loader.load_paths(paths);
     bar.finish_and_clear();
+    tracing::debug!(elapsed = ?started.elapsed(), "loaded");
     if !dry_run {
         graph.flush()?;
+        tracing::debug!(elapsed = ?started.elapsed(), "flushed");
     }
     let failed = print_summary(&results, started.elapsed(), dry_run);
     if failed > 0 {

@@ -1,7 +1,8 @@
 //! The one pipeline every report goes through, from a file, a folder or an HTTP body:
 //! parse → resolve entities → validate → write, each report in one transaction.
 //!
-//! A [`Loader`] keeps what it needs across reports: the compiled SHACL shapes, the class
+//! A [`Loader`] keeps what it needs across reports: the compiled SHACL shapes
+//! ([`CompiledShapes`], checked against rudof's validator by the tests), the class
 //! hierarchy and concept schemes of the ontology (the background every report is validated
 //! with), and the [`EntityIndex`] of known entities, which grows with each report loaded so
 //! that a later report of the same batch links to entities an earlier one introduced.
@@ -14,7 +15,8 @@ use super::document::{self, Syntax};
 use super::report::{self, Outcome, Problem, ReportDraft, ReportError};
 use super::resolve::{EntityIndex, Layered};
 use crate::store::{Graph, format_of_path};
-use crate::validate::{Shapes, Violation};
+use crate::validate::compiled::CompiledShapes;
+use crate::validate::{Shapes, ValidateError, Violation};
 use crate::vocab;
 use oxigraph::io::{RdfFormat, RdfParser, RdfSyntaxError};
 use oxigraph::model::vocab::{rdf, rdfs};
@@ -45,7 +47,7 @@ pub const EXTENSIONS: &str = ".yaml, .yml, .json, .jsonld, .ttl, .nt, .nq, .trig
 /// Loads reports into one store.
 pub struct Loader {
     graph: Graph,
-    shapes: Shapes,
+    shapes: Validator,
     background: Arc<Vec<Triple>>,
     index: EntityIndex,
     dry_run: bool,
@@ -60,11 +62,14 @@ impl Loader {
     /// A loader writing to `graph` (or only validating, when `dry_run`).
     pub fn new(graph: &Graph, dry_run: bool) -> Result<Self, ReportError> {
         let generation = graph.generation();
+        let started = std::time::Instant::now();
+        let index = EntityIndex::from_graph(graph)?;
+        tracing::debug!(elapsed = ?started.elapsed(), entities = index.len(), "indexed the known entities");
         Ok(Self {
             graph: graph.clone(),
             shapes: shapes()?,
             background: Arc::new(background(graph)?),
-            index: EntityIndex::from_graph(graph)?,
+            index,
             dry_run,
             progress: None,
             done: (0, 0),
@@ -154,7 +159,11 @@ impl Loader {
             Ok(bytes) => bytes,
             Err(error) => return vec![failure(origin, error.into())],
         };
-        self.load_bytes(&origin, &bytes, kind)
+        match kind {
+            // The file's bytes are freed once parsed: a dump can be large.
+            Kind::Rdf(format) => self.load_rdf(&origin, bytes, format),
+            Kind::Document(_) => self.load_bytes(&origin, &bytes, kind),
+        }
     }
 
     /// Loads reports from bytes in a known syntax (what `POST /api/reports` receives).
@@ -170,7 +179,7 @@ impl Loader {
                     document: input,
                 }])
             }
-            Kind::Rdf(format) => self.load_rdf(origin, bytes, format),
+            Kind::Rdf(format) => self.load_rdf(origin, bytes.to_vec(), format),
         }
     }
 
@@ -419,11 +428,13 @@ impl Loader {
 
     /// Reads RDF: every named graph of a quad syntax is one report; a triple syntax
     /// describes one report.
-    fn load_rdf(&mut self, origin: &str, bytes: &[u8], format: RdfFormat) -> Vec<ReportResult> {
+    fn load_rdf(&mut self, origin: &str, bytes: Vec<u8>, format: RdfFormat) -> Vec<ReportResult> {
+        let started = std::time::Instant::now();
         let drafts = match rdf_drafts(bytes, format) {
             Ok(drafts) => drafts,
             Err(error) => return vec![failure(origin.to_owned(), error)],
         };
+        tracing::debug!(elapsed = ?started.elapsed(), reports = drafts.len(), "parsed");
         if drafts.len() == 1 {
             let draft = drafts.into_iter().next().expect("one draft");
             let hash = draft.content_hash();
@@ -478,52 +489,137 @@ impl Loader {
     /// Many reports of one file: hashed and validated on every core, then written in one
     /// bulk commit when all are new to the store, else one transaction each.
     fn load_many(&mut self, origin: &str, drafts: Vec<ReportDraft>) -> Vec<ReportResult> {
-        let hashes = parallel_map(&drafts, |draft| draft.content_hash());
-        let mut stored = Vec::with_capacity(drafts.len());
-        for draft in &drafts {
-            stored.push(report::stored_hash(&self.graph, draft.iri.as_ref()));
-        }
-        let batch = batch_descriptions(&drafts);
-        let checks = {
-            let graph = &self.graph;
-            let shapes = &self.shapes;
-            let background = &self.background;
-            let index = &self.index;
-            let stored = &stored;
-            let hashes = &hashes;
-            let batch = &batch;
-            let descriptions = &self.descriptions;
-            let positions: Vec<usize> = (0..drafts.len()).collect();
-            parallel_map(&positions, |&position| {
-                let draft = &drafts[position];
-                match &stored[position] {
-                    Err(_) => Ok(None),
-                    Ok(Some(hash)) if *hash == hashes[position] => Ok(Some(Outcome::Unchanged)),
-                    Ok(_) => validate(graph, shapes, background, index, draft, batch, descriptions)
-                        .and_then(|problems| {
-                            if problems.is_empty() {
-                                Ok(None)
-                            } else {
-                                Err(ReportError::Invalid(problems))
-                            }
-                        }),
-                }
-            })
+        let started = std::time::Instant::now();
+        let stored = match report::stored_hashes(&self.graph) {
+            Ok(stored) => stored,
+            Err(error) => {
+                let message = error.to_string();
+                return drafts
+                    .iter()
+                    .map(|draft| ReportResult {
+                        origin: format!("{origin} (graph {})", draft.iri),
+                        slug: Some(draft.slug.clone()),
+                        triples: draft.triples.len(),
+                        outcome: Err(ReportError::Structure(message.clone())),
+                    })
+                    .collect();
+            }
         };
+        let all_new = !self.dry_run
+            && drafts.iter().all(|draft| {
+                !stored.contains_key(draft.iri.as_str())
+                    && !self.graph.graph_exists(draft.graph()).unwrap_or(true)
+            });
+        let batch = batch_descriptions(&drafts);
+        let check = |draft: &ReportDraft| -> Checked {
+            let hash = draft.content_hash();
+            if stored.get(draft.iri.as_str()) == Some(&hash) {
+                return (hash, Ok(Some(Outcome::Unchanged)));
+            }
+            let problems = validate(
+                &self.graph,
+                &self.shapes,
+                &self.background,
+                &self.index,
+                draft,
+                &batch,
+                &self.descriptions,
+            );
+            let checked = match problems {
+                Ok(problems) if problems.is_empty() => Ok(None),
+                Ok(problems) => Err(ReportError::Invalid(problems)),
+                Err(error) => Err(error),
+            };
+            (hash, checked)
+        };
+        // All new: the content goes to the bulk loader while the other core hashes and
+        // validates; the metadata follows, and the commit happens only when every report
+        // passed (else nothing is written and the valid reports are loaded again below).
+        let mut checks: Option<Vec<Checked>> = None;
+        let mut bulk_written = false;
+        let mut prepared: Option<EntityIndex> = None;
+        if all_new && drafts.len() > 1 {
+            let loaded_at = report::now();
+            let outcome = std::thread::scope(|scope| {
+                let checker = scope.spawn(|| {
+                    let checks = drafts.iter().map(check).collect::<Vec<_>>();
+                    // What the index will learn once written, prepared meanwhile.
+                    let mut learned = EntityIndex::default();
+                    for draft in &drafts {
+                        for triple in &draft.triples {
+                            learn(&mut learned, triple);
+                        }
+                    }
+                    (checks, learned)
+                });
+                let mut joined = None;
+                let written = self.graph.bulk_load(|loader| {
+                    loader.load_quads(drafts.iter().flat_map(|draft| {
+                        draft
+                            .triples
+                            .iter()
+                            .map(|triple| triple.clone().in_graph(draft.iri.clone()))
+                    }))?;
+                    let (done, learned) = checker.join().expect("the validation thread panicked");
+                    prepared = Some(learned);
+                    let all_valid = done.iter().all(|(_, checked)| matches!(checked, Ok(None)));
+                    if all_valid {
+                        loader.load_quads(drafts.iter().zip(&done).flat_map(
+                            |(draft, (hash, _))| {
+                                report::new_report_metadata(draft, hash, &loaded_at)
+                            },
+                        ))?;
+                    }
+                    joined = Some(done);
+                    if all_valid {
+                        Ok(())
+                    } else {
+                        Err(BulkError::Invalid)
+                    }
+                });
+                (joined, written)
+            });
+            match outcome {
+                (done, Ok(())) => {
+                    checks = done;
+                    bulk_written = true;
+                }
+                (done @ Some(_), Err(BulkError::Invalid)) => checks = done,
+                (_, Err(BulkError::Report(error))) => {
+                    let message = error.to_string();
+                    return drafts
+                        .iter()
+                        .map(|draft| ReportResult {
+                            origin: format!("{origin} (graph {})", draft.iri),
+                            slug: Some(draft.slug.clone()),
+                            triples: draft.triples.len(),
+                            outcome: Err(ReportError::Structure(format!(
+                                "the bulk write failed, nothing of this file was written: {message}"
+                            ))),
+                        })
+                        .collect();
+                }
+                (None, Err(BulkError::Invalid)) => unreachable!("the checks ran"),
+            }
+            tracing::debug!(elapsed = ?started.elapsed(), bulk_written, "checked and bulk-written");
+        }
+        let checks = checks.unwrap_or_else(|| parallel_map(&drafts, check));
         let mut results = Vec::with_capacity(drafts.len());
         let mut to_write = Vec::new();
-        for (position, (check, stored)) in checks.into_iter().zip(stored).enumerate() {
+        let mut hashes = Vec::with_capacity(drafts.len());
+        for (position, (hash, checked)) in checks.into_iter().enumerate() {
             let draft = &drafts[position];
-            let outcome = match (stored, check) {
-                (Err(error), _) => Err(error),
-                (_, Err(error)) => Err(error),
-                (_, Ok(Some(outcome))) => Ok(outcome),
-                (Ok(_), Ok(None)) if self.dry_run => Ok(Outcome::Valid),
-                (Ok(stored), Ok(None)) => {
-                    to_write.push((position, stored.is_some()));
+            let outcome = match checked {
+                Err(error) => Err(error),
+                Ok(Some(outcome)) => Ok(outcome),
+                Ok(None) if self.dry_run => Ok(Outcome::Valid),
+                Ok(None) if bulk_written => Ok(Outcome::Loaded),
+                Ok(None) => {
+                    to_write.push(position);
                     Ok(Outcome::Loaded)
                 }
             };
+            hashes.push(hash);
             results.push(ReportResult {
                 origin: format!("{origin} (graph {})", draft.iri),
                 slug: Some(draft.slug.clone()),
@@ -531,45 +627,55 @@ impl Loader {
                 outcome,
             });
         }
-        if to_write.iter().all(|(_, existed)| !existed) && to_write.len() > 1 {
+        if all_new && to_write.len() > 1 {
             let loaded_at = report::now();
             let written = self.graph.bulk_load(|loader| {
-                for (position, _) in &to_write {
-                    let draft = &drafts[*position];
-                    loader.load_quads(report::new_report_quads(
-                        draft,
-                        &hashes[*position],
-                        &loaded_at,
-                    ))?;
-                }
+                loader.load_quads(to_write.iter().flat_map(|position| {
+                    report::new_report_quads(&drafts[*position], &hashes[*position], &loaded_at)
+                }))?;
                 Ok::<(), ReportError>(())
             });
             if let Err(error) = written {
                 let message = error.to_string();
-                for (position, _) in &to_write {
+                for position in &to_write {
                     results[*position].outcome = Err(ReportError::Structure(format!(
                         "the bulk write failed, nothing of this file was written: {message}"
                     )));
                 }
             }
         } else {
-            for (position, _) in &to_write {
+            for position in &to_write {
                 results[*position].outcome =
                     report::write(&self.graph, &drafts[*position], &hashes[*position]);
             }
         }
+        tracing::debug!(elapsed = ?started.elapsed(), "written");
         self.wrote();
-        for (result, draft) in results.iter().zip(&drafts) {
-            if let Ok(Outcome::Loaded | Outcome::Replaced) = result.outcome {
-                self.descriptions.forget(draft);
-            }
-            if result.outcome.is_ok() {
-                for triple in &draft.triples {
-                    learn(&mut self.index, triple);
+        let written: Vec<&ReportDraft> = results
+            .iter()
+            .zip(&drafts)
+            .filter(|(result, _)| matches!(result.outcome, Ok(Outcome::Loaded | Outcome::Replaced)))
+            .map(|(_, draft)| draft)
+            .collect();
+        self.descriptions.forget_all(&written);
+        match prepared {
+            Some(learned) if bulk_written => self.index.merge(learned),
+            _ => {
+                for (result, draft) in results.iter().zip(&drafts) {
+                    if result.outcome.is_ok() {
+                        for triple in &draft.triples {
+                            learn(&mut self.index, triple);
+                        }
+                    }
                 }
             }
+        }
+        for draft in &drafts {
             self.tick(draft.triples.len() as u64);
         }
+        tracing::debug!(elapsed = ?started.elapsed(), "indexed");
+        // A million triples take a while to free: not on the caller's time.
+        std::thread::spawn(move || drop(drafts));
         results
     }
 
@@ -610,6 +716,24 @@ fn not_utf8(error: &std::str::Utf8Error) -> String {
         "the file is not UTF-8 text (byte {}): save it as UTF-8",
         error.valid_up_to()
     )
+}
+
+/// A report's content hash, and what its check found: `Ok(None)` to write it, an outcome
+/// that needs no writing (unchanged), or why it fails.
+type Checked = (String, Result<Option<Outcome>, ReportError>);
+
+/// Why a bulk load of checked reports stopped before its commit.
+enum BulkError {
+    /// A report failed its checks: nothing is committed.
+    Invalid,
+    /// The store failed.
+    Report(ReportError),
+}
+
+impl From<oxigraph::store::StorageError> for BulkError {
+    fn from(error: oxigraph::store::StorageError) -> Self {
+        Self::Report(error.into())
+    }
 }
 
 /// What a check found before writing.
@@ -708,27 +832,35 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), ReportError> {
 
 /// The reports of an RDF file: one per named graph for N-Quads and TriG, one for the other
 /// syntaxes (named by the subject in the report namespace that has a type).
-fn rdf_drafts(bytes: &[u8], format: RdfFormat) -> Result<Vec<ReportDraft>, ReportError> {
-    let parser = RdfParser::from_format(format)
-        .with_base_iri(vocab::ID_NAMESPACE)
-        .expect("the entity namespace is a valid IRI")
-        .rename_blank_nodes();
+fn rdf_drafts(bytes: Vec<u8>, format: RdfFormat) -> Result<Vec<ReportDraft>, ReportError> {
+    let source = (bytes.len() <= 1 << 20).then(|| String::from_utf8_lossy(&bytes).into_owned());
+    let quads = parse_rdf(&bytes, format)?;
+    drop(bytes);
     let mut graphs: HashMap<GraphName, Vec<Triple>> = HashMap::new();
     let mut order: Vec<GraphName> = Vec::new();
-    for quad in parser.for_slice(bytes) {
+    // Quads of one graph usually come together: gather a run, then file it under its graph.
+    let mut run: Option<(GraphName, Vec<Triple>)> = None;
+    for quad in quads {
         let Quad {
             subject,
             predicate,
             object,
             graph_name,
-        } = quad.map_err(syntax_error)?;
-        let triples = graphs.entry(graph_name.clone()).or_insert_with(|| {
-            order.push(graph_name);
-            Vec::new()
-        });
-        triples.push(Triple::new(subject, predicate, object));
+        } = quad;
+        let triple = Triple::new(subject, predicate, object);
+        match &mut run {
+            Some((name, triples)) if *name == graph_name => triples.push(triple),
+            _ => {
+                if let Some((name, triples)) = run.take() {
+                    file_run(&mut graphs, &mut order, name, triples);
+                }
+                run = Some((graph_name, vec![triple]));
+            }
+        }
     }
-    let source = (bytes.len() <= 1 << 20).then(|| String::from_utf8_lossy(bytes).into_owned());
+    if let Some((name, triples)) = run.take() {
+        file_run(&mut graphs, &mut order, name, triples);
+    }
     if format.supports_datasets() {
         if let Some(default) = graphs.get(&GraphName::DefaultGraph) {
             return Err(ReportError::Structure(format!(
@@ -791,6 +923,95 @@ fn rdf_drafts(bytes: &[u8], format: RdfFormat) -> Result<Vec<ReportDraft>, Repor
     }
 }
 
+fn file_run(
+    graphs: &mut HashMap<GraphName, Vec<Triple>>,
+    order: &mut Vec<GraphName>,
+    name: GraphName,
+    triples: Vec<Triple>,
+) {
+    match graphs.get_mut(&name) {
+        Some(known) => known.extend(triples),
+        None => {
+            order.push(name.clone());
+            graphs.insert(name, triples);
+        }
+    }
+}
+
+/// Bytes above which N-Triples and N-Quads are parsed on every core.
+const PARALLEL_PARSING: usize = 4 << 20;
+
+/// Every quad of an RDF document, in order. Blank nodes get labels of their own (so that
+/// two files' `_:b0` stay apart in the store), the same for one label across the file.
+/// Large N-Triples and N-Quads are split and parsed on every core.
+fn parse_rdf(bytes: &[u8], format: RdfFormat) -> Result<Vec<Quad>, ReportError> {
+    let parser = RdfParser::from_format(format)
+        .with_base_iri(vocab::ID_NAMESPACE)
+        .expect("the entity namespace is a valid IRI");
+    let line_based = matches!(format, RdfFormat::NQuads | RdfFormat::NTriples);
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if !line_based || bytes.len() < PARALLEL_PARSING || threads < 2 {
+        return parser
+            .rename_blank_nodes()
+            .for_slice(bytes)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(syntax_error);
+    }
+    let nonce = format!("{:x}", report::now_nanos());
+    let parts = parser.split_slice_for_parallel_parsing(bytes, threads);
+    let parsed: Vec<Result<Vec<Quad>, RdfSyntaxError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                let nonce = &nonce;
+                scope.spawn(move || {
+                    part.map(|quad| quad.map(|quad| relabel(quad, nonce)))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("a parsing thread panicked"))
+            .collect()
+    });
+    let mut quads = Vec::new();
+    for part in parsed {
+        match part {
+            Ok(part) => quads.extend(part),
+            // The parts count their lines from their own start: parse again in one piece
+            // for the line and column in the file.
+            Err(_) => {
+                return RdfParser::from_format(format)
+                    .with_base_iri(vocab::ID_NAMESPACE)
+                    .expect("the entity namespace is a valid IRI")
+                    .for_slice(bytes)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(syntax_error);
+            }
+        }
+    }
+    Ok(quads)
+}
+
+/// A quad whose blank nodes are labelled `{nonce}{label}`: unique to this load, the same
+/// for one label wherever it is in the file.
+fn relabel(mut quad: Quad, nonce: &str) -> Quad {
+    let fresh = |node: &oxigraph::model::BlankNode| {
+        oxigraph::model::BlankNode::new_unchecked(format!("{nonce}{}", node.as_str()))
+    };
+    if let NamedOrBlankNode::BlankNode(node) = &quad.subject {
+        quad.subject = fresh(node).into();
+    }
+    if let Term::BlankNode(node) = &quad.object {
+        quad.object = fresh(node).into();
+    }
+    if let GraphName::BlankNode(node) = &quad.graph_name {
+        quad.graph_name = fresh(node).into();
+    }
+    quad
+}
+
 fn syntax_error(error: RdfSyntaxError) -> ReportError {
     let (line, column) = error.location().map_or((0, 0), |range| {
         (range.start.line + 1, range.start.column + 1)
@@ -802,13 +1023,36 @@ fn syntax_error(error: RdfSyntaxError) -> ReportError {
     }
 }
 
+/// The validator of reports: the compiled shapes ([`CompiledShapes`], fast), or rudof's
+/// validator when the shapes use SHACL the compiler does not cover.
+#[derive(Clone)]
+enum Validator {
+    Compiled(CompiledShapes),
+    Rudof(Box<Shapes>),
+}
+
+impl Validator {
+    fn validate(&self, data: Vec<Triple>) -> Result<Vec<Violation>, ValidateError> {
+        match self {
+            Self::Compiled(shapes) => Ok(shapes.validate(&data)),
+            Self::Rudof(shapes) => shapes.validate(data),
+        }
+    }
+}
+
 /// The bundled shapes, compiled once per process.
-fn shapes() -> Result<Shapes, ReportError> {
-    static SHAPES: std::sync::OnceLock<Shapes> = std::sync::OnceLock::new();
+fn shapes() -> Result<Validator, ReportError> {
+    static SHAPES: std::sync::OnceLock<Validator> = std::sync::OnceLock::new();
     if let Some(shapes) = SHAPES.get() {
         return Ok(shapes.clone());
     }
-    let shapes = Shapes::bundled()?;
+    let shapes = match CompiledShapes::bundled() {
+        Ok(shapes) => Validator::Compiled(shapes),
+        Err(error) => {
+            tracing::warn!(%error, "validating reports with rudof's SHACL validator");
+            Validator::Rudof(Box::new(Shapes::bundled()?))
+        }
+    };
     Ok(SHAPES.get_or_init(|| shapes).clone())
 }
 
@@ -839,46 +1083,35 @@ fn construct(graph: &Graph, query: &str) -> Result<Vec<Triple>, ReportError> {
     }
 }
 
-/// The triples of each subject across the reports of one batch, by subject.
-type Batch = HashMap<NamedNode, Vec<(usize, usize)>>;
-
+/// What the reports of one batch say of each entity's identity (classes and labels), by
+/// entity: a report of the batch may name an entity another one describes.
 fn batch_descriptions(drafts: &[ReportDraft]) -> HashMap<NamedNode, Vec<Triple>> {
-    let mut subjects: Batch = HashMap::new();
-    let mut graphs_of: HashMap<&NamedNode, HashSet<usize>> = HashMap::new();
-    for (position, draft) in drafts.iter().enumerate() {
-        for (offset, triple) in draft.triples.iter().enumerate() {
+    let mut descriptions: HashMap<NamedNode, HashSet<Triple>> = HashMap::new();
+    for draft in drafts {
+        for triple in &draft.triples {
             if let NamedOrBlankNode::NamedNode(subject) = &triple.subject
+                && is_identity(triple)
                 && subject.as_str().starts_with(vocab::ID_NAMESPACE)
             {
-                graphs_of.entry(subject).or_default().insert(position);
-                subjects
+                descriptions
                     .entry(subject.clone())
                     .or_default()
-                    .push((position, offset));
+                    .insert(triple.clone());
             }
         }
     }
-    // Only entities described by more than one report need their descriptions shared, and
-    // entities referred to by a report that does not describe them: keep those described
-    // in some report, by subject.
-    subjects
+    descriptions
         .into_iter()
-        .map(|(subject, places)| {
-            let triples = places
-                .into_iter()
-                .map(|(position, offset)| drafts[position].triples[offset].clone())
-                .collect();
-            (subject, triples)
-        })
+        .map(|(entity, triples)| (entity, triples.into_iter().collect()))
         .collect()
 }
 
 /// Validates a report with the shapes: its triples, the background, and what the store
-/// and the batch say about every entity it names. Returns the problems of the report's own
+/// and the batch say of the identity of every entity it names. Returns the problems of the report's own
 /// nodes (an entity described elsewhere is not this report's to fix).
 fn validate(
     graph: &Graph,
-    shapes: &Shapes,
+    shapes: &Validator,
     background: &[Triple],
     index: &EntityIndex,
     draft: &ReportDraft,
@@ -907,24 +1140,19 @@ fn validate(
         .collect();
     let mut data: Vec<Triple> = draft.triples.clone();
     data.extend(background.iter().cloned());
+    // What the rest of the knowledge says of the entities the report names, as far as the
+    // shapes of the report's own nodes need it: their classes (for `sh:class`) and labels
+    // (for an entity the report adds to without naming it again). Other reports' claims
+    // about a node are theirs: the cardinality rules on a claim hold per report.
     let own: HashSet<&Triple> = draft.triples.iter().collect();
-    let mut extra: Vec<Triple> = Vec::new();
     for entity in &entities {
         if let Some(triples) = batch.get(&entity.into_owned()) {
-            for triple in triples.iter().filter(|triple| !own.contains(triple)) {
-                // The types of what the shared description points to, for `sh:class`.
-                if let Term::NamedNode(object) = &triple.object
-                    && let Some(described) = batch.get(object)
-                {
-                    extra.extend(
-                        described
-                            .iter()
-                            .filter(|t| t.predicate == rdf::TYPE)
-                            .cloned(),
-                    );
-                }
-                extra.push(triple.clone());
-            }
+            data.extend(
+                triples
+                    .iter()
+                    .filter(|triple| is_identity(triple) && !own.contains(triple))
+                    .cloned(),
+            );
         }
     }
     let known: Vec<NamedNode> = entities
@@ -937,19 +1165,23 @@ fn validate(
         .map(|iri| iri.into_owned())
         .collect();
     for description in descriptions.get(graph, &known)? {
-        for (triple, source) in description.iter() {
-            if source.as_ref() != Some(&draft.iri) {
-                extra.push(triple.clone());
+        for (triple, sources) in description.iter() {
+            if sources.iter().any(|source| *source != draft.iri) && !own.contains(triple) {
+                data.push(triple.clone());
             }
         }
     }
-    data.extend(extra);
     let violations = shapes.validate(data)?;
     Ok(violations
         .into_iter()
         .filter(|violation| subjects.contains(&violation.focus))
         .map(|violation| problem(violation, draft))
         .collect())
+}
+
+/// Whether a triple says what an entity is (its class) or what it is called.
+fn is_identity(triple: &Triple) -> bool {
+    triple.predicate == rdf::TYPE || triple.predicate == rdfs::LABEL
 }
 
 fn problem(violation: Violation, draft: &ReportDraft) -> Problem {
@@ -976,18 +1208,17 @@ fn problem(violation: Violation, draft: &ReportDraft) -> Problem {
     }
 }
 
-/// What the store says about entities (their triples in every graph, with the graph they
-/// are in, and the types of the entities they point to), kept between reports: most
-/// reports of a batch name the same few countries, platforms and incidents. A report
-/// written drops what it may have changed; another writer clears it all.
+/// What the store says of entities' identity (their classes and labels, in every graph,
+/// with the graph each is in), kept between reports: most reports of a batch name the
+/// same few countries, platforms and incidents. A report written drops what it may have
+/// changed; another writer clears it all.
 #[derive(Default)]
 pub struct Descriptions {
     cache: std::sync::RwLock<HashMap<NamedNode, Arc<Description>>>,
 }
 
-/// Triples about one entity; each with the graph it is in (`None` for the types of the
-/// entities it points to, whose graph does not matter).
-type Description = Vec<(Triple, Option<NamedNode>)>;
+/// Triples about one entity, each with the graphs it is in.
+type Description = Vec<(Triple, Vec<NamedNode>)>;
 
 impl Descriptions {
     fn get(
@@ -1014,14 +1245,16 @@ impl Descriptions {
         }
         let values: String = missing.iter().map(|iri| format!("{iri} ")).collect();
         let query = format!(
-            "SELECT ?e ?p ?o ?g ?t WHERE {{ VALUES ?e {{ {values} }} GRAPH ?g {{ ?e ?p ?o }} OPTIONAL {{ GRAPH ?h {{ ?o a ?t }} }} }}"
+            "SELECT ?e ?p ?o ?g WHERE {{ VALUES ?e {{ {values} }} VALUES ?p {{ {} {} }} GRAPH ?g {{ ?e ?p ?o }} }}",
+            rdf::TYPE,
+            rdfs::LABEL
         );
         let prepared = Graph::evaluator()
             .parse_query(&query)
             .map_err(|error| ReportError::Structure(format!("internal query: {error}")))?;
-        let mut fetched: HashMap<NamedNode, Description> = missing
+        let mut fetched: HashMap<NamedNode, HashMap<Triple, Vec<NamedNode>>> = missing
             .iter()
-            .map(|iri| ((*iri).clone(), Vec::new()))
+            .map(|iri| ((*iri).clone(), HashMap::new()))
             .collect();
         if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
             for solution in solutions {
@@ -1031,23 +1264,14 @@ impl Descriptions {
                 else {
                     continue;
                 };
-                let source = match solution.get("g") {
-                    Some(Term::NamedNode(name)) => Some(name.clone()),
-                    _ => None,
-                };
-                let description = fetched.entry(entity.clone()).or_default();
                 let triple = Triple::new(entity.clone(), predicate.clone(), object.clone());
-                if let (Term::NamedNode(object), Some(Term::NamedNode(class))) =
-                    (object, solution.get("t"))
-                {
-                    let typed = Triple::new(object.clone(), rdf::TYPE, class.clone());
-                    if !description.iter().any(|(known, _)| *known == typed) {
-                        description.push((typed, None));
-                    }
-                }
-                let entry = (triple, source);
-                if !description.contains(&entry) {
-                    description.push(entry);
+                let sources = fetched
+                    .entry(entity.clone())
+                    .or_default()
+                    .entry(triple)
+                    .or_default();
+                if let Some(Term::NamedNode(name)) = solution.get("g") {
+                    sources.push(name.clone());
                 }
             }
         }
@@ -1056,15 +1280,29 @@ impl Descriptions {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         for (entity, description) in fetched {
-            let description = Arc::new(description);
+            let description: Arc<Description> = Arc::new(description.into_iter().collect());
             found.push(Arc::clone(&description));
             cache.insert(entity, description);
         }
         Ok(found)
     }
 
-    /// Forgets what a written report may have changed: its subjects' descriptions, and the
-    /// descriptions that point to them.
+    /// Forgets what written reports may have changed: their subjects' descriptions.
+    fn forget_all(&self, drafts: &[&ReportDraft]) {
+        if self
+            .cache
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .is_empty()
+        {
+            return;
+        }
+        for draft in drafts {
+            self.forget(draft);
+        }
+    }
+
+    /// Forgets what a written report may have changed: its subjects' descriptions.
     fn forget(&self, draft: &ReportDraft) {
         let subjects: HashSet<&NamedNode> = draft
             .triples
@@ -1078,12 +1316,7 @@ impl Descriptions {
             .cache
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        cache.retain(|entity, description| {
-            !subjects.contains(entity)
-                && !description.iter().any(|(triple, _)| {
-                    matches!(&triple.object, Term::NamedNode(object) if subjects.contains(object))
-                })
-        });
+        cache.retain(|entity, _| !subjects.contains(entity));
     }
 
     fn clear(&self) {

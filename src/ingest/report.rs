@@ -176,7 +176,25 @@ impl ReportDraft {
 }
 
 /// SHA-256 (hex) of the RDFC-1.0 canonical N-Quads of `triples`.
+///
+/// Without blank nodes the canonical form is the sorted N-Quads themselves, so the
+/// canonicalisation algorithm only runs when there are blank nodes to label.
 pub fn content_hash(triples: &[Triple]) -> String {
+    let blank = |term: &Term| matches!(term, Term::BlankNode(_));
+    if !triples.iter().any(|triple| {
+        matches!(
+            triple.subject,
+            oxigraph::model::NamedOrBlankNode::BlankNode(_)
+        ) || blank(&triple.object)
+    }) {
+        let mut lines: Vec<String> = triples
+            .iter()
+            .map(|triple| format!("{triple} .\n"))
+            .collect();
+        lines.sort_unstable();
+        lines.dedup();
+        return sha256_hex(&lines);
+    }
     let mut dataset = Dataset::new();
     for triple in triples {
         dataset.insert(QuadRef::new(
@@ -191,8 +209,12 @@ pub fn content_hash(triples: &[Triple]) -> String {
     });
     let mut lines: Vec<String> = dataset.iter().map(|quad| format!("{quad} .\n")).collect();
     lines.sort_unstable();
+    sha256_hex(&lines)
+}
+
+fn sha256_hex(lines: &[String]) -> String {
     let mut hasher = Sha256::new();
-    for line in &lines {
+    for line in lines {
         hasher.update(line.as_bytes());
     }
     hasher
@@ -242,6 +264,13 @@ pub fn is_loader_metadata(report: NamedNodeRef<'_>, triple: &Triple) -> bool {
         }
         oxigraph::model::NamedOrBlankNode::BlankNode(_) => false,
     }
+}
+
+/// Nanoseconds since the Unix epoch (a nonce for blank node labels).
+pub fn now_nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos())
 }
 
 /// The current time as an `xsd:dateTime` literal (UTC, seconds).
@@ -387,6 +416,11 @@ fn metadata(
     quads
 }
 
+/// The metadata quads of a report new to the store (revision 1).
+pub fn new_report_metadata(draft: &ReportDraft, hash: &str, loaded_at: &Literal) -> Vec<Quad> {
+    metadata(draft, hash, loaded_at, None)
+}
+
 /// Every quad of a report that is new to the store: content and metadata (revision 1).
 pub fn new_report_quads(draft: &ReportDraft, hash: &str, loaded_at: &Literal) -> Vec<Quad> {
     let graph = oxigraph::model::GraphName::NamedNode(draft.iri.clone());
@@ -455,6 +489,31 @@ fn write_in(
     } else {
         Outcome::Loaded
     })
+}
+
+/// The content hash of every loaded report, by report IRI, in one SPARQL query.
+pub fn stored_hashes(
+    graph: &Graph,
+) -> Result<std::collections::HashMap<String, String>, ReportError> {
+    let query = format!(
+        "SELECT ?report ?hash WHERE {{ GRAPH ?report {{ ?report {} ?hash }} }}",
+        meta::CONTENT_HASH
+    );
+    let prepared = Graph::evaluator()
+        .parse_query(&query)
+        .map_err(|error| ReportError::Structure(format!("internal query: {error}")))?;
+    let mut hashes = std::collections::HashMap::new();
+    if let oxigraph::sparql::QueryResults::Solutions(solutions) = graph.query(prepared)? {
+        for solution in solutions {
+            let solution = solution.map_err(StoreError::from)?;
+            if let (Some(Term::NamedNode(report)), Some(Term::Literal(hash))) =
+                (solution.get("report"), solution.get("hash"))
+            {
+                hashes.insert(report.as_str().to_owned(), hash.value().to_owned());
+            }
+        }
+    }
+    Ok(hashes)
 }
 
 /// The content hash the store holds for a report, read through SPARQL on a snapshot:

@@ -235,3 +235,187 @@ fn an_incident_with_a_status_outside_the_scheme_is_rejected() {
         Some("https://w3id.org/spyatlas/shapes#status")
     );
 }
+
+/// What identifies a violation across validators: focus node, path, constraint component
+/// and the offending value (the messages' wording and blank-node shape labels may differ).
+fn keys(violations: &[Violation]) -> std::collections::BTreeSet<(String, Option<String>, String)> {
+    violations
+        .iter()
+        .map(|v| {
+            let detail = v
+                .message
+                .rsplit_once(" (sh:")
+                .map_or(v.message.as_str(), |(_, d)| d);
+            let detail = detail.strip_prefix("sh:").unwrap_or(detail);
+            let component: String = detail
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            let value = detail
+                .split_once(", value ")
+                .map_or(String::new(), |(_, value)| {
+                    value.trim_end_matches(')').to_owned()
+                });
+            (
+                v.focus.clone(),
+                v.path.clone(),
+                format!("{component} {value}"),
+            )
+        })
+        .collect()
+}
+
+/// The compiled validator used for loading gives the same violations as rudof's, on the
+/// seed and on every kind of break the shapes catch.
+#[test]
+fn the_compiled_shapes_agree_with_rudof() {
+    use spyatlas::validate::compiled::CompiledShapes;
+    let compiled = CompiledShapes::bundled().unwrap();
+    let rudof = Shapes::bundled().unwrap();
+    let seed = Seed::load();
+    let incident = id("paragon-spyware-attacks-on-whatsapp-users-2024");
+    let report = NamedNode::new(format!("{}{SEED_REPORT}", vocab::REPORT_NAMESPACE)).unwrap();
+    let xsd_string = oxigraph::model::vocab::xsd::STRING;
+    type Edit = Box<dyn Fn(&mut Vec<Triple>)>;
+    let swap = |subject: NamedNode, predicate: NamedNode, object: Term| -> Edit {
+        Box::new(move |triples: &mut Vec<Triple>| {
+            for triple in triples.iter_mut() {
+                if is(&triple.subject, &subject) && triple.predicate == predicate {
+                    triple.object = object.clone();
+                }
+            }
+        })
+    };
+    let add = |subject: NamedOrBlankNode, predicate: NamedNode, object: Term| -> Edit {
+        Box::new(move |triples: &mut Vec<Triple>| {
+            triples.push(Triple::new(
+                subject.clone(),
+                predicate.clone(),
+                object.clone(),
+            ))
+        })
+    };
+    let drop = |predicate: NamedNode| -> Edit {
+        Box::new(move |triples: &mut Vec<Triple>| triples.retain(|t| t.predicate != predicate))
+    };
+    let edits: Vec<(&str, Edit)> = vec![
+        ("nothing", Box::new(|_: &mut Vec<Triple>| {})),
+        ("no status anywhere", drop(sa("status"))),
+        (
+            "a second status",
+            add(
+                incident.clone().into(),
+                sa("status"),
+                sa("confirmed").into(),
+            ),
+        ),
+        (
+            "a status that is not one",
+            swap(incident.clone(), sa("status"), sa("Vendor").into()),
+        ),
+        (
+            "a vendor that is a country",
+            swap(incident.clone(), sa("vendor"), id("italy").into()),
+        ),
+        (
+            "labels in French",
+            Box::new(|triples: &mut Vec<Triple>| {
+                for triple in triples.iter_mut() {
+                    if triple.predicate == rdfs::LABEL
+                        && let Term::Literal(literal) = &triple.object
+                        && literal.language() == Some("en")
+                    {
+                        triple.object =
+                            oxigraph::model::Literal::new_language_tagged_literal_unchecked(
+                                literal.value(),
+                                "fr",
+                            )
+                            .into();
+                    }
+                }
+            }),
+        ),
+        (
+            "two English labels",
+            add(
+                id("luca-casarini").into(),
+                rdfs::LABEL.into_owned(),
+                oxigraph::model::Literal::new_language_tagged_literal_unchecked(
+                    "L. Casarini",
+                    "en",
+                )
+                .into(),
+            ),
+        ),
+        (
+            "a date that is a string",
+            swap(
+                report.clone(),
+                NamedNode::new_unchecked("http://purl.org/dc/terms/issued"),
+                oxigraph::model::Literal::new_typed_literal("February 2025", xsd_string).into(),
+            ),
+        ),
+        (
+            "a URL that is a string",
+            swap(
+                report.clone(),
+                NamedNode::new_unchecked("http://schema.org/url"),
+                oxigraph::model::Literal::new_simple_literal("datanews.knack.be").into(),
+            ),
+        ),
+        (
+            "a role that is not one",
+            swap(id("luca-casarini"), sa("role"), sa("confirmed").into()),
+        ),
+        (
+            "a target count that is a string",
+            swap(
+                incident.clone(),
+                sa("targetCount"),
+                oxigraph::model::Literal::new_simple_literal("ninety").into(),
+            ),
+        ),
+        (
+            "an actor that is a blank node",
+            add(
+                oxigraph::model::BlankNode::new_unchecked("anon").into(),
+                oxigraph::model::vocab::rdf::TYPE.into_owned(),
+                sa("Person").into(),
+            ),
+        ),
+        (
+            "a news article that is not a report",
+            Box::new(move |triples: &mut Vec<Triple>| {
+                triples.retain(|t| {
+                    !(is(&t.subject, &report)
+                        && t.predicate == oxigraph::model::vocab::rdf::TYPE
+                        && t.object == Term::from(sa("Report")))
+                })
+            }),
+        ),
+        (
+            "no publisher",
+            drop(NamedNode::new_unchecked(
+                "http://purl.org/dc/terms/publisher",
+            )),
+        ),
+        (
+            "no types",
+            drop(oxigraph::model::vocab::rdf::TYPE.into_owned()),
+        ),
+    ];
+    let mut broken = 0;
+    for (what, edit) in edits {
+        let mut triples = seed.report.clone();
+        edit(&mut triples);
+        let mut data = seed.common.clone();
+        data.extend(triples);
+        let expected = keys(&rudof.validate(data.clone()).unwrap());
+        let found = keys(&compiled.validate(&data));
+        assert_eq!(found, expected, "{what}");
+        if !expected.is_empty() {
+            broken += 1;
+        }
+    }
+    assert!(broken >= 13, "the edits break the data ({broken})");
+}

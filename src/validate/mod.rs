@@ -22,6 +22,8 @@
 //! # Ok::<_, spyatlas::validate::ValidateError>(())
 //! ```
 
+pub mod compiled;
+
 use crate::bundled;
 use oxigraph::model::Triple;
 use rudof_rdf::rdf_core::RDFFormat;
@@ -101,17 +103,7 @@ impl Shapes {
 
     /// The shapes bundled in the binary (`ontology/shapes.ttl`).
     pub fn bundled() -> Result<Self, ValidateError> {
-        let bytes = bundled::KNOWLEDGE
-            .iter()
-            .find(|entry| entry.0 == SHAPES_FILE)
-            .map(|entry| entry.1)
-            .ok_or(ValidateError::MissingBundled(SHAPES_FILE))?;
-        let turtle =
-            std::str::from_utf8(bytes).map_err(|source| ValidateError::BundledEncoding {
-                file: SHAPES_FILE,
-                source,
-            })?;
-        Self::parse(turtle)
+        Self::parse(bundled_shapes()?)
     }
 
     /// Validates `triples` (a data graph: the union of the graphs to check) and returns every
@@ -192,6 +184,19 @@ impl Shapes {
     }
 }
 
+/// The text of the bundled shapes (`ontology/shapes.ttl`).
+pub fn bundled_shapes() -> Result<&'static str, ValidateError> {
+    let bytes = bundled::KNOWLEDGE
+        .iter()
+        .find(|entry| entry.0 == SHAPES_FILE)
+        .map(|entry| entry.1)
+        .ok_or(ValidateError::MissingBundled(SHAPES_FILE))?;
+    std::str::from_utf8(bytes).map_err(|source| ValidateError::BundledEncoding {
+        file: SHAPES_FILE,
+        source,
+    })
+}
+
 /// One text of a message map: the one without a language tag, else the English one, else the
 /// first by language tag.
 fn pick_message(messages: &MessageMap) -> Option<String> {
@@ -224,14 +229,14 @@ fn severity_name(severity: &Severity) -> String {
 }
 
 /// `http://www.w3.org/ns/shacl#ClassConstraintComponent` → `sh:ClassConstraintComponent`.
-fn short_iri(iri: &str) -> String {
+pub(crate) fn short_iri(iri: &str) -> String {
     match iri.strip_prefix(SH) {
         Some(local) => format!("sh:{local}"),
         None => iri.to_owned(),
     }
 }
 
-fn compare(left: &Violation, right: &Violation) -> Ordering {
+pub(crate) fn compare(left: &Violation, right: &Violation) -> Ordering {
     left.focus
         .cmp(&right.focus)
         .then_with(|| left.path.cmp(&right.path))
