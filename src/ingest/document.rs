@@ -307,6 +307,15 @@ fn check_context(context: Option<&Value>) -> Result<(), ReportError> {
     }
 }
 
+/// Whether a parsed JSON document is plain JSON-LD rather than a report document: it
+/// names a context other than spyatlas's, or holds a top-level `@graph`.
+pub fn is_plain_json_ld(tree: &Value) -> bool {
+    let Value::Object(top) = tree else {
+        return false;
+    };
+    top.contains_key("@graph") || check_context(top.get("@context")).is_err()
+}
+
 /// A node of the document, as first seen: where it is and what names it.
 #[derive(Debug)]
 struct NodeInfo {
@@ -901,6 +910,12 @@ fn date_values(value: &mut Value) {
         other => vec![other],
     };
     for item in items {
+        // A year written as a number (YAML's `issued: 2025`).
+        if let Value::Number(number) = item
+            && let Some(year) = number.as_u64().filter(|year| (1000..=9999).contains(year))
+        {
+            *item = Value::String(year.to_string());
+        }
         let Value::String(text) = item else { continue };
         if let Some(datatype) = date_datatype(text) {
             *item = serde_json::json!({

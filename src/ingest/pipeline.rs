@@ -197,6 +197,18 @@ impl Loader {
             while let Some(input) = inputs.peek() {
                 let draft = match &input.document {
                     Ok((text, syntax)) => document::parse(text, *syntax).and_then(|tree| {
+                        if *syntax == Syntax::Json && document::is_plain_json_ld(&tree) {
+                            // JSON-LD of its own: RDF describing one report.
+                            return rdf_drafts(text.as_bytes().to_vec(), RdfFormat::JsonLd {
+                                profile: oxigraph::io::JsonLdProfileSet::empty(),
+                            })
+                            .and_then(|mut drafts| match drafts.len() {
+                                1 => Ok(drafts.remove(0)),
+                                n => Err(ReportError::Structure(format!(
+                                    "this JSON-LD holds {n} reports: put each in a file of its own"
+                                ))),
+                            });
+                        }
                         let entities = Layered {
                             base: &self.index,
                             top: &overlay,
@@ -861,7 +873,11 @@ fn rdf_drafts(bytes: Vec<u8>, format: RdfFormat) -> Result<Vec<ReportDraft>, Rep
     if let Some((name, triples)) = run.take() {
         file_run(&mut graphs, &mut order, name, triples);
     }
-    if format.supports_datasets() {
+    // JSON-LD is a dataset syntax, but a document without named graphs describes one
+    // report, as Turtle does.
+    let one_graph_json_ld = matches!(format, RdfFormat::JsonLd { .. })
+        && order.iter().all(|name| *name == GraphName::DefaultGraph);
+    if format.supports_datasets() && !one_graph_json_ld {
         if let Some(default) = graphs.get(&GraphName::DefaultGraph) {
             return Err(ReportError::Structure(format!(
                 "{} triples are outside any named graph (the first: {}): in N-Quads and TriG, put each report in the graph named by its IRI, {}{{slug}}",

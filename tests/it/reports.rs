@@ -848,3 +848,46 @@ async fn the_context_is_served_and_is_json_ld() {
     let context = json(&response.body);
     assert_eq!(context["@context"]["vendor"]["@id"], "sa:vendor");
 }
+
+/// JSON-LD that is not a report document (its own context, or full IRIs in a `@graph`)
+/// is read as RDF describing one report; a remote context is never fetched.
+#[test]
+fn plain_json_ld_describing_one_report_loads_as_rdf() {
+    let graph = Graph::in_memory_with_bundled().unwrap();
+    let json_ld = format!(
+        r#"{{"@context": {{"rdfs": "http://www.w3.org/2000/01/rdf-schema#", "dct": "http://purl.org/dc/terms/"}},
+          "@graph": [{{"@id": "{REPORT_NS}plain-json-ld",
+            "@type": "https://w3id.org/spyatlas/ontology#Report",
+            "rdfs:label": [{{"@value": "Plain", "@language": "en"}}, {{"@value": "Gewoon", "@language": "nl"}}, {{"@value": "Semplice", "@language": "it"}}],
+            "dct:publisher": {{"@id": "{ID_NS}reuters"}}}}]}}"#
+    );
+    let result = load(&graph, &json_ld, Syntax::Json);
+    assert!(matches!(result.outcome, Ok(Outcome::Loaded)), "{result:?}");
+    assert!(ask(
+        &graph,
+        &format!(
+            "ASK {{ GRAPH <{REPORT_NS}plain-json-ld> {{ ?r <http://purl.org/dc/terms/publisher> <{ID_NS}reuters> }} }}"
+        )
+    ));
+
+    let before = snapshot(&graph);
+    let remote = r#"{"@context": "https://schema.org/", "@id": "https://w3id.org/spyatlas/report/remote", "name": "x"}"#;
+    let result = load(&graph, remote, Syntax::Json);
+    let message = result.outcome.unwrap_err().to_string();
+    assert!(message.contains("remote context"), "{message}");
+    assert_eq!(snapshot(&graph), before);
+}
+
+#[test]
+fn a_year_written_as_a_number_is_an_xsd_g_year() {
+    let graph = Graph::in_memory_with_bundled().unwrap();
+    let text = document("year", "Bo Li", "").replace("issued: 2025-03-14", "issued: 2025");
+    let result = load(&graph, &text, Syntax::Yaml);
+    assert!(matches!(result.outcome, Ok(Outcome::Loaded)), "{result:?}");
+    assert!(ask(
+        &graph,
+        &format!(
+            "ASK {{ <{REPORT_NS}year> <http://purl.org/dc/terms/issued> \"2025\"^^<http://www.w3.org/2001/XMLSchema#gYear> }}"
+        )
+    ));
+}
