@@ -136,6 +136,23 @@ impl NamedQuery {
         Ok(query)
     }
 
+    /// [`NamedQuery::bind`], for an evaluation that `token` can cancel (its deadline).
+    pub fn bind_cancellable<'a>(
+        &self,
+        token: oxigraph::sparql::CancellationToken,
+        values: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<PreparedSparqlQuery, ParamError> {
+        let prepared = Graph::evaluator()
+            .with_cancellation_token(token)
+            .parse_query(self.text)
+            .expect("parsed when the queries were loaded");
+        NamedQuery {
+            prepared: Graph::with_union_default_graph(prepared),
+            ..self.clone()
+        }
+        .bind(values)
+    }
+
     fn param_names(&self) -> String {
         if self.params.is_empty() {
             return "(none)".to_owned();

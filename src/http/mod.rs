@@ -7,6 +7,7 @@ mod auth;
 mod conneg;
 pub mod error;
 mod graph_store;
+mod named;
 mod page;
 mod reports;
 mod service_description;
@@ -71,6 +72,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/store", any(graph_store::handle_indirect))
         .route("/context.jsonld", get(reports::context))
+        .route("/api/queries", get(named::list))
+        .route("/api/queries/{name}", get(named::run))
+        .route("/queries/{name}", get(named::form))
         .route("/api/reports", get(reports::list_all).post(reports::post))
         .route(
             "/api/reports/{slug}",

@@ -6,6 +6,7 @@ mod graph_store;
 mod http_client;
 mod load_cli;
 mod model;
+mod named_api;
 mod named_queries;
 mod reports;
 mod shacl;

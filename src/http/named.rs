@@ -1,0 +1,241 @@
+//! The named questions of `queries/` over REST: `GET /api/queries` lists them,
+//! `GET /api/queries/{name}?param=value` runs one with its parameters bound as typed RDF
+//! terms (never spliced into the text), and `GET /queries/{name}` is a form to run it
+//! from a browser.
+//!
+//! Answers are JSON by default (`variables` and `rows`, each value with its kind), CSV
+//! with `Accept: text/csv` (or `?format=csv`), or SPARQL JSON results with
+//! `Accept: application/sparql-results+json`. A value that is not a valid term for its
+//! parameter — an IRI with a space, `x> } ; DROP ALL ; #`, a date that is no date — is a
+//! 400 that names the parameter and what it expects.
+
+use super::AppState;
+use super::conneg::{Representation, negotiate};
+use super::error::ApiError;
+use super::page::escape_html;
+use super::stream::{ChunkWriter, Deadline, stream_blocking};
+use crate::queries::NamedQuery;
+use crate::store::StoreError;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Response};
+use oxigraph::model::Term;
+use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use oxigraph::sparql::{CancellationToken, QueryResults};
+use serde_json::{Value, json};
+use std::io::Write;
+
+/// What the answers of named queries can be sent as, in order of preference.
+const ANSWERS: &[(&str, Representation)] = &[
+    ("application/json", Representation::Json),
+    ("text/csv", Representation::Results(QueryResultsFormat::Csv)),
+    (
+        "application/sparql-results+json",
+        Representation::Results(QueryResultsFormat::Json),
+    ),
+    (
+        "text/tab-separated-values",
+        Representation::Results(QueryResultsFormat::Tsv),
+    ),
+];
+
+fn describe(query: &NamedQuery) -> Value {
+    json!({
+        "name": query.name,
+        "title": query.title,
+        "description": query.description,
+        "parameters": query.params,
+        "links": {
+            "run": format!("/api/queries/{}", query.name),
+            "form": format!("/queries/{}", query.name),
+        },
+    })
+}
+
+/// `GET /api/queries`: every named query with its parameters.
+pub async fn list(State(state): State<AppState>) -> Response {
+    let queries: Vec<Value> = state.queries.iter().map(describe).collect();
+    axum::Json(json!({ "count": queries.len(), "queries": queries })).into_response()
+}
+
+fn find<'a>(state: &'a AppState, name: &str) -> Result<&'a NamedQuery, ApiError> {
+    state.queries.get(name).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no named query `{name}`; GET /api/queries lists them"
+        ))
+    })
+}
+
+/// `GET /api/queries/{name}?param=value`: runs a named query.
+pub async fn run(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let query = find(&state, &name)?;
+    let mut format = None;
+    let mut values: Vec<(String, String)> = Vec::new();
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        if key == "format" {
+            format = Some(value.into_owned());
+        } else {
+            values.push((key.into_owned(), value.into_owned()));
+        }
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let representation = match format.as_deref() {
+        Some("json") => Representation::Json,
+        other => negotiate(accept, other, ANSWERS)?,
+    };
+    let token = CancellationToken::new();
+    let prepared = query.bind_cancellable(
+        token.clone(),
+        values.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    )?;
+    let deadline = state.settings.query_timeout;
+    let graph = state.graph.clone();
+    let content_type = match representation {
+        Representation::Json => "application/json".to_owned(),
+        other => other.content_type(),
+    };
+    let name = query.name.clone();
+    stream_blocking(
+        content_type,
+        move |out| {
+            let results = graph.query(prepared)?;
+            write_answer(&name, results, representation, out)
+        },
+        move |error| match error {
+            StoreError::Cancelled => ApiError::Timeout(deadline),
+            error => error.into(),
+        },
+        Some(Deadline {
+            after: deadline,
+            token,
+        }),
+    )
+    .await
+}
+
+fn write_answer(
+    name: &str,
+    results: QueryResults<'static>,
+    representation: Representation,
+    out: &mut ChunkWriter,
+) -> Result<(), StoreError> {
+    let QueryResults::Solutions(solutions) = results else {
+        return Err(StoreError::Io(std::io::Error::other(format!(
+            "the named query {name} is not a SELECT query"
+        ))));
+    };
+    match representation {
+        Representation::Results(format) => {
+            let mut serializer = QueryResultsSerializer::from_format(format)
+                .serialize_solutions_to_writer(out, solutions.variables().to_vec())?;
+            for solution in solutions {
+                serializer.serialize(&solution?)?;
+            }
+            serializer.finish()?;
+        }
+        _ => {
+            let variables: Vec<String> = solutions
+                .variables()
+                .iter()
+                .map(|variable| variable.as_str().to_owned())
+                .collect();
+            let mut rows = Vec::new();
+            for solution in solutions {
+                let solution = solution?;
+                let mut row = serde_json::Map::new();
+                for (variable, term) in solution.iter() {
+                    row.insert(variable.as_str().to_owned(), term_json(term));
+                }
+                rows.push(Value::Object(row));
+            }
+            let body = json!({ "query": name, "variables": variables, "rows": rows });
+            serde_json::to_writer(&mut *out, &body).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}
+
+/// A term as JSON: its value, and what kind of value it is.
+fn term_json(term: &Term) -> Value {
+    match term {
+        Term::NamedNode(node) => json!({ "type": "iri", "value": node.as_str() }),
+        Term::BlankNode(node) => json!({ "type": "blank", "value": node.as_str() }),
+        Term::Literal(literal) => match literal.language() {
+            Some(language) => {
+                json!({ "type": "literal", "value": literal.value(), "language": language })
+            }
+            None => json!({
+                "type": "literal",
+                "value": literal.value(),
+                "datatype": literal.datatype().as_str(),
+            }),
+        },
+        other => json!({ "type": "triple", "value": other.to_string() }),
+    }
+}
+
+/// `GET /queries/{name}`: a form that runs the query, for browsers (no script needed).
+pub async fn form(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let query = find(&state, &name)?;
+    let mut fields = String::new();
+    for param in &query.params {
+        fields.push_str(&format!(
+            "<p><label>{name} <small>({kind})</small><br><input name=\"{name}\" size=\"50\"></label><br><small>{description}</small></p>\n",
+            name = escape_html(&param.name),
+            kind = escape_html(&param.kind.to_string()),
+            description = escape_html(&param.description),
+        ));
+    }
+    let page = format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · spyatlas</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}}pre{{background:#f4f4f4;padding:1rem;overflow:auto}}</style>
+</head>
+<body>
+<p><a href="/sparql">SPARQL</a> · <a href="/api/queries">all named queries (JSON)</a></p>
+<h1>{title}</h1>
+<p>{description}</p>
+<form method="get" action="/api/queries/{name}">
+{fields}<p><label>answer as <select name="format"><option value="json">JSON</option><option value="csv">CSV</option></select></label>
+<button type="submit">Run</button></p>
+</form>
+<h2>The query</h2>
+<pre>{text}</pre>
+</body>
+</html>
+"#,
+        title = escape_html(&query.title),
+        description = escape_html(&query.description),
+        name = escape_html(&query.name),
+        text = escape_html(query.text),
+    );
+    Ok(Html(page).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_the_default_answer_and_csv_is_offered() {
+        assert_eq!(
+            negotiate(None, None, ANSWERS).unwrap(),
+            Representation::Json
+        );
+        assert_eq!(
+            negotiate(Some("text/csv"), None, ANSWERS).unwrap(),
+            Representation::Results(QueryResultsFormat::Csv)
+        );
+    }
+}
