@@ -8,6 +8,7 @@
 //! - [`ingest`]: RDF files → the store, atomically, with line-and-column errors.
 //! - [`validate`]: SHACL validation of data against `ontology/shapes.ttl` (rudof's `shacl`).
 //! - [`queries`]: the named questions of `queries/*.rq`, parsed once, bound with typed terms.
+//! - [`search`]: search by name over every label and alias, folded, from memory.
 //! - [`store`]: [`store::Graph`], the one place that talks to oxigraph.
 //! - [`config`]: command-line and environment settings.
 //! - [`vocab`]: the IRIs of our vocabulary and namespaces.
@@ -19,6 +20,7 @@ pub mod config;
 pub mod http;
 pub mod ingest;
 pub mod queries;
+pub mod search;
 pub mod store;
 pub mod table;
 pub mod validate;

@@ -10,6 +10,7 @@ mod graph_store;
 mod named;
 mod page;
 mod reports;
+mod search;
 mod service_description;
 mod sparql;
 mod stream;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
     /// The report loader behind `POST /api/reports`, kept between requests.
     pub reports: reports::SharedLoader,
+    /// The search index, rebuilt when the store changes.
+    pub search: crate::search::SearchCache,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             queries: Arc::new(Queries::parse()?),
             settings: Arc::new(settings),
             reports: reports::SharedLoader::default(),
+            search: crate::search::SearchCache::default(),
         })
     }
 }
@@ -72,6 +76,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/store", any(graph_store::handle_indirect))
         .route("/context.jsonld", get(reports::context))
+        .route("/api/search", get(search::api))
+        .route("/search", get(search::page))
         .route("/api/queries", get(named::list))
         .route("/api/queries/{name}", get(named::run))
         .route("/queries/{name}", get(named::form))

@@ -9,6 +9,7 @@ mod model;
 mod named_api;
 mod named_queries;
 mod reports;
+mod search;
 mod shacl;
 mod sparql;
 mod support;

@@ -1,0 +1,213 @@
+//! `/api/search?q=&type=&lang=&limit=` (JSON) and `/search?q=` (a page): entities and
+//! reports by name, from the in-memory index of [`crate::search`].
+
+use super::error::ApiError;
+use super::page::escape_html;
+use super::{AppState, blocking};
+use crate::search::Hit;
+use crate::vocab;
+use axum::extract::{RawQuery, State};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+/// The parameters of a search.
+struct Request {
+    text: String,
+    types: Vec<String>,
+    language: String,
+    limit: usize,
+}
+
+fn parse(raw: Option<String>) -> Result<Request, ApiError> {
+    let mut request = Request {
+        text: String::new(),
+        types: Vec::new(),
+        language: "en".into(),
+        limit: 20,
+    };
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "q" => request.text = value.into_owned(),
+            "type" => {
+                for name in value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|name| !name.is_empty())
+                {
+                    request.types.push(class(name)?);
+                }
+            }
+            "lang" => request.language = value.to_ascii_lowercase(),
+            "limit" => {
+                request.limit = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|limit| (1..=200).contains(limit))
+                    .ok_or_else(|| {
+                        ApiError::BadRequest(format!(
+                            "limit must be a number from 1 to 200, not `{value}`"
+                        ))
+                    })?;
+            }
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown search parameter `{other}`; use q, type, lang, limit"
+                )));
+            }
+        }
+    }
+    if request.text.trim().is_empty() {
+        return Err(ApiError::BadRequest(
+            "give the name to search for: ?q=paragon".into(),
+        ));
+    }
+    Ok(request)
+}
+
+/// The class IRI of a `type` value: a class of the ontology by name, any case
+/// (`vendor`, `Person`), or a full IRI.
+fn class(name: &str) -> Result<String, ApiError> {
+    if name.contains("://") {
+        return Ok(name.to_owned());
+    }
+    let known = CLASSES.iter().find(|class| {
+        class.eq_ignore_ascii_case(name) || format!("{class}s").eq_ignore_ascii_case(name)
+    });
+    match known {
+        Some(class) => Ok(format!("{}{class}", vocab::ONTOLOGY_NAMESPACE)),
+        None => Err(ApiError::BadRequest(format!(
+            "unknown type `{name}`; use one of {} (or a class IRI)",
+            CLASSES.join(", ").to_lowercase()
+        ))),
+    }
+}
+
+/// The classes a search can be narrowed to.
+const CLASSES: &[&str] = &[
+    "Vendor",
+    "Product",
+    "Government",
+    "Agency",
+    "Person",
+    "Organization",
+    "Platform",
+    "Vulnerability",
+    "Country",
+    "Incident",
+    "Targeting",
+    "Detection",
+    "Attribution",
+    "CustomerRelationship",
+    "Response",
+    "Report",
+];
+
+async fn run(state: &AppState, request: &Request) -> Result<Vec<Hit>, ApiError> {
+    let (graph, cache) = (state.graph.clone(), state.search.clone());
+    let index = blocking(move || cache.get(&graph)).await?;
+    Ok(index.search(
+        &request.text,
+        &request.types,
+        &request.language,
+        request.limit,
+    ))
+}
+
+/// `GET /api/search`: the best matches as JSON.
+pub async fn api(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let request = parse(raw)?;
+    let hits = run(&state, &request).await?;
+    let results: Vec<serde_json::Value> = hits
+        .iter()
+        .map(|hit| {
+            let mut value = serde_json::to_value(hit).expect("hits serialise");
+            value["url"] = json!(page_url(hit));
+            value
+        })
+        .collect();
+    Ok(axum::Json(json!({
+        "query": request.text,
+        "count": results.len(),
+        "results": results,
+    }))
+    .into_response())
+}
+
+fn page_url(hit: &Hit) -> String {
+    if hit.iri.starts_with(vocab::REPORT_NAMESPACE) {
+        format!("/report/{}", hit.slug)
+    } else {
+        format!("/id/{}", hit.slug)
+    }
+}
+
+/// `GET /search`: a search box and the results, as a page.
+pub async fn page(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let searched = raw.as_deref().is_some_and(|raw| raw.contains("q="));
+    let (text, results) = if searched {
+        let request = parse(raw)?;
+        let hits = run(&state, &request).await?;
+        (request.text, Some(hits))
+    } else {
+        (String::new(), None)
+    };
+    let mut list = String::new();
+    match &results {
+        Some(hits) if hits.is_empty() => list.push_str("<p>Nothing found.</p>"),
+        Some(hits) => {
+            list.push_str("<ol class=\"results\">");
+            for hit in hits {
+                let kind = hit
+                    .types
+                    .iter()
+                    .filter_map(|class| class.strip_prefix(vocab::ONTOLOGY_NAMESPACE))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let via = if hit.matched == hit.label {
+                    String::new()
+                } else {
+                    format!(
+                        " <small>(as “{}”{})</small>",
+                        escape_html(&hit.matched),
+                        hit.language
+                            .as_ref()
+                            .map(|language| format!(", {}", escape_html(language)))
+                            .unwrap_or_default()
+                    )
+                };
+                list.push_str(&format!(
+                    "<li><a href=\"{url}\">{label}</a> <span class=\"kind\">{kind}</span>{via}</li>",
+                    url = escape_html(&page_url(hit)),
+                    label = escape_html(&hit.label),
+                    kind = escape_html(&kind),
+                ));
+            }
+            list.push_str("</ol>");
+        }
+        None => {}
+    }
+    Ok(Html(format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Search · spyatlas</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}}.kind{{color:#666;font-size:.9em}}input{{font-size:1.1em;width:70%}}</style>
+</head>
+<body>
+<p><a href="/sparql">SPARQL</a> · <a href="/api/queries">named queries</a></p>
+<h1>Search</h1>
+<form method="get" action="/search"><input name="q" value="{text}" autofocus> <button type="submit">Search</button></form>
+{list}
+</body>
+</html>
+"#,
+        text = escape_html(&text),
+    ))
+    .into_response())
+}
