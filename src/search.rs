@@ -23,6 +23,10 @@ use std::sync::{Arc, Mutex};
 const SKOS_ALT_LABEL: NamedNodeRef<'_> =
     NamedNodeRef::new_unchecked("http://www.w3.org/2004/02/skos/core#altLabel");
 
+/// The most names a prefix may match before the rest are left out (a one-letter query
+/// would otherwise rank every name).
+const MAX_PREFIX_MATCHES: usize = 2_000;
+
 /// How a name matched, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -199,7 +203,7 @@ impl SearchIndex {
         }
         // Best match per name.
         let mut found: HashMap<u32, Match> = HashMap::new();
-        let mut note = |name: u32, how: Match| {
+        let note = |found: &mut HashMap<u32, Match>, name: u32, how: Match| {
             let best = found.entry(name).or_insert(how);
             if how < *best {
                 *best = how;
@@ -207,28 +211,35 @@ impl SearchIndex {
         };
         if let Some(names) = self.exact.get(&query) {
             for name in names {
-                note(*name, Match::Exact);
+                note(&mut found, *name, Match::Exact);
             }
         }
         let start = self
             .suffixes
             .partition_point(|(name, offset)| self.suffix(*name, *offset) < query.as_str());
-        for (name, offset) in self.suffixes[start..].iter().take(5_000) {
+        for (name, offset) in self.suffixes[start..].iter().take(MAX_PREFIX_MATCHES) {
             if !self.suffix(*name, *offset).starts_with(&query) {
                 break;
             }
-            note(
-                *name,
-                if *offset == 0 {
-                    Match::Prefix
-                } else {
-                    Match::Word
-                },
-            );
+            let how = if *offset == 0 {
+                Match::Prefix
+            } else {
+                Match::Word
+            };
+            note(&mut found, *name, how);
         }
         // One typo per word: every query word must match a word of the name, exactly or
-        // with one edit (the last one also as a prefix).
-        let tokens: Vec<&str> = query.split(' ').collect();
+        // with one edit (the last one also as a prefix). Not needed when the better
+        // matches already fill the page.
+        let entities_found: HashSet<u32> = found
+            .keys()
+            .map(|name| self.names[*name as usize].entity)
+            .collect();
+        let tokens: Vec<&str> = if types.is_empty() && entities_found.len() >= limit {
+            Vec::new()
+        } else {
+            query.split(' ').collect()
+        };
         let mut candidates: Option<HashSet<u32>> = None;
         for (position, token) in tokens.iter().enumerate() {
             let mut names: HashSet<u32> = HashSet::new();
@@ -241,7 +252,7 @@ impl SearchIndex {
                 let start = self
                     .suffixes
                     .partition_point(|(name, offset)| self.suffix(*name, *offset) < *token);
-                for (name, offset) in self.suffixes[start..].iter().take(5_000) {
+                for (name, offset) in self.suffixes[start..].iter().take(MAX_PREFIX_MATCHES) {
                     if !self.suffix(*name, *offset).starts_with(token) {
                         break;
                     }
@@ -254,7 +265,7 @@ impl SearchIndex {
             });
         }
         for name in candidates.unwrap_or_default() {
-            note(name, Match::Fuzzy);
+            note(&mut found, name, Match::Fuzzy);
         }
         // Best name per entity, then rank.
         let mut best: HashMap<u32, (Match, u32)> = HashMap::new();
@@ -405,7 +416,19 @@ pub struct SearchCache {
 type Built = (u64, Arc<SearchIndex>);
 
 impl SearchCache {
-    /// The index, up to date with the store.
+    /// The index when it is up to date with the store, without touching the store.
+    pub fn fresh(&self, graph: &Graph) -> Option<Arc<SearchIndex>> {
+        let slot = self
+            .slot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match slot.as_ref() {
+            Some((built, index)) if *built == graph.generation() => Some(Arc::clone(index)),
+            _ => None,
+        }
+    }
+
+    /// The index, up to date with the store (built again when it is not).
     pub fn get(&self, graph: &Graph) -> Result<Arc<SearchIndex>, StoreError> {
         let mut slot = self
             .slot
