@@ -5,6 +5,7 @@
 
 mod auth;
 mod conneg;
+mod entity;
 pub mod error;
 mod graph_store;
 mod named;
@@ -76,6 +77,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/store", any(graph_store::handle_indirect))
         .route("/context.jsonld", get(reports::context))
+        .route("/id/{slug}", get(entity::entity))
+        .route("/report/{slug}", get(entity::report))
         .route("/api/search", get(search::api))
         .route("/search", get(search::page))
         .route("/api/queries", get(named::list))

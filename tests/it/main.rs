@@ -2,6 +2,7 @@
 
 mod cli;
 mod conformance;
+mod entity_pages;
 mod graph_store;
 mod http_client;
 mod load_cli;

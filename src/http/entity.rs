@@ -1,0 +1,791 @@
+//! `/id/{slug}` and `/report/{slug}`: an entity (or report) with content negotiation — an
+//! HTML page for browsers, JSON for programs, its RDF description (outgoing and incoming
+//! triples, with the graphs they come from where the syntax allows) for RDF clients.
+//!
+//! The page shows the name in the chosen language (`?lang=`, else `Accept-Language`,
+//! else English), the types, aliases, description and Wikidata link; every relationship,
+//! both ways, grouped by property, each with the report that asserts it and the status of
+//! the claim it belongs to; a timeline of dated claims; and an SVG picture of the
+//! neighbourhood whose nodes link to their pages. Everything is read through SPARQL.
+
+use super::conneg::{GRAPHS, Representation, negotiate};
+use super::error::ApiError;
+use super::page::escape_html;
+use super::{AppState, blocking};
+use crate::store::{Graph, StoreError};
+use crate::vocab;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use oxigraph::io::RdfSerializer;
+use oxigraph::model::{NamedNode, Quad, Term, Triple};
+use oxigraph::sparql::QueryResults;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+
+const SA: &str = vocab::ONTOLOGY_NAMESPACE;
+const RDFS_LABEL: &str = "http://www.w3.org/2000/01/rdf-schema#label";
+const RDFS_COMMENT: &str = "http://www.w3.org/2000/01/rdf-schema#comment";
+const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
+const ALT_LABEL: &str = "http://www.w3.org/2004/02/skos/core#altLabel";
+const EXACT_MATCH: &str = "http://www.w3.org/2004/02/skos/core#exactMatch";
+
+/// One statement touching the entity, with the graph it is in.
+#[derive(Debug, Clone)]
+struct Statement {
+    outgoing: bool,
+    property: String,
+    other: Term,
+    graph: Option<String>,
+}
+
+/// What the store says about the things an entity page mentions.
+#[derive(Default)]
+struct Context {
+    labels: HashMap<String, Vec<(String, String)>>,
+    types: HashMap<String, Vec<String>>,
+    /// (claim, graph) → status IRI.
+    status: HashMap<(String, String), String>,
+    /// thing → dates.
+    dates: HashMap<String, Vec<String>>,
+}
+
+struct Source {
+    iri: String,
+    label: Vec<(String, String)>,
+    publisher: Option<String>,
+    issued: Option<String>,
+    url: Option<String>,
+}
+
+struct View {
+    iri: String,
+    statements: Vec<Statement>,
+    context: Context,
+    sources: BTreeMap<String, Source>,
+}
+
+fn query(graph: &Graph, text: &str) -> Result<Vec<HashMap<String, Term>>, StoreError> {
+    let prepared = Graph::evaluator()
+        .parse_query(text)
+        .expect("the entity queries are valid SPARQL");
+    let mut rows = Vec::new();
+    if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
+        for solution in solutions {
+            let solution = solution?;
+            rows.push(
+                solution
+                    .iter()
+                    .map(|(variable, term)| (variable.as_str().to_owned(), term.clone()))
+                    .collect(),
+            );
+        }
+    }
+    Ok(rows)
+}
+
+fn iri_of(term: Option<&Term>) -> Option<String> {
+    match term {
+        Some(Term::NamedNode(node)) => Some(node.as_str().to_owned()),
+        _ => None,
+    }
+}
+
+fn view(graph: &Graph, iri: &NamedNode) -> Result<Option<View>, StoreError> {
+    let rows = query(
+        graph,
+        &format!(
+            "SELECT ?out ?p ?other ?g WHERE {{
+               {{ GRAPH ?g {{ {iri} ?p ?other }} BIND(true AS ?out) }}
+               UNION {{ GRAPH ?g {{ ?other ?p {iri} }} BIND(false AS ?out) }}
+             }}"
+        ),
+    )?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let statements: Vec<Statement> = rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(Statement {
+                outgoing: matches!(row.get("out"), Some(Term::Literal(l)) if l.value() == "true"),
+                property: iri_of(row.get("p"))?,
+                other: row.get("other")?.clone(),
+                graph: iri_of(row.get("g")),
+            })
+        })
+        .collect();
+    let mut things: HashSet<String> = HashSet::from([iri.as_str().to_owned()]);
+    for statement in &statements {
+        things.insert(statement.property.clone());
+        if let Term::NamedNode(other) = &statement.other {
+            things.insert(other.as_str().to_owned());
+        }
+    }
+    let graphs: HashSet<String> = statements.iter().filter_map(|s| s.graph.clone()).collect();
+    things.extend(graphs.iter().cloned());
+    let values: String = things.iter().map(|thing| format!("<{thing}> ")).collect();
+    let mut context = Context::default();
+    for row in query(
+        graph,
+        &format!(
+            "SELECT ?x ?p ?v ?g WHERE {{ VALUES ?x {{ {values} }}
+               VALUES ?p {{ <{RDFS_LABEL}> <{RDF_TYPE}> <{SA}status> <{SA}date> <{SA}startDate> }}
+               GRAPH ?g {{ ?x ?p ?v }} }}"
+        ),
+    )? {
+        let (Some(x), Some(p), Some(v)) =
+            (iri_of(row.get("x")), iri_of(row.get("p")), row.get("v"))
+        else {
+            continue;
+        };
+        match (p.as_str(), v) {
+            (RDFS_LABEL, Term::Literal(literal)) => {
+                let pair = (
+                    literal.language().unwrap_or_default().to_owned(),
+                    literal.value().to_owned(),
+                );
+                let labels = context.labels.entry(x).or_default();
+                if !labels.contains(&pair) {
+                    labels.push(pair);
+                }
+            }
+            (RDF_TYPE, Term::NamedNode(class)) => {
+                let types = context.types.entry(x).or_default();
+                if !types.iter().any(|t| t == class.as_str()) {
+                    types.push(class.as_str().to_owned());
+                }
+            }
+            (status, Term::NamedNode(value)) if status.ends_with("#status") => {
+                if let Some(g) = iri_of(row.get("g")) {
+                    context.status.insert((x, g), value.as_str().to_owned());
+                }
+            }
+            (_, Term::Literal(date)) => {
+                context
+                    .dates
+                    .entry(x)
+                    .or_default()
+                    .push(date.value().to_owned());
+            }
+            _ => {}
+        }
+    }
+    let mut sources = BTreeMap::new();
+    if !graphs.is_empty() {
+        let values: String = graphs.iter().map(|g| format!("<{g}> ")).collect();
+        for row in query(
+            graph,
+            &format!(
+                "SELECT ?r ?publisher ?issued ?url WHERE {{ VALUES ?r {{ {values} }}
+                   GRAPH ?r {{ ?r a <{SA}Report> .
+                     OPTIONAL {{ ?r <http://purl.org/dc/terms/publisher> ?publisher }}
+                     OPTIONAL {{ ?r <http://purl.org/dc/terms/issued> ?issued }}
+                     OPTIONAL {{ ?r <http://schema.org/url> ?url }} }} }}"
+            ),
+        )? {
+            let Some(report) = iri_of(row.get("r")) else {
+                continue;
+            };
+            let publisher = iri_of(row.get("publisher"));
+            sources.insert(
+                report.clone(),
+                Source {
+                    label: context.labels.get(&report).cloned().unwrap_or_default(),
+                    iri: report,
+                    publisher,
+                    issued: match row.get("issued") {
+                        Some(Term::Literal(literal)) => Some(literal.value().to_owned()),
+                        _ => None,
+                    },
+                    url: iri_of(row.get("url")),
+                },
+            );
+        }
+        // The publishers' names.
+        let publishers: Vec<String> = sources
+            .values()
+            .filter_map(|s| s.publisher.clone())
+            .collect();
+        if !publishers.is_empty() {
+            let values: String = publishers.iter().map(|p| format!("<{p}> ")).collect();
+            for row in query(
+                graph,
+                &format!(
+                    "SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} GRAPH ?g {{ ?x <{RDFS_LABEL}> ?l }} }}"
+                ),
+            )? {
+                if let (Some(x), Some(Term::Literal(label))) = (iri_of(row.get("x")), row.get("l"))
+                {
+                    let pair = (
+                        label.language().unwrap_or_default().to_owned(),
+                        label.value().to_owned(),
+                    );
+                    let labels = context.labels.entry(x).or_default();
+                    if !labels.contains(&pair) {
+                        labels.push(pair);
+                    }
+                }
+            }
+        }
+    }
+    Ok(Some(View {
+        iri: iri.as_str().to_owned(),
+        statements,
+        context,
+        sources,
+    }))
+}
+
+/// A label in `language`, else English, else any, else the IRI's last segment.
+fn label_in(labels: Option<&Vec<(String, String)>>, language: &str, iri: &str) -> String {
+    labels
+        .and_then(|labels| {
+            [language, "en"]
+                .iter()
+                .find_map(|wanted| labels.iter().find(|(l, _)| l == wanted))
+                .or_else(|| labels.first())
+                .map(|(_, text)| text.clone())
+        })
+        .unwrap_or_else(|| short(iri))
+}
+
+fn short(iri: &str) -> String {
+    iri.rsplit(['/', '#']).next().unwrap_or(iri).to_owned()
+}
+
+/// The page of an IRI of ours: `/id/{slug}`, `/report/{slug}`; `None` for other IRIs.
+fn page_of(iri: &str) -> Option<String> {
+    if let Some(slug) = iri.strip_prefix(vocab::ID_NAMESPACE) {
+        return Some(format!("/id/{slug}"));
+    }
+    iri.strip_prefix(vocab::REPORT_NAMESPACE)
+        .map(|slug| format!("/report/{slug}"))
+}
+
+/// The language of the page: `?lang=`, else the first of `Accept-Language` we have, else
+/// English.
+fn language(raw: Option<&str>, headers: &HeaderMap) -> String {
+    if let Some(lang) = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "lang")
+        .map(|(_, value)| value.to_ascii_lowercase())
+    {
+        return lang;
+    }
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            value
+                .split(',')
+                .map(|part| {
+                    part.split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase()
+                })
+                .map(|tag| tag.split('-').next().unwrap_or("").to_owned())
+                .find(|tag| ["en", "nl", "it"].contains(&tag.as_str()))
+        })
+        .unwrap_or_else(|| "en".into())
+}
+
+/// What the entity page offers, in order of preference.
+fn offered() -> Vec<(&'static str, Representation)> {
+    let mut offered = vec![
+        ("text/html", Representation::Html),
+        ("application/xhtml+xml", Representation::Html),
+        ("application/json", Representation::Json),
+    ];
+    offered.extend_from_slice(GRAPHS);
+    offered
+}
+
+/// `GET /id/{slug}`.
+pub async fn entity(
+    state: State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    respond(state, vocab::ID_NAMESPACE, slug, raw, headers).await
+}
+
+/// `GET /report/{slug}`.
+pub async fn report(
+    state: State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    respond(state, vocab::REPORT_NAMESPACE, slug, raw, headers).await
+}
+
+async fn respond(
+    State(state): State<AppState>,
+    namespace: &str,
+    slug: String,
+    raw: Option<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let format = form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "format")
+        .map(|(_, value)| value.into_owned());
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let representation = match format.as_deref() {
+        Some("json") => Representation::Json,
+        other => negotiate(accept, other, &offered())?,
+    };
+    let language = language(raw.as_deref(), &headers);
+    let base = if namespace == vocab::ID_NAMESPACE {
+        "id"
+    } else {
+        "report"
+    };
+    let found = if crate::queries::is_slug(&slug) {
+        let iri = NamedNode::new_unchecked(format!("{namespace}{slug}"));
+        let graph = state.graph.clone();
+        blocking(move || view(&graph, &iri)).await?
+    } else {
+        None
+    };
+    let Some(view) = found else {
+        return Ok(not_found(&state, &slug, representation));
+    };
+    let mut response = match representation {
+        Representation::Html => Html(html(&view, &language)).into_response(),
+        Representation::Json => axum::Json(json_view(&view, &language)).into_response(),
+        Representation::Rdf(format) => {
+            let mut serializer = RdfSerializer::from_format(format).for_writer(Vec::new());
+            let iri = NamedNode::new_unchecked(view.iri.clone());
+            for statement in &view.statements {
+                let property = NamedNode::new_unchecked(statement.property.clone());
+                let triple = if statement.outgoing {
+                    Triple::new(iri.clone(), property, statement.other.clone())
+                } else {
+                    let Ok(subject) =
+                        oxigraph::model::NamedOrBlankNode::try_from(statement.other.clone())
+                    else {
+                        continue;
+                    };
+                    Triple::new(subject, property, iri.clone())
+                };
+                let written = match (&statement.graph, format.supports_datasets()) {
+                    (Some(graph), true) => serializer.serialize_quad(&Quad::new(
+                        triple.subject,
+                        triple.predicate,
+                        triple.object,
+                        NamedNode::new_unchecked(graph.clone()),
+                    )),
+                    _ => serializer.serialize_triple(&triple),
+                };
+                written.map_err(|error| ApiError::Store(error.into()))?;
+            }
+            let body = serializer
+                .finish()
+                .map_err(|error| ApiError::Store(error.into()))?;
+            (
+                [(header::CONTENT_TYPE, representation.content_type())],
+                body,
+            )
+                .into_response()
+        }
+        Representation::Results(_) => unreachable!("not offered"),
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Accept-Language"),
+    );
+    let link = format!(
+        "</{base}/{slug}?format=turtle>; rel=\"alternate\"; type=\"text/turtle\", </{base}/{slug}?format=jsonld>; rel=\"alternate\"; type=\"application/ld+json\", </{base}/{slug}?format=nt>; rel=\"alternate\"; type=\"application/n-triples\", </{base}/{slug}?format=json>; rel=\"alternate\"; type=\"application/json\""
+    );
+    if let Ok(value) = HeaderValue::from_str(&link) {
+        headers.insert(header::LINK, value);
+    }
+    Ok(response)
+}
+
+fn not_found(state: &AppState, slug: &str, representation: Representation) -> Response {
+    let words = slug.replace('-', " ");
+    let suggestions: Vec<crate::search::Hit> = state
+        .search
+        .get(&state.graph)
+        .map(|index| index.search(&words, &[], "en", 5))
+        .unwrap_or_default();
+    match representation {
+        Representation::Html => {
+            let mut list = String::new();
+            for hit in &suggestions {
+                let url = page_of(&hit.iri).unwrap_or_default();
+                let _ = write!(list, "<li><a href=\"{}\">{}</a></li>", escape_html(&url), escape_html(&hit.label));
+            }
+            let body = format!(
+                "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found · spyatlas</title></head><body><h1>Nothing is known as “{slug}”</h1>{}<p><a href=\"/search?q={query}\">Search</a> · <a href=\"/sparql\">SPARQL</a></p></body></html>",
+                if list.is_empty() { String::new() } else { format!("<p>Did you mean:</p><ul class=\"suggestions\">{list}</ul>") },
+                slug = escape_html(slug),
+                query = escape_html(&words.replace(' ', "+")),
+            );
+            (StatusCode::NOT_FOUND, Html(body)).into_response()
+        }
+        _ => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({
+                "error": format!("nothing is known as `{slug}`"),
+                "suggestions": suggestions.iter().map(|hit| json!({"slug": hit.slug, "label": hit.label, "url": page_of(&hit.iri)})).collect::<Vec<_>>(),
+            })),
+        )
+            .into_response(),
+    }
+}
+
+/// The relationships of an entity, grouped by (direction, property).
+fn groups(view: &View) -> BTreeMap<(bool, String), Vec<&Statement>> {
+    let mut groups: BTreeMap<(bool, String), Vec<&Statement>> = BTreeMap::new();
+    for statement in &view.statements {
+        let described = statement.outgoing
+            && matches!(
+                statement.property.as_str(),
+                RDFS_LABEL | ALT_LABEL | RDFS_COMMENT | RDF_TYPE
+            );
+        if !described && matches!(statement.other, Term::NamedNode(_)) {
+            groups
+                .entry((!statement.outgoing, statement.property.clone()))
+                .or_default()
+                .push(statement);
+        }
+    }
+    groups
+}
+
+fn texts<'a>(view: &'a View, property: &str) -> Vec<(String, &'a str)> {
+    view.statements
+        .iter()
+        .filter(|s| s.outgoing && s.property == property)
+        .filter_map(|s| match &s.other {
+            Term::Literal(literal) => Some((
+                literal.language().unwrap_or_default().to_owned(),
+                literal.value(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn json_view(view: &View, language: &str) -> Value {
+    let ctx = &view.context;
+    let name = label_in(ctx.labels.get(&view.iri), language, &view.iri);
+    let relationships: Vec<Value> = groups(view)
+        .into_iter()
+        .flat_map(|((incoming, property), statements)| {
+            statements.into_iter().map(move |s| {
+                let other = match &s.other {
+                    Term::NamedNode(node) => node.as_str().to_owned(),
+                    other => other.to_string(),
+                };
+                json!({
+                    "direction": if incoming { "incoming" } else { "outgoing" },
+                    "property": property,
+                    "other": other,
+                    "source": s.graph,
+                })
+            })
+        })
+        .collect();
+    json!({
+        "@context": "https://w3id.org/spyatlas/context.jsonld",
+        "id": view.iri,
+        "label": name,
+        "labels": ctx.labels.get(&view.iri).map(|labels| labels.iter().map(|(l, t)| (l.clone(), Value::String(t.clone()))).collect::<serde_json::Map<_, _>>()),
+        "types": ctx.types.get(&view.iri),
+        "relationships": relationships,
+        "sources": view.sources.keys().collect::<Vec<_>>(),
+    })
+}
+
+fn colour(types: Option<&Vec<String>>) -> &'static str {
+    let kinds: Vec<&str> = types
+        .map(|types| types.iter().filter_map(|t| t.strip_prefix(SA)).collect())
+        .unwrap_or_default();
+    for (kind, colour) in [
+        ("Vendor", "#d62728"),
+        ("Product", "#ff7f0e"),
+        ("Government", "#1f77b4"),
+        ("Agency", "#17becf"),
+        ("Person", "#2ca02c"),
+        ("Organization", "#9467bd"),
+        ("Platform", "#8c564b"),
+        ("Country", "#7f7f7f"),
+        ("Incident", "#e377c2"),
+        ("Report", "#bcbd22"),
+    ] {
+        if kinds.contains(&kind) {
+            return colour;
+        }
+    }
+    "#aaaaaa"
+}
+
+/// The neighbourhood as an SVG: the entity in the middle, its neighbours around it, each a
+/// link to its page.
+fn svg(view: &View, language: &str) -> String {
+    let ctx = &view.context;
+    let mut neighbours: Vec<(String, String)> = Vec::new();
+    for ((_, property), statements) in groups(view) {
+        for statement in statements {
+            if let Term::NamedNode(other) = &statement.other
+                && page_of(other.as_str()).is_some()
+                && !neighbours.iter().any(|(iri, _)| iri == other.as_str())
+            {
+                neighbours.push((other.as_str().to_owned(), property.clone()));
+            }
+        }
+    }
+    neighbours.truncate(24);
+    let (width, height, cx, cy, radius) = (640.0, 480.0, 320.0, 240.0, 190.0);
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"neighbourhood\" viewBox=\"0 0 {width} {height}\" width=\"100%\" role=\"img\" aria-label=\"neighbourhood\">"
+    );
+    let count = neighbours.len().max(1) as f64;
+    let mut nodes = String::new();
+    for (position, (iri, property)) in neighbours.iter().enumerate() {
+        let angle = std::f64::consts::TAU * position as f64 / count;
+        let (x, y) = (cx + radius * angle.cos(), cy + radius * angle.sin());
+        let property_label = label_in(ctx.labels.get(property), language, property);
+        let _ = write!(
+            out,
+            "<line x1=\"{cx}\" y1=\"{cy}\" x2=\"{x:.1}\" y2=\"{y:.1}\" stroke=\"#ccc\"><title>{}</title></line>",
+            escape_html(&property_label)
+        );
+        let name = label_in(ctx.labels.get(iri), language, iri);
+        let _ = write!(
+            nodes,
+            "<a href=\"{href}\" class=\"node\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"10\" fill=\"{fill}\"/><text x=\"{x:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\" font-size=\"11\">{name}</text></a>",
+            href = escape_html(&page_of(iri).unwrap_or_default()),
+            fill = colour(ctx.types.get(iri)),
+            ty = y + 22.0,
+            name = escape_html(&truncate(&name, 28)),
+        );
+    }
+    out.push_str(&nodes);
+    let name = label_in(ctx.labels.get(&view.iri), language, &view.iri);
+    let _ = write!(
+        out,
+        "<circle cx=\"{cx}\" cy=\"{cy}\" r=\"16\" fill=\"{}\" stroke=\"#000\"/><text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"bold\" font-size=\"13\">{}</text></svg>",
+        colour(ctx.types.get(&view.iri)),
+        cy + 32.0,
+        escape_html(&truncate(&name, 40))
+    );
+    out
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(max - 1).collect::<String>())
+    }
+}
+
+fn html(view: &View, language: &str) -> String {
+    let ctx = &view.context;
+    let label = |iri: &str| label_in(ctx.labels.get(iri), language, iri);
+    let link = |iri: &str| match page_of(iri) {
+        Some(url) => format!(
+            "<a href=\"{}\">{}</a>",
+            escape_html(&url),
+            escape_html(&label(iri))
+        ),
+        // A concept of the ontology (a status, a role): its name.
+        None if iri.starts_with(SA) => format!(
+            "<span class=\"concept\">{}</span>",
+            escape_html(&label(iri))
+        ),
+        None => format!(
+            "<a href=\"{0}\" rel=\"external\">{1}</a>",
+            escape_html(iri),
+            escape_html(&label(iri))
+        ),
+    };
+    let source = |graph: &Option<String>| -> String {
+        let Some(graph) = graph else {
+            return String::new();
+        };
+        match view.sources.get(graph) {
+            Some(source) => {
+                let mut cite = format!(
+                    "<a href=\"{}\">{}</a>",
+                    escape_html(&page_of(&source.iri).unwrap_or_default()),
+                    escape_html(&label_in(Some(&source.label), language, &source.iri))
+                );
+                if let Some(publisher) = &source.publisher {
+                    let _ = write!(cite, ", {}", escape_html(&label(publisher)));
+                }
+                if let Some(issued) = &source.issued {
+                    let _ = write!(cite, ", {}", escape_html(issued));
+                }
+                if let Some(url) = &source.url {
+                    let _ = write!(
+                        cite,
+                        " (<a href=\"{}\" rel=\"external\">original</a>)",
+                        escape_html(url)
+                    );
+                }
+                format!("<span class=\"source\">according to {cite}</span>")
+            }
+            None => format!(
+                "<span class=\"source\">{}</span>",
+                escape_html(&short(graph))
+            ),
+        }
+    };
+    let name = label(&view.iri);
+    let mut body = String::new();
+    let types: Vec<String> = ctx
+        .types
+        .get(&view.iri)
+        .map(|types| types.iter().map(|t| label(t)).collect())
+        .unwrap_or_default();
+    let _ = write!(
+        body,
+        "<h1 lang=\"{}\">{}</h1><p class=\"types\">{}</p>",
+        escape_html(language),
+        escape_html(&name),
+        escape_html(&types.join(", "))
+    );
+    let aliases: Vec<String> = texts(view, ALT_LABEL)
+        .into_iter()
+        .map(|(l, t)| format!("{} ({})", t, l))
+        .collect();
+    if !aliases.is_empty() {
+        let _ = write!(
+            body,
+            "<p class=\"aliases\">Also known as: {}</p>",
+            escape_html(&aliases.join(", "))
+        );
+    }
+    let descriptions = texts(view, RDFS_COMMENT);
+    if let Some((_, text)) = descriptions
+        .iter()
+        .find(|(l, _)| l == language)
+        .or_else(|| descriptions.iter().find(|(l, _)| l == "en"))
+        .or(descriptions.first())
+    {
+        let _ = write!(body, "<p class=\"description\">{}</p>", escape_html(text));
+    }
+    for statement in view
+        .statements
+        .iter()
+        .filter(|s| s.outgoing && s.property == EXACT_MATCH)
+    {
+        if let Term::NamedNode(item) = &statement.other {
+            let _ = write!(
+                body,
+                "<p class=\"wikidata\">Wikidata: <a href=\"{0}\" rel=\"external\">{0}</a></p>",
+                escape_html(item.as_str())
+            );
+        }
+    }
+    body.push_str(&svg(view, language));
+    body.push_str("<h2>Relationships</h2>");
+    for ((incoming, property), statements) in groups(view) {
+        if property == EXACT_MATCH {
+            continue;
+        }
+        let heading = if incoming {
+            format!("{} (of)", label(&property))
+        } else {
+            label(&property)
+        };
+        let _ = write!(
+            body,
+            "<h3>{}</h3><ul class=\"relationships\">",
+            escape_html(&heading)
+        );
+        for statement in statements {
+            let Term::NamedNode(other) = &statement.other else {
+                continue;
+            };
+            // The status of the claim this statement belongs to: the entity's own when it
+            // is a claim, the other node's when that is the claim.
+            let status = statement.graph.as_ref().and_then(|graph| {
+                ctx.status
+                    .get(&(view.iri.clone(), graph.clone()))
+                    .or_else(|| ctx.status.get(&(other.as_str().to_owned(), graph.clone())))
+            });
+            let status = status
+                .map(|status| {
+                    format!(
+                        " <span class=\"status\">{}</span>",
+                        escape_html(&label(status))
+                    )
+                })
+                .unwrap_or_default();
+            let _ = write!(
+                body,
+                "<li>{}{} {}</li>",
+                link(other.as_str()),
+                status,
+                source(&statement.graph)
+            );
+        }
+        body.push_str("</ul>");
+    }
+    // Timeline: dated things around the entity, oldest first.
+    let mut events: Vec<(String, String)> = Vec::new();
+    let mut around: Vec<&str> = vec![view.iri.as_str()];
+    around.extend(view.statements.iter().filter_map(|s| match &s.other {
+        Term::NamedNode(node) => Some(node.as_str()),
+        _ => None,
+    }));
+    around.sort_unstable();
+    around.dedup();
+    for thing in around {
+        for date in ctx.dates.get(thing).into_iter().flatten() {
+            events.push((date.clone(), thing.to_owned()));
+        }
+    }
+    for source in view.sources.values() {
+        if let Some(issued) = &source.issued {
+            events.push((issued.clone(), source.iri.clone()));
+        }
+    }
+    events.sort();
+    events.dedup();
+    if !events.is_empty() {
+        body.push_str("<h2>Timeline</h2><ol class=\"timeline\">");
+        for (date, thing) in events {
+            let _ = write!(
+                body,
+                "<li><time>{}</time> {}</li>",
+                escape_html(&date),
+                link(&thing)
+            );
+        }
+        body.push_str("</ol>");
+    }
+    let sparql = format!("DESCRIBE <{}>", view.iri);
+    let query: String = form_urlencoded::byte_serialize(sparql.as_bytes()).collect();
+    let _ = write!(
+        body,
+        "<p><a href=\"/sparql?query={query}\" class=\"sparql\">Query this in SPARQL</a></p>"
+    );
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="{lang}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · spyatlas</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}.types,.source{{color:#555;font-size:.9em}}.status{{background:#eee;border-radius:4px;padding:0 .3em;font-size:.85em}}svg a text{{fill:#222}}</style>
+</head>
+<body>
+<p><a href="/search">Search</a> · <a href="/sparql">SPARQL</a> · <a href="?lang=en">en</a> <a href="?lang=nl">nl</a> <a href="?lang=it">it</a></p>
+{body}
+</body>
+</html>
+"#,
+        lang = escape_html(language),
+        title = escape_html(&name),
+    )
+}

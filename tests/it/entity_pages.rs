@@ -1,0 +1,242 @@
+//! Entity and report pages: content negotiation, the page's content (names, sources,
+//! statuses, timeline, picture), languages, and unknown slugs.
+
+use crate::support::TestApp;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+
+const SEED: &str = "italie-belgische-nummers-doelwit-van-israelische-whatsapp-hack";
+
+async fn get_with(
+    app: &TestApp,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> crate::support::TestResponse {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    app.send(request.body(Body::empty()).unwrap()).await
+}
+
+#[tokio::test]
+async fn an_entity_page_shows_relationships_with_sources_statuses_and_a_picture() {
+    let app = TestApp::with_bundled_data();
+    let page = app
+        .get(
+            "/id/luca-casarini",
+            Some("text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.content_type().starts_with("text/html"));
+    let body = &page.body;
+    assert!(
+        body.contains("<h1 lang=\"en\">Luca Casarini</h1>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<a href=\"/id/mediterranea-saving-humans\">Mediterranea Saving Humans</a>")
+    );
+    assert!(
+        body.contains("<span class=\"status\">attributed</span>"),
+        "the incident's status"
+    );
+    assert!(
+        body.contains("<span class=\"status\">reported</span>"),
+        "the targeting's status"
+    );
+    assert!(
+        body.contains(&format!("according to <a href=\"/report/{SEED}\">")),
+        "the source report"
+    );
+    assert!(
+        body.contains("Data News, 2025-02"),
+        "publisher and date of the source"
+    );
+    assert!(
+        body.contains("<span class=\"concept\">activist</span>"),
+        "concepts by name"
+    );
+    // Every relationship cites its source.
+    for item in body.split("<ul class=\"relationships\">").skip(1) {
+        for entry in item.split("</ul>").next().unwrap().split("<li>").skip(1) {
+            assert!(
+                entry.contains("class=\"source\""),
+                "a relationship without source: {entry}"
+            );
+        }
+    }
+    // The picture: an SVG whose nodes link to other pages.
+    let svg = body
+        .split("<svg")
+        .nth(1)
+        .expect("an SVG")
+        .split("</svg>")
+        .next()
+        .unwrap();
+    assert!(
+        svg.contains("<a href=\"/id/mediterranea-saving-humans\" class=\"node\">"),
+        "{svg}"
+    );
+    assert!(svg.matches("class=\"node\"").count() >= 3);
+    assert!(
+        body.contains("class=\"sparql\""),
+        "a link to the query page"
+    );
+}
+
+#[tokio::test]
+async fn the_page_speaks_the_asked_language() {
+    let app = TestApp::with_bundled_data();
+    let dutch = app.get("/id/italy?lang=nl", None).await;
+    assert!(
+        dutch.body.contains("<h1 lang=\"nl\">Italië</h1>"),
+        "{}",
+        dutch.body
+    );
+    let italian = get_with(
+        &app,
+        "/id/government-of-italy",
+        &[
+            ("accept", "text/html"),
+            ("accept-language", "it-IT,it;q=0.9,en;q=0.5"),
+        ],
+    )
+    .await;
+    assert!(
+        italian
+            .body
+            .contains("<h1 lang=\"it\">Governo italiano</h1>"),
+        "{}",
+        italian.body
+    );
+    let fallback = app.get("/id/italy?lang=fr", None).await;
+    assert!(
+        fallback.body.contains(">Italy</h1>"),
+        "English when the language is missing"
+    );
+}
+
+#[tokio::test]
+async fn an_incident_page_has_its_timeline_oldest_first() {
+    let app = TestApp::with_bundled_data();
+    let page = app
+        .get(
+            "/id/paragon-spyware-attacks-on-whatsapp-users-2024",
+            Some("text/html"),
+        )
+        .await;
+    let timeline = page
+        .body
+        .split("<ol class=\"timeline\">")
+        .nth(1)
+        .expect("a timeline")
+        .split("</ol>")
+        .next()
+        .unwrap();
+    let detection = timeline
+        .find("2024-12")
+        .expect("the detection in December 2024");
+    let article = timeline
+        .find("2025-02")
+        .expect("the article of February 2025");
+    assert!(detection < article, "oldest first: {timeline}");
+}
+
+#[tokio::test]
+async fn entities_negotiate_json_and_rdf() {
+    let app = TestApp::with_bundled_data();
+    let json = app
+        .get("/id/paragon-solutions", Some("application/json"))
+        .await;
+    assert!(json.content_type().starts_with("application/json"));
+    let value: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert_eq!(value["label"], "Paragon Solutions");
+    assert!(
+        value["relationships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["source"] == format!("https://w3id.org/spyatlas/report/{SEED}"))
+    );
+    for (accept, content_type, needle) in [
+        (
+            "text/turtle",
+            "text/turtle",
+            "<https://w3id.org/spyatlas/id/paragon-solutions>",
+        ),
+        (
+            "application/n-triples",
+            "application/n-triples",
+            "<https://w3id.org/spyatlas/id/paragon-solutions>",
+        ),
+        (
+            "application/ld+json",
+            "application/ld+json",
+            "paragon-solutions",
+        ),
+        (
+            "application/n-quads",
+            "application/n-quads",
+            &format!("<https://w3id.org/spyatlas/report/{SEED}> ."),
+        ),
+    ] {
+        let response = app.get("/id/paragon-solutions", Some(accept)).await;
+        assert_eq!(response.status, StatusCode::OK, "{accept}");
+        assert!(
+            response.content_type().starts_with(content_type),
+            "{accept}: {}",
+            response.content_type()
+        );
+        assert!(
+            response.body.contains(needle),
+            "{accept}: {}",
+            response.body
+        );
+        assert_eq!(response.headers["vary"], "Accept, Accept-Language");
+        assert!(
+            response.headers["link"]
+                .to_str()
+                .unwrap()
+                .contains("rel=\"alternate\"")
+        );
+    }
+    let incoming = app.get("/id/paragon-solutions?format=nt", None).await;
+    assert!(incoming.body.contains("<https://w3id.org/spyatlas/ontology#vendor> <https://w3id.org/spyatlas/id/paragon-solutions>"), "incoming triples too");
+    assert_eq!(
+        app.get("/id/paragon-solutions", Some("image/png"))
+            .await
+            .status,
+        StatusCode::NOT_ACCEPTABLE
+    );
+    let report = app.get(&format!("/report/{SEED}"), Some("text/html")).await;
+    assert_eq!(report.status, StatusCode::OK);
+    assert!(
+        report
+            .body
+            .contains("Italy: Belgian numbers targeted in Israeli WhatsApp hack")
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_slug_is_a_404_with_suggestions() {
+    let app = TestApp::with_bundled_data();
+    let page = app.get("/id/luca-casarni", Some("text/html")).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(
+        page.body
+            .contains("<a href=\"/id/luca-casarini\">Luca Casarini</a>"),
+        "{}",
+        page.body
+    );
+    let json = app.get("/id/no-such-thing", Some("application/json")).await;
+    assert_eq!(json.status, StatusCode::NOT_FOUND);
+    assert!(json.body.contains("nothing is known as"));
+    assert_eq!(
+        app.get("/id/Not%20A%20Slug", Some("text/html"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
