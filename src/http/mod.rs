@@ -10,6 +10,7 @@ pub mod error;
 mod graph_store;
 mod named;
 mod page;
+mod path;
 mod reports;
 mod search;
 mod service_description;
@@ -79,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         .route("/context.jsonld", get(reports::context))
         .route("/id/{slug}", get(entity::entity))
         .route("/report/{slug}", get(entity::report))
+        .route("/api/path", get(path::api))
+        .route("/path", get(path::page))
         .route("/api/search", get(search::api))
         .route("/search", get(search::page))
         .route("/api/queries", get(named::list))

@@ -9,6 +9,7 @@ mod load_cli;
 mod model;
 mod named_api;
 mod named_queries;
+mod path;
 mod reports;
 mod search;
 mod shacl;
