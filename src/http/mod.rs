@@ -8,6 +8,7 @@ mod conneg;
 mod entity;
 pub mod error;
 mod graph_store;
+mod index;
 mod named;
 mod page;
 mod path;
@@ -23,7 +24,7 @@ use crate::store::Graph;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::serve::ListenerExt;
 use error::ApiError;
@@ -69,7 +70,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     Router::new()
-        .route("/", get(|| async { Redirect::to("/sparql") }))
+        .route("/", get(index::home))
+        .route("/{listing}", get(index::listing))
         .route("/health", get(health))
         .route("/sparql", get(sparql::get_sparql).post(sparql::post_sparql))
         .route(

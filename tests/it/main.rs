@@ -5,6 +5,7 @@ mod conformance;
 mod entity_pages;
 mod graph_store;
 mod http_client;
+mod index_pages;
 mod load_cli;
 mod model;
 mod named_api;

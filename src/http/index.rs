@@ -1,0 +1,266 @@
+//! The front page (`/`: what spyatlas holds, the latest reports, a search box) and one
+//! listing per kind of entity (`/vendors`, `/people`, `/reports`...), in the language of
+//! `?lang=` or `Accept-Language`. An entity is listed while some graph still types it: a
+//! retracted report takes the entities only it described out of the listings.
+
+use super::error::ApiError;
+use super::page::escape_html;
+use super::{AppState, blocking};
+use crate::store::{Graph, StoreError};
+use crate::vocab;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Response};
+use oxigraph::model::Term;
+use oxigraph::sparql::QueryResults;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// The listings: path segment, class, title.
+pub const LISTINGS: &[(&str, &str, &str)] = &[
+    ("vendors", "Vendor", "Vendors"),
+    ("products", "Product", "Products"),
+    ("governments", "Government", "Governments"),
+    ("agencies", "Agency", "Agencies"),
+    ("people", "Person", "People"),
+    ("organizations", "Organization", "Organisations"),
+    ("platforms", "Platform", "Platforms"),
+    ("incidents", "Incident", "Incidents"),
+    ("reports", "Report", "Reports"),
+];
+
+/// Entities per page of a listing.
+const PAGE_SIZE: usize = 200;
+
+fn rows(graph: &Graph, query: &str) -> Result<Vec<HashMap<String, Term>>, StoreError> {
+    let prepared = Graph::evaluator().parse_query(query).expect("valid SPARQL");
+    let mut rows = Vec::new();
+    if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
+        for solution in solutions {
+            let solution = solution?;
+            rows.push(
+                solution
+                    .iter()
+                    .map(|(v, t)| (v.as_str().to_owned(), t.clone()))
+                    .collect(),
+            );
+        }
+    }
+    Ok(rows)
+}
+
+fn text(row: &HashMap<String, Term>, name: &str) -> String {
+    match row.get(name) {
+        Some(Term::Literal(literal)) => literal.value().to_owned(),
+        Some(Term::NamedNode(node)) => node.as_str().to_owned(),
+        _ => String::new(),
+    }
+}
+
+fn language(raw: Option<&str>, headers: &HeaderMap) -> String {
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "lang")
+        .map(|(_, value)| value.to_ascii_lowercase())
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| {
+                    value
+                        .split(',')
+                        .map(|part| {
+                            part.split(['-', ';'])
+                                .next()
+                                .unwrap_or("")
+                                .trim()
+                                .to_ascii_lowercase()
+                        })
+                        .find(|tag| ["en", "nl", "it"].contains(&tag.as_str()))
+                })
+        })
+        .unwrap_or_else(|| "en".into())
+}
+
+fn shell(title: &str, language: &str, body: &str) -> String {
+    let mut nav = String::from(
+        "<a href=\"/\">spyatlas</a> · <a href=\"/search\">Search</a> · <a href=\"/path\">Connections</a> · <a href=\"/sparql\">SPARQL</a> ·",
+    );
+    for (segment, _, title) in LISTINGS {
+        let _ = write!(nav, " <a href=\"/{segment}\">{title}</a>");
+    }
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="{language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} · spyatlas</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}nav{{font-size:.9em}}.count{{color:#555}}</style></head>
+<body><nav>{nav}</nav>
+{body}
+</body></html>
+"#,
+        language = escape_html(language),
+        title = escape_html(title),
+    )
+}
+
+/// A `SELECT ?e ?label` that picks one label per entity in `language`, else English,
+/// else any.
+fn labelled(pattern: &str, language: &str) -> String {
+    let language = language.replace(['"', '\\'], "");
+    format!(
+        "SELECT ?e (COALESCE(SAMPLE(?wanted), SAMPLE(?english), SAMPLE(?any)) AS ?label) WHERE {{
+           {pattern}
+           OPTIONAL {{ GRAPH ?g1 {{ ?e <http://www.w3.org/2000/01/rdf-schema#label> ?wanted FILTER(LANG(?wanted) = \"{language}\") }} }}
+           OPTIONAL {{ GRAPH ?g2 {{ ?e <http://www.w3.org/2000/01/rdf-schema#label> ?english FILTER(LANG(?english) = \"en\") }} }}
+           OPTIONAL {{ GRAPH ?g3 {{ ?e <http://www.w3.org/2000/01/rdf-schema#label> ?any }} }}
+         }} GROUP BY ?e"
+    )
+}
+
+/// `GET /`: what spyatlas holds.
+pub async fn home(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let language = language(raw.as_deref(), &headers);
+    let graph = state.graph.clone();
+    let lang = language.clone();
+    let (counts, reports) = blocking(move || {
+        let counts = rows(
+            &graph,
+            &format!(
+                "SELECT ?type (COUNT(DISTINCT ?e) AS ?n) WHERE {{ GRAPH ?g {{ ?e a ?type }} FILTER(STRSTARTS(STR(?e), \"{}\") || STRSTARTS(STR(?e), \"{}\")) }} GROUP BY ?type",
+                vocab::ID_NAMESPACE,
+                vocab::REPORT_NAMESPACE
+            ),
+        )?;
+        let reports = rows(
+            &graph,
+            &format!(
+                "{} ORDER BY DESC(?loaded) LIMIT 10",
+                labelled(
+                    &format!("GRAPH ?e {{ ?e <{}loadedAt> ?loaded }}", vocab::ONTOLOGY_NAMESPACE),
+                    &lang
+                )
+                .replace("GROUP BY ?e", "GROUP BY ?e ?loaded")
+                .replace("SELECT ?e ", "SELECT ?e ?loaded ")
+            ),
+        )?;
+        Ok::<_, StoreError>((counts, reports))
+    })
+    .await?;
+    let count_of: HashMap<String, String> = counts
+        .iter()
+        .map(|row| (text(row, "type"), text(row, "n")))
+        .collect();
+    let mut body = String::from(
+        "<h1>spyatlas</h1><p>Who builds spyware, who buys it, who was targeted, through which platform, and which report says so.</p><form method=\"get\" action=\"/search\"><input name=\"q\" placeholder=\"a name, in any language\"> <button type=\"submit\">Search</button></form><h2>What it holds</h2><ul class=\"counts\">",
+    );
+    for (segment, class, title) in LISTINGS {
+        let count = count_of
+            .get(&format!("{}{class}", vocab::ONTOLOGY_NAMESPACE))
+            .cloned()
+            .unwrap_or_else(|| "0".into());
+        let _ = write!(
+            body,
+            "<li><a href=\"/{segment}\">{title}</a> <span class=\"count\">{count}</span></li>"
+        );
+    }
+    body.push_str("</ul><h2>Latest reports</h2><ol class=\"reports\">");
+    for row in &reports {
+        let iri = text(row, "e");
+        let slug = iri.strip_prefix(vocab::REPORT_NAMESPACE).unwrap_or(&iri);
+        let _ = write!(
+            body,
+            "<li><a href=\"/report/{}\">{}</a> <span class=\"count\">loaded {}</span></li>",
+            escape_html(slug),
+            escape_html(&text(row, "label")),
+            escape_html(&text(row, "loaded"))
+        );
+    }
+    body.push_str("</ol>");
+    Ok(Html(shell("spyatlas", &language, &body)).into_response())
+}
+
+/// `GET /{listing}`: every entity of one kind, by name, a page at a time.
+pub async fn listing(
+    State(state): State<AppState>,
+    Path(segment): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some((_, class, title)) = LISTINGS.iter().find(|(name, _, _)| *name == segment) else {
+        return Err(ApiError::NotFound(format!(
+            "no page /{segment}; the listings are {}",
+            LISTINGS
+                .iter()
+                .map(|(name, _, _)| format!("/{name}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    };
+    let language = language(raw.as_deref(), &headers);
+    let page: usize = form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "page")
+        .and_then(|(_, value)| value.parse().ok())
+        .filter(|page| *page >= 1)
+        .unwrap_or(1);
+    let namespace = if *class == "Report" {
+        vocab::REPORT_NAMESPACE
+    } else {
+        vocab::ID_NAMESPACE
+    };
+    let query = format!(
+        "{} ORDER BY LCASE(STR(?label)) LIMIT {} OFFSET {}",
+        labelled(
+            &format!(
+                "GRAPH ?t {{ ?e a <{}{class}> }} FILTER(STRSTARTS(STR(?e), \"{namespace}\"))",
+                vocab::ONTOLOGY_NAMESPACE
+            ),
+            &language
+        ),
+        PAGE_SIZE + 1,
+        (page - 1) * PAGE_SIZE
+    );
+    let graph = state.graph.clone();
+    let mut found = blocking(move || rows(&graph, &query)).await?;
+    let more = found.len() > PAGE_SIZE;
+    found.truncate(PAGE_SIZE);
+    let mut body = format!("<h1>{}</h1><ul class=\"listing\">", escape_html(title));
+    for row in &found {
+        let iri = text(row, "e");
+        let url = match iri.strip_prefix(vocab::ID_NAMESPACE) {
+            Some(slug) => format!("/id/{slug}"),
+            None => format!(
+                "/report/{}",
+                iri.strip_prefix(vocab::REPORT_NAMESPACE).unwrap_or(&iri)
+            ),
+        };
+        let _ = write!(
+            body,
+            "<li><a href=\"{}\">{}</a></li>",
+            escape_html(&url),
+            escape_html(&text(row, "label"))
+        );
+    }
+    body.push_str("</ul>");
+    if found.is_empty() {
+        body.push_str("<p>None yet.</p>");
+    }
+    if page > 1 {
+        let _ = write!(
+            body,
+            "<a href=\"/{segment}?page={}&amp;lang={}\" rel=\"prev\">previous</a> ",
+            page - 1,
+            escape_html(&language)
+        );
+    }
+    if more {
+        let _ = write!(
+            body,
+            "<a href=\"/{segment}?page={}&amp;lang={}\" rel=\"next\">next</a>",
+            page + 1,
+            escape_html(&language)
+        );
+    }
+    Ok(Html(shell(title, &language, &body)).into_response())
+}
