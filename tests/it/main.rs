@@ -1,5 +1,6 @@
 //! Integration tests: the router in-process, real servers on 127.0.0.1, and the CLI binary.
 
+mod browser;
 mod cli;
 mod conformance;
 mod entity_pages;

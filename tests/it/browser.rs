@@ -1,0 +1,90 @@
+//! End to end in a real browser: Debian's chromium, headless, opens an entity page and the
+//! search page served by a real server on 127.0.0.1, and the test reads the DOM it
+//! rendered. `scripts/test` installs chromium when it is missing; without it these tests
+//! fail and say so.
+
+use crate::support::{TOKEN, TestServer};
+use spyatlas::config::HttpSettings;
+use spyatlas::store::Graph;
+use std::process::Command;
+use std::time::Duration;
+
+/// The DOM chromium renders for `url`.
+fn rendered(url: &str) -> String {
+    let profile = tempfile::TempDir::new().unwrap();
+    let output = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--virtual-time-budget=3000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(url)
+        .output()
+        .unwrap_or_else(|error| {
+            panic!("chromium cannot be started ({error}): run ./scripts/test, which installs it")
+        });
+    assert!(
+        output.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn server() -> TestServer {
+    TestServer::start(
+        Graph::in_memory_with_bundled().unwrap(),
+        HttpSettings::with_token(TOKEN, Duration::from_secs(30)),
+    )
+}
+
+#[test]
+fn a_browser_renders_an_entity_page_with_its_picture_and_links() {
+    let server = server();
+    let dom = rendered(&format!("{}/id/luca-casarini", server.base_url));
+    assert!(dom.contains("<h1 lang=\"en\">Luca Casarini</h1>"), "{dom}");
+    assert!(dom.contains("Mediterranea Saving Humans"));
+    assert!(dom.contains("according to"), "sources are shown");
+    // The SVG is part of the rendered document, and its nodes are links to other pages.
+    let svg = dom
+        .split("<svg")
+        .nth(1)
+        .expect("the neighbourhood picture is rendered");
+    let svg = svg.split("</svg>").next().unwrap();
+    assert!(svg.contains("<circle"), "{svg}");
+    let links: Vec<&str> = svg
+        .split("<a href=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert!(links.len() >= 3, "{links:?}");
+    assert!(
+        links
+            .iter()
+            .all(|link| link.starts_with("/id/") || link.starts_with("/report/")),
+        "{links:?}"
+    );
+    // Following a link of the picture gives a page too.
+    let next = rendered(&format!("{}{}", server.base_url, links[0]));
+    assert!(next.contains("<h1"), "{next}");
+}
+
+#[test]
+fn a_browser_renders_the_search_page_with_folded_matches() {
+    let server = server();
+    let dom = rendered(&format!("{}/search?q=el+gomati", server.base_url));
+    assert!(
+        dom.contains("<a href=\"/id/husam-el-gomati\">Husam El Gomati</a>"),
+        "{dom}"
+    );
+    let dom = rendered(&format!("{}/search?q=Israelische", server.base_url));
+    assert!(
+        dom.contains("/report/italie-belgische-nummers-doelwit-van-israelische-whatsapp-hack"),
+        "{dom}"
+    );
+}
