@@ -13,6 +13,7 @@ mod named;
 mod page;
 mod path;
 mod reports;
+pub mod routes;
 mod search;
 mod service_description;
 mod sparql;
@@ -25,7 +26,6 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
 use axum::serve::ListenerExt;
 use error::ApiError;
 use oxigraph::sparql::CancellationToken;
@@ -69,32 +69,11 @@ impl AppState {
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
-    Router::new()
-        .route("/", get(index::home))
-        .route("/{listing}", get(index::listing))
-        .route("/health", get(health))
-        .route("/sparql", get(sparql::get_sparql).post(sparql::post_sparql))
-        .route(
-            "/sparql/",
-            get(sparql::get_sparql).post(sparql::post_sparql),
-        )
-        .route("/store", any(graph_store::handle_indirect))
-        .route("/context.jsonld", get(reports::context))
-        .route("/id/{slug}", get(entity::entity))
-        .route("/report/{slug}", get(entity::report))
-        .route("/api/path", get(path::api))
-        .route("/path", get(path::page))
-        .route("/api/search", get(search::api))
-        .route("/search", get(search::page))
-        .route("/api/queries", get(named::list))
-        .route("/api/queries/{name}", get(named::run))
-        .route("/queries/{name}", get(named::form))
-        .route("/api/reports", get(reports::list_all).post(reports::post))
-        .route(
-            "/api/reports/{slug}",
-            get(reports::get_one).delete(reports::delete),
-        )
-        .route("/store/{*path}", any(graph_store::handle_direct))
+    let mut router = Router::new();
+    for route in routes::ROUTES {
+        router = router.route(routes::axum_path(route.path), (route.handlers)());
+    }
+    router
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(cors())
         .layer(TraceLayer::new_for_http())

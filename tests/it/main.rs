@@ -11,6 +11,7 @@ mod load_cli;
 mod model;
 mod named_api;
 mod named_queries;
+mod openapi;
 mod path;
 mod reports;
 mod search;
