@@ -353,6 +353,48 @@ impl SearchIndex {
         }
     }
 
+    /// The entities of a class (its IRI), each with its label in `language` (else
+    /// English, else any), sorted by that label; and how many there are in all.
+    pub fn of_type(
+        &self,
+        class: &str,
+        language: &str,
+        offset: usize,
+        limit: usize,
+    ) -> (Vec<(String, String)>, usize) {
+        let mut entities: Vec<(String, String)> = self
+            .entities
+            .iter()
+            .filter(|entity| entity.types.iter().any(|t| t == class))
+            .map(|entity| {
+                let label = [language, "en"]
+                    .iter()
+                    .find_map(|wanted| entity.labels.iter().find(|(l, _)| l == wanted))
+                    .or_else(|| entity.labels.first())
+                    .map(|(_, text)| text.clone())
+                    .unwrap_or_else(|| entity.iri.clone());
+                (entity.iri.clone(), label)
+            })
+            .collect();
+        let total = entities.len();
+        entities.sort_by_cached_key(|(iri, label)| (fold(label), iri.clone()));
+        (
+            entities.into_iter().skip(offset).take(limit).collect(),
+            total,
+        )
+    }
+
+    /// How many entities each class has.
+    pub fn counts(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for entity in &self.entities {
+            for class in &entity.types {
+                *counts.entry(class.clone()).or_default() += 1;
+            }
+        }
+        counts
+    }
+
     /// Number of names indexed.
     pub fn len(&self) -> usize {
         self.names.len()

@@ -1,7 +1,9 @@
 //! The front page (`/`: what spyatlas holds, the latest reports, a search box) and one
 //! listing per kind of entity (`/vendors`, `/people`, `/reports`...), in the language of
-//! `?lang=` or `Accept-Language`. An entity is listed while some graph still types it: a
-//! retracted report takes the entities only it described out of the listings.
+//! `?lang=` or `Accept-Language`. Listings and counts come from the search index (every
+//! entity with its classes and labels, rebuilt when the store changes): an entity is
+//! listed while some graph still types it, so a retracted report takes the entities only
+//! it described out of the listings.
 
 use super::error::ApiError;
 use super::page::escape_html;
@@ -124,21 +126,19 @@ pub async fn home(
     let language = language(raw.as_deref(), &headers);
     let graph = state.graph.clone();
     let lang = language.clone();
+    let cache = state.search.clone();
     let (counts, reports) = blocking(move || {
-        let counts = rows(
-            &graph,
-            &format!(
-                "SELECT ?type (COUNT(DISTINCT ?e) AS ?n) WHERE {{ GRAPH ?g {{ ?e a ?type }} FILTER(STRSTARTS(STR(?e), \"{}\") || STRSTARTS(STR(?e), \"{}\")) }} GROUP BY ?type",
-                vocab::ID_NAMESPACE,
-                vocab::REPORT_NAMESPACE
-            ),
-        )?;
+        // Counts from the search index (it holds every entity's classes).
+        let counts = cache.get(&graph)?.counts();
         let reports = rows(
             &graph,
             &format!(
                 "{} ORDER BY DESC(?loaded) LIMIT 10",
                 labelled(
-                    &format!("GRAPH ?e {{ ?e <{}loadedAt> ?loaded }}", vocab::ONTOLOGY_NAMESPACE),
+                    &format!(
+                        "GRAPH ?e {{ ?e <{}loadedAt> ?loaded }}",
+                        vocab::ONTOLOGY_NAMESPACE
+                    ),
                     &lang
                 )
                 .replace("GROUP BY ?e", "GROUP BY ?e ?loaded")
@@ -149,8 +149,8 @@ pub async fn home(
     })
     .await?;
     let count_of: HashMap<String, String> = counts
-        .iter()
-        .map(|row| (text(row, "type"), text(row, "n")))
+        .into_iter()
+        .map(|(class, count)| (class, count.to_string()))
         .collect();
     let mut body = String::from(
         "<h1>spyatlas</h1><p>Who builds spyware, who buys it, who was targeted, through which platform, and which report says so.</p><form method=\"get\" action=\"/search\"><input name=\"q\" placeholder=\"a name, in any language\"> <button type=\"submit\">Search</button></form><h2>What it holds</h2><ul class=\"counts\">",
@@ -204,42 +204,37 @@ pub async fn listing(
         .and_then(|(_, value)| value.parse().ok())
         .filter(|page| *page >= 1)
         .unwrap_or(1);
-    let namespace = if *class == "Report" {
-        vocab::REPORT_NAMESPACE
-    } else {
-        vocab::ID_NAMESPACE
-    };
-    let query = format!(
-        "{} ORDER BY LCASE(STR(?label)) LIMIT {} OFFSET {}",
-        labelled(
-            &format!(
-                "GRAPH ?t {{ ?e a <{}{class}> }} FILTER(STRSTARTS(STR(?e), \"{namespace}\"))",
-                vocab::ONTOLOGY_NAMESPACE
-            ),
-            &language
-        ),
-        PAGE_SIZE + 1,
-        (page - 1) * PAGE_SIZE
+    // From the search index: it holds every entity's classes and labels, and is rebuilt
+    // when the store changes.
+    let class_iri = format!("{}{class}", vocab::ONTOLOGY_NAMESPACE);
+    let (graph, cache, lang) = (state.graph.clone(), state.search.clone(), language.clone());
+    let (found, total) = blocking(move || {
+        Ok::<_, StoreError>(cache.get(&graph)?.of_type(
+            &class_iri,
+            &lang,
+            (page - 1) * PAGE_SIZE,
+            PAGE_SIZE,
+        ))
+    })
+    .await?;
+    let more = page * PAGE_SIZE < total;
+    let mut body = format!(
+        "<h1>{}</h1><p class=\"count\">{total}</p><ul class=\"listing\">",
+        escape_html(title)
     );
-    let graph = state.graph.clone();
-    let mut found = blocking(move || rows(&graph, &query)).await?;
-    let more = found.len() > PAGE_SIZE;
-    found.truncate(PAGE_SIZE);
-    let mut body = format!("<h1>{}</h1><ul class=\"listing\">", escape_html(title));
-    for row in &found {
-        let iri = text(row, "e");
+    for (iri, label) in &found {
         let url = match iri.strip_prefix(vocab::ID_NAMESPACE) {
             Some(slug) => format!("/id/{slug}"),
             None => format!(
                 "/report/{}",
-                iri.strip_prefix(vocab::REPORT_NAMESPACE).unwrap_or(&iri)
+                iri.strip_prefix(vocab::REPORT_NAMESPACE).unwrap_or(iri)
             ),
         };
         let _ = write!(
             body,
             "<li><a href=\"{}\">{}</a></li>",
             escape_html(&url),
-            escape_html(&text(row, "label"))
+            escape_html(label)
         );
     }
     body.push_str("</ul>");
