@@ -81,6 +81,11 @@ pub struct SearchIndex {
     /// A word with one character deleted (or whole) → the distinct words giving it.
     deletions: HashMap<String, Vec<u32>>,
     vocabulary: Vec<String>,
+    /// Entity IRI → its position in `entities`.
+    positions: HashMap<String, u32>,
+    /// Labels of everything else (the ontology's classes, properties and concepts):
+    /// shown, never searched.
+    terms: HashMap<String, Vec<(String, String)>>,
 }
 
 impl SearchIndex {
@@ -110,6 +115,18 @@ impl SearchIndex {
                 if !iri.starts_with(vocab::ID_NAMESPACE)
                     && !iri.starts_with(vocab::REPORT_NAMESPACE)
                 {
+                    if let Term::Literal(literal) = object
+                        && *predicate == rdfs::LABEL
+                    {
+                        let pair = (
+                            literal.language().unwrap_or_default().to_owned(),
+                            literal.value().to_owned(),
+                        );
+                        let labels = index.terms.entry(iri.to_owned()).or_default();
+                        if !labels.contains(&pair) {
+                            labels.push(pair);
+                        }
+                    }
                     continue;
                 }
                 let position = *positions.entry(iri.to_owned()).or_insert_with(|| {
@@ -159,6 +176,7 @@ impl SearchIndex {
                 }
             }
         }
+        index.positions = positions;
         index.build_lookups();
         Ok(index)
     }
@@ -382,6 +400,18 @@ impl SearchIndex {
             entities.into_iter().skip(offset).take(limit).collect(),
             total,
         )
+    }
+
+    /// The labels (language, text) and classes of an IRI: an entity's or report's, or an
+    /// ontology term's (labels only).
+    pub fn describe(&self, iri: &str) -> Option<(&[(String, String)], &[String])> {
+        if let Some(position) = self.positions.get(iri) {
+            let entity = &self.entities[*position as usize];
+            return Some((&entity.labels, &entity.types));
+        }
+        self.terms
+            .get(iri)
+            .map(|labels| (labels.as_slice(), &[][..]))
     }
 
     /// How many entities each class has.

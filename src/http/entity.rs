@@ -31,6 +31,27 @@ const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
 const ALT_LABEL: &str = "http://www.w3.org/2004/02/skos/core#altLabel";
 const EXACT_MATCH: &str = "http://www.w3.org/2004/02/skos/core#exactMatch";
 
+/// The most statements read for one page (a hub such as a country is the object of many).
+const MAX_STATEMENTS: usize = 2_000;
+/// The most claims around an entity whose status and dates are looked up for one page.
+const MAX_CLAIMS: usize = 100;
+/// The most reports cited on one page.
+const MAX_SOURCES: usize = 100;
+/// The classes of claims (n-ary nodes with a status and dates).
+const CLAIMS: &[&str] = &[
+    "Incident",
+    "Targeting",
+    "Detection",
+    "Attribution",
+    "CustomerRelationship",
+    "Response",
+    "Letter",
+    "CeaseAndDesistLetter",
+    "Mitigation",
+    "Notification",
+    "Statement",
+];
+
 /// One statement touching the entity, with the graph it is in.
 #[derive(Debug, Clone)]
 struct Statement {
@@ -67,6 +88,13 @@ struct View {
 }
 
 fn query(graph: &Graph, text: &str) -> Result<Vec<HashMap<String, Term>>, StoreError> {
+    let started = std::time::Instant::now();
+    let result = query_inner(graph, text);
+    tracing::debug!(elapsed = ?started.elapsed(), query = %text.split_whitespace().take(12).collect::<Vec<_>>().join(" "), "entity query");
+    result
+}
+
+fn query_inner(graph: &Graph, text: &str) -> Result<Vec<HashMap<String, Term>>, StoreError> {
     let prepared = Graph::evaluator()
         .parse_query(text)
         .expect("the entity queries are valid SPARQL");
@@ -92,14 +120,18 @@ fn iri_of(term: Option<&Term>) -> Option<String> {
     }
 }
 
-fn view(graph: &Graph, iri: &NamedNode) -> Result<Option<View>, StoreError> {
+fn view(
+    graph: &Graph,
+    index: &crate::search::SearchIndex,
+    iri: &NamedNode,
+) -> Result<Option<View>, StoreError> {
     let rows = query(
         graph,
         &format!(
             "SELECT ?out ?p ?other ?g WHERE {{
                {{ GRAPH ?g {{ {iri} ?p ?other }} BIND(true AS ?out) }}
                UNION {{ GRAPH ?g {{ ?other ?p {iri} }} BIND(false AS ?out) }}
-             }}"
+             }} LIMIT {MAX_STATEMENTS}"
         ),
     )?;
     if rows.is_empty() {
@@ -123,53 +155,63 @@ fn view(graph: &Graph, iri: &NamedNode) -> Result<Option<View>, StoreError> {
             things.insert(other.as_str().to_owned());
         }
     }
-    let graphs: HashSet<String> = statements.iter().filter_map(|s| s.graph.clone()).collect();
+    let mut graphs: Vec<String> = statements.iter().filter_map(|s| s.graph.clone()).collect();
+    graphs.sort();
+    graphs.dedup();
+    graphs.truncate(MAX_SOURCES);
     things.extend(graphs.iter().cloned());
-    let values: String = things.iter().map(|thing| format!("<{thing}> ")).collect();
+    // Names and classes from the search index (in memory, current with the store); the
+    // status and dates of the claims around the entity from the store, one small lookup
+    // each (claims live in one report or a few).
     let mut context = Context::default();
-    for row in query(
-        graph,
-        &format!(
-            "SELECT ?x ?p ?v ?g WHERE {{ VALUES ?x {{ {values} }}
-               VALUES ?p {{ <{RDFS_LABEL}> <{RDF_TYPE}> <{SA}status> <{SA}date> <{SA}startDate> }}
-               GRAPH ?g {{ ?x ?p ?v }} }}"
-        ),
-    )? {
-        let (Some(x), Some(p), Some(v)) =
-            (iri_of(row.get("x")), iri_of(row.get("p")), row.get("v"))
-        else {
-            continue;
-        };
-        match (p.as_str(), v) {
-            (RDFS_LABEL, Term::Literal(literal)) => {
-                let pair = (
-                    literal.language().unwrap_or_default().to_owned(),
-                    literal.value().to_owned(),
-                );
-                let labels = context.labels.entry(x).or_default();
-                if !labels.contains(&pair) {
-                    labels.push(pair);
+    for thing in &things {
+        if let Some((labels, types)) = index.describe(thing) {
+            if !labels.is_empty() {
+                context.labels.insert(thing.clone(), labels.to_vec());
+            }
+            if !types.is_empty() {
+                context.types.insert(thing.clone(), types.to_vec());
+            }
+        }
+    }
+    let claims: Vec<&String> = things
+        .iter()
+        .filter(|thing| {
+            context.types.get(*thing).is_some_and(|types| {
+                types.iter().any(|class| {
+                    CLAIMS
+                        .iter()
+                        .any(|claim| class.strip_prefix(SA) == Some(*claim))
+                })
+            })
+        })
+        .take(MAX_CLAIMS)
+        .collect();
+    for claim in claims {
+        for row in query(
+            graph,
+            &format!(
+                "SELECT ?p ?v ?g WHERE {{ GRAPH ?g {{ <{claim}> ?p ?v }}
+                   FILTER(?p IN (<{SA}status>, <{SA}date>, <{SA}startDate>)) }}"
+            ),
+        )? {
+            match (iri_of(row.get("p")), row.get("v")) {
+                (Some(p), Some(Term::NamedNode(value))) if p.ends_with("#status") => {
+                    if let Some(g) = iri_of(row.get("g")) {
+                        context
+                            .status
+                            .insert((claim.clone(), g), value.as_str().to_owned());
+                    }
                 }
-            }
-            (RDF_TYPE, Term::NamedNode(class)) => {
-                let types = context.types.entry(x).or_default();
-                if !types.iter().any(|t| t == class.as_str()) {
-                    types.push(class.as_str().to_owned());
+                (Some(_), Some(Term::Literal(date))) => {
+                    context
+                        .dates
+                        .entry(claim.clone())
+                        .or_default()
+                        .push(date.value().to_owned());
                 }
+                _ => {}
             }
-            (status, Term::NamedNode(value)) if status.ends_with("#status") => {
-                if let Some(g) = iri_of(row.get("g")) {
-                    context.status.insert((x, g), value.as_str().to_owned());
-                }
-            }
-            (_, Term::Literal(date)) => {
-                context
-                    .dates
-                    .entry(x)
-                    .or_default()
-                    .push(date.value().to_owned());
-            }
-            _ => {}
         }
     }
     let mut sources = BTreeMap::new();
@@ -204,29 +246,11 @@ fn view(graph: &Graph, iri: &NamedNode) -> Result<Option<View>, StoreError> {
             );
         }
         // The publishers' names.
-        let publishers: Vec<String> = sources
-            .values()
-            .filter_map(|s| s.publisher.clone())
-            .collect();
-        if !publishers.is_empty() {
-            let values: String = publishers.iter().map(|p| format!("<{p}> ")).collect();
-            for row in query(
-                graph,
-                &format!(
-                    "SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} GRAPH ?g {{ ?x <{RDFS_LABEL}> ?l }} }}"
-                ),
-            )? {
-                if let (Some(x), Some(Term::Literal(label))) = (iri_of(row.get("x")), row.get("l"))
-                {
-                    let pair = (
-                        label.language().unwrap_or_default().to_owned(),
-                        label.value().to_owned(),
-                    );
-                    let labels = context.labels.entry(x).or_default();
-                    if !labels.contains(&pair) {
-                        labels.push(pair);
-                    }
-                }
+        for source in sources.values() {
+            if let Some(publisher) = &source.publisher
+                && let Some((labels, _)) = index.describe(publisher)
+            {
+                context.labels.insert(publisher.clone(), labels.to_vec());
             }
         }
     }
@@ -346,8 +370,12 @@ async fn respond(
     };
     let found = if crate::queries::is_slug(&slug) {
         let iri = NamedNode::new_unchecked(format!("{namespace}{slug}"));
-        let graph = state.graph.clone();
-        blocking(move || view(&graph, &iri)).await?
+        let (graph, cache) = (state.graph.clone(), state.search.clone());
+        blocking(move || {
+            let index = cache.get(&graph)?;
+            view(&graph, &index, &iri)
+        })
+        .await?
     } else {
         None
     };
