@@ -68,6 +68,9 @@ struct Name {
     language: Option<String>,
 }
 
+/// What the index knows of an IRI: its labels (language, text) and its classes.
+pub type Description<'a> = (&'a [(String, String)], &'a [String]);
+
 /// The names of every entity and report, indexed.
 #[derive(Default)]
 pub struct SearchIndex {
@@ -404,7 +407,7 @@ impl SearchIndex {
 
     /// The labels (language, text) and classes of an IRI: an entity's or report's, or an
     /// ontology term's (labels only).
-    pub fn describe(&self, iri: &str) -> Option<(&[(String, String)], &[String])> {
+    pub fn describe(&self, iri: &str) -> Option<Description<'_>> {
         if let Some(position) = self.positions.get(iri) {
             let entity = &self.entities[*position as usize];
             return Some((&entity.labels, &entity.types));

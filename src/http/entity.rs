@@ -216,34 +216,33 @@ fn view(
     }
     let mut sources = BTreeMap::new();
     if !graphs.is_empty() {
-        let values: String = graphs.iter().map(|g| format!("<{g}> ")).collect();
-        for row in query(
-            graph,
-            &format!(
-                "SELECT ?r ?publisher ?issued ?url WHERE {{ VALUES ?r {{ {values} }}
-                   GRAPH ?r {{ ?r a <{SA}Report> .
-                     OPTIONAL {{ ?r <http://purl.org/dc/terms/publisher> ?publisher }}
-                     OPTIONAL {{ ?r <http://purl.org/dc/terms/issued> ?issued }}
-                     OPTIONAL {{ ?r <http://schema.org/url> ?url }} }} }}"
-            ),
-        )? {
-            let Some(report) = iri_of(row.get("r")) else {
-                continue;
-            };
-            let publisher = iri_of(row.get("publisher"));
-            sources.insert(
-                report.clone(),
-                Source {
-                    label: context.labels.get(&report).cloned().unwrap_or_default(),
-                    iri: report,
-                    publisher,
-                    issued: match row.get("issued") {
-                        Some(Term::Literal(literal)) => Some(literal.value().to_owned()),
-                        _ => None,
+        // One lookup per report: with the report's IRI written in, each is an index
+        // lookup (a VALUES list over GRAPH ?r made the planner scan).
+        for report in &graphs {
+            for row in query(
+                graph,
+                &format!(
+                    "SELECT ?publisher ?issued ?url WHERE {{
+                       GRAPH <{report}> {{ <{report}> a <{SA}Report> .
+                         OPTIONAL {{ <{report}> <http://purl.org/dc/terms/publisher> ?publisher }}
+                         OPTIONAL {{ <{report}> <http://purl.org/dc/terms/issued> ?issued }}
+                         OPTIONAL {{ <{report}> <http://schema.org/url> ?url }} }} }} LIMIT 1"
+                ),
+            )? {
+                sources.insert(
+                    report.clone(),
+                    Source {
+                        label: context.labels.get(report).cloned().unwrap_or_default(),
+                        iri: report.clone(),
+                        publisher: iri_of(row.get("publisher")),
+                        issued: match row.get("issued") {
+                            Some(Term::Literal(literal)) => Some(literal.value().to_owned()),
+                            _ => None,
+                        },
+                        url: iri_of(row.get("url")),
                     },
-                    url: iri_of(row.get("url")),
-                },
-            );
+                );
+            }
         }
         // The publishers' names.
         for source in sources.values() {
