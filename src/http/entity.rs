@@ -32,11 +32,13 @@ const ALT_LABEL: &str = "http://www.w3.org/2004/02/skos/core#altLabel";
 const EXACT_MATCH: &str = "http://www.w3.org/2004/02/skos/core#exactMatch";
 
 /// The most statements read for one page (a hub such as a country is the object of many).
-const MAX_STATEMENTS: usize = 2_000;
+const MAX_STATEMENTS: usize = 600;
+/// The most relationships of one kind (direction and property) shown on a page.
+const MAX_PER_KIND: usize = 25;
 /// The most claims around an entity whose status and dates are looked up for one page.
-const MAX_CLAIMS: usize = 100;
+const MAX_CLAIMS: usize = 30;
 /// The most reports cited on one page.
-const MAX_SOURCES: usize = 100;
+const MAX_SOURCES: usize = 30;
 /// The classes of claims (n-ary nodes with a status and dates).
 const CLAIMS: &[&str] = &[
     "Incident",
@@ -83,6 +85,8 @@ struct Source {
 struct View {
     iri: String,
     statements: Vec<Statement>,
+    /// Relationships left out, by (incoming, property).
+    omitted: BTreeMap<(bool, String), usize>,
     context: Context,
     sources: BTreeMap<String, Source>,
 }
@@ -146,6 +150,24 @@ fn view(
                 other: row.get("other")?.clone(),
                 graph: iri_of(row.get("g")),
             })
+        })
+        .collect();
+    // A hub (a country, a vendor) has thousands of relationships of one kind: each kind
+    // shows its first ones, and says how many more there are.
+    let mut shown: HashMap<(bool, String), usize> = HashMap::new();
+    let mut omitted: BTreeMap<(bool, String), usize> = BTreeMap::new();
+    let statements: Vec<Statement> = statements
+        .into_iter()
+        .filter(|statement| {
+            let key = (!statement.outgoing, statement.property.clone());
+            let count = shown.entry(key.clone()).or_default();
+            *count += 1;
+            if *count > MAX_PER_KIND {
+                *omitted.entry(key).or_default() += 1;
+                false
+            } else {
+                true
+            }
         })
         .collect();
     let mut things: HashSet<String> = HashSet::from([iri.as_str().to_owned()]);
@@ -256,6 +278,7 @@ fn view(
     Ok(Some(View {
         iri: iri.as_str().to_owned(),
         statements,
+        omitted,
         context,
         sources,
     }))
@@ -756,6 +779,12 @@ fn html(view: &View, language: &str) -> String {
                 link(other.as_str()),
                 status,
                 source(&statement.graph)
+            );
+        }
+        if let Some(more) = view.omitted.get(&(incoming, property.clone())) {
+            let _ = write!(
+                body,
+                "<li class=\"more\">and {more} more (the SPARQL link below lists them all)</li>"
             );
         }
         body.push_str("</ul>");
