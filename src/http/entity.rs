@@ -20,7 +20,7 @@ use axum::response::{Html, IntoResponse, Response};
 use oxigraph::io::RdfSerializer;
 use oxigraph::model::{NamedNode, Quad, Term, Triple};
 use oxigraph::sparql::QueryResults;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
@@ -406,7 +406,7 @@ async fn respond(
     };
     let mut response = match representation {
         Representation::Html => Html(html(&view, &language)).into_response(),
-        Representation::Json => axum::Json(json_view(&view, &language)).into_response(),
+        Representation::Json => axum::Json(json_view(&view)).into_response(),
         Representation::Rdf(format) => {
             let mut serializer = RdfSerializer::from_format(format).for_writer(Vec::new());
             let iri = NamedNode::new_unchecked(view.iri.clone());
@@ -524,35 +524,103 @@ fn texts<'a>(view: &'a View, property: &str) -> Vec<(String, &'a str)> {
         .collect()
 }
 
-fn json_view(view: &View, language: &str) -> Value {
-    let ctx = &view.context;
-    let name = label_in(ctx.labels.get(&view.iri), language, &view.iri);
-    let relationships: Vec<Value> = groups(view)
-        .into_iter()
-        .flat_map(|((incoming, property), statements)| {
-            statements.into_iter().map(move |s| {
-                let other = match &s.other {
-                    Term::NamedNode(node) => node.as_str().to_owned(),
-                    other => other.to_string(),
+/// The entity as compacted JSON-LD with the spyatlas context: its own statements under the
+/// context's keys (`label`, `country`, `status`...), the statements pointing to it under
+/// `@reverse`; entity references as slugs, concepts by name.
+fn json_view(view: &View) -> Value {
+    use crate::ingest::document::{TermStyle, term_of};
+    let compact_iri = |iri: &str| -> String {
+        if let Some(slug) = iri.strip_prefix(vocab::ID_NAMESPACE) {
+            slug.to_owned()
+        } else if let Some(slug) = iri.strip_prefix(vocab::REPORT_NAMESPACE) {
+            format!("report:{slug}")
+        } else {
+            iri.to_owned()
+        }
+    };
+    let mut node = Map::new();
+    node.insert(
+        "@context".into(),
+        json!(crate::ingest::document::CONTEXT_IRI),
+    );
+    node.insert("id".into(), json!(compact_iri(&view.iri)));
+    let mut reverse = Map::new();
+    let push = |map: &mut Map<String, Value>, key: &str, value: Value| match map.get_mut(key) {
+        Some(Value::Array(values)) => {
+            if !values.contains(&value) {
+                values.push(value);
+            }
+        }
+        Some(existing) => {
+            if *existing != value {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, value]);
+            }
+        }
+        None => {
+            map.insert(key.to_owned(), value);
+        }
+    };
+    for statement in &view.statements {
+        if statement.property == RDF_TYPE {
+            if let Term::NamedNode(class) = &statement.other {
+                let name = class
+                    .as_str()
+                    .strip_prefix(SA)
+                    .map_or_else(|| class.as_str().to_owned(), str::to_owned);
+                push(&mut node, "type", json!(name));
+            }
+            continue;
+        }
+        let term = term_of(&statement.property);
+        let key = term.map_or_else(|| statement.property.clone(), |(name, _)| name.to_owned());
+        let style = term.map(|(_, style)| style);
+        if !statement.outgoing {
+            if let Term::NamedNode(subject) = &statement.other {
+                push(&mut reverse, &key, json!(compact_iri(subject.as_str())));
+            }
+            continue;
+        }
+        match (&statement.other, style) {
+            (Term::Literal(literal), Some(TermStyle::Language)) => {
+                let language = literal.language().unwrap_or("@none").to_owned();
+                let map = node.entry(key).or_insert_with(|| json!({}));
+                if let Value::Object(map) = map {
+                    push(map, &language, json!(literal.value()));
+                }
+            }
+            (Term::NamedNode(value), Some(TermStyle::Vocabulary)) => {
+                let name = value
+                    .as_str()
+                    .strip_prefix(SA)
+                    .map_or_else(|| value.as_str().to_owned(), str::to_owned);
+                push(&mut node, &key, json!(name));
+            }
+            (Term::NamedNode(value), Some(TermStyle::Reference)) => {
+                push(&mut node, &key, json!(compact_iri(value.as_str())));
+            }
+            (Term::NamedNode(value), _) => {
+                push(&mut node, &key, json!({ "@id": value.as_str() }));
+            }
+            (Term::Literal(literal), _) => {
+                let value = match literal.language() {
+                    Some(language) => json!({ "@value": literal.value(), "@language": language }),
+                    None if literal.datatype() == oxigraph::model::vocab::xsd::STRING => {
+                        json!(literal.value())
+                    }
+                    None => {
+                        json!({ "@value": literal.value(), "@type": literal.datatype().as_str() })
+                    }
                 };
-                json!({
-                    "direction": if incoming { "incoming" } else { "outgoing" },
-                    "property": property,
-                    "other": other,
-                    "source": s.graph,
-                })
-            })
-        })
-        .collect();
-    json!({
-        "@context": "https://w3id.org/spyatlas/context.jsonld",
-        "id": view.iri,
-        "label": name,
-        "labels": ctx.labels.get(&view.iri).map(|labels| labels.iter().map(|(l, t)| (l.clone(), Value::String(t.clone()))).collect::<serde_json::Map<_, _>>()),
-        "types": ctx.types.get(&view.iri),
-        "relationships": relationships,
-        "sources": view.sources.keys().collect::<Vec<_>>(),
-    })
+                push(&mut node, &key, value);
+            }
+            _ => {}
+        }
+    }
+    if !reverse.is_empty() {
+        node.insert("@reverse".into(), Value::Object(reverse));
+    }
+    Value::Object(node)
 }
 
 fn colour(types: Option<&Vec<String>>) -> &'static str {

@@ -307,6 +307,39 @@ fn check_context(context: Option<&Value>) -> Result<(), ReportError> {
     }
 }
 
+/// How a property is written in compacted JSON-LD with the spyatlas context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TermStyle {
+    /// Values are entity references (slugs relative to the entity namespace).
+    Reference,
+    /// Values are ontology terms by local name (`attributed`, `activist`).
+    Vocabulary,
+    /// Values are texts in a language map.
+    Language,
+    /// Values are literals.
+    Literal,
+}
+
+/// The context's term for a property IRI, and how its values are written; `None` when the
+/// context has no term for it.
+pub fn term_of(property: &str) -> Option<(&'static str, TermStyle)> {
+    let mut names: Vec<(&'static String, &'static Term)> = context()
+        .terms
+        .iter()
+        .filter(|(_, term)| term.iri == property && !matches!(term.kind, Kind::Id | Kind::Type))
+        .collect();
+    // One name when several share the IRI (`entities` and `claims`): the first by name.
+    names.sort_by_key(|(name, _)| name.as_str());
+    let (name, term) = names.first()?;
+    let style = match term.kind {
+        Kind::Reference => TermStyle::Reference,
+        Kind::Vocabulary => TermStyle::Vocabulary,
+        Kind::Language => TermStyle::Language,
+        _ => TermStyle::Literal,
+    };
+    Some((name.as_str(), style))
+}
+
 /// Whether a parsed JSON document is plain JSON-LD rather than a report document: it
 /// names a context other than spyatlas's, or holds a top-level `@graph`.
 pub fn is_plain_json_ld(tree: &Value) -> bool {

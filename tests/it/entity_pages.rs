@@ -152,14 +152,47 @@ async fn entities_negotiate_json_and_rdf() {
         .await;
     assert!(json.content_type().starts_with("application/json"));
     let value: serde_json::Value = serde_json::from_str(&json.body).unwrap();
-    assert_eq!(value["label"], "Paragon Solutions");
+    // Compacted JSON-LD with the spyatlas context: friendly keys, slugs, names.
+    assert_eq!(
+        value["@context"],
+        "https://w3id.org/spyatlas/context.jsonld"
+    );
+    assert_eq!(value["id"], "paragon-solutions");
+    assert_eq!(value["type"], "Vendor");
+    assert_eq!(value["label"]["nl"], "Paragon Solutions");
+    assert_eq!(value["country"], "israel");
     assert!(
-        value["relationships"]
+        value["@reverse"]["vendor"]
             .as_array()
             .unwrap()
-            .iter()
-            .any(|r| r["source"] == format!("https://w3id.org/spyatlas/report/{SEED}"))
+            .contains(&serde_json::json!(
+                "paragon-spyware-attacks-on-whatsapp-users-2024"
+            ))
     );
+    // Read back as JSON-LD (the context put inline), it says what the store says.
+    let context: serde_json::Value =
+        serde_json::from_str(&app.get("/context.jsonld", None).await.body).unwrap();
+    let mut document = value.clone();
+    document["@context"] = context["@context"].clone();
+    let triples: Vec<String> =
+        oxigraph::io::RdfParser::from_format(oxigraph::io::RdfFormat::JsonLd {
+            profile: oxigraph::io::JsonLdProfileSet::empty(),
+        })
+        .with_base_iri("https://w3id.org/spyatlas/id/")
+        .unwrap()
+        .for_slice(serde_json::to_string(&document).unwrap().as_bytes())
+        .map(|quad| oxigraph::model::Triple::from(quad.unwrap()).to_string())
+        .collect();
+    for expected in [
+        "<https://w3id.org/spyatlas/id/paragon-solutions> <https://w3id.org/spyatlas/ontology#country> <https://w3id.org/spyatlas/id/israel>",
+        "<https://w3id.org/spyatlas/id/paragon-spyware-attacks-on-whatsapp-users-2024> <https://w3id.org/spyatlas/ontology#vendor> <https://w3id.org/spyatlas/id/paragon-solutions>",
+        "<https://w3id.org/spyatlas/id/paragon-solutions> <http://www.w3.org/2000/01/rdf-schema#label> \"Paragon Solutions\"@it",
+    ] {
+        assert!(
+            triples.iter().any(|triple| triple == expected),
+            "{expected} in {triples:#?}"
+        );
+    }
     for (accept, content_type, needle) in [
         (
             "text/turtle",
