@@ -390,23 +390,63 @@ async fn respond(
     } else {
         "report"
     };
-    let found = if crate::queries::is_slug(&slug) {
-        let iri = NamedNode::new_unchecked(format!("{namespace}{slug}"));
-        let (graph, cache) = (state.graph.clone(), state.search.clone());
-        blocking(move || {
-            let index = cache.get(&graph)?;
-            view(&graph, &index, &iri)
-        })
-        .await?
-    } else {
-        None
+    // A page rendered since the store last changed is served again as it is.
+    let key = format!("{base}/{slug}|{language}|{representation:?}");
+    let generation = state.graph.generation();
+    let (content_type, bytes) = match state.pages.get(&key, generation) {
+        Some(page) => page,
+        None => {
+            let found = if crate::queries::is_slug(&slug) {
+                let iri = NamedNode::new_unchecked(format!("{namespace}{slug}"));
+                let (graph, cache) = (state.graph.clone(), state.search.clone());
+                blocking(move || {
+                    let index = cache.get(&graph)?;
+                    view(&graph, &index, &iri)
+                })
+                .await?
+            } else {
+                None
+            };
+            let Some(view) = found else {
+                return Ok(not_found(&state, &slug, representation));
+            };
+            let page = render(&view, representation, &language)?;
+            state.pages.put(key, generation, page.clone());
+            page
+        }
     };
-    let Some(view) = found else {
-        return Ok(not_found(&state, &slug, representation));
-    };
-    let mut response = match representation {
-        Representation::Html => Html(html(&view, &language)).into_response(),
-        Representation::Json => axum::Json(json_view(&view)).into_response(),
+    let mut response = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Accept-Language"),
+    );
+    let link = format!(
+        "</{base}/{slug}?format=turtle>; rel=\"alternate\"; type=\"text/turtle\", </{base}/{slug}?format=jsonld>; rel=\"alternate\"; type=\"application/ld+json\", </{base}/{slug}?format=nt>; rel=\"alternate\"; type=\"application/n-triples\", </{base}/{slug}?format=json>; rel=\"alternate\"; type=\"application/json\""
+    );
+    if let Ok(value) = HeaderValue::from_str(&link) {
+        headers.insert(header::LINK, value);
+    }
+    Ok(response)
+}
+
+/// A view in one representation: its content type and bytes.
+fn render(
+    view: &View,
+    representation: Representation,
+    language: &str,
+) -> Result<(String, axum::body::Bytes), ApiError> {
+    Ok(match representation {
+        Representation::Html => (
+            "text/html; charset=utf-8".to_owned(),
+            html(view, language).into(),
+        ),
+        Representation::Json => (
+            "application/json".to_owned(),
+            serde_json::to_vec(&json_view(view))
+                .expect("JSON values serialise")
+                .into(),
+        ),
         Representation::Rdf(format) => {
             let mut serializer = RdfSerializer::from_format(format).for_writer(Vec::new());
             let iri = NamedNode::new_unchecked(view.iri.clone());
@@ -436,26 +476,45 @@ async fn respond(
             let body = serializer
                 .finish()
                 .map_err(|error| ApiError::Store(error.into()))?;
-            (
-                [(header::CONTENT_TYPE, representation.content_type())],
-                body,
-            )
-                .into_response()
+            (representation.content_type(), body.into())
         }
         Representation::Results(_) => unreachable!("not offered"),
-    };
-    let headers = response.headers_mut();
-    headers.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept, Accept-Language"),
-    );
-    let link = format!(
-        "</{base}/{slug}?format=turtle>; rel=\"alternate\"; type=\"text/turtle\", </{base}/{slug}?format=jsonld>; rel=\"alternate\"; type=\"application/ld+json\", </{base}/{slug}?format=nt>; rel=\"alternate\"; type=\"application/n-triples\", </{base}/{slug}?format=json>; rel=\"alternate\"; type=\"application/json\""
-    );
-    if let Ok(value) = HeaderValue::from_str(&link) {
-        headers.insert(header::LINK, value);
+    })
+}
+
+/// Rendered pages, for the store generation they were rendered from: any write empties
+/// the cache, so a page never outlives what it shows.
+#[derive(Clone, Default)]
+pub struct PageCache {
+    pages: std::sync::Arc<std::sync::Mutex<(u64, HashMap<String, (String, axum::body::Bytes)>)>>,
+}
+
+/// Pages kept at most (the cache starts over past this).
+const CACHED_PAGES: usize = 4_096;
+
+impl PageCache {
+    fn get(&self, key: &str, generation: u64) -> Option<(String, axum::body::Bytes)> {
+        let pages = self
+            .pages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if pages.0 != generation {
+            return None;
+        }
+        pages.1.get(key).cloned()
     }
-    Ok(response)
+
+    fn put(&self, key: String, generation: u64, page: (String, axum::body::Bytes)) {
+        let mut pages = self
+            .pages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if pages.0 != generation || pages.1.len() >= CACHED_PAGES {
+            pages.0 = generation;
+            pages.1.clear();
+        }
+        pages.1.insert(key, page);
+    }
 }
 
 fn not_found(state: &AppState, slug: &str, representation: Representation) -> Response {

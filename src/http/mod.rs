@@ -51,6 +51,8 @@ pub struct AppState {
     pub reports: reports::SharedLoader,
     /// The search index, rebuilt when the store changes.
     pub search: crate::search::SearchCache,
+    /// Entity and report pages rendered since the store last changed.
+    pub pages: entity::PageCache,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
             settings: Arc::new(settings),
             reports: reports::SharedLoader::default(),
             search: crate::search::SearchCache::default(),
+            pages: entity::PageCache::default(),
         })
     }
 }

@@ -273,3 +273,44 @@ async fn an_unknown_slug_is_a_404_with_suggestions() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Pages are kept between requests, but never past a write that changes what they show.
+#[tokio::test]
+async fn a_page_shows_a_report_loaded_after_it_was_first_seen() {
+    let app = TestApp::with_bundled_data();
+    let before = app.get("/id/luca-casarini", Some("text/html")).await;
+    assert!(!before.body.contains("Casarini followed again"));
+    let report = r#""@context": https://w3id.org/spyatlas/context.jsonld
+id: report:casarini-again
+kind: news-article
+label: {en: "Casarini again", nl: "Casarini opnieuw", it: "Casarini di nuovo"}
+title: {en: "Casarini again"}
+publisher: reuters
+issued: 2025-05
+language: en
+url: https://example.org/casarini-again
+claims:
+  - type: Targeting
+    label: {en: "Casarini followed again", nl: "Casarini opnieuw gevolgd", it: "Casarini seguito di nuovo"}
+    incident: paragon-spyware-attacks-on-whatsapp-users-2024
+    target: luca-casarini
+    outcome: targeted
+    status: alleged
+"#;
+    let loaded = app
+        .post(
+            "/api/reports",
+            Some("application/yaml"),
+            Some(crate::support::TOKEN),
+            report,
+        )
+        .await;
+    assert_eq!(loaded.status, StatusCode::CREATED, "{}", loaded.body);
+    let after = app.get("/id/luca-casarini", Some("text/html")).await;
+    assert!(
+        after.body.contains("Casarini followed again"),
+        "{}",
+        after.body
+    );
+    assert!(after.body.contains("<span class=\"status\">alleged</span>"));
+}
