@@ -486,14 +486,20 @@ fn render(
 /// the cache, so a page never outlives what it shows.
 #[derive(Clone, Default)]
 pub struct PageCache {
-    pages: std::sync::Arc<std::sync::Mutex<(u64, HashMap<String, (String, axum::body::Bytes)>)>>,
+    pages: std::sync::Arc<std::sync::Mutex<Pages>>,
 }
+
+/// A content type and body.
+type Page = (String, axum::body::Bytes);
+
+/// The store generation the pages were rendered from, and the pages by request.
+type Pages = (u64, HashMap<String, Page>);
 
 /// Pages kept at most (the cache starts over past this).
 const CACHED_PAGES: usize = 4_096;
 
 impl PageCache {
-    fn get(&self, key: &str, generation: u64) -> Option<(String, axum::body::Bytes)> {
+    fn get(&self, key: &str, generation: u64) -> Option<Page> {
         let pages = self
             .pages
             .lock()
@@ -504,7 +510,7 @@ impl PageCache {
         pages.1.get(key).cloned()
     }
 
-    fn put(&self, key: String, generation: u64, page: (String, axum::body::Bytes)) {
+    fn put(&self, key: String, generation: u64, page: Page) {
         let mut pages = self
             .pages
             .lock()
