@@ -33,6 +33,10 @@ const EXACT_MATCH: &str = "http://www.w3.org/2004/02/skos/core#exactMatch";
 
 /// The most statements read for one page (a hub such as a country is the object of many).
 const MAX_STATEMENTS: usize = 600;
+/// The picture shows the second hop when the entity has at most this many neighbours.
+const SECOND_HOP_WHEN: usize = 8;
+/// At most this many second-hop neighbours per neighbour.
+const SECOND_HOP_EACH: usize = 4;
 /// The most relationships of one kind (direction and property) shown on a page.
 const MAX_PER_KIND: usize = 25;
 /// The most claims around an entity whose status and dates are looked up for one page.
@@ -87,6 +91,8 @@ struct View {
     statements: Vec<Statement>,
     /// Relationships left out, by (incoming, property).
     omitted: BTreeMap<(bool, String), usize>,
+    /// When the entity has few neighbours: the neighbours of each (second hop).
+    second_hop: BTreeMap<String, Vec<String>>,
     context: Context,
     sources: BTreeMap<String, Source>,
 }
@@ -275,10 +281,52 @@ fn view(
             }
         }
     }
+    // The second hop, when the first is small enough to draw it.
+    let mut second_hop: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut first: Vec<String> = statements
+        .iter()
+        .filter_map(|statement| match &statement.other {
+            Term::NamedNode(other) if other.as_str().starts_with(vocab::ID_NAMESPACE) => {
+                Some(other.as_str().to_owned())
+            }
+            _ => None,
+        })
+        .collect();
+    first.sort();
+    first.dedup();
+    if first.len() <= SECOND_HOP_WHEN {
+        for neighbour in &first {
+            let mut next: Vec<String> = Vec::new();
+            for row in query(
+                graph,
+                &format!(
+                    "SELECT DISTINCT ?n WHERE {{
+                       {{ GRAPH ?g {{ <{neighbour}> ?p ?n }} }} UNION {{ GRAPH ?g {{ ?n ?p <{neighbour}> }} }}
+                       FILTER(isIRI(?n) && STRSTARTS(STR(?n), \"{id}\") && ?n != {iri})
+                     }} LIMIT {SECOND_HOP_EACH}",
+                    id = vocab::ID_NAMESPACE
+                ),
+            )? {
+                if let Some(n) = iri_of(row.get("n"))
+                    && !first.contains(&n)
+                {
+                    if let Some((labels, types)) = index.describe(&n) {
+                        context.labels.insert(n.clone(), labels.to_vec());
+                        context.types.insert(n.clone(), types.to_vec());
+                    }
+                    next.push(n);
+                }
+            }
+            if !next.is_empty() {
+                second_hop.insert(neighbour.clone(), next);
+            }
+        }
+    }
     Ok(Some(View {
         iri: iri.as_str().to_owned(),
         statements,
         omitted,
+        second_hop,
         context,
         sources,
     }))
@@ -727,7 +775,7 @@ fn svg(view: &View, language: &str) -> String {
         }
     }
     neighbours.truncate(24);
-    let (width, height, cx, cy, radius) = (640.0, 480.0, 320.0, 240.0, 190.0);
+    let (width, height, cx, cy, radius) = (640.0, 480.0, 320.0, 240.0, 130.0);
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"neighbourhood\" viewBox=\"0 0 {width} {height}\" width=\"100%\" role=\"img\" aria-label=\"neighbourhood\">"
     );
@@ -742,6 +790,32 @@ fn svg(view: &View, language: &str) -> String {
             "<line x1=\"{cx}\" y1=\"{cy}\" x2=\"{x:.1}\" y2=\"{y:.1}\" stroke=\"#ccc\"><title>{}</title></line>",
             escape_html(&property_label)
         );
+        // Second hop: further out, around the neighbour it hangs from.
+        let outer = view
+            .second_hop
+            .get(iri)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for (offset, far) in outer.iter().enumerate() {
+            let spread = (offset as f64 - (outer.len() as f64 - 1.0) / 2.0) * 0.22;
+            let (fx, fy) = (
+                cx + 215.0 * (angle + spread).cos(),
+                cy + 215.0 * (angle + spread).sin(),
+            );
+            let far_name = label_in(ctx.labels.get(far), language, far);
+            let _ = write!(
+                out,
+                "<line x1=\"{x:.1}\" y1=\"{y:.1}\" x2=\"{fx:.1}\" y2=\"{fy:.1}\" stroke=\"#eee\"/>"
+            );
+            let _ = write!(
+                nodes,
+                "<a href=\"{href}\" class=\"node far\"><circle cx=\"{fx:.1}\" cy=\"{fy:.1}\" r=\"6\" fill=\"{fill}\"/><text x=\"{fx:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\" font-size=\"9\">{name}</text></a>",
+                href = escape_html(&page_of(far).unwrap_or_default()),
+                fill = colour(ctx.types.get(far)),
+                ty = fy + 15.0,
+                name = escape_html(&truncate(&far_name, 22)),
+            );
+        }
         let name = label_in(ctx.labels.get(iri), language, iri);
         let _ = write!(
             nodes,

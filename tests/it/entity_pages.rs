@@ -81,6 +81,10 @@ async fn an_entity_page_shows_relationships_with_sources_statuses_and_a_picture(
     );
     assert!(svg.matches("class=\"node\"").count() >= 3);
     assert!(
+        svg.contains("class=\"node far\""),
+        "a small neighbourhood shows its second hop: {svg}"
+    );
+    assert!(
         body.contains("class=\"sparql\""),
         "a link to the query page"
     );
