@@ -165,6 +165,30 @@ impl Graph {
         Ok(query.on_store(&self.store).execute()?)
     }
 
+    /// Runs a SELECT query written by the crate itself (on the real default graph: name
+    /// graphs with `GRAPH`), and answers its rows by variable name.
+    pub fn select(
+        &self,
+        query: &str,
+    ) -> Result<Vec<std::collections::HashMap<String, oxigraph::model::Term>>, StoreError> {
+        let prepared = Self::evaluator().parse_query(query).map_err(|error| {
+            StoreError::Io(io::Error::other(format!("internal query: {error}")))
+        })?;
+        let mut rows = Vec::new();
+        if let QueryResults::Solutions(solutions) = self.query(prepared)? {
+            for solution in solutions {
+                let solution = solution?;
+                rows.push(
+                    solution
+                        .iter()
+                        .map(|(variable, term)| (variable.as_str().to_owned(), term.clone()))
+                        .collect(),
+                );
+            }
+        }
+        Ok(rows)
+    }
+
     /// Runs an update atomically, after any other writer has finished.
     pub fn update(&self, update: PreparedSparqlUpdate) -> Result<(), StoreError> {
         let _writer = self.lock_writer();

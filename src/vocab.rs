@@ -16,6 +16,27 @@ pub const SHACL_NAMESPACE: &str = "http://www.w3.org/ns/shacl#";
 /// Graphs that hold bundled knowledge which is not a report.
 pub const GRAPH_NAMESPACE: &str = "https://w3id.org/spyatlas/graph/";
 
+/// The JSON-LD context of report documents (`ontology/context.jsonld`).
+pub const CONTEXT_IRI: &str = "https://w3id.org/spyatlas/context.jsonld";
+
+/// What the loader records about each loaded report, in the report's graph.
+pub mod loader {
+    use super::NamedNodeRef;
+
+    /// SHA-256 of the RDFC-1.0 canonical form of the report's content.
+    pub const CONTENT_HASH: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#contentHash");
+    /// When this revision was loaded.
+    pub const LOADED_AT: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#loadedAt");
+    /// The revision number, from 1.
+    pub const REVISION: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#revision");
+    /// Triples of content.
+    pub const TRIPLE_COUNT: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#tripleCount");
+}
+
 /// Named graphs of the bundled knowledge that is not a report.
 pub mod graph {
     use super::NamedNodeRef;

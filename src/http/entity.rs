@@ -19,7 +19,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use oxigraph::io::RdfSerializer;
 use oxigraph::model::{NamedNode, Quad, Term, Triple};
-use oxigraph::sparql::QueryResults;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -99,28 +98,9 @@ struct View {
 
 fn query(graph: &Graph, text: &str) -> Result<Vec<HashMap<String, Term>>, StoreError> {
     let started = std::time::Instant::now();
-    let result = query_inner(graph, text);
-    tracing::debug!(elapsed = ?started.elapsed(), query = %text.split_whitespace().take(12).collect::<Vec<_>>().join(" "), "entity query");
-    result
-}
-
-fn query_inner(graph: &Graph, text: &str) -> Result<Vec<HashMap<String, Term>>, StoreError> {
-    let prepared = Graph::evaluator()
-        .parse_query(text)
-        .expect("the entity queries are valid SPARQL");
-    let mut rows = Vec::new();
-    if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
-        for solution in solutions {
-            let solution = solution?;
-            rows.push(
-                solution
-                    .iter()
-                    .map(|(variable, term)| (variable.as_str().to_owned(), term.clone()))
-                    .collect(),
-            );
-        }
-    }
-    Ok(rows)
+    let rows = graph.select(text);
+    tracing::trace!(elapsed = ?started.elapsed(), query = %text.split_whitespace().take(12).collect::<Vec<_>>().join(" "), "entity query");
+    rows
 }
 
 fn iri_of(term: Option<&Term>) -> Option<String> {

@@ -8,13 +8,12 @@
 use super::error::ApiError;
 use super::page::escape_html;
 use super::{AppState, blocking};
-use crate::store::{Graph, StoreError};
+use crate::store::StoreError;
 use crate::vocab;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use oxigraph::model::Term;
-use oxigraph::sparql::QueryResults;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -33,23 +32,6 @@ pub const LISTINGS: &[(&str, &str, &str)] = &[
 
 /// Entities per page of a listing.
 const PAGE_SIZE: usize = 200;
-
-fn rows(graph: &Graph, query: &str) -> Result<Vec<HashMap<String, Term>>, StoreError> {
-    let prepared = Graph::evaluator().parse_query(query).expect("valid SPARQL");
-    let mut rows = Vec::new();
-    if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
-        for solution in solutions {
-            let solution = solution?;
-            rows.push(
-                solution
-                    .iter()
-                    .map(|(v, t)| (v.as_str().to_owned(), t.clone()))
-                    .collect(),
-            );
-        }
-    }
-    Ok(rows)
-}
 
 fn text(row: &HashMap<String, Term>, name: &str) -> String {
     match row.get(name) {
@@ -130,21 +112,18 @@ pub async fn home(
     let (counts, reports) = blocking(move || {
         // Counts from the search index (it holds every entity's classes).
         let counts = cache.get(&graph)?.counts();
-        let reports = rows(
-            &graph,
-            &format!(
-                "{} ORDER BY DESC(?loaded) LIMIT 10",
-                labelled(
-                    &format!(
-                        "GRAPH ?e {{ ?e <{}loadedAt> ?loaded }}",
-                        vocab::ONTOLOGY_NAMESPACE
-                    ),
-                    &lang
-                )
-                .replace("GROUP BY ?e", "GROUP BY ?e ?loaded")
-                .replace("SELECT ?e ", "SELECT ?e ?loaded ")
-            ),
-        )?;
+        let reports = graph.select(&format!(
+            "{} ORDER BY DESC(?loaded) LIMIT 10",
+            labelled(
+                &format!(
+                    "GRAPH ?e {{ ?e <{}loadedAt> ?loaded }}",
+                    vocab::ONTOLOGY_NAMESPACE
+                ),
+                &lang
+            )
+            .replace("GROUP BY ?e", "GROUP BY ?e ?loaded")
+            .replace("SELECT ?e ", "SELECT ?e ?loaded ")
+        ))?;
         Ok::<_, StoreError>((counts, reports))
     })
     .await?;

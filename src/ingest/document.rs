@@ -24,7 +24,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 /// The IRI under which the context is published (and which documents name in `@context`).
-pub const CONTEXT_IRI: &str = "https://w3id.org/spyatlas/context.jsonld";
+pub use crate::vocab::CONTEXT_IRI;
 
 /// The syntax of a report document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,13 +217,14 @@ fn context() -> &'static Context {
     })
 }
 
-/// Properties whose plain-string values are dates: the datatype follows the form.
-const DATE_PROPERTIES: [&str; 4] = [
-    "http://purl.org/dc/terms/issued",
-    "https://w3id.org/spyatlas/ontology#date",
-    "https://w3id.org/spyatlas/ontology#startDate",
-    "https://w3id.org/spyatlas/ontology#endDate",
-];
+/// Whether a property's plain-string values are dates (the datatype follows the form):
+/// `dct:issued`, `sa:date`, `sa:startDate`, `sa:endDate`.
+fn is_date_property(iri: &str) -> bool {
+    iri == "http://purl.org/dc/terms/issued"
+        || iri
+            .strip_prefix(vocab::ONTOLOGY_NAMESPACE)
+            .is_some_and(|local| matches!(local, "date" | "startDate" | "endDate"))
+}
 
 /// Reference properties whose values are web addresses, never entities.
 const WEB_PROPERTIES: [&str; 2] = [
@@ -765,7 +766,7 @@ impl Rewriter<'_> {
                         }
                     }
                 }
-                Kind::Literal if DATE_PROPERTIES.contains(&term.iri.as_str()) => {
+                Kind::Literal if is_date_property(&term.iri) => {
                     date_values(value);
                 }
                 _ => {}

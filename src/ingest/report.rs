@@ -230,14 +230,7 @@ fn sha256_hex(lines: &[String]) -> String {
 pub mod meta {
     use oxigraph::model::NamedNodeRef;
 
-    pub const CONTENT_HASH: NamedNodeRef<'_> =
-        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#contentHash");
-    pub const LOADED_AT: NamedNodeRef<'_> =
-        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#loadedAt");
-    pub const REVISION: NamedNodeRef<'_> =
-        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#revision");
-    pub const TRIPLE_COUNT: NamedNodeRef<'_> =
-        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#tripleCount");
+    pub use crate::vocab::loader::{CONTENT_HASH, LOADED_AT, REVISION, TRIPLE_COUNT};
     pub const MODIFIED: NamedNodeRef<'_> =
         NamedNodeRef::new_unchecked("http://purl.org/dc/terms/modified");
     pub const WAS_REVISION_OF: NamedNodeRef<'_> =
