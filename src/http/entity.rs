@@ -340,7 +340,7 @@ fn page_of(iri: &str) -> Option<String> {
 
 /// The language of the page: `?lang=`, else the first of `Accept-Language` we have, else
 /// English.
-fn language(raw: Option<&str>, headers: &HeaderMap) -> String {
+pub(super) fn language(raw: Option<&str>, headers: &HeaderMap) -> String {
     if let Some(lang) = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .find(|(key, _)| key == "lang")
         .map(|(_, value)| value.to_ascii_lowercase())

@@ -5,13 +5,14 @@
 //! listed while some graph still types it, so a retracted report takes the entities only
 //! it described out of the listings.
 
+use super::entity::language;
 use super::error::ApiError;
 use super::page::escape_html;
 use super::{AppState, blocking};
 use crate::store::StoreError;
 use crate::vocab;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use oxigraph::model::Term;
 use std::collections::HashMap;
@@ -39,30 +40,6 @@ fn text(row: &HashMap<String, Term>, name: &str) -> String {
         Some(Term::NamedNode(node)) => node.as_str().to_owned(),
         _ => String::new(),
     }
-}
-
-fn language(raw: Option<&str>, headers: &HeaderMap) -> String {
-    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .find(|(key, _)| key == "lang")
-        .map(|(_, value)| value.to_ascii_lowercase())
-        .or_else(|| {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| {
-                    value
-                        .split(',')
-                        .map(|part| {
-                            part.split(['-', ';'])
-                                .next()
-                                .unwrap_or("")
-                                .trim()
-                                .to_ascii_lowercase()
-                        })
-                        .find(|tag| ["en", "nl", "it"].contains(&tag.as_str()))
-                })
-        })
-        .unwrap_or_else(|| "en".into())
 }
 
 fn shell(title: &str, language: &str, body: &str) -> String {

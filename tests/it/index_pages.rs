@@ -1,8 +1,7 @@
 //! The front page and the listings per kind of entity.
 
 use crate::support::{TOKEN, TestApp};
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 
 #[tokio::test]
 async fn the_front_page_counts_what_spyatlas_holds_and_lists_the_latest_reports() {
@@ -81,11 +80,12 @@ entities:
             .body
             .contains(">Ada Quist</a>")
     );
-    let request = Request::delete("/api/reports/listing-follows")
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(app.send(request).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.delete("/api/reports/listing-follows", Some(TOKEN))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
     assert!(
         !app.get("/people", None).await.body.contains("Ada Quist"),
         "gone with its report"

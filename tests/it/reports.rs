@@ -5,8 +5,7 @@
 //! before.
 
 use crate::support::{TOKEN, TestApp};
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::{GraphNameRef, NamedNode, Term};
 use oxigraph::sparql::QueryResults;
@@ -653,14 +652,6 @@ fn the_seed_report_round_trips_through_the_store() {
 
 // ------------------------------------------------------------------ HTTP ---
 
-async fn delete(app: &TestApp, uri: &str, token: Option<&str>) -> crate::support::TestResponse {
-    let mut request = Request::delete(uri);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    app.send(request.body(Body::empty()).unwrap()).await
-}
-
 fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|error| panic!("{error}: {body}"))
 }
@@ -722,11 +713,11 @@ async fn post_list_read_and_delete_a_report_over_http() {
     );
 
     assert_eq!(
-        delete(&app, "/api/reports/over-http", None).await.status,
+        app.delete("/api/reports/over-http", None).await.status,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        delete(&app, "/api/reports/over-http", Some(TOKEN))
+        app.delete("/api/reports/over-http", Some(TOKEN))
             .await
             .status,
         StatusCode::NO_CONTENT
@@ -736,7 +727,7 @@ async fn post_list_read_and_delete_a_report_over_http() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        delete(&app, "/api/reports/over-http", Some(TOKEN))
+        app.delete("/api/reports/over-http", Some(TOKEN))
             .await
             .status,
         StatusCode::NOT_FOUND

@@ -2,8 +2,7 @@
 //! the asked language, and up to date after a load and a retraction.
 
 use crate::support::{TOKEN, TestApp};
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 
 fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|error| panic!("{error}: {body}"))
@@ -127,11 +126,12 @@ entities:
     let found = search(&app, "q=zoe+kowalski").await;
     assert_eq!(slugs(&found), ["zoe-kowalski"]);
 
-    let request = Request::delete("/api/reports/search-follows")
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(app.send(request).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.delete("/api/reports/search-follows", Some(TOKEN))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
     assert!(
         search(&app, "q=zoe+kowalski").await.is_empty(),
         "gone with its report"

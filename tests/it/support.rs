@@ -105,6 +105,17 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// `DELETE uri` with an optional bearer token.
+    pub async fn delete(&self, uri: &str, token: Option<&str>) -> TestResponse {
+        let mut request = Request::delete(uri);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+}
+
 /// The real server on 127.0.0.1 and a free port, in a thread of its own; stopped on drop.
 pub struct TestServer {
     pub base_url: String,
