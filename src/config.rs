@@ -53,12 +53,33 @@ pub enum WriteAccess {
     Token(String),
 }
 
+/// How far a query is answered inline, on the connection's own thread, before it is
+/// started again on a blocking thread that streams its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InlineLimits {
+    /// Time an inline attempt may take; the other connections of its thread wait meanwhile.
+    /// Zero: no inline attempts, every answer comes from a blocking thread.
+    pub budget: Duration,
+    /// Size of the largest answer built inline; a larger one is streamed.
+    pub max_bytes: usize,
+}
+
+impl Default for InlineLimits {
+    fn default() -> Self {
+        Self {
+            budget: Duration::from_millis(20),
+            max_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
 /// The settings the HTTP layer needs, resolved from [`ServeConfig`].
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub write_access: WriteAccess,
     pub query_timeout: Duration,
     pub max_body_bytes: usize,
+    pub inline: InlineLimits,
 }
 
 impl HttpSettings {
@@ -68,6 +89,7 @@ impl HttpSettings {
             write_access: WriteAccess::Token(token.into()),
             query_timeout,
             max_body_bytes: 256 * 1024 * 1024,
+            inline: InlineLimits::default(),
         }
     }
 }
@@ -83,6 +105,7 @@ impl From<&ServeConfig> for HttpSettings {
             write_access,
             query_timeout: Duration::from_secs(config.query_timeout),
             max_body_bytes: config.max_body_mb.saturating_mul(1024 * 1024),
+            inline: InlineLimits::default(),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The HTTP interface: [`router`] lists every route; [`serve`] runs it on a listener.
 //!
 //! Handlers are async at the edge only: they cross over to the synchronous store through
-//! [`blocking`], which keeps the request's tracing span.
+//! [`blocking`], which keeps the request's tracing span, or, for SPARQL queries, through
+//! `stream::answer`, which answers quick queries on the spot and streams the others from a
+//! blocking thread.
 
 mod auth;
 mod conneg;
@@ -15,6 +17,7 @@ mod path;
 mod reports;
 pub mod routes;
 mod search;
+mod server;
 mod service_description;
 mod sparql;
 mod stream;
@@ -26,14 +29,11 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
 use error::ApiError;
 use oxigraph::sparql::CancellationToken;
-use std::future::Future;
-use std::io;
+pub use server::serve;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
@@ -53,6 +53,10 @@ pub struct AppState {
     pub search: crate::search::SearchCache,
     /// Entity and report pages rendered since the store last changed.
     pub pages: entity::PageCache,
+    /// Queries known to take longer than an inline answer allows.
+    pub slow_queries: Arc<stream::SlowQueries>,
+    /// Queries parsed before, by text.
+    pub parsed_queries: Arc<sparql::ParsedQueries>,
 }
 
 impl AppState {
@@ -65,6 +69,8 @@ impl AppState {
             reports: reports::SharedLoader::default(),
             search: crate::search::SearchCache::default(),
             pages: entity::PageCache::default(),
+            slow_queries: Arc::default(),
+            parsed_queries: Arc::default(),
         })
     }
 }
@@ -97,24 +103,6 @@ fn cors() -> CorsLayer {
         ])
         .allow_headers([header::ACCEPT, header::CONTENT_TYPE, header::AUTHORIZATION])
         .expose_headers([header::LOCATION, header::CONTENT_TYPE])
-}
-
-/// Serves until `shutdown` completes, then finishes the requests in flight.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> io::Result<()> {
-    // Without TCP_NODELAY a response written in two pieces can wait for the client's
-    // delayed ACK (about 40 ms) before its second piece leaves.
-    let listener = listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

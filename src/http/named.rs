@@ -13,16 +13,17 @@ use super::AppState;
 use super::conneg::{Representation, negotiate};
 use super::error::ApiError;
 use super::page::escape_html;
-use super::stream::{ChunkWriter, Deadline, stream_blocking};
+use super::stream::answer;
 use crate::queries::NamedQuery;
 use crate::store::StoreError;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use oxigraph::model::Term;
+use oxigraph::sparql::QueryResults;
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
-use oxigraph::sparql::{CancellationToken, QueryResults};
 use serde_json::{Value, json};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
 
 /// What the answers of named queries can be sent as, in order of preference.
@@ -88,32 +89,36 @@ pub async fn run(
         Some("json") => Representation::Json,
         other => negotiate(accept, other, ANSWERS)?,
     };
-    let token = CancellationToken::new();
-    let prepared = query.bind_cancellable(
-        token.clone(),
-        values.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-    )?;
+    // Bad parameters are refused here, before any attempt to answer.
+    let _ = query.bind(values.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let deadline = state.settings.query_timeout;
     let graph = state.graph.clone();
     let content_type = match representation {
         Representation::Json => "application/json".to_owned(),
         other => other.content_type(),
     };
-    let name = query.name.clone();
-    stream_blocking(
+    let mut hasher = DefaultHasher::new();
+    (&query.name, &values, &content_type).hash(&mut hasher);
+    let key = hasher.finish();
+    let query = query.clone();
+    answer(
+        &state,
+        key,
         content_type,
-        move |out| {
+        move |out, token| {
+            let prepared = query
+                .bind_cancellable(
+                    token.clone(),
+                    values.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                )
+                .map_err(|error| StoreError::Io(std::io::Error::other(error.to_string())))?;
             let results = graph.query(prepared)?;
-            write_answer(&name, results, representation, out)
+            write_answer(&query.name, results, representation, out)
         },
         move |error| match error {
             StoreError::Cancelled => ApiError::Timeout(deadline),
             error => error.into(),
         },
-        Some(Deadline {
-            after: deadline,
-            token,
-        }),
     )
     .await
 }
@@ -122,7 +127,7 @@ fn write_answer(
     name: &str,
     results: QueryResults<'static>,
     representation: Representation,
-    out: &mut ChunkWriter,
+    out: &mut dyn Write,
 ) -> Result<(), StoreError> {
     let QueryResults::Solutions(solutions) = results else {
         return Err(StoreError::Io(std::io::Error::other(format!(

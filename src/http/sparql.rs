@@ -4,7 +4,7 @@
 use super::auth::authorize_write;
 use super::conneg::{self, GRAPHS, Representation, SOLUTIONS, negotiate};
 use super::error::ApiError;
-use super::stream::{ChunkWriter, Deadline, stream_blocking};
+use super::stream::answer;
 use super::{AppState, blocking, deadline_timer, page, service_description};
 use crate::store::{Graph, StoreError};
 use axum::body::Bytes;
@@ -16,6 +16,10 @@ use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode};
 use oxigraph::sparql::results::QueryResultsSerializer;
 use oxigraph::sparql::{CancellationToken, QueryDatasetSpecification, QueryResults};
 use spargebra::{GraphUpdateOperation, SparqlParser};
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The protocol parameters of one request, gathered from the URL and a form body.
 #[derive(Debug, Default)]
@@ -200,11 +204,8 @@ async fn run_query(
     params: ProtocolParams,
     text: String,
 ) -> Result<Response, ApiError> {
-    let query = SparqlParser::new()
-        .with_base_iri(endpoint_iri(headers))
-        .map_err(|e| ApiError::BadRequest(format!("invalid Host header: {e}")))?
-        .parse_query(&text)?;
-    let offered = match query {
+    let query = state.parsed_queries.parse(&endpoint_iri(headers), &text)?;
+    let offered = match *query {
         spargebra::Query::Select { .. } | spargebra::Query::Ask { .. } => SOLUTIONS,
         spargebra::Query::Construct { .. } | spargebra::Query::Describe { .. } => GRAPHS,
     };
@@ -213,25 +214,34 @@ async fn run_query(
     }
     let representation = negotiate(accept(headers), params.format.as_deref(), offered)?;
 
-    let token = CancellationToken::new();
-    let mut prepared = Graph::evaluator()
-        .with_cancellation_token(token.clone())
-        .for_query(query);
-    if params.default_graph_uris.is_empty() && params.named_graph_uris.is_empty() {
-        prepared = Graph::with_union_default_graph(prepared);
+    // No dataset in the request: the query's own FROM clauses, or the union of all graphs.
+    let dataset = if params.default_graph_uris.is_empty() && params.named_graph_uris.is_empty() {
+        None
     } else {
-        set_dataset(
-            prepared.dataset_mut(),
+        Some(dataset(
             &params.default_graph_uris,
             &params.named_graph_uris,
-        )?;
-    }
-
+        )?)
+    };
+    let key = query_key(&text, &params, representation);
     let deadline = state.settings.query_timeout;
     let graph = state.graph.clone();
-    stream_blocking(
+    answer(
+        &state,
+        key,
         representation.content_type(),
-        move |out| {
+        move |out, token| {
+            let mut prepared = Graph::evaluator()
+                .with_cancellation_token(token.clone())
+                .for_query((*query).clone());
+            match &dataset {
+                None => prepared = Graph::with_union_default_graph(prepared),
+                Some((default, named)) => {
+                    let dataset = prepared.dataset_mut();
+                    dataset.set_default_graph(default.clone());
+                    dataset.set_available_named_graphs(named.clone());
+                }
+            }
             graph
                 .query(prepared)
                 .and_then(|results| write_results(results, representation, out))
@@ -240,12 +250,55 @@ async fn run_query(
             StoreError::Cancelled => ApiError::Timeout(deadline),
             error => error.into(),
         },
-        Some(Deadline {
-            after: deadline,
-            token,
-        }),
     )
     .await
+}
+
+/// What tells one query request from another in [`answer`]'s memory of slow queries.
+fn query_key(text: &str, params: &ProtocolParams, representation: Representation) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    text.hash(&mut hasher);
+    params.default_graph_uris.hash(&mut hasher);
+    params.named_graph_uris.hash(&mut hasher);
+    representation.content_type().hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Queries parsed before, by base IRI and text: a client that repeats a query (a
+/// dashboard, a page polling for news) does not pay for parsing it again.
+#[derive(Default)]
+pub struct ParsedQueries(Mutex<HashMap<String, Arc<spargebra::Query>>>);
+
+impl ParsedQueries {
+    /// Queries kept; past it the cache starts afresh.
+    const CAPACITY: usize = 1024;
+    /// Longer queries are parsed each time rather than kept.
+    const MAX_TEXT_BYTES: usize = 8 * 1024;
+
+    fn parse(&self, base_iri: &str, text: &str) -> Result<Arc<spargebra::Query>, ApiError> {
+        let key = format!("{base_iri} {text}");
+        if let Some(query) = self.lock().get(&key) {
+            return Ok(Arc::clone(query));
+        }
+        let query = Arc::new(
+            SparqlParser::new()
+                .with_base_iri(base_iri)
+                .map_err(|e| ApiError::BadRequest(format!("invalid Host header: {e}")))?
+                .parse_query(text)?,
+        );
+        if text.len() <= Self::MAX_TEXT_BYTES {
+            let mut queries = self.lock();
+            if queries.len() >= Self::CAPACITY {
+                queries.clear();
+            }
+            queries.insert(key, Arc::clone(&query));
+        }
+        Ok(query)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<spargebra::Query>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Whether a browser asked: `text/html` ranks strictly above every data format.
@@ -271,11 +324,10 @@ fn prefers_html(accept: Option<&str>, offered: &[(&str, Representation)]) -> boo
     )
 }
 
-fn set_dataset(
-    dataset: &mut QueryDatasetSpecification,
-    default: &[String],
-    named: &[String],
-) -> Result<(), ApiError> {
+/// The default graph and the named graphs a request names.
+type Dataset = (Vec<GraphName>, Vec<NamedOrBlankNode>);
+
+fn dataset(default: &[String], named: &[String]) -> Result<Dataset, ApiError> {
     let default = default
         .iter()
         .map(|iri| graph_iri(iri).map(GraphName::from))
@@ -284,6 +336,15 @@ fn set_dataset(
         .iter()
         .map(|iri| graph_iri(iri).map(NamedOrBlankNode::from))
         .collect::<Result<_, _>>()?;
+    Ok((default, named))
+}
+
+fn set_dataset(
+    dataset: &mut QueryDatasetSpecification,
+    default: &[String],
+    named: &[String],
+) -> Result<(), ApiError> {
+    let (default, named) = self::dataset(default, named)?;
     dataset.set_default_graph(default);
     dataset.set_available_named_graphs(named);
     Ok(())
@@ -297,7 +358,7 @@ fn graph_iri(iri: &str) -> Result<NamedNode, ApiError> {
 fn write_results(
     results: QueryResults<'static>,
     representation: Representation,
-    out: &mut ChunkWriter,
+    out: &mut dyn Write,
 ) -> Result<(), StoreError> {
     match (results, representation) {
         (QueryResults::Solutions(solutions), Representation::Results(format)) => {

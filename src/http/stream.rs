@@ -1,12 +1,23 @@
-//! Streaming a response produced on a blocking thread.
+//! Producing a response from the store: inline for quick answers, else streamed from a
+//! blocking thread.
 //!
-//! The producer writes into a [`ChunkWriter`]; the HTTP status is decided when the first
-//! chunk is full (or the output is complete), so a query that fails or is cancelled before
-//! then gets a proper error status, never a truncated 200. An output that fits in one chunk
-//! (most answers) is sent whole, with its length. A failure after the first chunk ends the
-//! body with an error, which aborts the transfer: the client sees an incomplete response,
-//! not a short one that looks whole.
+//! [`answer`] first runs a query's producer right on the connection's event loop, under a
+//! short budget: most answers (an entity's triples, a small join) are ready in well under
+//! a millisecond, and handing them to another thread and back would cost more than the
+//! query. A producer that runs past the budget, or whose answer grows too large, is
+//! cancelled and started again with [`stream_blocking`], where it has its whole deadline
+//! and streams; the query is then remembered as slow, so that its next run goes there at
+//! once.
+//!
+//! [`stream_blocking`] runs the producer on a blocking thread, which writes into a
+//! [`ChunkWriter`]; the HTTP status is decided when the first chunk is full (or the output
+//! is complete), so a query that fails or is cancelled before then gets a proper error
+//! status, never a truncated 200. An output that fits in one chunk (most answers) is sent
+//! whole, with its length. A failure after the first chunk ends the body with an error,
+//! which aborts the transfer: the client sees an incomplete response, not a short one that
+//! looks whole.
 
+use super::AppState;
 use super::error::ApiError;
 use crate::store::StoreError;
 use axum::body::Body;
@@ -14,8 +25,11 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
 use oxigraph::sparql::CancellationToken;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashSet};
 use std::io::{self, Write};
 use std::mem::take;
+use std::sync::{Condvar, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
@@ -107,8 +121,207 @@ fn client_gone() -> io::Error {
 
 /// When a response must have started, and how to stop its producer if it has not.
 pub struct Deadline {
-    pub after: Duration,
+    /// The time a query is allowed (as the client is told it on timeout)...
+    pub limit: Duration,
+    /// ...counted from here (the request's arrival, before any inline attempt).
+    pub since: Instant,
     pub token: CancellationToken,
+}
+
+impl Deadline {
+    fn remaining(&self) -> Duration {
+        self.limit.saturating_sub(self.since.elapsed())
+    }
+}
+
+/// How late the budget watchdog may cancel a token, so that it wakes once for many
+/// expiries rather than once for each.
+const WATCHDOG_SLACK: Duration = Duration::from_millis(5);
+
+/// Queries (by a hash of their text and options) that ran past the inline budget.
+#[derive(Default)]
+pub struct SlowQueries(Mutex<HashSet<u64>>);
+
+impl SlowQueries {
+    /// Forgetting everything past this many keeps the set small; a forgotten slow query
+    /// costs one more inline attempt.
+    const CAPACITY: usize = 4096;
+
+    fn contains(&self, key: u64) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&key)
+    }
+
+    fn insert(&self, key: u64) {
+        let mut keys = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if keys.len() >= Self::CAPACITY {
+            keys.clear();
+        }
+        keys.insert(key);
+    }
+}
+
+/// Answers with what `produce` writes under the cancellation token it is given: inline
+/// within the server's [`InlineLimits`](crate::config::InlineLimits) if the query
+/// identified by `key` is not known to be slow, else (or when the limits are reached) from
+/// the start again through [`stream_blocking`], with what is left of the query deadline.
+pub async fn answer(
+    state: &AppState,
+    key: u64,
+    content_type: String,
+    produce: impl Fn(&mut dyn Write, &CancellationToken) -> Result<(), StoreError>
+    + Send
+    + Sync
+    + 'static,
+    on_error: impl FnOnce(StoreError) -> ApiError + Send + 'static,
+) -> Result<Response, ApiError> {
+    let begun = Instant::now();
+    let deadline = state.settings.query_timeout;
+    let limits = state.settings.inline;
+    let slow = &state.slow_queries;
+    if !limits.budget.is_zero() && !slow.contains(key) {
+        let token = CancellationToken::new();
+        WATCHDOG.cancel_after(token.clone(), limits.budget.min(deadline));
+        let mut out = InlineWriter {
+            bytes: Vec::new(),
+            max_bytes: limits.max_bytes,
+            token: &token,
+        };
+        match produce(&mut out, &token) {
+            Ok(()) => return Ok(with_content_type(Body::from(out.bytes), &content_type)),
+            Err(_) if token.is_cancelled() => {
+                tracing::debug!("past the inline limits: answering from a blocking thread");
+                slow.insert(key);
+            }
+            Err(error) => return Err(on_error(error)),
+        }
+    }
+    let token = CancellationToken::new();
+    let attempt = token.clone();
+    stream_blocking(
+        content_type,
+        move |out| produce(out, &attempt),
+        on_error,
+        Some(Deadline {
+            limit: deadline,
+            since: begun,
+            token,
+        }),
+    )
+    .await
+}
+
+/// The sink of an inline attempt: it gives up once the budget's token is cancelled (a
+/// producer serialising from memory reads nothing that would notice) or the answer grows
+/// past `max_bytes`.
+struct InlineWriter<'a> {
+    bytes: Vec<u8>,
+    max_bytes: usize,
+    token: &'a CancellationToken,
+}
+
+impl Write for InlineWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if self.bytes.len() + bytes.len() > self.max_bytes {
+            self.token.cancel();
+        }
+        if self.token.is_cancelled() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the answer outgrew the inline budget",
+            ));
+        }
+        self.bytes.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The process's budget watchdog: one thread that cancels tokens when their time is up.
+/// A timer of the async runtime would not do: the event loop that would fire it is the one
+/// busy with the inline attempt.
+static WATCHDOG: LazyLock<&'static Watchdog> = LazyLock::new(Watchdog::start);
+
+struct Watchdog {
+    due: Mutex<BinaryHeap<Reverse<Due>>>,
+    wake: Condvar,
+}
+
+struct Due {
+    at: Instant,
+    token: CancellationToken,
+}
+
+impl PartialEq for Due {
+    fn eq(&self, other: &Self) -> bool {
+        self.at == other.at
+    }
+}
+
+impl Eq for Due {}
+
+impl PartialOrd for Due {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Due {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.at.cmp(&other.at)
+    }
+}
+
+impl Watchdog {
+    fn start() -> &'static Self {
+        let watchdog: &'static Self = Box::leak(Box::new(Self {
+            due: Mutex::new(BinaryHeap::new()),
+            wake: Condvar::new(),
+        }));
+        std::thread::Builder::new()
+            .name("spyatlas-budget".into())
+            .spawn(move || watchdog.run())
+            .expect("cannot start the query budget thread");
+        watchdog
+    }
+
+    fn cancel_after(&self, token: CancellationToken, after: Duration) {
+        let at = Instant::now() + after;
+        let mut due = self.due.lock().unwrap_or_else(PoisonError::into_inner);
+        let earliest = due.peek().is_none_or(|Reverse(next)| at < next.at);
+        due.push(Reverse(Due { at, token }));
+        drop(due);
+        if earliest {
+            self.wake.notify_one();
+        }
+    }
+
+    fn run(&self) {
+        let mut due = self.due.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let now = Instant::now();
+            while due.peek().is_some_and(|Reverse(next)| next.at <= now) {
+                if let Some(Reverse(expired)) = due.pop() {
+                    expired.token.cancel();
+                }
+            }
+            due = match due.peek() {
+                None => self.wake.wait(due).unwrap_or_else(PoisonError::into_inner),
+                Some(Reverse(next)) => {
+                    let wait = next.at - now + WATCHDOG_SLACK;
+                    match self.wake.wait_timeout(due, wait) {
+                        Ok((due, _)) => due,
+                        Err(poisoned) => poisoned.into_inner().0,
+                    }
+                }
+            };
+        }
+    }
 }
 
 /// Runs `produce` on a blocking thread and streams what it writes as the response body.
@@ -147,29 +360,25 @@ pub async fn stream_blocking(
             Err(error) => writer.fail(on_error(error)),
         }
     });
-    let begun = Instant::now();
     let started = match &deadline {
         None => start_receiver.await,
-        Some(Deadline { after, token }) => {
-            match tokio::time::timeout(*after, start_receiver).await {
-                Ok(started) => started,
-                Err(_) => {
-                    token.cancel();
-                    return Err(ApiError::Timeout(*after));
-                }
+        Some(deadline) => match tokio::time::timeout(deadline.remaining(), start_receiver).await {
+            Ok(started) => started,
+            Err(_) => {
+                deadline.token.cancel();
+                return Err(ApiError::Timeout(deadline.limit));
             }
-        }
+        },
     };
     let body = match started {
         Ok(Ok(Start::Whole(bytes))) => Body::from(bytes),
         Ok(Ok(Start::Streaming)) => {
-            if let Some(Deadline { after, token }) = deadline {
+            if let Some(deadline) = deadline {
                 // The deadline still holds while streaming: past it the producer is
                 // cancelled and the body ends with an error.
-                let remaining = after.saturating_sub(begun.elapsed());
                 tokio::spawn(async move {
-                    tokio::time::sleep(remaining).await;
-                    token.cancel();
+                    tokio::time::sleep(deadline.remaining()).await;
+                    deadline.token.cancel();
                 });
             }
             Body::from_stream(ReceiverStream::new(body_receiver))
@@ -181,10 +390,14 @@ pub async fn stream_blocking(
             ))));
         }
     };
+    Ok(with_content_type(body, &content_type))
+}
+
+fn with_content_type(body: Body, content_type: &str) -> Response {
     let mut response = Response::new(body);
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&content_type).expect("content types are ASCII"),
+        HeaderValue::from_str(content_type).expect("content types are ASCII"),
     );
-    Ok(response)
+    response
 }

@@ -15,6 +15,7 @@ mod openapi;
 mod path;
 mod reports;
 mod search;
+mod serving;
 mod shacl;
 mod sparql;
 mod support;
