@@ -6,8 +6,8 @@
 //! a millisecond, and handing them to another thread and back would cost more than the
 //! query. A producer that runs past the budget, or whose answer grows too large, is
 //! cancelled and started again with [`stream_blocking`], where it has its whole deadline
-//! and streams; the query is then remembered as slow, so that its next run goes there at
-//! once.
+//! and streams; the query is then remembered as slow for a minute, so that its next runs
+//! go there at once.
 //!
 //! [`stream_blocking`] runs the producer on a blocking thread, which writes into a
 //! [`ChunkWriter`]; the HTTP status is decided when the first chunk is full (or the output
@@ -26,7 +26,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use oxigraph::sparql::CancellationToken;
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashMap};
 use std::io::{self, Write};
 use std::mem::take;
 use std::sync::{Condvar, LazyLock, Mutex, PoisonError};
@@ -138,20 +138,30 @@ impl Deadline {
 /// expiries rather than once for each.
 const WATCHDOG_SLACK: Duration = Duration::from_millis(5);
 
-/// Queries (by a hash of their text and options) that ran past the inline budget.
+/// Queries (by a hash of their text and options) that ran past the inline limits, and
+/// when.
 #[derive(Default)]
-pub struct SlowQueries(Mutex<HashSet<u64>>);
+pub struct SlowQueries(Mutex<HashMap<u64, Instant>>);
 
 impl SlowQueries {
-    /// Forgetting everything past this many keeps the set small; a forgotten slow query
+    /// Forgetting everything past this many keeps the map small; a forgotten slow query
     /// costs one more inline attempt.
     const CAPACITY: usize = 4096;
 
-    fn contains(&self, key: u64) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains(&key)
+    /// How long a query stays known as slow: one that ran late while the machine was busy
+    /// gets its inline attempts back afterwards.
+    const MEMORY: Duration = Duration::from_secs(60);
+
+    fn is_slow(&self, key: u64) -> bool {
+        let mut keys = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match keys.get(&key) {
+            Some(since) if since.elapsed() < Self::MEMORY => true,
+            Some(_) => {
+                keys.remove(&key);
+                false
+            }
+            None => false,
+        }
     }
 
     fn insert(&self, key: u64) {
@@ -159,7 +169,7 @@ impl SlowQueries {
         if keys.len() >= Self::CAPACITY {
             keys.clear();
         }
-        keys.insert(key);
+        keys.insert(key, Instant::now());
     }
 }
 
@@ -181,7 +191,7 @@ pub async fn answer(
     let deadline = state.settings.query_timeout;
     let limits = state.settings.inline;
     let slow = &state.slow_queries;
-    if !limits.budget.is_zero() && !slow.contains(key) {
+    if !limits.budget.is_zero() && !slow.is_slow(key) {
         let token = CancellationToken::new();
         WATCHDOG.cancel_after(token.clone(), limits.budget.min(deadline));
         let mut out = InlineWriter {
@@ -400,4 +410,55 @@ fn with_content_type(body: Body, content_type: &str) -> Response {
         HeaderValue::from_str(content_type).expect("content types are ASCII"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watchdog_cancels_a_token_when_its_time_is_up_and_not_before() {
+        let soon = CancellationToken::new();
+        let later = CancellationToken::new();
+        WATCHDOG.cancel_after(later.clone(), Duration::from_secs(600));
+        WATCHDOG.cancel_after(soon.clone(), Duration::from_millis(10));
+        let started = Instant::now();
+        while !soon.is_cancelled() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "not cancelled after 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(started.elapsed() >= Duration::from_millis(10));
+        assert!(!later.is_cancelled());
+    }
+
+    #[test]
+    fn a_slow_query_is_forgotten_after_a_while() {
+        let slow = SlowQueries::default();
+        assert!(!slow.is_slow(7));
+        slow.insert(7);
+        assert!(slow.is_slow(7));
+        assert!(!slow.is_slow(8));
+        slow.0.lock().unwrap().insert(
+            7,
+            Instant::now() - SlowQueries::MEMORY - Duration::from_secs(1),
+        );
+        assert!(!slow.is_slow(7));
+        assert!(
+            slow.0.lock().unwrap().is_empty(),
+            "the old entry is dropped"
+        );
+    }
+
+    #[test]
+    fn the_slow_queries_stay_few() {
+        let slow = SlowQueries::default();
+        for key in 0..(SlowQueries::CAPACITY as u64 + 10) {
+            slow.insert(key);
+        }
+        assert!(slow.0.lock().unwrap().len() <= SlowQueries::CAPACITY);
+        assert!(slow.is_slow(SlowQueries::CAPACITY as u64 + 9));
+    }
 }
