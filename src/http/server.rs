@@ -1,8 +1,9 @@
 //! The listening side: one acceptor and a few event loops.
 //!
-//! Each event loop is a single-threaded runtime on a thread of its own ([`LOOPS_PER_CORE`]
-//! of them per core), and keeps the connections it is handed: a request is read, answered (inline when quick, see
-//! [`super::stream::answer`]) and written on one thread. A work-stealing runtime would
+//! Each event loop is a single-threaded runtime on a thread of its own
+//! ([`LOOPS_PER_CORE`] of them per core), and keeps the connections it is handed: a
+//! request is read, answered (inline when quick, see [`super::stream::answer`]) and
+//! written on one thread. A work-stealing runtime would
 //! wake its other workers for every readable socket, and on a small machine those
 //! cross-thread wake-ups cost more than an entity lookup. The acceptor hands each new
 //! connection to the loop with the fewest open connections, so that keep-alive clients
@@ -77,7 +78,9 @@ pub async fn serve(
             .iter()
             .min_by_key(|event_loop| event_loop.open.load(Ordering::Relaxed))
             .expect("at least one event loop");
-        least_busy.hand_over(stream)?;
+        if let Err(error) = least_busy.hand_over(stream) {
+            tracing::error!(%error, "cannot hand a connection to an event loop; dropped it");
+        }
     }
 
     drop(listener);
@@ -142,10 +145,11 @@ impl EventLoop {
     fn hand_over(&self, stream: TcpStream) -> io::Result<()> {
         // Out of this runtime's reactor, into the loop's.
         let stream = stream.into_std()?;
-        self.open.fetch_add(1, Ordering::Relaxed);
         self.connections
             .send(stream)
-            .map_err(|_| io::Error::other("an event loop stopped while the server was running"))
+            .map_err(|_| io::Error::other("the event loop stopped while the server was running"))?;
+        self.open.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Tells the loop that no more connections come; answers its completion.
