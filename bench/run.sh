@@ -24,7 +24,9 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(dirname "$BENCH_DIR")
 PYTHON=${PYTHON:-python3}
-OXIGRAPH_VERSION=0.5.13
+BENCH_SCRIPT=run.sh
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
 
 TRIPLES=${BENCH_TRIPLES:-1000000}
 REQUESTS=${BENCH_REQUESTS:-200}
@@ -41,25 +43,17 @@ BENCH_GRAPH=https://w3id.org/spyatlas/graph/bench   # the graph spyatlas loads t
 HOST=127.0.0.1   # every request of this benchmark goes to the loopback address
 
 START_TIME=$(date +%s)
-log() { printf '\n==> %s\n' "$*"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-since() { local ms=$(( $(now_ms) - $1 )); printf '%d.%d s' $((ms / 1000)) $(((ms % 1000) / 100)); }
-die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 lat() { "$PYTHON" "$BENCH_DIR/latency.py" "$@"; }
 rep() { "$PYTHON" "$BENCH_DIR/report.py" "$@"; }
 
 # ---------------------------------------------------------------- cleanup ---
 WORK=""
 PIDS=()    # the two servers
-CHILD=""   # the foreground step running now (see step)
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
     local status=$?
     local pid
-    if [[ -n "$CHILD" ]] && kill -0 "$CHILD" 2>/dev/null; then
-        kill -TERM "$CHILD" 2>/dev/null || true
-        wait "$CHILD" 2>/dev/null || true
-    fi
+    stop_step
     for pid in "${PIDS[@]}"; do
         if kill -0 "$pid" 2>/dev/null; then
             kill -TERM "$pid" 2>/dev/null || true
@@ -82,18 +76,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Runs a long step as a waited-for background job, so that a TERM or INT sent
-# to this script is handled at once (bash defers traps while a foreground
-# command runs) and the cleanup can stop the step too. Returns its status.
-step() {
-    "$@" &
-    CHILD=$!
-    local rc=0
-    wait "$CHILD" || rc=$?
-    CHILD=""
-    return "$rc"
-}
-
 # ------------------------------------------------------- 1. prerequisites ---
 as_root() {
     if [[ $(id -u) -eq 0 ]]; then "$@"
@@ -115,36 +97,7 @@ command -v "$PYTHON" >/dev/null || die "$PYTHON not found"
 command -v wrk >/dev/null || { echo "installing wrk (apt-get)"; apt_install wrk; }
 command -v timeout >/dev/null || apt_install coreutils
 
-find_oxigraph() {
-    # The PyPI wheel installs one executable, `oxigraph`, into the scripts
-    # directory of the interpreter (found through the package's file list,
-    # so a pyenv shim or a PATH without that directory does not matter).
-    "$PYTHON" - <<'EOF'
-import importlib.metadata as md
-try:
-    dist = md.distribution("oxigraph")
-except md.PackageNotFoundError:
-    raise SystemExit(0)
-for f in dist.files or []:
-    if f.name == "oxigraph" and "bin" in f.parts:
-        print(f"{dist.version}\t{f.locate().resolve()}")
-        break
-EOF
-}
-if [[ -z "${OXIGRAPH_BIN:-}" ]]; then
-    found=$(find_oxigraph)
-    if [[ "${found%%$'\t'*}" != "$OXIGRAPH_VERSION" ]]; then
-        echo "installing oxigraph==$OXIGRAPH_VERSION (pip)"
-        "$PYTHON" -m pip install --quiet --disable-pip-version-check "oxigraph==$OXIGRAPH_VERSION"
-        found=$(find_oxigraph)
-    fi
-    OXIGRAPH_BIN=${found#*$'\t'}
-fi
-[[ -x "$OXIGRAPH_BIN" ]] || die "oxigraph executable not found (set OXIGRAPH_BIN)"
-OX_VERSION=$("$OXIGRAPH_BIN" --version)
-[[ "$OX_VERSION" == "oxigraph $OXIGRAPH_VERSION" ]] \
-    || echo "warning: $OXIGRAPH_BIN is '$OX_VERSION', the targets were set against $OXIGRAPH_VERSION" >&2
-echo "oxigraph: $OXIGRAPH_BIN ($OX_VERSION)"
+require_oxigraph
 echo "wrk:      $(command -v wrk)"
 
 # ------------------------------------------------------ 2. build spyatlas ---

@@ -25,7 +25,9 @@ set -euo pipefail
 
 LOAD_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PYTHON=${PYTHON:-python3}
-OXIGRAPH_VERSION=0.5.13
+BENCH_SCRIPT=load/run.sh
+# shellcheck source=bench/lib.sh
+source "$LOAD_DIR/../lib.sh"
 
 TRIPLES=${BENCH_TRIPLES:-1000000}
 REPORTS=${BENCH_REPORTS:-1000}
@@ -40,22 +42,14 @@ STRICT=${BENCH_STRICT:-0}
 
 START_TIME=$(date +%s)
 LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)
-log() { printf '\n==> %s\n' "$*"; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-since() { local ms=$(( $(now_ms) - $1 )); printf '%d.%d s' $((ms / 1000)) $(((ms % 1000) / 100)); }
-die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 rep() { "$PYTHON" "$LOAD_DIR/report.py" "$@"; }
 
 # ---------------------------------------------------------------- cleanup ---
 WORK=""    # the stores and logs of this run (removed on exit; the data cache is kept)
-CHILD=""   # the foreground step running now (see step)
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
     local status=$?
-    if [[ -n "$CHILD" ]] && kill -0 "$CHILD" 2>/dev/null; then
-        kill -TERM "$CHILD" 2>/dev/null || true
-        wait "$CHILD" 2>/dev/null || true
-    fi
+    stop_step
     if [[ -n "$WORK" && -d "$WORK" ]]; then
         rm -rf -- "$WORK"
     fi
@@ -65,18 +59,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Runs a long step as a waited-for background job, so that a TERM or INT sent
-# to this script is handled at once (bash defers traps while a foreground
-# command runs) and the cleanup can stop the step too. Returns its status.
-step() {
-    "$@" &
-    CHILD=$!
-    local rc=0
-    wait "$CHILD" || rc=$?
-    CHILD=""
-    return "$rc"
-}
-
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive number"
 
 # ------------------------------------------------------- 1. prerequisites ---
@@ -84,36 +66,7 @@ log "prerequisites"
 command -v "$PYTHON" >/dev/null || die "$PYTHON not found"
 command -v timeout >/dev/null || die "timeout (coreutils) not found"
 
-find_oxigraph() {
-    # The PyPI wheel installs one executable, `oxigraph`, into the scripts
-    # directory of the interpreter (found through the package's file list,
-    # so a pyenv shim or a PATH without that directory does not matter).
-    "$PYTHON" - <<'EOF'
-import importlib.metadata as md
-try:
-    dist = md.distribution("oxigraph")
-except md.PackageNotFoundError:
-    raise SystemExit(0)
-for f in dist.files or []:
-    if f.name == "oxigraph" and "bin" in f.parts:
-        print(f"{dist.version}\t{f.locate().resolve()}")
-        break
-EOF
-}
-if [[ -z "${OXIGRAPH_BIN:-}" ]]; then
-    found=$(find_oxigraph)
-    if [[ "${found%%$'\t'*}" != "$OXIGRAPH_VERSION" ]]; then
-        echo "installing oxigraph==$OXIGRAPH_VERSION (pip)"
-        "$PYTHON" -m pip install --quiet --disable-pip-version-check "oxigraph==$OXIGRAPH_VERSION"
-        found=$(find_oxigraph)
-    fi
-    OXIGRAPH_BIN=${found#*$'\t'}
-fi
-[[ -x "$OXIGRAPH_BIN" ]] || die "oxigraph executable not found (set OXIGRAPH_BIN)"
-OX_VERSION=$("$OXIGRAPH_BIN" --version)
-[[ "$OX_VERSION" == "oxigraph $OXIGRAPH_VERSION" ]] \
-    || echo "warning: $OXIGRAPH_BIN is '$OX_VERSION', the targets were set against $OXIGRAPH_VERSION" >&2
-echo "oxigraph: $OXIGRAPH_BIN ($OX_VERSION)"
+require_oxigraph
 
 if [[ "$ONLY_OXIGRAPH" == 1 ]]; then
     SA_VERSION="skipped (BENCH_ONLY_OXIGRAPH=1)"

@@ -1,0 +1,73 @@
+# shellcheck shell=bash
+# Shared by the benchmark scripts (sourced, not run): messages, timing, interruptible
+# steps, and the reference `oxigraph` binary.
+#
+# The sourcing script sets PYTHON and may set BENCH_SCRIPT (its name in messages), and
+# calls stop_step in its EXIT trap.
+
+# The version the targets were set against.
+OXIGRAPH_VERSION=0.5.13
+
+log() { printf '\n==> %s\n' "$*"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+since() { local ms=$(( $(now_ms) - $1 )); printf '%d.%d s' $((ms / 1000)) $(((ms % 1000) / 100)); }
+die() { printf '%s: %s\n' "${BENCH_SCRIPT:-run.sh}" "$*" >&2; exit 1; }
+
+# Runs a long step as a waited-for background job, so that a TERM or INT sent
+# to the script is handled at once (bash defers traps while a foreground
+# command runs) and the cleanup can stop the step too. Returns its status.
+CHILD=""
+step() {
+    "$@" &
+    CHILD=$!
+    local rc=0
+    wait "$CHILD" || rc=$?
+    CHILD=""
+    return "$rc"
+}
+
+# Stops the step still running (for the EXIT trap).
+stop_step() {
+    if [[ -n "$CHILD" ]] && kill -0 "$CHILD" 2>/dev/null; then
+        kill -TERM "$CHILD" 2>/dev/null || true
+        wait "$CHILD" 2>/dev/null || true
+    fi
+}
+
+# Prints "version<TAB>path" of the `oxigraph` executable of the PyPI package, or nothing.
+# The wheel installs it into the scripts directory of the interpreter (found through the
+# package's file list, so a pyenv shim or a PATH without that directory does not matter).
+find_oxigraph() {
+    "$PYTHON" - <<'EOF'
+import importlib.metadata as md
+try:
+    dist = md.distribution("oxigraph")
+except md.PackageNotFoundError:
+    raise SystemExit(0)
+for f in dist.files or []:
+    if f.name == "oxigraph" and "bin" in f.parts:
+        print(f"{dist.version}\t{f.locate().resolve()}")
+        break
+EOF
+}
+
+# Sets OXIGRAPH_BIN (unless given) to the reference binary, pip-installing
+# oxigraph==$OXIGRAPH_VERSION when it is missing or another version, and OX_VERSION to
+# what it says of itself.
+require_oxigraph() {
+    local found
+    if [[ -z "${OXIGRAPH_BIN:-}" ]]; then
+        found=$(find_oxigraph)
+        if [[ "${found%%$'\t'*}" != "$OXIGRAPH_VERSION" ]]; then
+            echo "installing oxigraph==$OXIGRAPH_VERSION (pip)"
+            "$PYTHON" -m pip install --quiet --disable-pip-version-check "oxigraph==$OXIGRAPH_VERSION"
+            found=$(find_oxigraph)
+        fi
+        OXIGRAPH_BIN=${found#*$'\t'}
+    fi
+    [[ -x "$OXIGRAPH_BIN" ]] || die "oxigraph executable not found (set OXIGRAPH_BIN)"
+    OX_VERSION=$("$OXIGRAPH_BIN" --version)
+    [[ "$OX_VERSION" == "oxigraph $OXIGRAPH_VERSION" ]] \
+        || echo "warning: $OXIGRAPH_BIN is '$OX_VERSION', the targets were set against $OXIGRAPH_VERSION" >&2
+    echo "oxigraph: $OXIGRAPH_BIN ($OX_VERSION)"
+}
