@@ -449,53 +449,9 @@ impl Loader {
         tracing::debug!(elapsed = ?started.elapsed(), reports = drafts.len(), "parsed");
         if drafts.len() == 1 {
             let draft = drafts.into_iter().next().expect("one draft");
-            let hash = draft.content_hash();
-            return vec![self.check_and_write(origin, draft, hash)];
+            return self.check_and_write_chunk(vec![(origin.to_owned(), Ok(draft))]);
         }
         self.load_many(origin, drafts)
-    }
-
-    /// Validates (unless unchanged) and writes one report.
-    fn check_and_write(&mut self, origin: &str, draft: ReportDraft, hash: String) -> ReportResult {
-        let triples = draft.triples.len();
-        let slug = Some(draft.slug.clone());
-        let outcome = (|| {
-            if report::stored_hash(&self.graph, draft.iri.as_ref())?.as_deref() == Some(&hash) {
-                return Ok(Outcome::Unchanged);
-            }
-            let problems = validate(
-                &self.graph,
-                &self.shapes,
-                &self.background,
-                &self.index,
-                &draft,
-                &HashMap::new(),
-                &self.descriptions,
-            )?;
-            if !problems.is_empty() {
-                return Err(ReportError::Invalid(problems));
-            }
-            if self.dry_run {
-                return Ok(Outcome::Valid);
-            }
-            report::write(&self.graph, &draft, &hash)
-        })();
-        if let Ok(Outcome::Loaded | Outcome::Replaced) = outcome {
-            self.descriptions.forget(&draft);
-        }
-        if outcome.is_ok() {
-            for triple in &draft.triples {
-                learn(&mut self.index, triple);
-            }
-        }
-        self.wrote();
-        self.tick(triples as u64);
-        ReportResult {
-            origin: origin.to_owned(),
-            slug,
-            triples,
-            outcome,
-        }
     }
 
     /// Many reports of one file: hashed and validated on every core, then written in one
