@@ -27,6 +27,16 @@ pub struct Operation {
     /// Media types taken in the request body.
     pub consumes: &'static [&'static str],
     pub needs_token: bool,
+    /// The schema (in `openapi-schemas.json`) of the JSON answer of a success.
+    pub json_schema: Option<&'static str>,
+}
+
+impl Operation {
+    /// The same operation, its JSON answer described by the schema `name`.
+    const fn answering(mut self, name: &'static str) -> Self {
+        self.json_schema = Some(name);
+        self
+    }
 }
 
 /// A route: its path (axum's syntax, which is OpenAPI's for `{name}`), its operations,
@@ -71,6 +81,7 @@ const fn op(
         produces,
         consumes: &[],
         needs_token: false,
+        json_schema: None,
     }
 }
 
@@ -199,6 +210,7 @@ pub const ROUTES: &[Route] = &[
                     "application/sparql-update",
                 ],
                 needs_token: false,
+                json_schema: None,
             },
         ],
         handlers: || get(sparql::get_sparql).post(sparql::post_sparql),
@@ -244,6 +256,7 @@ pub const ROUTES: &[Route] = &[
                 produces: &[],
                 consumes: RDF,
                 needs_token: true,
+                json_schema: None,
             },
             Operation {
                 method: "post",
@@ -253,6 +266,7 @@ pub const ROUTES: &[Route] = &[
                 produces: &[],
                 consumes: RDF,
                 needs_token: true,
+                json_schema: None,
             },
             Operation {
                 method: "delete",
@@ -262,6 +276,7 @@ pub const ROUTES: &[Route] = &[
                 produces: &[],
                 consumes: &[],
                 needs_token: true,
+                json_schema: None,
             },
         ],
         handlers: || any(graph_store::handle_indirect),
@@ -300,7 +315,8 @@ pub const ROUTES: &[Route] = &[
                 &[],
                 &[(200, "the list")],
                 JSON,
-            ),
+            )
+            .answering("ReportList"),
             Operation {
                 method: "post",
                 summary: "Load a report: parsed, linked to known entities, validated, written whole or not at all",
@@ -312,11 +328,11 @@ pub const ROUTES: &[Route] = &[
                 responses: &[
                     (200, "unchanged, replaced or valid"),
                     (201, "loaded, with Location"),
-                    (400, "syntax error, with line and column"),
+                    (400, "syntax error, with line and column (a LoadAnswer)"),
                     (401, "wrong token"),
                     (403, "writes disabled"),
                     (415, "unsupported Content-Type"),
-                    (422, "violations: entity, property, message, line"),
+                    (422, "violations: entity, property, message, line (a LoadAnswer)"),
                 ],
                 produces: JSON,
                 consumes: &[
@@ -329,6 +345,7 @@ pub const ROUTES: &[Route] = &[
                     "application/rdf+xml",
                 ],
                 needs_token: true,
+                json_schema: Some("LoadAnswer"),
             },
         ],
         handlers: || get(reports::list_all).post(reports::post),
@@ -349,7 +366,8 @@ pub const ROUTES: &[Route] = &[
                     "application/trig",
                     "application/ld+json",
                 ],
-            ),
+            )
+            .answering("Report"),
             Operation {
                 method: "delete",
                 summary: "Retract a report: its graph, claims and metadata, at once",
@@ -362,6 +380,7 @@ pub const ROUTES: &[Route] = &[
                 produces: &[],
                 consumes: &[],
                 needs_token: true,
+                json_schema: None,
             },
         ],
         handlers: || get(reports::get_one).delete(reports::delete),
@@ -416,7 +435,8 @@ pub const ROUTES: &[Route] = &[
             ],
             &[(200, "the results"), (400, "no q, or an unknown type")],
             JSON,
-        )],
+        )
+        .answering("SearchResults")],
         handlers: || get(search::api),
     },
     Route {
@@ -448,7 +468,8 @@ pub const ROUTES: &[Route] = &[
                 (404, "an unknown entity"),
             ],
             JSON,
-        )],
+        )
+        .answering("PathAnswer")],
         handlers: || get(path::api),
     },
     Route {
@@ -475,7 +496,8 @@ pub const ROUTES: &[Route] = &[
             &[],
             &[(200, "the list")],
             JSON,
-        )],
+        )
+        .answering("NamedQueryList")],
         handlers: || get(named::list),
     },
     Route {
@@ -500,7 +522,8 @@ pub const ROUTES: &[Route] = &[
                 "application/sparql-results+json",
                 "text/tab-separated-values",
             ],
-        )],
+        )
+        .answering("NamedQueryAnswer")],
         handlers: || get(named::run),
     },
     Route {
@@ -542,6 +565,13 @@ async fn openapi_handler() -> axum::Json<Value> {
     axum::Json(openapi())
 }
 
+/// The JSON answers' schemas, by name (OpenAPI 3.0 schema objects).
+const SCHEMAS: &str = include_str!("openapi-schemas.json");
+
+fn schemas() -> Value {
+    serde_json::from_str(SCHEMAS).expect("openapi-schemas.json is JSON")
+}
+
 /// The OpenAPI 3.0 document of [`ROUTES`].
 pub fn openapi() -> Value {
     let mut paths = Map::new();
@@ -566,7 +596,15 @@ pub fn openapi() -> Value {
                 let content: Map<String, Value> = operation
                     .produces
                     .iter()
-                    .map(|media| ((*media).to_owned(), json!({})))
+                    .map(|media| {
+                        let described = match operation.json_schema {
+                            Some(name) if *media == "application/json" => {
+                                json!({ "schema": { "$ref": format!("#/components/schemas/{name}") } })
+                            }
+                            _ => json!({}),
+                        };
+                        ((*media).to_owned(), described)
+                    })
                     .collect();
                 let mut response = json!({ "description": description });
                 if (200..300).contains(status) && *status != 204 && !content.is_empty() {
@@ -611,6 +649,7 @@ pub fn openapi() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "the server's write token (--write-token)" } },
+            "schemas": schemas(),
         },
     })
 }

@@ -1,8 +1,9 @@
 //! `/openapi.json` describes every route the server answers, and only those.
 
-use crate::support::TestApp;
+use crate::support::{TOKEN, TestApp};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn the_openapi_document_lists_every_route_and_each_one_answers() {
@@ -90,4 +91,207 @@ async fn the_openapi_document_lists_every_route_and_each_one_answers() {
     }
     // The routes and the document come from one table.
     assert_eq!(paths.len(), spyatlas::http::routes::ROUTES.len());
+}
+
+/// Checks `value` against an OpenAPI 3.0 schema object: `$ref` (into the document's
+/// components), `type` with `nullable`, `enum`, `properties`, `required`,
+/// `additionalProperties` (false or a schema), `items` and `oneOf`: what the spyatlas
+/// schemas use. Answers the first mismatch, with its JSON path.
+fn check(document: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .ok_or_else(|| format!("{at}: unsupported $ref {reference}"))?;
+        let target = &document["components"]["schemas"][name];
+        if target.is_null() {
+            return Err(format!("{at}: $ref to a missing schema {name}"));
+        }
+        return check(document, target, value, at);
+    }
+    if let Some(choices) = schema["oneOf"].as_array() {
+        let matching = choices
+            .iter()
+            .filter(|choice| check(document, choice, value, at).is_ok())
+            .count();
+        return if matching == 1 {
+            Ok(())
+        } else {
+            Err(format!(
+                "{at}: matches {matching} of the oneOf schemas, not 1"
+            ))
+        };
+    }
+    if value.is_null() {
+        return if schema["nullable"] == true {
+            Ok(())
+        } else {
+            Err(format!("{at}: null, but not nullable"))
+        };
+    }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        return Err(format!("{at}: {value} is not one of {allowed:?}"));
+    }
+    let kind_matches = match schema["type"].as_str() {
+        None => true,
+        Some("object") => value.is_object(),
+        Some("array") => value.is_array(),
+        Some("string") => value.is_string(),
+        Some("integer") => value.is_i64() || value.is_u64(),
+        Some("number") => value.is_number(),
+        Some("boolean") => value.is_boolean(),
+        Some(other) => return Err(format!("{at}: unsupported type {other}")),
+    };
+    if !kind_matches {
+        return Err(format!("{at}: {value} is not of type {}", schema["type"]));
+    }
+    if let Some(object) = value.as_object() {
+        for required in schema["required"].as_array().into_iter().flatten() {
+            let name = required.as_str().unwrap();
+            if !object.contains_key(name) {
+                return Err(format!("{at}: no `{name}`"));
+            }
+        }
+        for (name, member) in object {
+            let here = format!("{at}.{name}");
+            match (&schema["properties"][name], &schema["additionalProperties"]) {
+                (Value::Null, Value::Bool(false)) => {
+                    return Err(format!("{here}: not in the schema"));
+                }
+                (Value::Null, Value::Object(_)) => {
+                    check(document, &schema["additionalProperties"], member, &here)?;
+                }
+                (Value::Null, _) => {}
+                (property, _) => check(document, property, member, &here)?,
+            }
+        }
+    }
+    if let Some(items) = value.as_array() {
+        for (index, item) in items.iter().enumerate() {
+            check(document, &schema["items"], item, &format!("{at}[{index}]"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The schema the document gives for the JSON answer of `method path`.
+fn answer_schema<'a>(document: &'a Value, path: &str, method: &str) -> &'a Value {
+    let responses = &document["paths"][path][method]["responses"];
+    responses
+        .as_object()
+        .unwrap_or_else(|| panic!("{method} {path} is described"))
+        .iter()
+        .find_map(|(status, response)| {
+            let schema = &response["content"]["application/json"]["schema"];
+            (status.starts_with('2') && !schema.is_null()).then_some(schema)
+        })
+        .unwrap_or_else(|| panic!("{method} {path} describes its JSON answer"))
+}
+
+/// Reports that break the shapes, in two graphs of one N-Quads body: the load answers
+/// with a list.
+const TWO_BAD_REPORTS: &str = "\
+<https://w3id.org/spyatlas/report/one> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/spyatlas/ontology#Report> <https://w3id.org/spyatlas/report/one> .
+<https://w3id.org/spyatlas/report/two> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/spyatlas/ontology#Report> <https://w3id.org/spyatlas/report/two> .
+";
+
+#[tokio::test]
+async fn every_json_answer_matches_its_schema_in_the_openapi_document() {
+    let app = TestApp::with_bundled_data();
+    let document: Value = serde_json::from_str(&app.get("/openapi.json", None).await.body).unwrap();
+    let seed = "italie-belgische-nummers-doelwit-van-israelische-whatsapp-hack";
+    let gets = [
+        ("/api/search", "/api/search?q=paragon".to_owned()),
+        (
+            "/api/search",
+            "/api/search?q=nothing-of-the-kind".to_owned(),
+        ),
+        (
+            "/api/path",
+            "/api/path?from=luca-casarini&to=paragon-solutions".to_owned(),
+        ),
+        (
+            "/api/path",
+            "/api/path?from=luca-casarini&to=belgium&max=1".to_owned(),
+        ),
+        ("/api/reports", "/api/reports".to_owned()),
+        ("/api/reports/{slug}", format!("/api/reports/{seed}")),
+        ("/api/queries", "/api/queries".to_owned()),
+        (
+            "/api/queries/{name}",
+            "/api/queries/attribution_of_incidents".to_owned(),
+        ),
+    ];
+    let mut covered = std::collections::BTreeSet::new();
+    for (path, uri) in gets {
+        let response = app.get(&uri, Some("application/json")).await;
+        assert_eq!(response.status, StatusCode::OK, "{uri}: {}", response.body);
+        let answer: Value = serde_json::from_str(&response.body).unwrap();
+        let schema = answer_schema(&document, path, "get");
+        if let Err(mismatch) = check(&document, schema, &answer, "$") {
+            panic!("GET {uri}: {mismatch}\n{answer:#}");
+        }
+        covered.insert(format!("get {path}"));
+    }
+    let schema = answer_schema(&document, "/api/reports", "post");
+    for (content_type, body, status) in [
+        ("application/yaml", "kind: news-article\nid: x\n", 422),
+        ("application/yaml", "kind: [unclosed\n", 400),
+        ("application/n-quads", TWO_BAD_REPORTS, 422),
+    ] {
+        let response = app
+            .post(
+                "/api/reports?dry-run=true",
+                Some(content_type),
+                Some(TOKEN),
+                body,
+            )
+            .await;
+        assert_eq!(response.status.as_u16(), status, "{}", response.body);
+        let answer: Value = serde_json::from_str(&response.body).unwrap();
+        if let Err(mismatch) = check(&document, schema, &answer, "$") {
+            panic!("POST {body:?}: {mismatch}\n{answer:#}");
+        }
+    }
+    covered.insert("post /api/reports".to_owned());
+    // Every operation that describes a JSON answer was checked against it.
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let described = operation["responses"]
+                .as_object()
+                .unwrap()
+                .values()
+                .any(|response| !response["content"]["application/json"]["schema"].is_null());
+            if described {
+                assert!(
+                    covered.contains(&format!("{method} {path}")),
+                    "{method} {path} has a schema but no answer was checked against it"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_schema_check_refuses_what_the_schemas_do_not_allow() {
+    let document: Value = spyatlas::http::routes::openapi();
+    let schema = json!({ "$ref": "#/components/schemas/SearchHit" });
+    let hit = json!({
+        "iri": "https://w3id.org/spyatlas/id/x", "slug": "x", "label": "X", "matched": "X",
+        "language": null, "match": "exact", "types": [], "url": "/id/x",
+    });
+    assert_eq!(check(&document, &schema, &hit, "$"), Ok(()));
+    let mut extra = hit.clone();
+    extra["score"] = json!(1);
+    assert!(check(&document, &schema, &extra, "$").is_err());
+    let mut missing = hit.clone();
+    missing.as_object_mut().unwrap().remove("slug");
+    assert!(check(&document, &schema, &missing, "$").is_err());
+    let mut wrong = hit.clone();
+    wrong["match"] = json!("approximate");
+    assert!(check(&document, &schema, &wrong, "$").is_err());
+    let mut null = hit;
+    null["label"] = Value::Null;
+    assert!(check(&document, &schema, &null, "$").is_err());
 }
