@@ -32,6 +32,7 @@ use axum::response::{IntoResponse, Response};
 use error::ApiError;
 use oxigraph::sparql::CancellationToken;
 pub use server::serve;
+use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -72,6 +73,22 @@ impl AppState {
             slow_queries: Arc::default(),
             parsed_queries: Arc::default(),
         })
+    }
+
+    /// Builds the search index (names for search, entity pages and listings) on a thread
+    /// of its own: on a large store it takes seconds (about 5 s at a million triples),
+    /// which the first request would otherwise wait for.
+    pub fn warm_up(&self) -> io::Result<std::thread::JoinHandle<()>> {
+        let (graph, search) = (self.graph.clone(), self.search.clone());
+        std::thread::Builder::new()
+            .name("spyatlas-warm-up".into())
+            .spawn(move || {
+                let started = std::time::Instant::now();
+                match search.get(&graph) {
+                    Ok(_) => tracing::debug!(elapsed = ?started.elapsed(), "search index built"),
+                    Err(error) => tracing::warn!(%error, "cannot build the search index"),
+                }
+            })
     }
 }
 

@@ -159,3 +159,22 @@ async fn the_search_page_lists_links() {
     let escaped = app.get("/search?q=%3Cscript%3E", Some("text/html")).await;
     assert!(!escaped.body.contains("<script>"), "the query is escaped");
 }
+
+#[test]
+fn the_server_builds_the_search_index_before_the_first_request_needs_it() {
+    let graph = spyatlas::store::Graph::in_memory_with_bundled().unwrap();
+    let state = spyatlas::http::AppState::new(
+        graph.clone(),
+        spyatlas::config::HttpSettings::with_token(TOKEN, std::time::Duration::from_secs(30)),
+    )
+    .unwrap();
+    assert!(state.search.fresh(&graph).is_none(), "nothing built yet");
+    state.warm_up().unwrap().join().unwrap();
+    let index = state.search.fresh(&graph).expect("built without a request");
+    assert!(
+        index
+            .search("paragon solutions", &[], "en", 1)
+            .first()
+            .is_some_and(|hit| hit.slug == "paragon-solutions")
+    );
+}
