@@ -21,6 +21,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc rather than the system allocator: the query engine allocates a great deal of
+/// small, short-lived values, on whichever thread serves the request.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A knowledge graph of surveillance incidents: who builds spyware, who buys it, who was
 /// targeted, through which platform, and which report says so.
 #[derive(Parser)]
