@@ -460,18 +460,7 @@ impl Loader {
         let started = std::time::Instant::now();
         let stored = match report::stored_hashes(&self.graph) {
             Ok(stored) => stored,
-            Err(error) => {
-                let message = error.to_string();
-                return drafts
-                    .iter()
-                    .map(|draft| ReportResult {
-                        origin: format!("{origin} (graph {})", draft.iri),
-                        slug: Some(draft.slug.clone()),
-                        triples: draft.triples.len(),
-                        outcome: Err(ReportError::Structure(message.clone())),
-                    })
-                    .collect();
-            }
+            Err(error) => return all_failed(origin, &drafts, &error.to_string()),
         };
         let all_new = !self.dry_run
             && drafts.iter().all(|draft| {
@@ -554,18 +543,13 @@ impl Loader {
                 }
                 (done @ Some(_), Err(BulkError::Invalid)) => checks = done,
                 (_, Err(BulkError::Report(error))) => {
-                    let message = error.to_string();
-                    return drafts
-                        .iter()
-                        .map(|draft| ReportResult {
-                            origin: format!("{origin} (graph {})", draft.iri),
-                            slug: Some(draft.slug.clone()),
-                            triples: draft.triples.len(),
-                            outcome: Err(ReportError::Structure(format!(
-                                "the bulk write failed, nothing of this file was written: {message}"
-                            ))),
-                        })
-                        .collect();
+                    return all_failed(
+                        origin,
+                        &drafts,
+                        &format!(
+                            "the bulk write failed, nothing of this file was written: {error}"
+                        ),
+                    );
                 }
                 (None, Err(BulkError::Invalid)) => unreachable!("the checks ran"),
             }
@@ -755,6 +739,19 @@ pub fn kind_of_media_type(media_type: &str) -> Option<Kind> {
         return Some(Kind::Document(syntax));
     }
     RdfFormat::from_media_type(media_type).map(Kind::Rdf)
+}
+
+/// Every report of a file failed for one reason.
+fn all_failed(origin: &str, drafts: &[ReportDraft], message: &str) -> Vec<ReportResult> {
+    drafts
+        .iter()
+        .map(|draft| ReportResult {
+            origin: format!("{origin} (graph {})", draft.iri),
+            slug: Some(draft.slug.clone()),
+            triples: draft.triples.len(),
+            outcome: Err(ReportError::Structure(message.to_owned())),
+        })
+        .collect()
 }
 
 fn failure(origin: String, error: ReportError) -> ReportResult {
