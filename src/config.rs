@@ -37,9 +37,47 @@ pub struct ServeConfig {
     #[arg(long, env = "SPYATLAS_QUERY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub query_timeout: u64,
 
+    /// Megabytes of the store's disk that writes must leave free: a write that would start
+    /// with less is refused with 507 and writes nothing.
+    #[arg(long, env = "SPYATLAS_MIN_FREE_DISK_MB", default_value_t = 64)]
+    pub min_free_disk_mb: u64,
+
     /// Largest request body accepted, in megabytes.
     #[arg(long, env = "SPYATLAS_MAX_BODY_MB", default_value_t = 256)]
     pub max_body_mb: usize,
+
+    /// Largest request body accepted from a client without the write token (a report sent
+    /// for a dry run), in megabytes.
+    #[arg(long, env = "SPYATLAS_MAX_PUBLIC_BODY_MB", default_value_t = 8)]
+    pub max_public_body_mb: usize,
+
+    /// Largest SPARQL query accepted, in kilobytes (updates may be as large as a body).
+    #[arg(long, env = "SPYATLAS_MAX_QUERY_KB", default_value_t = 1024)]
+    pub max_query_kb: usize,
+
+    /// Megabytes one query's evaluation may hold in memory (sorted, grouped and joined
+    /// rows, estimated) before it is stopped with 503.
+    #[arg(long, env = "SPYATLAS_QUERY_MEMORY_MB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    pub query_memory_mb: u64,
+
+    /// Threads running expensive work (slow queries, updates, pages, paths, loads);
+    /// default: one per core.
+    #[arg(long, env = "SPYATLAS_WORKERS", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub workers: Option<u64>,
+
+    /// Expensive requests that may wait for a worker; past it, 503 with Retry-After.
+    #[arg(long, env = "SPYATLAS_QUEUE", default_value_t = 64)]
+    pub queue: usize,
+
+    /// Expensive requests one client (an IPv4 address, an IPv6 /64) may have waiting;
+    /// past it, 429 with Retry-After.
+    #[arg(long, env = "SPYATLAS_QUEUE_PER_CLIENT", default_value_t = 8)]
+    pub queue_per_client: usize,
+
+    /// Expensive requests one client may start per minute (0: no limit); past it, 429
+    /// with Retry-After.
+    #[arg(long, env = "SPYATLAS_RATE_LIMIT", default_value_t = 0)]
+    pub rate_limit: u32,
 }
 
 /// Who may write through the HTTP interface.
@@ -73,13 +111,47 @@ impl Default for InlineLimits {
     }
 }
 
+/// How large the pool is, and what each client may ask of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolLimits {
+    /// Threads running jobs.
+    pub threads: usize,
+    /// Jobs waiting, over all clients.
+    pub max_queued: usize,
+    /// Jobs one client may have waiting.
+    pub max_queued_per_client: usize,
+    /// Jobs one client may start per minute (a burst of as many, then evenly); 0: no limit.
+    pub per_client_per_minute: u32,
+    /// Estimated memory one job's evaluation may hold.
+    pub memory_per_job: usize,
+}
+
+impl Default for PoolLimits {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Self {
+            threads: cores,
+            max_queued: 64,
+            max_queued_per_client: 8,
+            per_client_per_minute: 0,
+            memory_per_job: 512 * 1024 * 1024,
+        }
+    }
+}
+
 /// The settings the HTTP layer needs, resolved from [`ServeConfig`].
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub write_access: WriteAccess,
     pub query_timeout: Duration,
     pub max_body_bytes: usize,
+    /// Largest body from a client without the write token.
+    pub max_public_body_bytes: usize,
+    /// Largest SPARQL query text.
+    pub max_query_bytes: usize,
     pub inline: InlineLimits,
+    /// The work pool and what each client may ask of it.
+    pub pool: PoolLimits,
 }
 
 impl HttpSettings {
@@ -89,7 +161,10 @@ impl HttpSettings {
             write_access: WriteAccess::Token(token.into()),
             query_timeout,
             max_body_bytes: 256 * 1024 * 1024,
+            max_public_body_bytes: 8 * 1024 * 1024,
+            max_query_bytes: crate::limits::DEFAULT_MAX_QUERY_BYTES,
             inline: InlineLimits::default(),
+            pool: PoolLimits::default(),
         }
     }
 }
@@ -105,7 +180,20 @@ impl From<&ServeConfig> for HttpSettings {
             write_access,
             query_timeout: Duration::from_secs(config.query_timeout),
             max_body_bytes: config.max_body_mb.saturating_mul(1024 * 1024),
+            max_public_body_bytes: config.max_public_body_mb.saturating_mul(1024 * 1024),
+            max_query_bytes: config.max_query_kb.saturating_mul(1024),
             inline: InlineLimits::default(),
+            pool: PoolLimits {
+                threads: config.workers.map_or_else(
+                    || PoolLimits::default().threads,
+                    |workers| usize::try_from(workers).unwrap_or(usize::MAX),
+                ),
+                max_queued: config.queue,
+                max_queued_per_client: config.queue_per_client,
+                per_client_per_minute: config.rate_limit,
+                memory_per_job: usize::try_from(config.query_memory_mb.saturating_mul(1024 * 1024))
+                    .unwrap_or(usize::MAX),
+            },
         }
     }
 }

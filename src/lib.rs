@@ -7,8 +7,11 @@
 //!   `/store`, health; [`http::serve`] runs it on a listener.
 //! - [`ingest`]: RDF files → the store, atomically, with line-and-column errors.
 //! - [`validate`]: SHACL validation of data against `ontology/shapes.ttl` (rudof's `shacl`).
+//! - [`limits`]: the named limits on client input, checked before any parser runs on it.
+//! - [`links`]: which IRIs may become links (web addresses only).
 //! - [`queries`]: the named questions of `queries/*.rq`, parsed once, bound with typed terms.
 //! - [`search`]: search by name over every label and alias, folded, from memory.
+//! - [`served`]: where a running server of a store listens, asked by the command line.
 //! - [`store`]: [`store::Graph`], the one place that talks to oxigraph.
 //! - [`config`]: command-line and environment settings.
 //! - [`vocab`]: the IRIs of our vocabulary and namespaces.
@@ -19,8 +22,11 @@ pub mod bundled;
 pub mod config;
 pub mod http;
 pub mod ingest;
+pub mod limits;
+pub mod links;
 pub mod queries;
 pub mod search;
+pub mod served;
 pub mod store;
 pub mod table;
 pub mod validate;

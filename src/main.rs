@@ -11,7 +11,9 @@ use spyatlas::config::{DataArgs, HttpSettings, ServeConfig};
 use spyatlas::http::{self, AppState};
 use spyatlas::ingest::pipeline::ProgressFn;
 use spyatlas::ingest::{self, LoadOptions, Loader, Progress, ReportError, ReportResult, report};
-use spyatlas::store::Graph;
+use spyatlas::served;
+use spyatlas::store::{Graph, StoreError};
+use spyatlas::limits;
 use spyatlas::table;
 use spyatlas::vocab;
 use std::fs::File;
@@ -144,20 +146,26 @@ fn main() -> anyhow::Result<()> {
 #[tokio::main]
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let path = config.data.data.clone();
-    let graph = http::blocking(move || Graph::open(&path))
+    let graph = tokio::task::spawn_blocking(move || Graph::open(&path))
         .await
-        .with_context(|| format!("opening the store in {}", config.data.data.display()))?;
+        .context("opening the store")?
+        .with_context(|| format!("opening the store in {}", config.data.data.display()))?
+        .with_min_free_disk(config.min_free_disk_mb.saturating_mul(1024 * 1024));
     let settings = HttpSettings::from(&config);
     let writes = match &settings.write_access {
         spyatlas::config::WriteAccess::Token(_) => "writes need the bearer token",
         spyatlas::config::WriteAccess::NoToken => "writes disabled (no --write-token)",
         spyatlas::config::WriteAccess::ReadOnly => "read-only",
     };
-    let state = AppState::new(graph.clone(), settings).context("parsing the bundled queries")?;
+    let state = AppState::new(graph.clone(), settings).context("preparing the server")?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
     let address = listener.local_addr()?;
+    // Tells `spyatlas query` and `spyatlas dump` where to ask while this server holds the
+    // store; removed when the server stops.
+    let _announcement = served::Announcement::write(&config.data.data, address)
+        .with_context(|| format!("writing {} into the store's folder", served::SERVER_FILE))?;
     tracing::info!(
         "spyatlas listening on http://{address}/sparql (store {}, {writes})",
         config.data.data.display()
@@ -365,13 +373,26 @@ fn load_raw(data: &Path, paths: &[PathBuf], graph_iri: &str) -> anyhow::Result<(
     Ok(())
 }
 
-/// Opens the store for a read: read-write when free (so a new store gets the bundled
-/// data), read-only when a server holds it.
-fn open_for_reading(data: &Path) -> anyhow::Result<Graph> {
+/// Where a read goes: the store itself, or the server that holds it.
+enum Reader {
+    Store(Graph),
+    Server(std::net::SocketAddr),
+}
+
+/// Opens the store for a read (so a new store gets the bundled data), or, when a server
+/// holds it, finds that server: opening a store that another process writes is not safe.
+fn open_for_reading(data: &Path) -> anyhow::Result<Reader> {
     match Graph::open(data) {
-        Ok(graph) => Ok(graph),
-        Err(error) if data.exists() => Graph::open_read_only(data)
-            .with_context(|| format!("opening the store in {}: {error}", data.display())),
+        Ok(graph) => Ok(Reader::Store(graph)),
+        Err(error @ StoreError::InUse { .. }) => match served::address(data) {
+            Some(address) => {
+                tracing::info!("the store is in use by its server: asking http://{address}");
+                Ok(Reader::Server(address))
+            }
+            None => Err(anyhow::anyhow!(
+                "{error}; no spyatlas server says it serves this store, so nothing can read it now: stop the other process (a load?) and try again"
+            )),
+        },
         Err(error) => {
             Err(error).with_context(|| format!("opening the store in {}", data.display()))
         }
@@ -398,12 +419,81 @@ fn run_query(
         (None, None) => bail!("give a query, `-` for standard input, or --file FILE"),
         (Some(_), Some(_)) => unreachable!("clap rejects a query together with --file"),
     };
-    let graph = open_for_reading(data)?;
-    let prepared = Graph::evaluator()
+    limits::check_sparql(&text, usize::MAX)?;
+    let parsed = spargebra::SparqlParser::new()
         .parse_query(&text)
         .context("the query does not parse")?;
+    let parsed = limits::check_algebra(parsed)?;
+    let graph = match open_for_reading(data)? {
+        Reader::Store(graph) => graph,
+        Reader::Server(address) => return query_server(address, &text, &parsed, format),
+    };
+    let prepared = Graph::evaluator().for_query(parsed);
     let results = graph.query(Graph::with_union_default_graph(prepared))?;
     let mut out = BufWriter::new(io::stdout().lock());
+    print_results(results, format, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Asks the server that holds the store, and prints its answer as a local query would be.
+fn query_server(
+    address: std::net::SocketAddr,
+    text: &str,
+    parsed: &spargebra::Query,
+    format: OutputFormat,
+) -> anyhow::Result<()> {
+    let graph_form = matches!(
+        parsed,
+        spargebra::Query::Construct { .. } | spargebra::Query::Describe { .. }
+    );
+    let accept = match (graph_form, format) {
+        (false, OutputFormat::Table | OutputFormat::Json) => "application/sparql-results+json",
+        (false, OutputFormat::Csv) => "text/csv",
+        (false, OutputFormat::Tsv) => "text/tab-separated-values",
+        (true, OutputFormat::Table | OutputFormat::Turtle) => "text/turtle",
+        (true, OutputFormat::Ntriples) => "application/n-triples",
+        (false, _) => bail!(
+            "--format turtle and ntriples are for CONSTRUCT and DESCRIBE; use table, csv, tsv or json"
+        ),
+        (true, _) => bail!(
+            "CONSTRUCT and DESCRIBE give a graph; use --format table, turtle or ntriples"
+        ),
+    };
+    let mut answer = Vec::new();
+    served::query(address, text, accept, &mut answer)?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    if graph_form || !matches!(format, OutputFormat::Table) {
+        out.write_all(&answer)?;
+    } else {
+        use oxigraph::sparql::results::{QueryResultsParser, SliceQueryResultsParserOutput};
+        match QueryResultsParser::from_format(QueryResultsFormat::Json)
+            .for_slice(&answer)
+            .context("reading the server's answer")?
+        {
+            SliceQueryResultsParserOutput::Boolean(value) => writeln!(out, "{value}")?,
+            SliceQueryResultsParserOutput::Solutions(solutions) => {
+                let variables = solutions.variables().to_vec();
+                let names: Vec<String> = variables.iter().map(|v| v.as_str().to_owned()).collect();
+                let mut rows = Vec::new();
+                for solution in solutions {
+                    let solution = solution.context("reading the server's answer")?;
+                    rows.push(variables.iter().map(|v| solution.get(v).cloned()).collect());
+                }
+                out.write_all(table::render(&names, &rows).as_bytes())?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Prints the results of a local query in the asked format.
+fn print_results(
+    results: QueryResults<'_>,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     match results {
         QueryResults::Solutions(solutions) => {
             let results_format = match format {
@@ -431,7 +521,7 @@ fn run_query(
                 }
                 Some(results_format) => {
                     let mut serializer = QueryResultsSerializer::from_format(results_format)
-                        .serialize_solutions_to_writer(&mut out, variables)?;
+                        .serialize_solutions_to_writer(&mut *out, variables)?;
                     for solution in solutions {
                         serializer.serialize(&solution?)?;
                     }
@@ -441,9 +531,9 @@ fn run_query(
         }
         QueryResults::Boolean(value) => match format {
             OutputFormat::Table => writeln!(out, "{value}")?,
-            OutputFormat::Csv => write_boolean(&mut out, QueryResultsFormat::Csv, value)?,
-            OutputFormat::Tsv => write_boolean(&mut out, QueryResultsFormat::Tsv, value)?,
-            OutputFormat::Json => write_boolean(&mut out, QueryResultsFormat::Json, value)?,
+            OutputFormat::Csv => write_boolean(out, QueryResultsFormat::Csv, value)?,
+            OutputFormat::Tsv => write_boolean(out, QueryResultsFormat::Tsv, value)?,
+            OutputFormat::Json => write_boolean(out, QueryResultsFormat::Json, value)?,
             OutputFormat::Turtle | OutputFormat::Ntriples => {
                 bail!("ASK answers true or false; use --format table, csv, tsv or json")
             }
@@ -458,24 +548,36 @@ fn run_query(
                     )
                 }
             };
-            let mut serializer = RdfSerializer::from_format(rdf_format).for_writer(&mut out);
+            let mut serializer = RdfSerializer::from_format(rdf_format).for_writer(out);
             for triple in triples {
                 serializer.serialize_triple(&triple?)?;
             }
             serializer.finish()?;
         }
     }
-    out.flush()?;
     Ok(())
 }
 
-fn write_boolean(out: &mut impl Write, format: QueryResultsFormat, value: bool) -> io::Result<()> {
+fn write_boolean(out: &mut dyn Write, format: QueryResultsFormat, value: bool) -> io::Result<()> {
     QueryResultsSerializer::from_format(format).serialize_boolean_to_writer(out, value)?;
     Ok(())
 }
 
 fn dump(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
-    let graph = open_for_reading(data)?;
+    let graph = match open_for_reading(data)? {
+        Reader::Store(graph) => graph,
+        Reader::Server(address) => {
+            let mut out: Box<dyn Write> = match output {
+                Some(path) => Box::new(BufWriter::new(
+                    File::create(path).with_context(|| format!("creating {}", path.display()))?,
+                )),
+                None => Box::new(BufWriter::new(io::stdout().lock())),
+            };
+            served::dump(address, &mut out)?;
+            out.flush()?;
+            return Ok(());
+        }
+    };
     match output {
         Some(path) => {
             let file =

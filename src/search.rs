@@ -27,6 +27,17 @@ const SKOS_ALT_LABEL: NamedNodeRef<'_> =
 /// would otherwise rank every name).
 const MAX_PREFIX_MATCHES: usize = 2_000;
 
+/// The longest search text, in characters: longer ones are refused by the HTTP layer and
+/// cut here.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// The most words of a search text that are matched; the rest are ignored.
+const MAX_QUERY_WORDS: usize = 16;
+
+/// The longest word matched with a typo. The deletion variants of a word take the square
+/// of its length; longer words match exactly or as a prefix only.
+const MAX_FUZZY_WORD_CHARS: usize = 32;
+
 /// How a name matched, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -209,6 +220,9 @@ impl SearchIndex {
                 .cmp(&names[b.0 as usize].folded[b.1 as usize..])
         });
         for (id, word) in self.vocabulary.iter().enumerate() {
+            if word.chars().count() > MAX_FUZZY_WORD_CHARS {
+                continue;
+            }
             for variant in deletions(word) {
                 self.deletions.entry(variant).or_default().push(id as u32);
             }
@@ -217,8 +231,17 @@ impl SearchIndex {
 
     /// Entities and reports matching `text`, best first; `types` (class IRIs) keeps those
     /// of one of these classes; `language` picks the label shown.
+    ///
+    /// The work is linear in the text: only its first [`MAX_QUERY_CHARS`] characters and
+    /// [`MAX_QUERY_WORDS`] words count, and only words of up to [`MAX_FUZZY_WORD_CHARS`]
+    /// characters are matched with a typo.
     pub fn search(&self, text: &str, types: &[String], language: &str, limit: usize) -> Vec<Hit> {
-        let query = fold(text);
+        let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
+        let query = fold(&text);
+        let query = match query.match_indices(' ').nth(MAX_QUERY_WORDS - 1) {
+            Some((cut, _)) => query[..cut].to_owned(),
+            None => query,
+        };
         if query.is_empty() || limit == 0 {
             return Vec::new();
         }
@@ -268,6 +291,11 @@ impl SearchIndex {
                 if let Some(holding) = self.words.get(&self.vocabulary[word as usize]) {
                     names.extend(holding.iter().copied());
                 }
+            }
+            if token.chars().count() > MAX_FUZZY_WORD_CHARS
+                && let Some(holding) = self.words.get(*token)
+            {
+                names.extend(holding.iter().copied());
             }
             if position + 1 == tokens.len() {
                 let start = self
@@ -328,8 +356,12 @@ impl SearchIndex {
         &self.names[name as usize].folded[offset as usize..]
     }
 
-    /// The distinct words within one edit of `token` (itself included).
+    /// The distinct words within one edit of `token` (itself included); none for a token
+    /// too long to match with a typo.
     fn near(&self, token: &str) -> Vec<u32> {
+        if token.chars().count() > MAX_FUZZY_WORD_CHARS {
+            return Vec::new();
+        }
         let mut words: HashSet<u32> = HashSet::new();
         for variant in deletions(token) {
             if let Some(found) = self.deletions.get(&variant) {

@@ -20,12 +20,13 @@ use oxigraph::model::{
     GraphName, GraphNameRef, NamedNode, NamedOrBlankNodeRef, QuadRef, Triple, TripleRef,
 };
 use oxigraph::sparql::{
-    DefaultServiceHandler, PreparedSparqlQuery, PreparedSparqlUpdate, QueryEvaluationError,
+    CancellationToken, DefaultServiceHandler, PreparedSparqlQuery, PreparedSparqlUpdate, QueryEvaluationError,
     QueryResults, QuerySolutionIter, SparqlEvaluator, UpdateEvaluationError,
 };
 use oxigraph::store::{BulkLoader, StorageError, Store, Transaction};
 use oxiri::Iri;
 use spargebra::algebra::GraphPattern;
+use std::cell::RefCell;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,18 +36,35 @@ use std::sync::{Arc, Mutex, MutexGuard};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The on-disk store could not be opened.
-    #[error("cannot open the store at {}: {source} (is another spyatlas process using it?)", path.display())]
+    #[error("cannot open the store at {}: {source}", path.display())]
     Open {
         path: PathBuf,
         #[source]
         source: StorageError,
     },
+    /// Another process (a server, a load) has the store open for writing.
+    #[error("the store at {} is in use by another spyatlas process (a server or a load): {source}", path.display())]
+    InUse {
+        path: PathBuf,
+        #[source]
+        source: StorageError,
+    },
+    /// The disk holding the store has too little room left for a write; nothing was
+    /// written.
+    #[error("the disk holding the store has {} MB free, below the {} MB kept free (--min-free-disk-mb); nothing was written: free some space", available / (1024 * 1024), reserve / (1024 * 1024))]
+    DiskFull { available: u64, reserve: u64 },
+    /// The folder the store should be made in does not exist.
+    #[error("cannot make a store at {}: the folder {} does not exist; create it, or give --data a path in an existing folder", path.display(), parent.display())]
+    NoFolder { path: PathBuf, parent: PathBuf },
     /// A file bundled in the binary does not parse; this is a build defect.
     #[error("bundled file {file} is invalid: {message}")]
     Bundled { file: &'static str, message: String },
     /// The query was cancelled, by its deadline or because its client went away.
     #[error("the query was cancelled")]
     Cancelled,
+    /// The evaluation passed the memory budget of its cancellation token (in bytes).
+    #[error("the evaluation needed more than {} MB of memory", .0 / (1024 * 1024))]
+    MemoryLimit(usize),
     /// The query failed during evaluation.
     #[error(transparent)]
     Evaluation(QueryEvaluationError),
@@ -65,7 +83,7 @@ pub enum StoreError {
 impl From<QueryEvaluationError> for StoreError {
     fn from(error: QueryEvaluationError) -> Self {
         match error {
-            QueryEvaluationError::Cancelled => Self::Cancelled,
+            QueryEvaluationError::Cancelled => cancelled(),
             error => Self::Evaluation(error),
         }
     }
@@ -77,6 +95,10 @@ impl From<QueryEvaluationError> for StoreError {
 #[derive(Clone)]
 pub struct Graph {
     store: Store,
+    /// The folder of an on-disk store, whose free space is checked before each write.
+    folder: Option<Arc<PathBuf>>,
+    /// Bytes of the disk a write must leave free.
+    min_free_disk: u64,
     writer: Arc<Mutex<()>>,
     /// Counts the writers that took the lock: caches of what the store holds (the entity
     /// index of the report loader) compare it to know when to rebuild.
@@ -87,11 +109,32 @@ impl Graph {
     /// Opens (or creates) the on-disk store in `path`; an empty store receives the bundled
     /// ontology and data.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let store = Store::open(path).map_err(|source| StoreError::Open {
-            path: path.to_owned(),
-            source,
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+            && !parent.is_dir()
+        {
+            return Err(StoreError::NoFolder {
+                path: path.to_owned(),
+                parent: parent.to_owned(),
+            });
+        }
+        let store = Store::open(path).map_err(|source| {
+            // RocksDB says so when another process holds the store's lock file.
+            let message = source.to_string();
+            if message.contains("lock") || message.contains("Resource temporarily unavailable") {
+                StoreError::InUse {
+                    path: path.to_owned(),
+                    source,
+                }
+            } else {
+                StoreError::Open {
+                    path: path.to_owned(),
+                    source,
+                }
+            }
         })?;
-        let graph = Self::from_store(store);
+        let mut graph = Self::from_store(store);
+        graph.folder = Some(Arc::new(path.to_owned()));
         graph.load_bundled_if_empty()?;
         Ok(graph)
     }
@@ -120,9 +163,38 @@ impl Graph {
     fn from_store(store: Store) -> Self {
         Self {
             store,
+            folder: None,
+            min_free_disk: DEFAULT_MIN_FREE_DISK,
             writer: Arc::new(Mutex::new(())),
             generation: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Keeps `bytes` of the store's disk free: a write that starts with less free fails
+    /// with [`StoreError::DiskFull`] and writes nothing. (Past a full disk, RocksDB's
+    /// background work fails in ways that can end the process.)
+    pub fn with_min_free_disk(mut self, bytes: u64) -> Self {
+        self.min_free_disk = bytes;
+        self
+    }
+
+    /// Fails with [`StoreError::DiskFull`] when the store's disk has less free space than
+    /// it must keep.
+    pub fn check_free_disk(&self) -> Result<(), StoreError> {
+        let Some(folder) = &self.folder else {
+            return Ok(());
+        };
+        let Ok(stats) = rustix::fs::statvfs(folder.as_path()) else {
+            return Ok(());
+        };
+        let available = stats.f_bavail.saturating_mul(stats.f_frsize);
+        if available < self.min_free_disk {
+            return Err(StoreError::DiskFull {
+                available,
+                reserve: self.min_free_disk,
+            });
+        }
+        Ok(())
     }
 
     /// Loads the bundled knowledge when the store holds nothing; returns whether it did.
@@ -137,7 +209,7 @@ impl Graph {
     /// Loads the bundled knowledge (see [`bundled::quads`]) in one transaction.
     fn load_bundled(&self) -> Result<(), StoreError> {
         let quads = bundled::quads()?;
-        let _writer = self.lock_writer();
+        let _writer = self.lock_writer()?;
         let mut transaction = self.store.start_transaction()?;
         transaction.extend(&quads);
         transaction.commit()?;
@@ -146,9 +218,14 @@ impl Graph {
 
     /// The evaluator every query and update goes through. Every `SERVICE` call is refused,
     /// so a public endpoint never fetches an arbitrary URL, whatever HTTP client features
-    /// oxigraph was built with.
+    /// oxigraph was built with. Inside [`with_cancellation`], its evaluations stop when
+    /// that token is cancelled.
     pub fn evaluator() -> SparqlEvaluator {
-        SparqlEvaluator::new().with_default_service_handler(NoFederation)
+        let evaluator = SparqlEvaluator::new().with_default_service_handler(NoFederation);
+        match current_token() {
+            Some(token) => evaluator.with_cancellation_token(token),
+            None => evaluator,
+        }
     }
 
     /// Makes the union of all graphs the default graph when the query names no dataset
@@ -191,7 +268,7 @@ impl Graph {
 
     /// Runs an update atomically, after any other writer has finished.
     pub fn update(&self, update: PreparedSparqlUpdate) -> Result<(), StoreError> {
-        let _writer = self.lock_writer();
+        let _writer = self.lock_writer()?;
         update
             .on_store(&self.store)
             .execute()
@@ -203,7 +280,7 @@ impl Graph {
                         Some(QueryEvaluationError::Cancelled)
                     ) =>
                 {
-                    StoreError::Cancelled
+                    cancelled()
                 }
                 error => StoreError::Update(error),
             })
@@ -283,7 +360,7 @@ impl Graph {
         triples: &[Triple],
         mode: Mode,
     ) -> Result<bool, StoreError> {
-        let _writer = self.lock_writer();
+        let _writer = self.lock_writer()?;
         let existed = self.graph_exists(graph.as_ref())?;
         let mut transaction = self.store.start_transaction()?;
         if mode == Mode::Replace {
@@ -309,11 +386,11 @@ impl Graph {
     /// Runs `work` in one transaction, after any other writer has finished: it sees the
     /// store as it is, and what it writes is committed together when it returns `Ok`, or
     /// not at all.
-    pub fn transaction<T, E: From<StorageError>>(
+    pub fn transaction<T, E: From<StorageError> + From<StoreError>>(
         &self,
         work: impl FnOnce(&mut Transaction<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        let _writer = self.lock_writer();
+        let _writer = self.lock_writer()?;
         let mut transaction = self.store.start_transaction()?;
         let value = work(&mut transaction)?;
         transaction.commit()?;
@@ -322,7 +399,7 @@ impl Graph {
 
     /// Deletes a graph (the default graph is emptied); returns whether it existed.
     pub fn drop_graph(&self, graph: GraphNameRef<'_>) -> Result<bool, StoreError> {
-        let _writer = self.lock_writer();
+        let _writer = self.lock_writer()?;
         match graph {
             GraphNameRef::DefaultGraph => {
                 self.store.clear_graph(graph)?;
@@ -343,11 +420,11 @@ impl Graph {
 
     /// Runs `load` with a bulk loader and commits its work in one step; when `load` fails,
     /// nothing it loaded is written.
-    pub fn bulk_load<E: From<StorageError>>(
+    pub fn bulk_load<E: From<StorageError> + From<StoreError>>(
         &self,
         load: impl FnOnce(&mut BulkLoader<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let _writer = self.lock_writer();
+        let _writer = self.lock_writer()?;
         // Batches of about 256k quads (the default is one million): several batches are
         // sorted and written at once, on every core, instead of one batch on one.
         let mut loader = self.store.bulk_loader().with_max_memory_size_in_megabytes(
@@ -371,23 +448,100 @@ impl Graph {
         Ok(self.store.flush()?)
     }
 
-    fn lock_writer(&self) -> MutexGuard<'_, ()> {
+    /// Takes the writer lock, once the disk has room for a write.
+    fn lock_writer(&self) -> Result<WriterGuard<'_>, StoreError> {
         // A writer that panicked left no half-written transaction behind (transactions
         // commit or vanish), so the lock is still good to use.
         let guard = self
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        guard
+        self.check_free_disk()?;
+        Ok(WriterGuard {
+            _lock: guard,
+            generation: &self.generation,
+        })
     }
 
     /// A number that changes whenever a writer has had the store (see [`Graph::transaction`]
     /// and the other writing methods); equal numbers mean nothing was written in between.
+    /// It changes when the writer is done (committed or not), so a reader that sees the
+    /// new number sees what was written.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
 }
+
+thread_local! {
+    /// The token of the work running on this thread (see [`with_cancellation`]).
+    static CANCELLATION: RefCell<Option<CancellationToken>> = const { RefCell::new(None) };
+}
+
+/// Runs `work` with `token` as the cancellation token of everything it evaluates through
+/// [`Graph::evaluator`] on this thread, and of [`check_cancelled`]: the deadline (and the
+/// memory budget) of a request reaches every query of its work without being passed
+/// along.
+pub fn with_cancellation<T>(token: &CancellationToken, work: impl FnOnce() -> T) -> T {
+    struct Restore(Option<CancellationToken>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            CANCELLATION.with(|current| *current.borrow_mut() = previous);
+        }
+    }
+    let previous = CANCELLATION.with(|current| current.replace(Some(token.clone())));
+    let _restore = Restore(previous);
+    work()
+}
+
+/// The token of the work running on this thread, if any.
+pub fn current_token() -> Option<CancellationToken> {
+    CANCELLATION.with(|current| current.borrow().clone())
+}
+
+/// Whether the work running on this thread was told to stop.
+pub fn is_cancelled() -> bool {
+    CANCELLATION.with(|current| {
+        current
+            .borrow()
+            .as_ref()
+            .is_some_and(CancellationToken::is_cancelled)
+    })
+}
+
+/// Why the work on this thread was cancelled: its memory budget, or (else) its deadline.
+fn cancelled() -> StoreError {
+    match current_token() {
+        Some(token) if token.is_out_of_memory() => StoreError::MemoryLimit(token.memory_limit()),
+        _ => StoreError::Cancelled,
+    }
+}
+
+/// Fails with [`StoreError::Cancelled`] once the work running on this thread was told to
+/// stop: loops that read no store (a breadth-first search, an index build) call it.
+pub fn check_cancelled() -> Result<(), StoreError> {
+    if is_cancelled() {
+        Err(StoreError::Cancelled)
+    } else {
+        Ok(())
+    }
+}
+
+/// The writer lock, held while one writer has the store; when it is released (after the
+/// writer's commit, or its failure) the store's generation moves on.
+struct WriterGuard<'a> {
+    _lock: MutexGuard<'a, ()>,
+    generation: &'a AtomicU64,
+}
+
+impl Drop for WriterGuard<'_> {
+    fn drop(&mut self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// The default of [`Graph::with_min_free_disk`]: 64 MB.
+pub const DEFAULT_MIN_FREE_DISK: u64 = 64 * 1024 * 1024;
 
 /// Quads per bulk-loader batch.
 const BULK_BATCH_QUADS: usize = 256_000;
@@ -414,6 +568,16 @@ impl DefaultServiceHandler for NoFederation {
 enum Mode {
     Replace,
     Merge,
+}
+
+/// The RDF syntax of a media type (`text/turtle`, `application/n-quads`...). `text/plain`
+/// is not taken for N-Triples, as oxigraph would: a text file is not RDF until its sender
+/// says so.
+pub fn format_of_media_type(media_type: &str) -> Option<RdfFormat> {
+    if media_type.eq_ignore_ascii_case("text/plain") {
+        return None;
+    }
+    RdfFormat::from_media_type(media_type)
 }
 
 /// The RDF syntax of a file, from its extension.

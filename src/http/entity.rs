@@ -10,7 +10,7 @@
 
 use super::conneg::{GRAPHS, Representation, negotiate};
 use super::error::ApiError;
-use super::page::escape_html;
+use super::page::{escape_html, external_link};
 use super::{AppState, blocking};
 use crate::store::{Graph, StoreError};
 use crate::vocab;
@@ -427,11 +427,11 @@ async fn respond(
             let found = if crate::queries::is_slug(&slug) {
                 let iri = NamedNode::new_unchecked(format!("{namespace}{slug}"));
                 let (graph, cache) = (state.graph.clone(), state.search.clone());
-                blocking(move || {
+                blocking(&state, move || {
                     let index = cache.get(&graph)?;
                     view(&graph, &index, &iri)
                 })
-                .await?
+                .await??
             } else {
                 None
             };
@@ -553,9 +553,11 @@ impl PageCache {
 
 fn not_found(state: &AppState, slug: &str, representation: Representation) -> Response {
     let words = slug.replace('-', " ");
+    // Only from an index already up to date: this runs on the event loop, which must not
+    // wait for an index build.
     let suggestions: Vec<crate::search::Hit> = state
         .search
-        .get(&state.graph)
+        .fresh(&state.graph)
         .map(|index| index.search(&words, &[], "en", 5))
         .unwrap_or_default();
     match representation {
@@ -569,7 +571,7 @@ fn not_found(state: &AppState, slug: &str, representation: Representation) -> Re
                 "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found · spyatlas</title></head><body><h1>Nothing is known as “{slug}”</h1>{}<p><a href=\"/search?q={query}\">Search</a> · <a href=\"/sparql\">SPARQL</a></p></body></html>",
                 if list.is_empty() { String::new() } else { format!("<p>Did you mean:</p><ul class=\"suggestions\">{list}</ul>") },
                 slug = escape_html(slug),
-                query = escape_html(&words.replace(' ', "+")),
+                query = escape_html(&form_urlencoded::byte_serialize(words.as_bytes()).collect::<String>()),
             );
             (StatusCode::NOT_FOUND, Html(body)).into_response()
         }
@@ -840,11 +842,7 @@ fn html(view: &View, language: &str) -> String {
             "<span class=\"concept\">{}</span>",
             escape_html(&label(iri))
         ),
-        None => format!(
-            "<a href=\"{0}\" rel=\"external\">{1}</a>",
-            escape_html(iri),
-            escape_html(&label(iri))
-        ),
+        None => external_link(iri, &label(iri)),
     };
     let source = |graph: &Option<String>| -> String {
         let Some(graph) = graph else {
@@ -863,12 +861,10 @@ fn html(view: &View, language: &str) -> String {
                 if let Some(issued) = &source.issued {
                     let _ = write!(cite, ", {}", escape_html(issued));
                 }
-                if let Some(url) = &source.url {
-                    let _ = write!(
-                        cite,
-                        " (<a href=\"{}\" rel=\"external\">original</a>)",
-                        escape_html(url)
-                    );
+                if let Some(url) = &source.url
+                    && crate::links::is_web_address(url)
+                {
+                    let _ = write!(cite, " ({})", external_link(url, "original"));
                 }
                 format!("<span class=\"source\">according to {cite}</span>")
             }
@@ -920,8 +916,8 @@ fn html(view: &View, language: &str) -> String {
         if let Term::NamedNode(item) = &statement.other {
             let _ = write!(
                 body,
-                "<p class=\"wikidata\">Wikidata: <a href=\"{0}\" rel=\"external\">{0}</a></p>",
-                escape_html(item.as_str())
+                "<p class=\"wikidata\">Wikidata: {}</p>",
+                external_link(item.as_str(), item.as_str())
             );
         }
     }

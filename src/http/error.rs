@@ -1,5 +1,7 @@
 //! [`ApiError`]: everything a request can fail with, and the status each one maps to.
 
+use super::pool::PoolError;
+use crate::limits::LimitError;
 use crate::queries::ParamError;
 use crate::store::StoreError;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -16,6 +18,9 @@ pub enum ApiError {
     /// The query or update does not parse; the message carries line and column.
     #[error("invalid SPARQL: {0}")]
     BadSparql(#[from] SparqlSyntaxError),
+    /// The input breaks one of the server's limits (size, nesting, depth).
+    #[error(transparent)]
+    Limit(#[from] LimitError),
     /// An RDF payload does not parse.
     #[error("invalid RDF payload: {0}")]
     BadRdf(String),
@@ -41,6 +46,15 @@ pub enum ApiError {
     /// A write on a server started with `--read-only`.
     #[error("this server is read-only (started with --read-only)")]
     ReadOnly,
+    /// The store's disk is (nearly) full: nothing was written.
+    #[error("{0}")]
+    InsufficientStorage(String),
+    /// The request body is larger than allowed.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The server cannot take the request now.
+    #[error("{0}")]
+    Busy(String),
     /// The route does not take this method.
     #[error("{0}")]
     MethodNotAllowed(String),
@@ -50,6 +64,15 @@ pub enum ApiError {
     /// The query ran past its deadline and was cancelled.
     #[error("the query did not finish within {} s and was cancelled; make it more selective (LIMIT, narrower patterns) or ask the operator to raise --query-timeout", .0.as_secs())]
     Timeout(Duration),
+    /// The request's work was stopped at its deadline.
+    #[error("the request ran past its deadline and was stopped; narrow it, or ask the operator to raise --query-timeout")]
+    Stopped,
+    /// The evaluation needed more memory than one request may hold.
+    #[error("the query needed more than {} MB of memory and was stopped; make it more selective (LIMIT, narrower patterns, fewer sorted or grouped rows) or ask the operator to raise --query-memory-mb", .0 / (1024 * 1024))]
+    MemoryLimit(usize),
+    /// The work pool did not take or finish the request.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
     /// `SERVICE` was used: federated calls are disabled.
     #[error("SERVICE calls are disabled on this endpoint (it does not fetch remote URLs): {0}")]
     ServiceDisabled(String),
@@ -67,7 +90,25 @@ impl From<StoreError> for ApiError {
                 | QueryEvaluationError::UnboundService
                 | QueryEvaluationError::InvalidServiceName(_)),
             ) => Self::ServiceDisabled(error.to_string()),
+            StoreError::Cancelled => Self::Stopped,
+            error @ StoreError::DiskFull { .. } => Self::InsufficientStorage(error.to_string()),
+            StoreError::Storage(error) if is_disk_full(&error) => Self::InsufficientStorage(
+                "the disk holding the store is full; nothing was written: free some space"
+                    .into(),
+            ),
+            StoreError::MemoryLimit(bytes) => Self::MemoryLimit(bytes),
             error => Self::Store(error),
+        }
+    }
+}
+
+/// Whether a storage failure is the disk running out of space.
+pub fn is_disk_full(error: &oxigraph::store::StorageError) -> bool {
+    match error {
+        oxigraph::store::StorageError::Io(error) => error.kind() == std::io::ErrorKind::StorageFull,
+        error => {
+            let message = error.to_string();
+            message.contains("No space left") || message.contains("NoSpace")
         }
     }
 }
@@ -79,20 +120,49 @@ impl IntoResponse for ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::ServiceDisabled(_) => StatusCode::BAD_REQUEST,
+            Self::Limit(LimitError::Size { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Limit(_) => StatusCode::BAD_REQUEST,
             Self::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::WritesDisabled | Self::ReadOnly => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Timeout(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout(_) | Self::Stopped | Self::MemoryLimit(_) | Self::Busy(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
+            Self::Pool(PoolError::ClientBusy { .. } | PoolError::RateLimited { .. }) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            Self::Pool(PoolError::Busy { .. } | PoolError::Timeout(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Pool(PoolError::Lost) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+        if status.is_server_error()
+            && status != StatusCode::SERVICE_UNAVAILABLE
+            && status != StatusCode::INSUFFICIENT_STORAGE
+        {
             tracing::error!(error = %self, "request failed");
             return (status, "internal error; the server log has the details\n").into_response();
         }
+        let retry_after = match &self {
+            Self::Pool(error) => error.retry_after(),
+            Self::Timeout(_) | Self::Stopped | Self::MemoryLimit(_) | Self::Busy(_) => {
+                Some(Duration::from_secs(1))
+            }
+            _ => None,
+        };
         let mut response = (status, format!("{self}\n")).into_response();
+        if let Some(retry_after) = retry_after {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after.as_secs().max(1)),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::{GraphName, NamedNode, Triple};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Which graph a request addresses.
 #[derive(Debug, Clone)]
@@ -131,7 +131,7 @@ async fn read_graph(
     };
     let exists = {
         let (store, name) = (state.graph.clone(), graph.clone());
-        blocking(move || store.graph_exists(name.as_ref())).await?
+        blocking(&state, move || store.graph_exists(name.as_ref())).await??
     };
     if !exists {
         return Err(ApiError::NotFound(format!("no graph {graph} in the store")));
@@ -141,10 +141,11 @@ async fn read_graph(
     }
     let store = state.graph.clone();
     stream_blocking(
+        &state,
         representation.content_type(),
-        move |out| store.write_graph(graph.as_ref(), format, out).map(drop),
+        move |out, _| store.write_graph(graph.as_ref(), format, out).map(drop),
         ApiError::from,
-        None,
+        Instant::now(),
     )
     .await
 }
@@ -167,11 +168,11 @@ async fn write_graph(
     };
     let triples = read_payload(&state, request, base).await?;
     let store = state.graph.clone();
-    let existed = blocking(move || match mode {
+    let existed = blocking(&state, move || match mode {
         Write::Replace => store.replace_graph(&graph, &triples),
         Write::Merge => store.extend_graph(&graph, &triples),
     })
-    .await?;
+    .await??;
     Ok(if existed {
         StatusCode::NO_CONTENT
     } else {
@@ -187,7 +188,7 @@ async fn create_graph(state: AppState, request: Request) -> Result<Response, Api
     let triples = read_payload(&state, request, iri.clone()).await?;
     let store = state.graph.clone();
     let graph = GraphName::NamedNode(name);
-    blocking(move || store.replace_graph(&graph, &triples)).await?;
+    blocking(&state, move || store.replace_graph(&graph, &triples)).await??;
     let location = HeaderValue::from_str(&iri).expect("an IRI is a valid header value");
     Ok((StatusCode::CREATED, [(header::LOCATION, location)]).into_response())
 }
@@ -195,7 +196,7 @@ async fn create_graph(state: AppState, request: Request) -> Result<Response, Api
 async fn delete_graph(state: AppState, graph: GraphName) -> Result<Response, ApiError> {
     let store = state.graph.clone();
     let name = graph.clone();
-    if blocking(move || store.drop_graph(name.as_ref())).await? {
+    if blocking(&state, move || store.drop_graph(name.as_ref())).await?? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::NotFound(format!("no graph {graph} in the store")))
@@ -233,7 +234,7 @@ async fn read_payload(
     let body = axum::body::to_bytes(request.into_body(), state.settings.max_body_bytes)
         .await
         .map_err(|e| ApiError::BadRequest(format!("could not read the request body: {e}")))?;
-    blocking(move || parse_triples(&body, format, &base, None)).await
+    blocking(state, move || parse_triples(&body, format, &base, None)).await?
 }
 
 async fn read_multipart(
@@ -270,19 +271,19 @@ async fn read_multipart(
             .map_err(|e| ApiError::BadRequest(format!("invalid multipart part `{name}`: {e}")))?;
         parts.push((name, format, bytes));
     }
-    blocking(move || {
+    blocking(state, move || {
         let mut triples = Vec::new();
         for (name, format, bytes) in parts {
             triples.extend(parse_triples(&bytes, format, &base, Some(&name))?);
         }
         Ok(triples)
     })
-    .await
+    .await?
 }
 
 fn rdf_format(content_type: &str) -> Result<RdfFormat, ApiError> {
     let media_type = conneg::media_type(content_type);
-    RdfFormat::from_media_type(&media_type).ok_or_else(|| ApiError::UnsupportedMediaType {
+    crate::store::format_of_media_type(&media_type).ok_or_else(|| ApiError::UnsupportedMediaType {
         given: if content_type.is_empty() {
             "(none)".to_owned()
         } else {
@@ -302,17 +303,27 @@ fn parse_triples(
     base: &str,
     part: Option<&str>,
 ) -> Result<Vec<Triple>, ApiError> {
+    crate::limits::check_rdf(bytes, format)?;
     let parser = RdfParser::from_format(format)
         .with_base_iri(base)
         .map_err(|e| ApiError::BadRequest(format!("invalid base IRI `{base}`: {e}")))?
         .without_named_graphs()
         .rename_blank_nodes();
-    parser
+    let triples = parser
         .for_slice(bytes.as_ref())
         .map(|quad| quad.map(Triple::from))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| match part {
             Some(part) => ApiError::BadRdf(format!("part `{part}`: {error}")),
             None => ApiError::BadRdf(error.to_string()),
-        })
+        })?;
+    for triple in &triples {
+        if let Some(problem) = crate::links::problem(triple) {
+            return Err(ApiError::BadRdf(format!(
+                "{}{triple}: {problem}; nothing was written",
+                part.map(|part| format!("part `{part}`: ")).unwrap_or_default()
+            )));
+        }
+    }
+    Ok(triples)
 }

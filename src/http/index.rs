@@ -86,7 +86,7 @@ pub async fn home(
     let graph = state.graph.clone();
     let lang = language.clone();
     let cache = state.search.clone();
-    let (counts, reports) = blocking(move || {
+    let (counts, reports) = blocking(&state, move || {
         // Counts from the search index (it holds every entity's classes).
         let counts = cache.get(&graph)?.counts();
         let reports = graph.select(&format!(
@@ -103,7 +103,7 @@ pub async fn home(
         ))?;
         Ok::<_, StoreError>((counts, reports))
     })
-    .await?;
+    .await??;
     let count_of: HashMap<String, String> = counts
         .into_iter()
         .map(|(class, count)| (class, count.to_string()))
@@ -164,7 +164,7 @@ pub async fn listing(
     // when the store changes.
     let class_iri = format!("{}{class}", vocab::ONTOLOGY_NAMESPACE);
     let (graph, cache, lang) = (state.graph.clone(), state.search.clone(), language.clone());
-    let (found, total) = blocking(move || {
+    let (found, total) = blocking(&state, move || {
         Ok::<_, StoreError>(cache.get(&graph)?.of_type(
             &class_iri,
             &lang,
@@ -172,7 +172,7 @@ pub async fn listing(
             PAGE_SIZE,
         ))
     })
-    .await?;
+    .await??;
     let more = page * PAGE_SIZE < total;
     let mut body = format!(
         "<h1>{}</h1><p class=\"count\">{total}</p><ul class=\"listing\">",

@@ -1,11 +1,12 @@
 //! The HTTP interface: [`router`] lists every route; [`serve`] runs it on a listener.
 //!
 //! Handlers are async at the edge only: they cross over to the synchronous store through
-//! [`blocking`], which keeps the request's tracing span, or, for SPARQL queries, through
-//! `stream::answer`, which answers quick queries on the spot and streams the others from a
-//! blocking thread.
+//! [`blocking`], which runs the work in the [work pool](pool) under the request's deadline
+//! and keeps its tracing span, or, for SPARQL queries, through `stream::answer`, which
+//! answers quick queries on the spot and streams the others from the pool.
 
 mod auth;
+mod body;
 mod conneg;
 mod entity;
 pub mod error;
@@ -14,6 +15,7 @@ mod index;
 mod named;
 mod page;
 mod path;
+pub mod pool;
 mod reports;
 pub mod routes;
 mod search;
@@ -21,6 +23,7 @@ mod server;
 mod service_description;
 mod sparql;
 mod stream;
+mod watchdog;
 
 use crate::config::HttpSettings;
 use crate::queries::Queries;
@@ -30,12 +33,9 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use error::ApiError;
-use oxigraph::sparql::CancellationToken;
 pub use server::serve;
 use std::io;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::task::JoinHandle;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
@@ -58,11 +58,16 @@ pub struct AppState {
     pub slow_queries: Arc<stream::SlowQueries>,
     /// Queries parsed before, by text.
     pub parsed_queries: Arc<sparql::ParsedQueries>,
+    /// The threads that run expensive work, behind a queue fair between clients.
+    pub pool: pool::WorkPool,
+    /// The room left for bodies of clients without the write token.
+    pub public_bodies: body::PublicBodies,
 }
 
 impl AppState {
-    /// State over `graph` with the bundled named queries.
-    pub fn new(graph: Graph, settings: HttpSettings) -> Result<Self, crate::queries::QueriesError> {
+    /// State over `graph` with the bundled named queries; starts the work pool.
+    pub fn new(graph: Graph, settings: HttpSettings) -> Result<Self, StateError> {
+        let pool = pool::WorkPool::start(settings.pool).map_err(StateError::Pool)?;
         Ok(Self {
             graph,
             queries: Arc::new(Queries::parse()?),
@@ -72,6 +77,8 @@ impl AppState {
             pages: entity::PageCache::default(),
             slow_queries: Arc::default(),
             parsed_queries: Arc::default(),
+            pool,
+            public_bodies: body::PublicBodies::default(),
         })
     }
 
@@ -92,6 +99,17 @@ impl AppState {
     }
 }
 
+/// Why the server's state could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// A bundled named query does not parse (a build defect).
+    #[error("the bundled named queries: {0}")]
+    Queries(#[from] crate::queries::QueriesError),
+    /// The work pool's threads could not be started.
+    #[error("cannot start the work pool: {0}")]
+    Pool(io::Error),
+}
+
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
@@ -102,8 +120,32 @@ pub fn router(state: AppState) -> Router {
     router
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(cors())
+        .layer(axum::middleware::map_response(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// What every answer tells the browser: scripts and styles only from this server, and no
+/// inline script (pages keep their scripts in files); never framed by another site; no
+/// guessing of content types; no address of a spyatlas page sent to the sites it links.
+const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::REFERRER_POLICY, "no-referrer"),
+];
+
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers
+            .entry(name)
+            .or_insert(axum::http::HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// Reads are open to any origin; writes still need the bearer token.
@@ -151,31 +193,28 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// `GET /health`: 200 when the store can be read.
+/// `GET /health`: 200 when the store can be read. Answered on the event loop (reading
+/// one quad takes microseconds), so that it answers even when the work pool is full.
 async fn health(State(state): State<AppState>) -> Response {
-    let graph = state.graph.clone();
-    match blocking(move || graph.check_readable()).await {
+    match state.graph.check_readable() {
         Ok(()) => (StatusCode::OK, "ok\n").into_response(),
         Err(error) => ApiError::from(error).into_response(),
     }
 }
 
-/// Runs synchronous store work off the async executor, in the caller's tracing span.
-pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+/// Runs synchronous store work in the work pool, in the caller's tracing span, under the
+/// request deadline (`--query-timeout`): every query the work evaluates through
+/// [`Graph::evaluator`] stops when it passes. A full queue, a client past its allowance,
+/// or the deadline answer an error at once.
+pub async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
     let span = tracing::Span::current();
-    match tokio::task::spawn_blocking(move || span.in_scope(work)).await {
-        Ok(value) => value,
-        Err(error) => std::panic::resume_unwind(error.into_panic()),
-    }
-}
-
-/// Cancels `token` once `deadline` has passed; abort the handle when the work is done.
-fn deadline_timer(token: CancellationToken, deadline: Duration) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        tokio::time::sleep(deadline).await;
-        tracing::warn!(?deadline, "cancelling a query at its deadline");
-        token.cancel();
-    })
+    Ok(state
+        .pool
+        .run(state.settings.query_timeout, move || span.in_scope(work))
+        .await?)
 }
 
 /// `http://host[:port]` as the client addressed this server.

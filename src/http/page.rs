@@ -35,6 +35,36 @@ pub fn query_page(queries: &Queries, query: Option<&str>) -> String {
         .replace("{{QUERY}}", &escape_html(query.unwrap_or(DEFAULT_QUERY)))
 }
 
+/// A link to an address outside spyatlas showing `text`; the text alone when the address
+/// is not an `http(s)` web address, so that no `javascript:` IRI in the store ever becomes
+/// a link.
+pub fn external_link(address: &str, text: &str) -> String {
+    if crate::links::is_web_address(address) {
+        format!(
+            "<a href=\"{}\" rel=\"external noopener noreferrer\">{}</a>",
+            escape_html(address),
+            escape_html(text)
+        )
+    } else {
+        format!("<span class=\"address\">{}</span>", escape_html(text))
+    }
+}
+
+/// `GET /assets/query.js`: the script of the query page. A file of its own rather than
+/// inline, so that pages can forbid inline scripts (`Content-Security-Policy`).
+pub async fn query_script() -> impl axum::response::IntoResponse {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        QUERY_SCRIPT,
+    )
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape_html(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
@@ -83,7 +113,7 @@ const PAGE: &str = r#"<!DOCTYPE html>
 <header><a href="/">spyatlas</a> · SPARQL 1.1 endpoint</header>
 <main>
   <section>
-    <form id="form">
+    <form id="form" data-autorun="{{AUTORUN}}">
       <label for="query">Query or update (the default graph is the union of all graphs)</label>
       <textarea id="query" name="query" spellcheck="false">{{QUERY}}</textarea>
       <div class="controls">
@@ -111,8 +141,12 @@ const PAGE: &str = r#"<!DOCTYPE html>
   </aside>
 </main>
 <script id="example-data" type="application/json">{{EXAMPLES}}</script>
-<script>
-(function () {
+<script src="/assets/query.js"></script>
+</body>
+</html>
+"#;
+
+const QUERY_SCRIPT: &str = r#"(function () {
   const examples = JSON.parse(document.getElementById('example-data').textContent);
   const list = document.getElementById('examples');
   const editor = document.getElementById('query');
@@ -133,12 +167,21 @@ const PAGE: &str = r#"<!DOCTYPE html>
     const body = text.replace(/#[^\n]*/g, '').replace(/(PREFIX|BASE)\s+[^\n]*/gi, '');
     return /^\s*(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b/i.test(body);
   }
+  // Only spyatlas's own entities and reports, and web addresses, become links: an IRI
+  // such as javascript:... in a result stays text.
+  function pageOf(iri) {
+    const own = [['https://w3id.org/spyatlas/id/', '/id/'], ['https://w3id.org/spyatlas/report/', '/report/']];
+    for (const [namespace, path] of own) {
+      if (iri.startsWith(namespace)) { return path + iri.slice(namespace.length); }
+    }
+    return /^https?:\/\//i.test(iri) ? iri : null;
+  }
   function cell(term) {
     const td = document.createElement('td');
     if (!term) { return td; }
-    if (term.type === 'uri') {
+    if (term.type === 'uri' && pageOf(term.value)) {
       const a = document.createElement('a');
-      a.href = term.value;
+      a.href = pageOf(term.value);
       a.textContent = term.value;
       td.append(a);
     } else {
@@ -219,9 +262,9 @@ const PAGE: &str = r#"<!DOCTYPE html>
     }
   }
   document.getElementById('form').addEventListener('submit', run);
-  if ({{AUTORUN}}) { run(); }
+  // A query given in the page's address runs at once; an update never does.
+  if (document.getElementById('form').dataset.autorun === 'true' && !isUpdate(editor.value)) {
+    run();
+  }
 })();
-</script>
-</body>
-</html>
 "#;

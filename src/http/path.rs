@@ -24,6 +24,9 @@ use std::fmt::Write as _;
 const MAX_PATHS: usize = 5;
 /// A layer larger than this stops the search (a hub such as a country reaches everything).
 const MAX_FRONTIER: usize = 20_000;
+/// A layer with more edges than this stops the search too: a hub's edges are held in
+/// memory while its layer is read.
+const MAX_LAYER_EDGES: usize = 200_000;
 
 /// One edge: the triple `subject property object` in `graph`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -57,6 +60,10 @@ fn neighbours(graph: &Graph, frontier: &[String]) -> Result<Vec<Edge>, StoreErro
     let mut edges = Vec::new();
     if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
         for solution in solutions {
+            if edges.len() > MAX_LAYER_EDGES {
+                // Enough to know the layer is too large.
+                break;
+            }
             let solution = solution?;
             let iri = |name: &str| match solution.get(name) {
                 Some(Term::NamedNode(node)) => Some(node.as_str().to_owned()),
@@ -107,12 +114,20 @@ fn shortest(graph: &Graph, from: &str, to: &str, max: usize) -> Result<Found, St
             break;
         }
         let mut next: HashMap<String, Vec<String>> = HashMap::new();
-        for edge in neighbours(graph, &frontiers[side])? {
-            let frontier: HashSet<&String> = frontiers[side].iter().collect();
+        let layer = neighbours(graph, &frontiers[side])?;
+        if layer.len() > MAX_LAYER_EDGES {
+            limited = true;
+            break;
+        }
+        let frontier: HashSet<&String> = frontiers[side].iter().collect();
+        for edge in layer {
+            crate::store::check_cancelled()?;
             for (near, far) in [(&edge.subject, &edge.object), (&edge.object, &edge.subject)] {
                 if frontier.contains(near) && !parents[side].contains_key(far) {
                     let parents_of = next.entry(far.clone()).or_default();
-                    if !parents_of.contains(near) {
+                    // No more than MAX_PATHS chains are shown, and every parent leads back
+                    // to the start: more parents would only cost time.
+                    if parents_of.len() < MAX_PATHS && !parents_of.contains(near) {
                         parents_of.push(near.clone());
                     }
                     let key = if near < far {
@@ -138,14 +153,14 @@ fn shortest(graph: &Graph, from: &str, to: &str, max: usize) -> Result<Found, St
         frontiers[side] = frontier;
     }
     let mut paths = Vec::new();
-    for middle in &meeting {
+    'meeting: for middle in &meeting {
         for head in chains(&parents[0], middle) {
             for tail in chains(&parents[1], middle) {
                 let mut path: Vec<String> = head.iter().rev().cloned().collect();
                 path.extend(tail.into_iter().skip(1));
                 paths.push(path);
                 if paths.len() >= MAX_PATHS {
-                    break;
+                    break 'meeting;
                 }
             }
         }
@@ -374,7 +389,7 @@ pub async fn api(
 ) -> Result<Response, ApiError> {
     let request = parse(raw)?;
     let graph = state.graph.clone();
-    let value = blocking(move || answer(&graph, &request)).await?;
+    let value = blocking(&state, move || answer(&graph, &request)).await??;
     Ok(axum::Json(value).into_response())
 }
 
@@ -388,7 +403,7 @@ pub async fn page(
     if asked {
         let request = parse(raw)?;
         let graph = state.graph.clone();
-        let value = blocking(move || answer(&graph, &request)).await?;
+        let value = blocking(&state, move || answer(&graph, &request)).await??;
         let _ = write!(
             body,
             "<h1>{} ↔ {}</h1>",

@@ -8,6 +8,7 @@
 //! problems: entity, property, message, line), and write nothing.
 
 use super::auth::authorize_write;
+use super::body::{self, Sender};
 use super::conneg::{self, GRAPHS, Representation, negotiate};
 use super::error::ApiError;
 use super::stream::stream_blocking;
@@ -15,9 +16,10 @@ use super::{AppState, blocking};
 use crate::bundled;
 use crate::ingest::report::{self, Outcome};
 use crate::ingest::{Loader, ReportError, ReportResult, kind_of_media_type};
-use crate::store::Graph;
+use super::error::is_disk_full;
+use crate::store::{Graph, StoreError};
 use crate::vocab;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -69,13 +71,20 @@ pub async fn post(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let dry_run = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .any(|(name, value)| name == "dry-run" && value != "false");
-    if !dry_run {
-        authorize_write(&state.settings.write_access, &headers)?;
-    }
+    // Checked before the body is read: a write without the token costs nothing.
+    let authorized = authorize_write(&state.settings.write_access, &headers);
+    let sender = match authorized {
+        Ok(()) => Sender::Writer,
+        Err(error) if !dry_run => return Err(error),
+        Err(_) => Sender::Public {
+            limit: state.settings.max_public_body_bytes,
+            flag: "--max-public-body-mb",
+        },
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -95,9 +104,10 @@ pub async fn post(
             expected: "UTF-8 text (charset=utf-8)".into(),
         });
     }
+    let body = body::read(&state, &headers, body, sender).await?;
     let graph = state.graph.clone();
     let loader = state.reports.clone();
-    let results = blocking(move || {
+    let results = blocking(&state, move || {
         loader.with(&graph, |loader| {
             loader.set_dry_run(dry_run);
             let results = loader.load_bytes("request body", &body, kind);
@@ -105,7 +115,7 @@ pub async fn post(
             results
         })
     })
-    .await
+    .await?
     .map_err(|error| ApiError::BadRequest(error.to_string()))?;
     Ok(respond(results))
 }
@@ -121,6 +131,10 @@ fn respond(results: Vec<ReportResult>) -> Response {
             ReportError::Syntax { .. } | ReportError::Structure(_) | ReportError::UnknownFormat(_),
         ) => StatusCode::BAD_REQUEST,
         Some(ReportError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+        Some(ReportError::Store(StoreError::DiskFull { .. })) => StatusCode::INSUFFICIENT_STORAGE,
+        Some(ReportError::Store(StoreError::Storage(error))) if is_disk_full(error) => {
+            StatusCode::INSUFFICIENT_STORAGE
+        }
         Some(ReportError::Io(_) | ReportError::Store(_) | ReportError::Validator(_)) => {
             tracing::error!(error = %failed.expect("matched"), "loading a report failed");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -189,6 +203,16 @@ fn result_json(result: &ReportResult) -> Value {
                 ReportError::Structure(message) | ReportError::UnknownFormat(message) => {
                     body["error"] = json!("structure");
                     body["message"] = json!(message);
+                }
+                ReportError::Store(error @ StoreError::DiskFull { .. }) => {
+                    body["error"] = json!("disk-full");
+                    body["message"] = json!(error.to_string());
+                }
+                ReportError::Store(StoreError::Storage(error)) if is_disk_full(error) => {
+                    body["error"] = json!("disk-full");
+                    body["message"] = json!(
+                        "the disk holding the store is full; nothing was written: free some space"
+                    );
                 }
                 _ => {
                     body["error"] = json!("internal");
@@ -298,7 +322,7 @@ fn list(graph: &Graph, filter: Option<&NamedNode>) -> Result<Vec<Value>, ApiErro
 /// `GET /api/reports`: every loaded report, newest first.
 pub async fn list_all(State(state): State<AppState>) -> Result<Response, ApiError> {
     let graph = state.graph.clone();
-    let reports = blocking(move || list(&graph, None)).await?;
+    let reports = blocking(&state, move || list(&graph, None)).await??;
     Ok(axum::Json(json!({ "count": reports.len(), "reports": reports })).into_response())
 }
 
@@ -336,7 +360,7 @@ pub async fn get_one(
     let graph = state.graph.clone();
     let found = {
         let (graph, iri) = (graph.clone(), iri.clone());
-        blocking(move || list(&graph, Some(&iri))).await?
+        blocking(&state, move || list(&graph, Some(&iri))).await??
     };
     let Some(summary) = found.into_iter().next() else {
         return Err(ApiError::NotFound(format!(
@@ -346,8 +370,9 @@ pub async fn get_one(
     match representation {
         Representation::Rdf(format) => {
             stream_blocking(
+                &state,
                 representation.content_type(),
-                move |out| {
+                move |out, _| {
                     let name = GraphNameRef::NamedNode(iri.as_ref());
                     if format.supports_datasets() {
                         graph.write_graph_quads(name, format, out).map(drop)
@@ -356,7 +381,7 @@ pub async fn get_one(
                     }
                 },
                 ApiError::from,
-                None,
+                std::time::Instant::now(),
             )
             .await
         }
@@ -373,8 +398,8 @@ pub async fn delete(
     authorize_write(&state.settings.write_access, &headers)?;
     let iri = report_iri(&slug)?;
     let graph = state.graph.clone();
-    let removed = blocking(move || report::remove(&graph, iri.as_ref()))
-        .await
+    let removed = blocking(&state, move || report::remove(&graph, iri.as_ref()))
+        .await?
         .map_err(|error| ApiError::BadRequest(error.to_string()))?;
     if removed {
         Ok(StatusCode::NO_CONTENT.into_response())

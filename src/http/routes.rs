@@ -2,7 +2,9 @@
 //! handlers, and [`openapi`] describes the same entries as an OpenAPI 3 document, so the
 //! description cannot leave out or invent a route.
 
-use super::{AppState, entity, graph_store, health, index, named, path, reports, search, sparql};
+use super::{
+    AppState, entity, graph_store, health, index, named, page, path, reports, search, sparql,
+};
 use axum::routing::{MethodRouter, any, get};
 use serde_json::{Map, Value, json};
 
@@ -304,6 +306,18 @@ pub const ROUTES: &[Route] = &[
             &["application/ld+json"],
         )],
         handlers: || get(reports::context),
+    },
+    Route {
+        path: "/assets/query.js",
+        tag: "pages",
+        operations: &[op(
+            "get",
+            "The script of the query page",
+            &[],
+            &[(200, "the script")],
+            &["text/javascript"],
+        )],
+        handlers: || get(page::query_script),
     },
     Route {
         path: "/api/reports",

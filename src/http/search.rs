@@ -4,7 +4,7 @@
 use super::error::ApiError;
 use super::page::escape_html;
 use super::{AppState, blocking};
-use crate::search::Hit;
+use crate::search::{Hit, MAX_QUERY_CHARS};
 use crate::vocab;
 use axum::extract::{RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -61,6 +61,18 @@ fn parse(raw: Option<String>) -> Result<Request, ApiError> {
             "give the name to search for: ?q=paragon".into(),
         ));
     }
+    let length = request.text.chars().count();
+    if length > MAX_QUERY_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "the search text is {length} characters long; search for at most {MAX_QUERY_CHARS} (a name, not a document)"
+        )));
+    }
+    if request.types.len() > MAX_TYPES {
+        return Err(ApiError::BadRequest(format!(
+            "{} types given; narrow a search to at most {MAX_TYPES}",
+            request.types.len()
+        )));
+    }
     Ok(request)
 }
 
@@ -81,6 +93,9 @@ fn class(name: &str) -> Result<String, ApiError> {
         ))),
     }
 }
+
+/// The most `type` values one search may name.
+const MAX_TYPES: usize = 16;
 
 /// The classes a search can be narrowed to.
 const CLASSES: &[&str] = &[
@@ -104,7 +119,7 @@ const CLASSES: &[&str] = &[
 
 async fn run(state: &AppState, request: &Request) -> Result<Vec<Hit>, ApiError> {
     let (graph, cache) = (state.graph.clone(), state.search.clone());
-    let index = blocking(move || cache.get(&graph)).await?;
+    let index = blocking(state, move || cache.get(&graph)).await??;
     Ok(index.search(
         &request.text,
         &request.types,

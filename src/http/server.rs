@@ -9,6 +9,7 @@
 //! connection to the loop with the fewest open connections, so that keep-alive clients
 //! spread evenly.
 
+use super::pool::{self, Client};
 use super::{AppState, router};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -34,10 +35,13 @@ const DRAIN: Duration = Duration::from_secs(1);
 /// requests/s, 4 loops 24-26k, 8 loops 25-27k).
 const LOOPS_PER_CORE: usize = 4;
 
-/// Threads each loop may run store work on at once (slow queries, pages, loads); more
-/// wait their turn. Over all loops, as many as one tokio runtime has by default (512 on
-/// 2 cores).
-const BLOCKING_THREADS_PER_LOOP: usize = 64;
+/// Threads each loop may run blocking work on besides the work pool (tokio's own file
+/// and name resolution needs, none of spyatlas's store work).
+const BLOCKING_THREADS_PER_LOOP: usize = 4;
+
+/// Stack of an event loop's thread: it parses queries and answers quick ones inline, as
+/// deep as the limits of [`crate::limits`] allow.
+const LOOP_STACK_BYTES: usize = 16 * 1024 * 1024;
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
 pub async fn serve(
@@ -86,6 +90,8 @@ pub async fn serve(
     }
 
     drop(listener);
+    // Work still running in the pool is cancelled: shutdown never waits for a query.
+    state.pool.stop();
     let _ = stop.send(true);
     // Every loop learns at once that no connection will come (and each connection that
     // it must finish): they wind down together.
@@ -132,6 +138,7 @@ impl EventLoop {
         let counter = Arc::clone(&open);
         std::thread::Builder::new()
             .name(format!("spyatlas-http-{index}"))
+            .stack_size(LOOP_STACK_BYTES)
             .spawn(move || {
                 runtime.block_on(run(incoming, state, counter, stopping));
                 runtime.shutdown_timeout(DRAIN);
@@ -183,11 +190,14 @@ async fn run(
                         continue;
                     }
                 };
+                let client = stream
+                    .peer_addr()
+                    .map_or(Client::LOCAL, |address| Client::of(address.ip()));
                 let service = TowerToHyperService::new(router.clone());
                 let open = Arc::clone(&open);
                 let stopping = stopping.clone();
                 connections.spawn(async move {
-                    serve_connection(stream, service, stopping).await;
+                    pool::serving(client, serve_connection(stream, service, stopping)).await;
                     open.fetch_sub(1, Ordering::Relaxed);
                 });
             }

@@ -2,19 +2,21 @@
 //! POST form and POST body), plus the service description and the query page.
 
 use super::auth::authorize_write;
+use super::body::{self, Sender};
 use super::conneg::{self, GRAPHS, Representation, SOLUTIONS, negotiate};
 use super::error::ApiError;
 use super::stream::answer;
-use super::{AppState, blocking, deadline_timer, page, service_description};
+use super::{AppState, blocking, page, service_description};
+use crate::limits;
 use crate::store::{Graph, StoreError};
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use oxigraph::io::RdfSerializer;
 use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode};
 use oxigraph::sparql::results::QueryResultsSerializer;
-use oxigraph::sparql::{CancellationToken, QueryDatasetSpecification, QueryResults};
+use oxigraph::sparql::QueryResults;
 use spargebra::{GraphUpdateOperation, SparqlParser};
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -84,12 +86,15 @@ pub async fn get_sparql(
 }
 
 /// `POST /sparql`: a query or an update, as a form or as a SPARQL body.
+///
+/// The body is read after what the headers tell is checked: an update body only with the
+/// write token, a query body only up to the query limit.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn post_sparql(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -97,10 +102,33 @@ pub async fn post_sparql(
         .ok_or_else(|| unsupported_post_type("(none)"))?;
     let mut params = ProtocolParams::from_url(&uri);
     require_utf8_charset(content_type)?;
+    let query_sender = Sender::Public {
+        limit: state.settings.max_query_bytes,
+        flag: "--max-query-kb",
+    };
     match conneg::media_type(content_type).as_str() {
-        "application/x-www-form-urlencoded" => params.extend(&body),
-        "application/sparql-query" => params.queries.push(utf8_body(body)?),
-        "application/sparql-update" => params.updates.push(utf8_body(body)?),
+        "application/x-www-form-urlencoded" => {
+            // A form may hold an update: with the write token it may be as large as any
+            // write; without, as large as a query once percent-encoded.
+            let sender = if authorize_write(&state.settings.write_access, &headers).is_ok() {
+                Sender::Writer
+            } else {
+                Sender::Public {
+                    limit: state.settings.max_query_bytes.saturating_mul(3),
+                    flag: "--max-query-kb",
+                }
+            };
+            params.extend(&body::read(&state, &headers, body, sender).await?);
+        }
+        "application/sparql-query" => {
+            let body = body::read(&state, &headers, body, query_sender).await?;
+            params.queries.push(utf8_body(body)?);
+        }
+        "application/sparql-update" => {
+            authorize_write(&state.settings.write_access, &headers)?;
+            let body = body::read(&state, &headers, body, Sender::Writer).await?;
+            params.updates.push(utf8_body(body)?);
+        }
         _ => return Err(unsupported_post_type(content_type)),
     }
     match (params.queries.len(), params.updates.len()) {
@@ -204,7 +232,10 @@ async fn run_query(
     params: ProtocolParams,
     text: String,
 ) -> Result<Response, ApiError> {
-    let query = state.parsed_queries.parse(&endpoint_iri(headers), &text)?;
+    let query =
+        state
+            .parsed_queries
+            .parse(&endpoint_iri(headers), &text, state.settings.max_query_bytes)?;
     let offered = match *query {
         spargebra::Query::Select { .. } | spargebra::Query::Ask { .. } => SOLUTIONS,
         spargebra::Query::Construct { .. } | spargebra::Query::Describe { .. } => GRAPHS,
@@ -275,17 +306,24 @@ impl ParsedQueries {
     /// Longer queries are parsed each time rather than kept.
     const MAX_TEXT_BYTES: usize = 8 * 1024;
 
-    fn parse(&self, base_iri: &str, text: &str) -> Result<Arc<spargebra::Query>, ApiError> {
+    /// The parsed query, checked against the limits of [`crate::limits`] (`max_bytes` of
+    /// text) before and after parsing.
+    fn parse(
+        &self,
+        base_iri: &str,
+        text: &str,
+        max_bytes: usize,
+    ) -> Result<Arc<spargebra::Query>, ApiError> {
         let key = format!("{base_iri} {text}");
         if let Some(query) = self.lock().get(&key) {
             return Ok(Arc::clone(query));
         }
-        let query = Arc::new(
-            SparqlParser::new()
-                .with_base_iri(base_iri)
-                .map_err(|e| ApiError::BadRequest(format!("invalid Host header: {e}")))?
-                .parse_query(text)?,
-        );
+        limits::check_sparql(text, max_bytes)?;
+        let query = SparqlParser::new()
+            .with_base_iri(base_iri)
+            .map_err(|e| ApiError::BadRequest(format!("invalid Host header: {e}")))?
+            .parse_query(text)?;
+        let query = Arc::new(limits::check_algebra(query)?);
         if text.len() <= Self::MAX_TEXT_BYTES {
             let mut queries = self.lock();
             if queries.len() >= Self::CAPACITY {
@@ -339,14 +377,53 @@ fn dataset(default: &[String], named: &[String]) -> Result<Dataset, ApiError> {
     Ok((default, named))
 }
 
-fn set_dataset(
-    dataset: &mut QueryDatasetSpecification,
-    default: &[String],
-    named: &[String],
-) -> Result<(), ApiError> {
-    let (default, named) = self::dataset(default, named)?;
-    dataset.set_default_graph(default);
-    dataset.set_available_named_graphs(named);
+/// Refuses an update that writes a link property with anything but a web address, or an
+/// IRI with a scheme a browser would run, as far as its data and templates say (a value
+/// computed at run time is kept from pages by their own check).
+fn refuse_active_links(update: &spargebra::Update) -> Result<(), ApiError> {
+    use oxigraph::model::{Term, Triple};
+    use spargebra::term::{NamedNodePattern, TermPattern};
+    let placeholder = || NamedNode::new_unchecked("urn:spyatlas:template");
+    for operation in &update.operations {
+        let triples: Vec<Triple> = match operation {
+            GraphUpdateOperation::InsertData { data } => data
+                .iter()
+                .map(|quad| {
+                    Triple::new(
+                        quad.subject.clone(),
+                        quad.predicate.clone(),
+                        quad.object.clone(),
+                    )
+                })
+                .collect(),
+            GraphUpdateOperation::DeleteInsert { insert, .. } => insert
+                .iter()
+                .filter_map(|quad| {
+                    let NamedNodePattern::NamedNode(predicate) = &quad.predicate else {
+                        return None;
+                    };
+                    let subject = match &quad.subject {
+                        TermPattern::NamedNode(node) => node.clone(),
+                        _ => placeholder(),
+                    };
+                    let object: Term = match &quad.object {
+                        TermPattern::NamedNode(node) => node.clone().into(),
+                        TermPattern::Literal(literal) => literal.clone().into(),
+                        _ => return None,
+                    };
+                    Some(Triple::new(subject, predicate.clone(), object))
+                })
+                .collect(),
+            _ => continue,
+        };
+        for triple in &triples {
+            if let Some(problem) = crate::links::problem(triple) {
+                return Err(ApiError::BadRequest(format!(
+                    "the update was refused and changed nothing: {problem}"
+                )));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -391,10 +468,13 @@ async fn run_update(
     text: String,
 ) -> Result<Response, ApiError> {
     authorize_write(&state.settings.write_access, headers)?;
+    limits::check_sparql(&text, state.settings.max_body_bytes)?;
     let update = SparqlParser::new()
         .with_base_iri(endpoint_iri(headers))
         .map_err(|e| ApiError::BadRequest(format!("invalid Host header: {e}")))?
         .parse_update(&text)?;
+    let update = limits::check_update_algebra(update)?;
+    refuse_active_links(&update)?;
     if update
         .operations
         .iter()
@@ -418,27 +498,33 @@ async fn run_update(
         ));
     }
 
-    let token = CancellationToken::new();
-    let mut prepared = Graph::evaluator()
-        .with_cancellation_token(token.clone())
-        .for_update(update);
-    for dataset in prepared.using_datasets_mut() {
-        if protocol_dataset {
-            set_dataset(
-                dataset,
-                &params.using_graph_uris,
-                &params.using_named_graph_uris,
-            )?;
-        } else if dataset.is_default_dataset() {
-            dataset.set_default_graph_as_union();
-        }
-    }
-
+    // Checked here, applied on the pool's thread, where the evaluator takes the job's
+    // cancellation token (its deadline and memory budget).
+    let protocol_dataset = if protocol_dataset {
+        Some(dataset(
+            &params.using_graph_uris,
+            &params.using_named_graph_uris,
+        )?)
+    } else {
+        None
+    };
     let deadline = state.settings.query_timeout;
-    let timer = deadline_timer(token, deadline);
     let graph = state.graph.clone();
-    let outcome = blocking(move || graph.update(prepared)).await;
-    timer.abort();
+    let outcome = blocking(&state, move || {
+        let mut prepared = Graph::evaluator().for_update(update);
+        for dataset in prepared.using_datasets_mut() {
+            match &protocol_dataset {
+                Some((default, named)) => {
+                    dataset.set_default_graph(default.clone());
+                    dataset.set_available_named_graphs(named.clone());
+                }
+                None if dataset.is_default_dataset() => dataset.set_default_graph_as_union(),
+                None => {}
+            }
+        }
+        graph.update(prepared)
+    })
+    .await?;
     match outcome {
         Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
         Err(StoreError::Cancelled) => Err(ApiError::Timeout(deadline)),

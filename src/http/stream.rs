@@ -1,44 +1,54 @@
-//! Producing a response from the store: inline for quick answers, else streamed from a
-//! blocking thread.
+//! Producing a response from the store: inline for quick answers, else streamed from the
+//! work pool.
 //!
 //! [`answer`] first runs a query's producer right on the connection's event loop, under a
 //! short budget: most answers (an entity's triples, a small join) are ready in well under
 //! a millisecond, and handing them to another thread and back would cost more than the
-//! query. A producer that runs past the budget, or whose answer grows too large, is
-//! cancelled and started again with [`stream_blocking`], where it has its whole deadline
-//! and streams; the query is then remembered as slow for a minute, so that its next runs
-//! go there at once.
+//! query. A producer that runs past the budget (in time, answer size or memory) is
+//! cancelled and started again with [`stream_blocking`], in the work pool, where it has
+//! what is left of its deadline and streams; the query is then remembered as slow for a
+//! minute, so that its next runs go there at once.
 //!
-//! [`stream_blocking`] runs the producer on a blocking thread, which writes into a
-//! [`ChunkWriter`]; the HTTP status is decided when the first chunk is full (or the output
-//! is complete), so a query that fails or is cancelled before then gets a proper error
-//! status, never a truncated 200. An output that fits in one chunk (most answers) is sent
-//! whole, with its length. A failure after the first chunk ends the body with an error,
-//! which aborts the transfer: the client sees an incomplete response, not a short one that
-//! looks whole.
+//! [`stream_blocking`] runs the producer on a thread of the [work pool](super::pool),
+//! which writes into a [`ChunkWriter`]; the HTTP status is decided when the first chunk is
+//! full (or the output is complete), so a query that fails or is cancelled before then
+//! gets a proper error status, never a truncated 200. An output that fits in one chunk
+//! (most answers) is sent whole, with its length. A failure after the first chunk ends the
+//! body with an error, which aborts the transfer: the client sees an incomplete response,
+//! not a short one that looks whole. The producer never waits on a client that stops
+//! reading past the deadline.
 
 use super::AppState;
 use super::error::ApiError;
+use super::pool::current_client;
+use super::watchdog::WATCHDOG;
 use crate::store::StoreError;
 use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
 use oxigraph::sparql::CancellationToken;
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::mem::take;
-use std::sync::{Condvar, LazyLock, Mutex, PoisonError};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
-use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::Stream;
 
 /// Bytes gathered before a chunk is sent to the client.
 const CHUNK_SIZE: usize = 64 * 1024;
 
 /// Chunks in flight between the producer and the connection.
 const CHANNEL_DEPTH: usize = 16;
+
+/// The memory an inline attempt's evaluation may hold; past it, the query goes to the
+/// work pool (where the larger budget of a job holds).
+const INLINE_MEMORY: usize = 64 * 1024 * 1024;
 
 type Chunk = Result<Bytes, io::Error>;
 
@@ -53,6 +63,10 @@ pub struct ChunkWriter {
     buffer: Vec<u8>,
     body: mpsc::Sender<Chunk>,
     start: Option<oneshot::Sender<Result<Start, ApiError>>>,
+    /// The job's token: a send waiting for a slow reader gives up once it is cancelled.
+    token: CancellationToken,
+    /// Set once the whole output was handed over.
+    complete: Arc<AtomicBool>,
 }
 
 impl ChunkWriter {
@@ -66,9 +80,31 @@ impl ChunkWriter {
             return Ok(());
         }
         let chunk = Bytes::from(take(&mut self.buffer));
-        self.body
-            .blocking_send(Ok(chunk))
-            .map_err(|_| client_gone())
+        self.send(Ok(chunk))
+    }
+
+    /// Hands a chunk to the connection, waiting while the client reads the ones before,
+    /// but not past the job's cancellation.
+    fn send(&self, chunk: Chunk) -> io::Result<()> {
+        let mut chunk = chunk;
+        let mut pause = Duration::from_micros(50);
+        loop {
+            match self.body.try_send(chunk) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Closed(_)) => return Err(client_gone()),
+                Err(TrySendError::Full(back)) => {
+                    if self.token.is_cancelled() {
+                        return Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "the client did not read the answer before the deadline",
+                        ));
+                    }
+                    chunk = back;
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(10));
+                }
+            }
+        }
     }
 
     /// Sends what is left: the whole body if nothing was sent yet, else the last chunk.
@@ -80,12 +116,17 @@ impl ChunkWriter {
                     .send(Ok(Start::Whole(whole)))
                     .map_err(|_| client_gone())
             }
-            None => self.send_buffer(),
+            None => {
+                self.send_buffer()?;
+                self.complete.store(true, Ordering::Release);
+                Ok(())
+            }
         }
     }
 
     /// Reports a failure: as the response status if nothing was sent yet, else by
-    /// aborting the body.
+    /// aborting the body (the stream ends with an error, as it does when this writer
+    /// goes away without finishing).
     fn fail(mut self, error: ApiError) {
         match self.start.take() {
             Some(start) => {
@@ -95,7 +136,7 @@ impl ChunkWriter {
                 tracing::warn!(%error, "response failed after streaming began");
                 let _ = self
                     .body
-                    .blocking_send(Err(io::Error::other(error.to_string())));
+                    .try_send(Err(io::Error::other(error.to_string())));
             }
         }
     }
@@ -119,24 +160,36 @@ fn client_gone() -> io::Error {
     io::Error::new(io::ErrorKind::BrokenPipe, "the client went away")
 }
 
-/// When a response must have started, and how to stop its producer if it has not.
-pub struct Deadline {
-    /// The time a query is allowed (as the client is told it on timeout)...
-    pub limit: Duration,
-    /// ...counted from here (the request's arrival, before any inline attempt).
-    pub since: Instant,
-    pub token: CancellationToken,
+/// The body of a streamed response: the producer's chunks, then an error unless the
+/// producer said it was complete, so that an abandoned answer never looks whole.
+struct StreamedBody {
+    chunks: mpsc::Receiver<Chunk>,
+    complete: Arc<AtomicBool>,
+    ended: bool,
 }
 
-impl Deadline {
-    fn remaining(&self) -> Duration {
-        self.limit.saturating_sub(self.since.elapsed())
+impl Stream for StreamedBody {
+    type Item = Chunk;
+
+    fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<Chunk>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        match self.chunks.poll_recv(context) {
+            Poll::Ready(None) => {
+                self.ended = true;
+                if self.complete.load(Ordering::Acquire) {
+                    Poll::Ready(None)
+                } else {
+                    Poll::Ready(Some(Err(io::Error::other(
+                        "the answer was abandoned before its end",
+                    ))))
+                }
+            }
+            other => other,
+        }
     }
 }
-
-/// How late the budget watchdog may cancel a token, so that it wakes once for many
-/// expiries rather than once for each.
-const WATCHDOG_SLACK: Duration = Duration::from_millis(5);
 
 /// Queries (by a hash of their text and options) that ran past the inline limits, and
 /// when.
@@ -193,6 +246,7 @@ pub async fn answer(
     let slow = &state.slow_queries;
     if !limits.budget.is_zero() && !slow.is_slow(key) {
         let token = CancellationToken::new();
+        token.set_memory_limit(INLINE_MEMORY);
         WATCHDOG.cancel_after(token.clone(), limits.budget.min(deadline));
         let mut out = InlineWriter {
             bytes: Vec::new(),
@@ -202,23 +256,18 @@ pub async fn answer(
         match produce(&mut out, &token) {
             Ok(()) => return Ok(with_content_type(Body::from(out.bytes), &content_type)),
             Err(_) if token.is_cancelled() => {
-                tracing::debug!("past the inline limits: answering from a blocking thread");
+                tracing::debug!("past the inline limits: answering from the work pool");
                 slow.insert(key);
             }
             Err(error) => return Err(on_error(error)),
         }
     }
-    let token = CancellationToken::new();
-    let attempt = token.clone();
     stream_blocking(
+        state,
         content_type,
-        move |out| produce(out, &attempt),
+        move |out: &mut ChunkWriter, token: &CancellationToken| produce(out, token),
         on_error,
-        Some(Deadline {
-            limit: deadline,
-            since: begun,
-            token,
-        }),
+        begun,
     )
     .await
 }
@@ -252,113 +301,40 @@ impl Write for InlineWriter<'_> {
     }
 }
 
-/// The process's budget watchdog: one thread that cancels tokens when their time is up.
-/// A timer of the async runtime would not do: the event loop that would fire it is the one
-/// busy with the inline attempt.
-static WATCHDOG: LazyLock<&'static Watchdog> = LazyLock::new(Watchdog::start);
-
-struct Watchdog {
-    due: Mutex<BinaryHeap<Reverse<Due>>>,
-    wake: Condvar,
-}
-
-struct Due {
-    at: Instant,
-    token: CancellationToken,
-}
-
-impl PartialEq for Due {
-    fn eq(&self, other: &Self) -> bool {
-        self.at == other.at
-    }
-}
-
-impl Eq for Due {}
-
-impl PartialOrd for Due {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Due {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.at.cmp(&other.at)
-    }
-}
-
-impl Watchdog {
-    fn start() -> &'static Self {
-        let watchdog: &'static Self = Box::leak(Box::new(Self {
-            due: Mutex::new(BinaryHeap::new()),
-            wake: Condvar::new(),
-        }));
-        std::thread::Builder::new()
-            .name("spyatlas-budget".into())
-            .spawn(move || watchdog.run())
-            .expect("cannot start the query budget thread");
-        watchdog
-    }
-
-    fn cancel_after(&self, token: CancellationToken, after: Duration) {
-        let at = Instant::now() + after;
-        let mut due = self.due.lock().unwrap_or_else(PoisonError::into_inner);
-        let earliest = due.peek().is_none_or(|Reverse(next)| at < next.at);
-        due.push(Reverse(Due { at, token }));
-        drop(due);
-        if earliest {
-            self.wake.notify_one();
-        }
-    }
-
-    fn run(&self) {
-        let mut due = self.due.lock().unwrap_or_else(PoisonError::into_inner);
-        loop {
-            let now = Instant::now();
-            while due.peek().is_some_and(|Reverse(next)| next.at <= now) {
-                if let Some(Reverse(expired)) = due.pop() {
-                    expired.token.cancel();
-                }
-            }
-            due = match due.peek() {
-                None => self.wake.wait(due).unwrap_or_else(PoisonError::into_inner),
-                Some(Reverse(next)) => {
-                    let wait = next.at - now + WATCHDOG_SLACK;
-                    match self.wake.wait_timeout(due, wait) {
-                        Ok((due, _)) => due,
-                        Err(poisoned) => poisoned.into_inner().0,
-                    }
-                }
-            };
-        }
-    }
-}
-
-/// Runs `produce` on a blocking thread and streams what it writes as the response body.
+/// Runs `produce` in the work pool and streams what it writes as the response body.
 ///
-/// `on_error` turns a producer failure into the error reported to the client (it lets the
-/// caller say "timed out" when a cancellation was the deadline's doing). With a
-/// `deadline`, the client gets 503 when the first chunk is not ready in time, even if the
-/// producer only notices the cancellation later: oxigraph checks its token when it reads
-/// from the store, and some evaluations (a cross product held in memory) read nothing for
-/// a long while.
+/// The producer gets its job's cancellation token, cancelled at the query deadline
+/// counted from `since`; `on_error` turns a producer failure into the error reported to
+/// the client (it lets the caller say "timed out" when a cancellation was the deadline's
+/// doing). The client gets 503 when the first chunk is not ready by the deadline, even if
+/// the producer only notices the cancellation later.
 pub async fn stream_blocking(
+    state: &AppState,
     content_type: String,
-    produce: impl FnOnce(&mut ChunkWriter) -> Result<(), StoreError> + Send + 'static,
+    produce: impl FnOnce(&mut ChunkWriter, &CancellationToken) -> Result<(), StoreError>
+    + Send
+    + 'static,
     on_error: impl FnOnce(StoreError) -> ApiError + Send + 'static,
-    deadline: Option<Deadline>,
+    since: Instant,
 ) -> Result<Response, ApiError> {
+    let limit = state.settings.query_timeout;
+    let deadline = since + limit;
     let (body_sender, body_receiver) = mpsc::channel(CHANNEL_DEPTH);
     let (start_sender, start_receiver) = oneshot::channel();
+    let complete = Arc::new(AtomicBool::new(false));
+    let writer_complete = Arc::clone(&complete);
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
+    let (token, _done) = state.pool.submit(current_client(), deadline, move || {
         let _entered = span.enter();
+        let token = crate::store::current_token().unwrap_or_default();
         let mut writer = ChunkWriter {
             buffer: Vec::with_capacity(CHUNK_SIZE),
             body: body_sender,
             start: Some(start_sender),
+            token: token.clone(),
+            complete: writer_complete,
         };
-        match produce(&mut writer) {
+        match produce(&mut writer, &token) {
             Ok(()) => {
                 if let Err(error) = writer.finish() {
                     tracing::debug!(%error, "response not delivered");
@@ -367,33 +343,29 @@ pub async fn stream_blocking(
             Err(StoreError::Io(error)) if error.kind() == io::ErrorKind::BrokenPipe => {
                 tracing::debug!("client went away during the response");
             }
+            Err(StoreError::MemoryLimit(bytes)) => writer.fail(ApiError::MemoryLimit(bytes)),
             Err(error) => writer.fail(on_error(error)),
         }
-    });
-    let started = match &deadline {
-        None => start_receiver.await,
-        Some(deadline) => match tokio::time::timeout(deadline.remaining(), start_receiver).await {
-            Ok(started) => started,
-            Err(_) => {
-                deadline.token.cancel();
-                return Err(ApiError::Timeout(deadline.limit));
-            }
-        },
+    })?;
+    let started = match tokio::time::timeout_at(deadline.into(), start_receiver).await {
+        Ok(started) => started,
+        Err(_) => {
+            token.cancel();
+            return Err(ApiError::Timeout(limit));
+        }
     };
     let body = match started {
         Ok(Ok(Start::Whole(bytes))) => Body::from(bytes),
-        Ok(Ok(Start::Streaming)) => {
-            if let Some(deadline) = deadline {
-                // The deadline still holds while streaming: past it the producer is
-                // cancelled and the body ends with an error.
-                tokio::spawn(async move {
-                    tokio::time::sleep(deadline.remaining()).await;
-                    deadline.token.cancel();
-                });
-            }
-            Body::from_stream(ReceiverStream::new(body_receiver))
-        }
+        // The job's token is cancelled at the deadline: a producer still streaming then
+        // stops, and the body ends with an error.
+        Ok(Ok(Start::Streaming)) => Body::from_stream(StreamedBody {
+            chunks: body_receiver,
+            complete,
+            ended: false,
+        }),
         Ok(Err(error)) => return Err(error),
+        // The job was dropped unstarted: its deadline passed while it waited.
+        Err(_) if Instant::now() >= deadline => return Err(ApiError::Timeout(limit)),
         Err(_) => {
             return Err(ApiError::Store(StoreError::Io(io::Error::other(
                 "the response producer stopped without an answer",
@@ -415,24 +387,6 @@ fn with_content_type(body: Body, content_type: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_watchdog_cancels_a_token_when_its_time_is_up_and_not_before() {
-        let soon = CancellationToken::new();
-        let later = CancellationToken::new();
-        WATCHDOG.cancel_after(later.clone(), Duration::from_secs(600));
-        WATCHDOG.cancel_after(soon.clone(), Duration::from_millis(10));
-        let started = Instant::now();
-        while !soon.is_cancelled() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "not cancelled after 10 s"
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        assert!(started.elapsed() >= Duration::from_millis(10));
-        assert!(!later.is_cancelled());
-    }
 
     #[test]
     fn a_slow_query_is_forgotten_after_a_while() {

@@ -16,6 +16,7 @@
 use super::report::{Problem, ReportDraft, ReportError, find_line};
 use super::resolve::{Entities, fold, is_slug, is_wikidata_id, mint_slug, wikidata_id};
 use crate::bundled;
+use crate::limits::{self, MAX_NESTING};
 use crate::vocab;
 use oxigraph::io::{JsonLdProfileSet, RdfFormat, RdfParser};
 use oxigraph::model::{NamedNode, Triple};
@@ -56,75 +57,147 @@ impl Syntax {
     }
 }
 
-/// Parses a document into its JSON tree.
+/// Parses a document into its JSON tree. A leading byte-order mark is ignored; nesting
+/// deeper than [`MAX_NESTING`] is refused before any recursive code reads the tree.
 pub fn parse(text: &str, syntax: Syntax) -> Result<Value, ReportError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match syntax {
-        Syntax::Json => serde_json::from_str(text).map_err(|error| ReportError::Syntax {
-            line: error.line() as u64,
-            column: error.column() as u64,
-            message: error.to_string(),
-        }),
-        Syntax::Yaml => {
-            let documents = yaml_rust2::YamlLoader::load_from_str(text).map_err(|error| {
-                ReportError::Syntax {
-                    line: error.marker().line() as u64,
-                    column: error.marker().col() as u64 + 1,
-                    message: error.info().to_owned(),
-                }
-            })?;
-            match documents.as_slice() {
-                [document] => yaml_to_json(document),
-                [] => Err(ReportError::Structure(
-                    "the YAML file is empty: it should hold one report".into(),
-                )),
-                _ => Err(ReportError::Structure(format!(
-                    "the YAML file holds {} documents (separated by ---): put each report in a file of its own",
-                    documents.len()
-                ))),
-            }
+        Syntax::Json => {
+            limits::check_json_nesting(text)?;
+            serde_json::from_str(text).map_err(|error| ReportError::Syntax {
+                line: error.line() as u64,
+                column: error.column() as u64,
+                message: error.to_string(),
+            })
         }
+        Syntax::Yaml => yaml_to_json(text),
     }
 }
 
-fn yaml_to_json(yaml: &yaml_rust2::Yaml) -> Result<Value, ReportError> {
+/// A YAML collection being read.
+enum OpenYaml {
+    Sequence(Vec<Value>),
+    /// A mapping, and the key whose value comes next.
+    Mapping(Map<String, Value>, Option<String>),
+}
+
+/// Reads a YAML text into a JSON tree from the parser's events, without recursion.
+/// Anchors and aliases are refused where they appear, before anything is expanded (a few
+/// hundred bytes of aliases expand to gigabytes), and collections nested deeper than
+/// [`MAX_NESTING`] where they open.
+fn yaml_to_json(text: &str) -> Result<Value, ReportError> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    let mut open: Vec<OpenYaml> = Vec::new();
+    let mut documents = 0;
+    let mut root = None;
+    loop {
+        let (event, marker) = parser.next_token().map_err(|error| ReportError::Syntax {
+            line: error.marker().line() as u64,
+            column: error.marker().col() as u64 + 1,
+            message: error.info().to_owned(),
+        })?;
+        let at = |message: String| ReportError::Syntax {
+            line: marker.line() as u64,
+            column: marker.col() as u64 + 1,
+            message,
+        };
+        let value = match event {
+            Event::StreamEnd => break,
+            Event::StreamStart | Event::Nothing | Event::DocumentEnd => continue,
+            Event::DocumentStart => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(ReportError::Structure(
+                        "the YAML file holds more than one document (separated by ---): put each report in a file of its own".into(),
+                    ));
+                }
+                continue;
+            }
+            Event::Alias(_)
+            | Event::Scalar(_, _, 1.., _)
+            | Event::SequenceStart(1.., _)
+            | Event::MappingStart(1.., _) => {
+                return Err(at(
+                    "YAML anchors and aliases (&name, *name) are not accepted in reports: write each value out".into(),
+                ));
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                if open.len() >= MAX_NESTING {
+                    return Err(at(format!(
+                        "lists and mappings nest more than {MAX_NESTING} levels deep; this server accepts at most {MAX_NESTING}: flatten the document"
+                    )));
+                }
+                open.push(if matches!(event, Event::SequenceStart(..)) {
+                    OpenYaml::Sequence(Vec::new())
+                } else {
+                    OpenYaml::Mapping(Map::new(), None)
+                });
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => match open.pop() {
+                Some(OpenYaml::Sequence(items)) => Value::Array(items),
+                Some(OpenYaml::Mapping(object, _)) => Value::Object(object),
+                None => return Err(at("a collection closes that never opened".into())),
+            },
+            Event::Scalar(text, style, _, tag) => yaml_scalar(text, style, tag.as_ref()),
+        };
+        match open.last_mut() {
+            None => root = Some(value),
+            Some(OpenYaml::Sequence(items)) => items.push(value),
+            Some(OpenYaml::Mapping(_, key @ None)) => {
+                *key = Some(match value {
+                    Value::String(key) => key,
+                    Value::Number(key) => key.to_string(),
+                    Value::Bool(key) => key.to_string(),
+                    other => {
+                        return Err(at(format!(
+                            "a YAML key must be a plain word, not {other}"
+                        )));
+                    }
+                });
+            }
+            Some(OpenYaml::Mapping(object, key @ Some(_))) => {
+                let key = key.take().expect("matched Some");
+                if object.contains_key(&key) {
+                    return Err(at(format!("the key `{key}` appears twice in one mapping")));
+                }
+                object.insert(key, value);
+            }
+        }
+    }
+    match root {
+        Some(value) => Ok(value),
+        None => Err(ReportError::Structure(
+            "the YAML file is empty: it should hold one report".into(),
+        )),
+    }
+}
+
+/// A YAML scalar as JSON: quoted scalars are strings; plain ones are read as YAML 1.2's
+/// core schema reads them (null, booleans, integers, floats, else strings).
+fn yaml_scalar(
+    text: String,
+    style: yaml_rust2::scanner::TScalarStyle,
+    tag: Option<&yaml_rust2::parser::Tag>,
+) -> Value {
     use yaml_rust2::Yaml;
-    Ok(match yaml {
+    if style != yaml_rust2::scanner::TScalarStyle::Plain
+        || tag.is_some_and(|tag| tag.handle == "tag:yaml.org,2002:" && tag.suffix == "str")
+    {
+        return Value::String(text);
+    }
+    match Yaml::from_str(&text) {
         Yaml::Null => Value::Null,
-        Yaml::Boolean(value) => Value::Bool(*value),
-        Yaml::Integer(value) => Value::from(*value),
-        Yaml::Real(text) => text
+        Yaml::Boolean(value) => Value::Bool(value),
+        Yaml::Integer(value) => Value::from(value),
+        Yaml::Real(_) => text
             .parse::<f64>()
             .ok()
             .and_then(serde_json::Number::from_f64)
-            .map_or_else(|| Value::String(text.clone()), Value::Number),
-        Yaml::String(text) => Value::String(text.clone()),
-        Yaml::Array(items) => {
-            Value::Array(items.iter().map(yaml_to_json).collect::<Result<_, _>>()?)
-        }
-        Yaml::Hash(entries) => {
-            let mut object = Map::new();
-            for (key, value) in entries {
-                let key = match key {
-                    Yaml::String(key) => key.clone(),
-                    Yaml::Integer(key) => key.to_string(),
-                    Yaml::Boolean(key) => key.to_string(),
-                    other => {
-                        return Err(ReportError::Structure(format!(
-                            "a YAML key must be a plain word, not {other:?}"
-                        )));
-                    }
-                };
-                object.insert(key, yaml_to_json(value)?);
-            }
-            Value::Object(object)
-        }
-        Yaml::Alias(_) | Yaml::BadValue => {
-            return Err(ReportError::Structure(
-                "YAML anchors and aliases are not supported in reports: write each value out"
-                    .into(),
-            ));
-        }
-    })
+            .map_or(Value::String(text), Value::Number),
+        _ => Value::String(text),
+    }
 }
 
 /// What a context term maps its values to.

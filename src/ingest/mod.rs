@@ -10,6 +10,7 @@ pub mod document;
 pub mod pipeline;
 pub mod report;
 pub mod resolve;
+pub mod values;
 
 pub use pipeline::{Kind, Loader, ReportResult, kind_of_media_type, kind_of_path};
 pub use report::{Outcome, Problem, ReportError};
@@ -19,7 +20,7 @@ use oxigraph::io::{RdfFormat, RdfParseError, RdfParser};
 use oxigraph::model::NamedNode;
 use oxigraph::store::{LoaderError, StorageError};
 use std::fs::File;
-use std::io::{self, BufReader};
+use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,6 +52,9 @@ pub enum IngestError {
     /// The store failed; nothing was written.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The store refused the write (a full disk); nothing was written.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// How a load reports its progress.
@@ -93,10 +97,7 @@ pub fn load_paths(
     graph.bulk_load(|loader| {
         for (path, format) in &files {
             let parser = parser_for(path, *format, options.graph.as_ref());
-            let reader = File::open(path).map_err(|source| IngestError::Io {
-                path: path.clone(),
-                source,
-            })?;
+            let reader = open_checked(path, *format)?;
             let parsed = parser
                 .for_reader(BufReader::with_capacity(1 << 20, reader))
                 .inspect(|_| {
@@ -121,6 +122,34 @@ pub fn load_paths(
         quads,
         elapsed: started.elapsed(),
     })
+}
+
+/// Opens a file for parsing. RDF/XML and JSON-LD are read whole first and checked against
+/// [`crate::limits::check_rdf`] (entity declarations, nesting), which a streaming parser
+/// would meet too late.
+fn open_checked(path: &Path, format: RdfFormat) -> Result<Box<dyn Read>, IngestError> {
+    let io_error = |source| IngestError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    if !matches!(format, RdfFormat::RdfXml | RdfFormat::JsonLd { .. }) {
+        return Ok(Box::new(File::open(path).map_err(io_error)?));
+    }
+    let bytes = std::fs::read(path).map_err(io_error)?;
+    crate::limits::check_rdf(&bytes, format).map_err(|error| {
+        let (line, column) = match &error {
+            crate::limits::LimitError::Nesting { line, column, .. } => (*line, *column),
+            crate::limits::LimitError::XmlEntity { line } => (*line, 1),
+            _ => (0, 0),
+        };
+        IngestError::Syntax {
+            path: path.to_owned(),
+            line: line as u64,
+            column: column as u64,
+            message: error.to_string(),
+        }
+    })?;
+    Ok(Box::new(io::Cursor::new(bytes)))
 }
 
 /// Quads between two progress reports.

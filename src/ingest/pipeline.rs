@@ -22,7 +22,7 @@ use oxigraph::io::{RdfFormat, RdfParser, RdfSyntaxError};
 use oxigraph::model::vocab::{rdf, rdfs};
 use oxigraph::model::{GraphName, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term, Triple};
 use oxigraph::sparql::QueryResults;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -56,6 +56,11 @@ pub struct Loader {
     /// The store's generation the index reflects.
     generation: u64,
     descriptions: Descriptions,
+    /// What the reports of the current dry run introduced: later reports of the same run
+    /// may name them, but nothing of a dry run is left for later loads to see.
+    dry: EntityIndex,
+    /// The classes of the ontology (local names), which a report's types must be.
+    classes: Arc<BTreeSet<String>>,
 }
 
 impl Loader {
@@ -75,6 +80,8 @@ impl Loader {
             done: (0, 0),
             generation,
             descriptions: Descriptions::default(),
+            dry: EntityIndex::default(),
+            classes: Arc::new(ontology_classes(graph)?),
         })
     }
 
@@ -90,9 +97,21 @@ impl Loader {
         Ok(())
     }
 
-    /// Validates without writing from now on (or writes again).
+    /// Validates without writing from now on (or writes again). Either way, what an
+    /// earlier dry run learnt is forgotten.
     pub fn set_dry_run(&mut self, dry_run: bool) {
         self.dry_run = dry_run;
+        self.dry = EntityIndex::default();
+    }
+
+    /// Where this loader learns the entities of reports that passed: the index of the
+    /// store, or the dry run's own.
+    fn learning(&mut self) -> &mut EntityIndex {
+        if self.dry_run {
+            &mut self.dry
+        } else {
+            &mut self.index
+        }
     }
 
     /// Notes that the store changed by this loader's own hand (the index already knows).
@@ -191,7 +210,7 @@ impl Loader {
             // Read and resolve in order, learning each report's entities in an overlay (the
             // main index learns only what gets written). The same report twice ends the
             // chunk: the second one is compared with the first once that is written.
-            let mut overlay = EntityIndex::default();
+            let mut overlay = self.dry.clone();
             let mut slugs = HashSet::new();
             let mut chunk: Vec<(String, Result<ReportDraft, ReportError>)> = Vec::new();
             while let Some(input) = inputs.peek() {
@@ -241,12 +260,13 @@ impl Loader {
         chunk: Vec<(String, Result<ReportDraft, ReportError>)>,
     ) -> Vec<ReportResult> {
         let checks: Vec<Option<Result<Check, ReportError>>> = {
-            let (graph, shapes, background, index, descriptions) = (
+            let (graph, shapes, background, index, descriptions, classes) = (
                 &self.graph,
                 &self.shapes,
                 &self.background,
                 &self.index,
                 &self.descriptions,
+                &self.classes,
             );
             parallel_map(&chunk, |(_, draft)| {
                 draft.as_ref().ok().map(|draft| {
@@ -263,6 +283,7 @@ impl Loader {
                         &HashMap::new(),
                         descriptions,
                     )?;
+                    let problems = with_class_problems(problems, draft, classes);
                     if problems.is_empty() {
                         Ok(Check::Valid(hash))
                     } else {
@@ -353,7 +374,7 @@ impl Loader {
                 }
                 if outcome.is_ok() {
                     for triple in &draft.triples {
-                        learn(&mut self.index, triple);
+                        learn(self.learning(), triple);
                     }
                 }
             }
@@ -481,7 +502,8 @@ impl Loader {
                 draft,
                 &batch,
                 &self.descriptions,
-            );
+            )
+            .map(|problems| with_class_problems(problems, draft, &self.classes));
             let checked = match problems {
                 Ok(problems) if problems.is_empty() => Ok(None),
                 Ok(problems) => Err(ReportError::Invalid(problems)),
@@ -497,9 +519,12 @@ impl Loader {
         let mut prepared: Option<EntityIndex> = None;
         if all_new && drafts.len() > 1 {
             let loaded_at = report::now();
+            let token = crate::store::current_token().unwrap_or_default();
             let outcome = std::thread::scope(|scope| {
                 let checker = scope.spawn(|| {
-                    let checks = drafts.iter().map(check).collect::<Vec<_>>();
+                    let checks = crate::store::with_cancellation(&token, || {
+                        drafts.iter().map(check).collect::<Vec<_>>()
+                    });
                     // What the index will learn once written, prepared meanwhile.
                     let mut learned = EntityIndex::default();
                     for draft in &drafts {
@@ -616,7 +641,7 @@ impl Loader {
                 for (result, draft) in results.iter().zip(&drafts) {
                     if result.outcome.is_ok() {
                         for triple in &draft.triples {
-                            learn(&mut self.index, triple);
+                            learn(self.learning(), triple);
                         }
                     }
                 }
@@ -688,6 +713,12 @@ impl From<oxigraph::store::StorageError> for BulkError {
     }
 }
 
+impl From<crate::store::StoreError> for BulkError {
+    fn from(error: crate::store::StoreError) -> Self {
+        Self::Report(error.into())
+    }
+}
+
 /// What a check found before writing.
 enum Check {
     Unchanged,
@@ -738,7 +769,7 @@ pub fn kind_of_media_type(media_type: &str) -> Option<Kind> {
     if let Some(syntax) = Syntax::from_media_type(media_type) {
         return Some(Kind::Document(syntax));
     }
-    RdfFormat::from_media_type(media_type).map(Kind::Rdf)
+    crate::store::format_of_media_type(media_type).map(Kind::Rdf)
 }
 
 /// Every report of a file failed for one reason.
@@ -914,6 +945,7 @@ const PARALLEL_PARSING: usize = 4 << 20;
 /// two files' `_:b0` stay apart in the store), the same for one label across the file.
 /// Large N-Triples and N-Quads are split and parsed on every core.
 fn parse_rdf(bytes: &[u8], format: RdfFormat) -> Result<Vec<Quad>, ReportError> {
+    crate::limits::check_rdf(bytes, format).map_err(ReportError::from)?;
     let parser = RdfParser::from_format(format)
         .with_base_iri(vocab::ID_NAMESPACE)
         .expect("the entity namespace is a valid IRI");
@@ -1141,11 +1173,107 @@ fn validate(
         }
     }
     let violations = shapes.validate(data)?;
-    Ok(violations
+    let mut problems: Vec<Problem> = violations
         .into_iter()
         .filter(|violation| subjects.contains(&violation.focus))
         .map(|violation| problem(violation, draft))
+        .collect();
+    for triple in &draft.triples {
+        if let Some(message) =
+            crate::links::problem(triple).or_else(|| super::values::problem(triple))
+        {
+            let focus = triple.subject.to_string();
+            let focus = focus.trim_start_matches('<').trim_end_matches('>').to_owned();
+            problems.push(Problem {
+                line: draft.lines.get(&focus).copied(),
+                entity: focus,
+                property: Some(triple.predicate.as_str().to_owned()),
+                message,
+            });
+        }
+    }
+    Ok(problems)
+}
+
+/// The local names of the ontology's classes.
+fn ontology_classes(graph: &Graph) -> Result<BTreeSet<String>, ReportError> {
+    let rows = graph.select(&format!(
+        "SELECT ?class WHERE {{ GRAPH {} {{ ?class a <http://www.w3.org/2002/07/owl#Class> }} }}",
+        vocab::graph::ONTOLOGY
+    ))?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| match row.get("class") {
+            Some(Term::NamedNode(class)) => class
+                .as_str()
+                .strip_prefix(vocab::ONTOLOGY_NAMESPACE)
+                .map(str::to_owned),
+            _ => None,
+        })
         .collect())
+}
+
+/// `problems`, and one more for each type of the report that is in the ontology's
+/// namespace but no class of it (a misspelt `Vendr`), with the nearest class names.
+fn with_class_problems(
+    mut problems: Vec<Problem>,
+    draft: &ReportDraft,
+    classes: &BTreeSet<String>,
+) -> Vec<Problem> {
+    if classes.is_empty() {
+        return problems;
+    }
+    for triple in &draft.triples {
+        let Term::NamedNode(class) = &triple.object else {
+            continue;
+        };
+        let Some(name) = class.as_str().strip_prefix(vocab::ONTOLOGY_NAMESPACE) else {
+            continue;
+        };
+        if triple.predicate != rdf::TYPE || classes.contains(name) {
+            continue;
+        }
+        let folded = name.to_lowercase();
+        let mut near: Vec<&str> = classes
+            .iter()
+            .filter(|known| {
+                let known = known.to_lowercase();
+                known.contains(&folded) || folded.contains(&known) || edit_distance(&known, &folded) <= 2
+            })
+            .map(String::as_str)
+            .collect();
+        if near.is_empty() {
+            near = classes.iter().map(String::as_str).collect();
+        }
+        let focus = triple.subject.to_string();
+        let focus = focus.trim_start_matches('<').trim_end_matches('>').to_owned();
+        problems.push(Problem {
+            line: draft.lines.get(&focus).copied(),
+            entity: focus,
+            property: Some("type".into()),
+            message: format!(
+                "`{name}` is not a class of the spyatlas ontology: use {}",
+                near.join(", ")
+            ),
+        });
+    }
+    problems
+}
+
+/// The Levenshtein distance of two short words.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
 }
 
 /// Whether a triple says what an entity is (its class) or what it is called.
@@ -1305,12 +1433,20 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
         return items.iter().map(&f).collect();
     }
     let chunk = items.len().div_ceil(threads);
+    // The request's deadline reaches the helper threads' queries too.
+    let token = crate::store::current_token();
     std::thread::scope(|scope| {
         let handles: Vec<_> = items
             .chunks(chunk)
             .map(|part| {
-                let f = &f;
-                scope.spawn(move || part.iter().map(f).collect::<Vec<R>>())
+                let (f, token) = (&f, token.clone());
+                scope.spawn(move || {
+                    let work = || part.iter().map(f).collect::<Vec<R>>();
+                    match &token {
+                        Some(token) => crate::store::with_cancellation(token, work),
+                        None => work(),
+                    }
+                })
             })
             .collect();
         handles

@@ -79,6 +79,25 @@ pub enum ReportError {
     Validator(#[from] ValidateError),
 }
 
+impl From<crate::limits::LimitError> for ReportError {
+    fn from(error: crate::limits::LimitError) -> Self {
+        use crate::limits::LimitError;
+        match error {
+            LimitError::Nesting { line, column, .. } => Self::Syntax {
+                line: line as u64,
+                column: column as u64,
+                message: error.to_string(),
+            },
+            LimitError::XmlEntity { line } => Self::Syntax {
+                line: line as u64,
+                column: 1,
+                message: error.to_string(),
+            },
+            error => Self::Structure(error.to_string()),
+        }
+    }
+}
+
 impl From<oxigraph::store::StorageError> for ReportError {
     fn from(error: oxigraph::store::StorageError) -> Self {
         Self::Store(error.into())

@@ -241,3 +241,92 @@ fn serve_logs_its_url_answers_and_stops_on_sigterm() {
         "the store was created on disk"
     );
 }
+
+#[test]
+fn query_and_dump_ask_the_server_that_holds_the_store() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = TempDir::new().unwrap();
+    let store = dir.path().join("store");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_spyatlas"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
+        .arg(&store)
+        .env("RUST_LOG", "spyatlas=info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|line| line.contains("listening on http://127.0.0.1:"))
+        .expect("the server logs its URL");
+    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+
+    let query = spyatlas(
+        &store,
+        &[
+            "query",
+            "--format",
+            "csv",
+            "SELECT ?v WHERE { ?v a <https://w3id.org/spyatlas/ontology#Vendor> }",
+        ],
+    );
+    assert!(query.status.success(), "{}", stderr(&query));
+    assert!(
+        stdout(&query).contains("https://w3id.org/spyatlas/id/paragon-solutions"),
+        "{}",
+        stdout(&query)
+    );
+    let table = spyatlas(&store, &["query", "ASK { ?s ?p ?o }"]);
+    assert!(table.status.success(), "{}", stderr(&table));
+    assert_eq!(stdout(&table).trim(), "true");
+    let served_dump = spyatlas(&store, &["dump"]);
+    assert!(served_dump.status.success(), "{}", stderr(&served_dump));
+    // Writing is refused while the server holds the store, saying why.
+    let load = spyatlas(&store, &["unload", "nothing-here"]);
+    assert!(!load.status.success());
+    assert!(stderr(&load).contains("in use by another spyatlas process"), "{}", stderr(&load));
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert!(server.wait().unwrap().success());
+    assert!(
+        !store.join("spyatlas-server").exists(),
+        "the server's address is removed when it stops"
+    );
+    // What the server gave is what the store holds (blank nodes aside).
+    let local_dump = spyatlas(&store, &["dump"]);
+    assert!(local_dump.status.success(), "{}", stderr(&local_dump));
+    let named = |output: &Output| {
+        let mut lines: Vec<String> = stdout(output)
+            .lines()
+            .filter(|line| !line.contains("_:"))
+            .map(str::to_owned)
+            .collect();
+        lines.sort_unstable();
+        lines
+    };
+    let served = named(&served_dump);
+    assert!(served.len() > 100);
+    assert_eq!(served, named(&local_dump));
+}
+
+#[test]
+fn a_store_in_a_missing_folder_is_refused_naming_the_folder() {
+    let dir = TempDir::new().unwrap();
+    let store = dir.path().join("a").join("b").join("store");
+    let output = spyatlas(&store, &["query", "ASK { ?s ?p ?o }"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("does not exist") && message.contains(&dir.path().join("a").join("b").display().to_string()),
+        "{message}"
+    );
+    assert!(!message.contains("another spyatlas process"), "{message}");
+}

@@ -3,8 +3,11 @@
 mod browser;
 mod cli;
 mod conformance;
+mod deadlines;
+mod disk;
 mod entity_pages;
 mod graph_store;
+mod hostile;
 mod http_client;
 mod index_pages;
 mod load_cli;

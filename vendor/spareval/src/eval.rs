@@ -35,7 +35,7 @@ use std::hash::{Hash, Hasher};
 use std::iter::{Peekable, empty, once};
 use std::marker::PhantomData;
 use std::rc::Rc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, atomic};
 use std::{fmt, io};
 // TODO: make expression raise error when relevant (storage I/O)
@@ -622,6 +622,22 @@ impl<'a, D: QueryableDataset<'a>> SimpleEvaluator<'a, D> {
             Ok(e) => e,
             Err(e) => return (Err(e), stats),
         };
+        if !matches!(
+            pattern,
+            GraphPattern::QuadPattern { .. } | GraphPattern::Path { .. }
+        ) {
+            // Quad and path patterns check the token as they read the dataset; the other
+            // operators may produce from memory for a long time without reading it.
+            let token = self.dataset.cancellation_token.clone();
+            let unchecked = evaluator;
+            evaluator = Rc::new(move |tuple| {
+                Box::new(CheckedIterator {
+                    inner: unchecked(tuple),
+                    token: token.clone(),
+                    done: false,
+                })
+            });
+        }
         if self.run_stats {
             let stats = Rc::clone(&stats);
             evaluator = Rc::new(move |tuple| {
@@ -1223,19 +1239,24 @@ impl<'a, D: QueryableDataset<'a>> SimpleEvaluator<'a, D> {
                     JoinAlgorithm::HashBuildLeftProbeRight { keys } => {
                         let build = left;
                         let probe = right;
+                        let token = self.dataset.cancellation_token.clone();
                         if keys.is_empty() {
                             // Cartesian product
                             Rc::new(move |from| {
                                 let mut errors = Vec::default();
-                                let built_values = build(from.clone())
-                                    .filter_map(|result| match result {
-                                        Ok(result) => Some(result),
-                                        Err(error) => {
-                                            errors.push(Err(error));
-                                            None
+                                let mut built_values = Vec::new();
+                                for result in build(from.clone()) {
+                                    match result {
+                                        Ok(result) => {
+                                            if let Err(error) = token.charge(tuple_bytes(&result))
+                                            {
+                                                return Box::new(once(Err(error)));
+                                            }
+                                            built_values.push(result);
                                         }
-                                    })
-                                    .collect::<Vec<_>>();
+                                        Err(error) => errors.push(Err(error)),
+                                    }
+                                }
                                 if built_values.is_empty() && errors.is_empty() {
                                     // We don't bother to execute the other side
                                     return Box::new(empty());
@@ -1249,6 +1270,8 @@ impl<'a, D: QueryableDataset<'a>> SimpleEvaluator<'a, D> {
                                     probe_iter,
                                     built: built_values,
                                     buffered_results: errors,
+                                    current: None,
+                                    position: 0,
                                 })
                             })
                         } else {
@@ -1260,15 +1283,18 @@ impl<'a, D: QueryableDataset<'a>> SimpleEvaluator<'a, D> {
                             Rc::new(move |from| {
                                 let mut errors = Vec::default();
                                 let mut built_values = InternalTupleSet::new(keys.clone());
-                                built_values.extend(build(from.clone()).filter_map(|result| {
-                                    match result {
+                                if let Err(error) = built_values.extend_charged(
+                                    build(from.clone()).filter_map(|result| match result {
                                         Ok(result) => Some(result),
                                         Err(error) => {
                                             errors.push(Err(error));
                                             None
                                         }
-                                    }
-                                }));
+                                    }),
+                                    &token,
+                                ) {
+                                    return Box::new(once(Err(error)));
+                                }
                                 if built_values.is_empty() && errors.is_empty() {
                                     // We don't bother to execute the other side
                                     return Box::new(empty());
@@ -1342,12 +1368,19 @@ impl<'a, D: QueryableDataset<'a>> SimpleEvaluator<'a, D> {
                 let left = left?;
                 let right = right?;
 
+                let token = self.dataset.cancellation_token.clone();
                 match algorithm {
                     MinusAlgorithm::HashBuildRightProbeLeft { keys } => {
                         if keys.is_empty() {
                             Rc::new(move |from| {
-                                let right: Vec<_> =
-                                    right(from.clone()).filter_map(Result::ok).collect();
+                                let mut right_values = Vec::new();
+                                for tuple in right(from.clone()).filter_map(Result::ok) {
+                                    if let Err(error) = token.charge(tuple_bytes(&tuple)) {
+                                        return Box::new(once(Err(error)));
+                                    }
+                                    right_values.push(tuple);
+                                }
+                                let right = right_values;
                                 if right.is_empty() {
                                     return left(from);
                                 }
@@ -1371,7 +1404,11 @@ impl<'a, D: QueryableDataset<'a>> SimpleEvaluator<'a, D> {
                                 .collect::<Vec<_>>();
                             Rc::new(move |from| {
                                 let mut right_values = InternalTupleSet::new(keys.clone());
-                                right_values.extend(right(from.clone()).filter_map(Result::ok));
+                                if let Err(error) = right_values
+                                    .extend_charged(right(from.clone()).filter_map(Result::ok), &token)
+                                {
+                                    return Box::new(once(Err(error)));
+                                }
                                 if right_values.is_empty() {
                                     return left(from);
                                 }
@@ -1417,18 +1454,22 @@ impl<'a, D: QueryableDataset<'a>> SimpleEvaluator<'a, D> {
                             .iter()
                             .map(|v| encode_variable(encoded_variables, v))
                             .collect::<Vec<_>>();
+                        let token = self.dataset.cancellation_token.clone();
                         Rc::new(move |from| {
                             let mut errors = Vec::default();
                             let mut right_values = InternalTupleSet::new(keys.clone());
-                            right_values.extend(right(from.clone()).filter_map(
-                                |result| match result {
+                            if let Err(error) = right_values.extend_charged(
+                                right(from.clone()).filter_map(|result| match result {
                                     Ok(result) => Some(result),
                                     Err(error) => {
                                         errors.push(Err(error));
                                         None
                                     }
-                                },
-                            ));
+                                }),
+                                &token,
+                            ) {
+                                return Box::new(once(Err(error)));
+                            }
                             if right_values.is_empty() && errors.is_empty() {
                                 return left(from);
                             }
@@ -1546,18 +1587,31 @@ impl<'a, D: QueryableDataset<'a>> SimpleEvaluator<'a, D> {
                         })
                     })
                     .collect::<Result<Vec<_>, QueryEvaluationError>>()?;
+                let token = self.dataset.cancellation_token.clone();
                 Rc::new(move |from| {
                     let mut errors = Vec::default();
-                    let mut values = child(from)
-                        .filter_map(|result| match result {
-                            Ok(result) => Some(result),
-                            Err(error) => {
-                                errors.push(Err(error));
-                                None
+                    let mut values = Vec::new();
+                    for result in child(from) {
+                        match result {
+                            Ok(result) => {
+                                if let Err(error) = token.charge(tuple_bytes(&result)) {
+                                    return Box::new(once(Err(error)));
+                                }
+                                values.push(result);
                             }
-                        })
-                        .collect::<Vec<_>>();
+                            Err(error) => errors.push(Err(error)),
+                        }
+                    }
+                    // The sort cannot be interrupted: once the token is cancelled, every
+                    // comparison answers at once, so that it ends quickly.
+                    let mut comparisons = 0_usize;
+                    let mut cancelled = false;
                     values.sort_unstable_by(|a, b| {
+                        comparisons += 1;
+                        if cancelled || (comparisons % 1024 == 0 && token.is_cancelled()) {
+                            cancelled = true;
+                            return Ordering::Equal;
+                        }
                         for comp in &by {
                             match comp {
                                 ComparatorFunction::Asc(expression) => {
@@ -1580,6 +1634,9 @@ impl<'a, D: QueryableDataset<'a>> SimpleEvaluator<'a, D> {
                         }
                         Ordering::Equal
                     });
+                    if cancelled {
+                        return Box::new(once(Err(QueryEvaluationError::Cancelled)));
+                    }
                     Box::new(errors.into_iter().chain(values.into_iter().map(Ok)))
                 })
             }
@@ -1587,7 +1644,22 @@ impl<'a, D: QueryableDataset<'a>> SimpleEvaluator<'a, D> {
                 let (child, child_stats) = self.graph_pattern_evaluator(inner, encoded_variables);
                 stat_children.push(child_stats);
                 let child = child?;
-                Rc::new(move |from| Box::new(hash_deduplicate(child(from))))
+                let token = self.dataset.cancellation_token.clone();
+                Rc::new(move |from| {
+                    let token = token.clone();
+                    let mut already_seen = FxHashSet::default();
+                    Box::new(child(from).filter(move |tuple| {
+                        let Ok(tuple) = tuple else { return true };
+                        if already_seen.contains(tuple) {
+                            return false;
+                        }
+                        // Past the memory limit the token is cancelled, and the check of
+                        // this operator's output stops the evaluation.
+                        drop(token.charge(tuple_bytes(tuple)));
+                        already_seen.insert(tuple.clone());
+                        true
+                    }))
+                })
             }
             GraphPattern::Reduced { inner } => {
                 let (child, child_stats) = self.graph_pattern_evaluator(inner, encoded_variables);
@@ -1685,6 +1757,7 @@ impl<'a, D: QueryableDataset<'a>> SimpleEvaluator<'a, D> {
                     .map(|(variable, _)| encode_variable(encoded_variables, variable))
                     .collect::<Vec<_>>();
                 let dataset = self.dataset.clone();
+                let token = self.dataset.cancellation_token.clone();
                 Rc::new(move |from| {
                     let tuple_size = from.capacity();
                     let key_variables = Rc::clone(&key_variables);
@@ -1700,29 +1773,39 @@ impl<'a, D: QueryableDataset<'a>> SimpleEvaluator<'a, D> {
                             accumulator_builders.iter().map(|c| c()).collect::<Vec<_>>(),
                         );
                     }
-                    child(from)
-                        .filter_map(|result| match result {
-                            Ok(result) => Some(result),
+                    let group_bytes = size_of::<Vec<Option<D::InternalTerm>>>()
+                        + key_variables.len() * size_of::<Option<D::InternalTerm>>()
+                        + accumulator_builders.len() * ACCUMULATOR_BYTES
+                        + HELD_ENTRY_OVERHEAD;
+                    for result in child(from) {
+                        let tuple = match result {
+                            Ok(tuple) => tuple,
                             Err(error) => {
                                 errors.push(error);
-                                None
+                                continue;
                             }
-                        })
-                        .for_each(|tuple| {
-                            // TODO avoid copy for key?
-                            let key = key_variables
-                                .iter()
-                                .map(|v| tuple.get(*v).cloned())
-                                .collect();
-
-                            let key_accumulators =
-                                accumulators_for_group.entry(key).or_insert_with(|| {
-                                    accumulator_builders.iter().map(|c| c()).collect::<Vec<_>>()
-                                });
-                            for accumulator in key_accumulators {
-                                accumulator.accumulate(&tuple);
+                        };
+                        // TODO avoid copy for key?
+                        let key = key_variables
+                            .iter()
+                            .map(|v| tuple.get(*v).cloned())
+                            .collect();
+                        let key_accumulators = match accumulators_for_group.entry(key) {
+                            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                            std::collections::hash_map::Entry::Vacant(entry) => {
+                                if let Err(error) = token.charge(group_bytes) {
+                                    errors.push(error);
+                                    break;
+                                }
+                                entry.insert(
+                                    accumulator_builders.iter().map(|c| c()).collect::<Vec<_>>(),
+                                )
                             }
-                        });
+                        };
+                        for accumulator in key_accumulators {
+                            accumulator.accumulate(&tuple, &token);
+                        }
+                    }
                     let accumulator_variables = accumulator_variables.clone();
                     let dataset = dataset.clone();
                     Box::new(
@@ -1946,22 +2029,25 @@ impl<'a, D: QueryableDataset<'a>> SimpleEvaluator<'a, D> {
                 }
                 AggregateFunction::GroupConcat { separator } => {
                     let separator = Rc::from(separator.as_deref().unwrap_or(" "));
+                    let token = self.dataset.cancellation_token.clone();
                     let evaluator =
                         self.expression_evaluator(expr, encoded_variables, stat_children)?;
                     if *distinct {
                         Box::new(move || AccumulatorWrapper::DistinctExpression {
                             evaluator: Rc::clone(&evaluator),
                             seen: FxHashSet::default(),
-                            accumulator: Some(Box::new(GroupConcatAccumulator::new(Rc::clone(
-                                &separator,
-                            )))),
+                            accumulator: Some(Box::new(GroupConcatAccumulator::new(
+                                Rc::clone(&separator),
+                                token.clone(),
+                            ))),
                         })
                     } else {
                         Box::new(move || AccumulatorWrapper::Expression {
                             evaluator: Rc::clone(&evaluator),
-                            accumulator: Some(Box::new(GroupConcatAccumulator::new(Rc::clone(
-                                &separator,
-                            )))),
+                            accumulator: Some(Box::new(GroupConcatAccumulator::new(
+                                Rc::clone(&separator),
+                                token.clone(),
+                            ))),
                         })
                     }
                 }
@@ -2377,13 +2463,17 @@ enum AccumulatorWrapper<'a, T> {
 }
 
 impl<T: Clone + Eq + Hash> AccumulatorWrapper<'_, T> {
-    fn accumulate(&mut self, tuple: &InternalTuple<T>) {
+    /// Adds a solution; a value kept to tell distinct ones apart is charged to `token`
+    /// (past its memory limit, the token is cancelled and the evaluation stops when it
+    /// next checks it).
+    fn accumulate(&mut self, tuple: &InternalTuple<T>, token: &CancellationToken) {
         match self {
             Self::CountTuple { count } => {
                 *count += 1;
             }
             Self::CountDistinctTuple { seen, count } => {
                 if seen.insert(tuple.clone()) {
+                    drop(token.charge(tuple_bytes(tuple)));
                     *count += 1;
                 }
             }
@@ -2401,6 +2491,7 @@ impl<T: Clone + Eq + Hash> AccumulatorWrapper<'_, T> {
                     return;
                 };
                 if seen.insert(value) {
+                    drop(token.charge(size_of::<T>() + HELD_ENTRY_OVERHEAD));
                     *count += 1;
                 }
             }
@@ -2442,6 +2533,7 @@ impl<T: Clone + Eq + Hash> AccumulatorWrapper<'_, T> {
                     return;
                 };
                 if seen.insert(value.clone()) {
+                    drop(token.charge(size_of::<ExpressionTerm>() + HELD_ENTRY_OVERHEAD));
                     accumulator.accumulate(value);
                 }
             }
@@ -2614,14 +2706,17 @@ struct GroupConcatAccumulator {
     concat: Option<String>,
     language: Option<Option<LanguageWithMaybeBaseDirection>>,
     separator: Rc<str>,
+    /// Charged with the string's growth.
+    token: CancellationToken,
 }
 
 impl GroupConcatAccumulator {
-    fn new(separator: Rc<str>) -> Self {
+    fn new(separator: Rc<str>, token: CancellationToken) -> Self {
         Self {
             concat: Some(String::new()),
             language: None,
             separator,
+            token,
         }
     }
 }
@@ -2644,6 +2739,14 @@ impl Accumulator for GroupConcatAccumulator {
             self.language = Some(e_language)
         }
         concat.push_str(&value);
+        if self
+            .token
+            .charge(value.len() + self.separator.len())
+            .is_err()
+        {
+            // Past the memory limit: the evaluation stops at its next check.
+            self.concat = None;
+        }
     }
 
     fn finish(&mut self) -> Option<ExpressionTerm> {
@@ -3750,10 +3853,15 @@ impl<'a, D: QueryableDataset<'a>> Clone for PathEvaluator<'a, D> {
     }
 }
 
+/// Combines each probe solution with every built one, one result at a time: the product
+/// of two large parts is never held in memory.
 struct CartesianProductJoinIterator<'a, T> {
     probe_iter: Peekable<InternalTuplesIterator<'a, T>>,
     built: Vec<InternalTuple<T>>,
     buffered_results: Vec<Result<InternalTuple<T>, QueryEvaluationError>>,
+    /// The probe solution being combined, and the next built solution to combine it with.
+    current: Option<InternalTuple<T>>,
+    position: usize,
 }
 
 impl<T: Clone + Eq> Iterator for CartesianProductJoinIterator<'_, T> {
@@ -3764,14 +3872,21 @@ impl<T: Clone + Eq> Iterator for CartesianProductJoinIterator<'_, T> {
             if let Some(result) = self.buffered_results.pop() {
                 return Some(result);
             }
-            let probe_tuple = match self.probe_iter.next()? {
-                Ok(probe_tuple) => probe_tuple,
-                Err(error) => return Some(Err(error)),
-            };
-            for built_tuple in &self.built {
-                if let Some(result_tuple) = probe_tuple.combine_with(built_tuple) {
-                    self.buffered_results.push(Ok(result_tuple))
+            if let Some(probe_tuple) = &self.current {
+                while let Some(built_tuple) = self.built.get(self.position) {
+                    self.position += 1;
+                    if let Some(result_tuple) = probe_tuple.combine_with(built_tuple) {
+                        return Some(Ok(result_tuple));
+                    }
                 }
+                self.current = None;
+            }
+            match self.probe_iter.next()? {
+                Ok(probe_tuple) => {
+                    self.current = Some(probe_tuple);
+                    self.position = 0;
+                }
+                Err(error) => return Some(Err(error)),
             }
         }
     }
@@ -4402,6 +4517,22 @@ impl<T: Hash> InternalTupleSet<T> {
     }
 }
 
+impl<T: Hash> InternalTupleSet<T> {
+    /// Inserts every solution of `iter`, charging `token` for each; stops at the first
+    /// refused charge.
+    fn extend_charged(
+        &mut self,
+        iter: impl IntoIterator<Item = InternalTuple<T>>,
+        token: &CancellationToken,
+    ) -> Result<(), QueryEvaluationError> {
+        for tuple in iter {
+            token.charge(tuple_bytes(&tuple))?;
+            self.insert(tuple);
+        }
+        Ok(())
+    }
+}
+
 impl<T: Hash> Extend<InternalTuple<T>> for InternalTupleSet<T> {
     fn extend<I: IntoIterator<Item = InternalTuple<T>>>(&mut self, iter: I) {
         let iter = iter.into_iter();
@@ -4694,34 +4825,136 @@ impl Timer {
 /// A token that can be used to mark something as canceled.
 ///
 /// To cancel run [`CancellationToken::cancel`] and to check if the token is canceled run [`CancellationToken::is_cancelled`].
+///
+/// The token also carries a memory budget ([`CancellationToken::set_memory_limit`]): the
+/// evaluation charges it with an estimate of what it holds in memory (join build sides,
+/// sorted and grouped solutions, `DISTINCT` sets, property path closures, `GROUP_CONCAT`
+/// strings), and cancels itself when the estimate passes the limit.
 #[derive(Clone, Default)]
 pub struct CancellationToken {
-    value: Arc<AtomicBool>,
+    state: Arc<TokenState>,
+}
+
+struct TokenState {
+    cancelled: AtomicBool,
+    out_of_memory: AtomicBool,
+    memory_used: AtomicUsize,
+    memory_limit: AtomicUsize,
+}
+
+impl Default for TokenState {
+    fn default() -> Self {
+        Self {
+            cancelled: AtomicBool::new(false),
+            out_of_memory: AtomicBool::new(false),
+            memory_used: AtomicUsize::new(0),
+            memory_limit: AtomicUsize::new(usize::MAX),
+        }
+    }
 }
 
 impl CancellationToken {
     #[inline]
     pub fn new() -> Self {
-        Self {
-            value: Arc::new(AtomicBool::new(false)),
-        }
+        Self::default()
     }
 
     #[inline]
     pub fn cancel(&self) {
-        self.value.store(true, atomic::Ordering::Relaxed);
+        self.state.cancelled.store(true, atomic::Ordering::Relaxed);
     }
 
     #[inline]
     pub fn is_cancelled(&self) -> bool {
-        self.value.load(atomic::Ordering::Relaxed)
+        self.state.cancelled.load(atomic::Ordering::Relaxed)
     }
 
-    fn ensure_alive(&self) -> Result<(), QueryEvaluationError> {
+    /// Sets the number of bytes the evaluation may hold in memory (an estimate) before it
+    /// is cancelled; unlimited by default.
+    pub fn set_memory_limit(&self, bytes: usize) {
+        self.state
+            .memory_limit
+            .store(bytes, atomic::Ordering::Relaxed);
+    }
+
+    /// The memory limit set with [`CancellationToken::set_memory_limit`].
+    pub fn memory_limit(&self) -> usize {
+        self.state.memory_limit.load(atomic::Ordering::Relaxed)
+    }
+
+    /// The estimated number of bytes the evaluation has held in memory so far.
+    pub fn memory_used(&self) -> usize {
+        self.state.memory_used.load(atomic::Ordering::Relaxed)
+    }
+
+    /// Whether the evaluation was cancelled because it passed its memory limit.
+    pub fn is_out_of_memory(&self) -> bool {
+        self.state.out_of_memory.load(atomic::Ordering::Relaxed)
+    }
+
+    /// Counts `bytes` more held in memory; past the limit, cancels the evaluation.
+    #[inline]
+    pub(crate) fn charge(&self, bytes: usize) -> Result<(), QueryEvaluationError> {
+        let used = self
+            .state
+            .memory_used
+            .fetch_add(bytes, atomic::Ordering::Relaxed)
+            .saturating_add(bytes);
+        if used > self.state.memory_limit.load(atomic::Ordering::Relaxed) {
+            self.state.out_of_memory.store(true, atomic::Ordering::Relaxed);
+            self.cancel();
+        }
+        self.ensure_alive()
+    }
+
+    #[inline]
+    pub(crate) fn ensure_alive(&self) -> Result<(), QueryEvaluationError> {
         if self.is_cancelled() {
             Err(QueryEvaluationError::Cancelled)
         } else {
             Ok(())
         }
+    }
+}
+
+/// The estimated memory taken by a solution held by the evaluation.
+#[inline]
+fn tuple_bytes<T>(tuple: &InternalTuple<T>) -> usize {
+    size_of::<InternalTuple<T>>() + tuple.capacity() * size_of::<Option<T>>() + HELD_ENTRY_OVERHEAD
+}
+
+/// The estimated memory of one aggregate's accumulator in one group.
+const ACCUMULATOR_BYTES: usize = 64;
+
+/// The bookkeeping of a hash table or vector entry beside the solution itself.
+const HELD_ENTRY_OVERHEAD: usize = 16;
+
+/// An iterator of solutions that stops with [`QueryEvaluationError::Cancelled`] once its
+/// token is cancelled. Every operator's output goes through one, so that an evaluation
+/// working from memory (a cross product of materialised parts, a filter rejecting most
+/// of its input) notices its cancellation as promptly as one reading the store.
+struct CheckedIterator<'a, T> {
+    inner: InternalTuplesIterator<'a, T>,
+    token: CancellationToken,
+    done: bool,
+}
+
+impl<T> Iterator for CheckedIterator<'_, T> {
+    type Item = Result<InternalTuple<T>, QueryEvaluationError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        if let Err(error) = self.token.ensure_alive() {
+            self.done = true;
+            return Some(Err(error));
+        }
+        self.inner.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
     }
 }

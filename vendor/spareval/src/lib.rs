@@ -879,7 +879,12 @@ impl PreparedDeleteInsertUpdate<'_> {
             .evaluator
             .simple_evaluator(dataset, self.dataset, &self.base_iri, false)?
             .evaluate_select(&pattern, []);
-        Ok(DeleteInsertIter::new(solutions?, self.delete, self.insert))
+        Ok(DeleteInsertIter::new(
+            solutions?,
+            self.delete,
+            self.insert,
+            self.evaluator.cancellation_token.clone().unwrap_or_default(),
+        ))
     }
 }
 

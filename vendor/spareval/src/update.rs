@@ -1,4 +1,4 @@
-use crate::{QueryEvaluationError, QuerySolutionIter};
+use crate::{CancellationToken, QueryEvaluationError, QuerySolutionIter};
 #[cfg(feature = "sparql-12")]
 use oxrdf::Triple;
 use oxrdf::{BlankNode, GraphName, NamedNode, Quad, Term};
@@ -26,6 +26,8 @@ pub struct DeleteInsertIter<'a> {
     insert: Vec<QuadPattern>,
     buffer: VecDeque<DeleteInsertQuad>,
     bnodes: FxHashMap<BlankNode, BlankNode>,
+    /// Charged for each quad: the caller holds them until the update is applied.
+    token: CancellationToken,
 }
 
 impl<'a> DeleteInsertIter<'a> {
@@ -33,6 +35,7 @@ impl<'a> DeleteInsertIter<'a> {
         solutions: QuerySolutionIter<'a>,
         delete: Vec<GroundQuadPattern>,
         insert: Vec<QuadPattern>,
+        token: CancellationToken,
     ) -> Self {
         Self {
             solutions,
@@ -40,6 +43,7 @@ impl<'a> DeleteInsertIter<'a> {
             insert,
             buffer: VecDeque::new(),
             bnodes: FxHashMap::default(),
+            token,
         }
     }
 }
@@ -50,6 +54,9 @@ impl Iterator for DeleteInsertIter<'_> {
     fn next(&mut self) -> Option<Result<DeleteInsertQuad, QueryEvaluationError>> {
         loop {
             if let Some(quad) = self.buffer.pop_front() {
+                if let Err(error) = self.token.charge(quad_bytes(&quad)) {
+                    return Some(Err(error));
+                }
                 return Some(Ok(quad));
             }
             let solution = match self.solutions.next()? {
@@ -69,6 +76,12 @@ impl Iterator for DeleteInsertIter<'_> {
             self.bnodes.clear();
         }
     }
+}
+
+/// The estimated memory of a quad held until the update is applied: the quad and the
+/// strings of its terms (IRIs of a typical length).
+fn quad_bytes(_quad: &DeleteInsertQuad) -> usize {
+    size_of::<DeleteInsertQuad>() + 4 * 48
 }
 
 fn fill_quad_pattern(

@@ -1,0 +1,334 @@
+//! Deadlines and overload, on the real binary: work that runs from memory (cross products,
+//! `VALUES` products, sorts and aggregates over them, paths between hubs) answers 503
+//! with `Retry-After` by its deadline and then stops using the processor; a full queue
+//! answers at once; shutdown is never held by a query.
+
+use super::http_client::{self, HttpResponse};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+/// `spyatlas serve` on a fresh store with the bundled data, on a free port of 127.0.0.1.
+struct Server {
+    child: Child,
+    base: String,
+    _dir: TempDir,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Self {
+        let dir = TempDir::new().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_spyatlas"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--write-token", "t0ken", "--data"])
+            .arg(dir.path().join("store"))
+            .args(args)
+            .env("RUST_LOG", "spyatlas=info")
+            .env("NO_COLOR", "1")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                let start = line.find("http://127.0.0.1:")?;
+                Some(line[start..].split_whitespace().next()?.to_owned())
+            })
+            .expect("one log line gives the URL");
+        // Keep reading the log, so that the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+        Self {
+            child,
+            base: url.trim_end_matches("/sparql").to_owned(),
+            _dir: dir,
+        }
+    }
+
+    fn query(&self, query: &str) -> HttpResponse {
+        http_client::send(
+            &self.base,
+            "POST",
+            "/sparql",
+            &[
+                ("content-type", "application/sparql-query"),
+                ("accept", "application/sparql-results+json"),
+            ],
+            query.as_bytes(),
+        )
+    }
+
+    /// Processor time the server used so far (user and system), from /proc.
+    fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        Duration::from_millis(ticks * 10)
+    }
+
+    fn health(&self) -> Duration {
+        let started = Instant::now();
+        let response = http_client::send(&self.base, "GET", "/health", &[], b"");
+        assert_eq!(response.status, 200, "{}", response.text());
+        started.elapsed()
+    }
+
+    fn terminate(&mut self) -> Duration {
+        let started = Instant::now();
+        let kill = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        loop {
+            if self.child.try_wait().unwrap().is_some() {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the server did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Queries whose work is done from memory, far too large to finish.
+fn runaway_queries() -> Vec<String> {
+    let values = |name: &str| {
+        format!(
+            "VALUES ?{name} {{ {} }}",
+            (0..1000).map(|n| n.to_string()).collect::<Vec<_>>().join(" ")
+        )
+    };
+    vec![
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?o ?q }"
+            .into(),
+        format!(
+            "SELECT (COUNT(*) AS ?n) WHERE {{ {} {} {} }}",
+            values("x"),
+            values("y"),
+            values("z")
+        ),
+        "SELECT (GROUP_CONCAT(STR(?a)) AS ?all) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }".into(),
+        "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 1".into(),
+    ]
+}
+
+#[test]
+fn work_from_memory_answers_503_by_its_deadline_and_then_stops() {
+    let server = Server::start(&["--query-timeout", "2"]);
+    for query in runaway_queries() {
+        let started = Instant::now();
+        let response = server.query(&query);
+        let took = started.elapsed();
+        assert_eq!(response.status, 503, "{query}: {}", response.text());
+        assert!(
+            response.header("retry-after").is_some(),
+            "{query}: no Retry-After"
+        );
+        assert!(
+            response.text().contains("2 s") || response.text().contains("memory"),
+            "{query}: {}",
+            response.text()
+        );
+        assert!(
+            took < Duration::from_secs(4),
+            "{query}: answered after {took:?} (deadline 2 s)"
+        );
+        // Within a second of the answer the work has stopped: the processor rests.
+        std::thread::sleep(Duration::from_secs(1));
+        let before = server.cpu();
+        std::thread::sleep(Duration::from_secs(1));
+        let used = server.cpu() - before;
+        assert!(
+            used < Duration::from_millis(300),
+            "{query}: {used:?} of processor time in the second after"
+        );
+        server.health();
+    }
+}
+
+#[test]
+fn runaway_queries_on_every_event_loop_leave_health_answering() {
+    let server = Server::start(&["--query-timeout", "3"]);
+    let query = runaway_queries().remove(0);
+    let base = server.base.clone();
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let (base, query) = (base.clone(), query.clone());
+            std::thread::spawn(move || {
+                http_client::send(
+                    &base,
+                    "POST",
+                    "/sparql",
+                    &[("content-type", "application/sparql-query")],
+                    query.as_bytes(),
+                )
+                .status
+            })
+        })
+        .collect();
+    let mut slowest = Duration::ZERO;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        slowest = slowest.max(server.health());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for client in clients {
+        let status = client.join().unwrap();
+        assert!(matches!(status, 503 | 429), "{status}");
+    }
+    // A debug build on a shared test machine: the benchmark holds the 100 ms target.
+    assert!(slowest < Duration::from_millis(1000), "/health took {slowest:?}");
+}
+
+#[test]
+fn a_full_queue_answers_at_once_with_retry_after() {
+    let server = Server::start(&[
+        "--query-timeout",
+        "3",
+        "--workers",
+        "1",
+        "--queue",
+        "1",
+        "--queue-per-client",
+        "1",
+    ]);
+    let query = runaway_queries().remove(0);
+    let base = server.base.clone();
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (base, query) = (base.clone(), query.clone());
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let response = http_client::send(
+                    &base,
+                    "POST",
+                    "/sparql",
+                    &[("content-type", "application/sparql-query")],
+                    query.as_bytes(),
+                );
+                (response, started.elapsed())
+            })
+        })
+        .collect();
+    let answers: Vec<(HttpResponse, Duration)> =
+        clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let refused: Vec<&(HttpResponse, Duration)> = answers
+        .iter()
+        .filter(|(response, _)| matches!(response.status, 429 | 503) && response.text().contains("waiting"))
+        .collect();
+    assert!(!refused.is_empty(), "{:?}", answers.iter().map(|(r, _)| (r.status, r.text())).collect::<Vec<_>>());
+    for (response, took) in refused {
+        assert!(response.header("retry-after").is_some());
+        assert!(*took < Duration::from_secs(2), "refused after {took:?}");
+    }
+}
+
+#[test]
+fn a_rate_limited_client_gets_429() {
+    let server = Server::start(&["--query-timeout", "1", "--rate-limit", "2", "--workers", "1"]);
+    // A query too slow for an inline answer: it goes to the pool, and counts.
+    let query = runaway_queries().remove(0);
+    let statuses: Vec<u16> = (0..4).map(|_| server.query(&query).status).collect();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let limited = (0..3)
+        .map(|_| server.query(&query))
+        .find(|response| response.status == 429)
+        .expect("still limited");
+    assert!(limited.text().contains("at most 2 a minute"), "{}", limited.text());
+    assert!(limited.header("retry-after").is_some());
+}
+
+#[test]
+fn an_update_past_its_deadline_changes_nothing() {
+    let server = Server::start(&["--query-timeout", "2"]);
+    let count = || {
+        let response = server.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }");
+        assert_eq!(response.status, 200);
+        response.text()
+    };
+    let before = count();
+    let started = Instant::now();
+    let response = http_client::send(
+        &server.base,
+        "POST",
+        "/sparql",
+        &[
+            ("content-type", "application/sparql-update"),
+            ("authorization", "Bearer t0ken"),
+        ],
+        b"INSERT { GRAPH <http://e/g> { ?a <http://e/p> ?d } } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+    );
+    assert_eq!(response.status, 503, "{}", response.text());
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert_eq!(count(), before);
+}
+
+#[test]
+fn shutdown_is_not_held_by_a_running_query() {
+    let mut server = Server::start(&["--query-timeout", "60"]);
+    let query = runaway_queries().remove(0);
+    let base = server.base.clone();
+    let client = std::thread::spawn(move || {
+        http_client::send(
+            &base,
+            "POST",
+            "/sparql",
+            &[("content-type", "application/sparql-query")],
+            query.as_bytes(),
+        )
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let took = server.terminate();
+    assert!(took < Duration::from_secs(3), "SIGTERM took {took:?}");
+    drop(client);
+}
+
+#[test]
+fn a_path_between_hubs_answers_by_its_deadline() {
+    let server = Server::start(&["--query-timeout", "5"]);
+    // Two hubs sharing 12,000 leaves.
+    let mut triples = String::new();
+    for leaf in 0..12_000 {
+        for hub in ["hub-a", "hub-b"] {
+            triples.push_str(&format!(
+                "<https://w3id.org/spyatlas/id/{hub}> <https://w3id.org/spyatlas/ontology#related> <https://w3id.org/spyatlas/id/leaf-{leaf}> .\n"
+            ));
+        }
+    }
+    let put = http_client::send(
+        &server.base,
+        "PUT",
+        "/store?graph=http://e/hubs",
+        &[
+            ("content-type", "application/n-triples"),
+            ("authorization", "Bearer t0ken"),
+        ],
+        triples.as_bytes(),
+    );
+    assert!(matches!(put.status, 201 | 204), "{}", put.text());
+    let started = Instant::now();
+    let response = http_client::send(
+        &server.base,
+        "GET",
+        "/api/path?from=hub-a&to=hub-b&max=6",
+        &[],
+        b"",
+    );
+    let took = started.elapsed();
+    assert!(matches!(response.status, 200 | 503), "{}", response.text());
+    assert!(took < Duration::from_secs(6), "the path took {took:?}");
+    server.health();
+}
