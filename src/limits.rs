@@ -24,10 +24,10 @@
 //! assert!(limits::check_sparql("SELECT * WHERE { ?s ?p ?o }", 1 << 20).is_ok());
 //! ```
 
+use oxigraph::io::RdfFormat;
 use spargebra::algebra::{
     AggregateExpression, Expression, GraphPattern, OrderExpression, PropertyPathExpression,
 };
-use oxigraph::io::RdfFormat;
 use spargebra::{GraphUpdateOperation, Query, Update};
 
 /// How deeply brackets (`(`, `{`, `[`, `<<`) may nest in a SPARQL text, and objects and
@@ -128,7 +128,11 @@ pub fn check_sparql(text: &str, max_bytes: usize) -> Result<(), LimitError> {
                 }
                 None => {
                     levels.link(position)?;
-                    if bytes.get(i + 1) == Some(&b'=') { 2 } else { 1 }
+                    if bytes.get(i + 1) == Some(&b'=') {
+                        2
+                    } else {
+                        1
+                    }
                 }
             },
             b'>' if bytes.get(i + 1) == Some(&b'>') => {
@@ -265,10 +269,21 @@ fn end_of_name(bytes: &[u8], start: usize) -> usize {
 /// Keywords that add a link to the chain of their group.
 fn is_chain_keyword(word: &[u8]) -> bool {
     const KEYWORDS: [&[u8]; 11] = [
-        b"UNION", b"OPTIONAL", b"MINUS", b"FILTER", b"BIND", b"GRAPH", b"SERVICE", b"VALUES",
-        b"EXISTS", b"LATERAL", b"IN",
+        b"UNION",
+        b"OPTIONAL",
+        b"MINUS",
+        b"FILTER",
+        b"BIND",
+        b"GRAPH",
+        b"SERVICE",
+        b"VALUES",
+        b"EXISTS",
+        b"LATERAL",
+        b"IN",
     ];
-    KEYWORDS.iter().any(|keyword| word.eq_ignore_ascii_case(keyword))
+    KEYWORDS
+        .iter()
+        .any(|keyword| word.eq_ignore_ascii_case(keyword))
 }
 
 /// Where the end of the string starting at `start` (a quote) is: past its closing quote,
@@ -369,11 +384,7 @@ pub fn check_json_nesting(text: &str) -> Result<(), LimitError> {
             b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Err(position.nesting(
-                        "objects and arrays",
-                        "document",
-                        MAX_NESTING,
-                    ));
+                    return Err(position.nesting("objects and arrays", "document", MAX_NESTING));
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
@@ -410,14 +421,129 @@ pub fn refuse_xml_entities(bytes: &[u8]) -> Result<(), LimitError> {
 }
 
 /// The checks an RDF document gets before its parser runs: RDF/XML must not declare
-/// entities; JSON-LD must not nest deeper than [`MAX_NESTING`]. `bytes` may be the start
-/// of a longer document: an entity declaration comes before the root element.
+/// entities, and no document may nest deeper than [`MAX_NESTING`] (blank nodes and
+/// collections in Turtle and TriG, quoted triples, JSON-LD objects, XML elements): the
+/// parsers keep a state per level, and took seconds per request at a hundred thousand.
 pub fn check_rdf(bytes: &[u8], format: RdfFormat) -> Result<(), LimitError> {
     match format {
-        RdfFormat::RdfXml => refuse_xml_entities(bytes),
+        RdfFormat::RdfXml => {
+            refuse_xml_entities(bytes)?;
+            check_xml_nesting(bytes)
+        }
         RdfFormat::JsonLd { .. } => check_json_nesting(&String::from_utf8_lossy(bytes)),
-        _ => Ok(()),
+        _ => check_turtle_nesting(bytes),
     }
+}
+
+/// Refuses Turtle, TriG, N3, N-Triples or N-Quads whose brackets (`[`, `(`, `{`, `<<`)
+/// nest deeper than [`MAX_NESTING`]; strings, IRIs and comments are skipped.
+fn check_turtle_nesting(bytes: &[u8]) -> Result<(), LimitError> {
+    let mut depth = 0_usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        let step = match bytes[i] {
+            b'#' => bytes[i..]
+                .iter()
+                .position(|&byte| byte == b'\n')
+                .unwrap_or(bytes.len() - i),
+            b'"' | b'\'' => end_of_string(bytes, i) - i,
+            b'<' if bytes.get(i + 1) == Some(&b'<') => {
+                depth += 1;
+                2
+            }
+            b'<' => end_of_iri(bytes, i).map_or(1, |end| end - i),
+            b'>' if bytes.get(i + 1) == Some(&b'>') => {
+                depth = depth.saturating_sub(1);
+                2
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                1
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                1
+            }
+            _ => 1,
+        };
+        if depth > MAX_NESTING {
+            // Where, counted only now: large dumps are read without it.
+            let mut position = Position::default();
+            position.advance(&bytes[..i]);
+            return Err(position.nesting("brackets", "document", MAX_NESTING));
+        }
+        i += step;
+    }
+    Ok(())
+}
+
+/// Refuses XML whose elements nest deeper than [`MAX_NESTING`]. Comments, processing
+/// instructions, CDATA sections and the document type are skipped; quoted attribute
+/// values may hold `>`.
+fn check_xml_nesting(bytes: &[u8]) -> Result<(), LimitError> {
+    let find = |from: usize, needle: &[u8]| {
+        bytes[from..]
+            .windows(needle.len())
+            .position(|window| window == needle)
+            .map_or(bytes.len(), |offset| from + offset + needle.len())
+    };
+    let mut depth = 0_usize;
+    let mut i = 0;
+    while let Some(offset) = bytes[i..].iter().position(|&byte| byte == b'<') {
+        i += offset;
+        let rest = &bytes[i..];
+        i = if rest.starts_with(b"<!--") {
+            find(i, b"-->")
+        } else if rest.starts_with(b"<![CDATA[") {
+            find(i, b"]]>")
+        } else if rest.starts_with(b"<?") {
+            find(i, b"?>")
+        } else if rest.starts_with(b"<!") {
+            // A document type, with its internal subset in brackets.
+            let close = find(i, b">");
+            match bytes[i..close].iter().position(|&byte| byte == b'[') {
+                Some(_) => find(i, b"]>").max(close),
+                None => close,
+            }
+        } else if rest.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+            find(i, b">")
+        } else {
+            let mut end = i + 1;
+            let mut quote = None;
+            while let Some(&byte) = bytes.get(end) {
+                match (quote, byte) {
+                    (None, b'"' | b'\'') => quote = Some(byte),
+                    (Some(open), byte) if byte == open => quote = None,
+                    (None, b'>') => break,
+                    _ => {}
+                }
+                end += 1;
+            }
+            if bytes.get(end.wrapping_sub(1)) != Some(&b'/') {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    let line = 1 + bytes[..i].iter().filter(|&&byte| byte == b'\n').count();
+                    return Err(LimitError::Nesting {
+                        what: "elements",
+                        flatten: "document",
+                        limit: MAX_NESTING,
+                        line,
+                        column: 1 + bytes[..i]
+                            .iter()
+                            .rev()
+                            .take_while(|&&byte| byte != b'\n')
+                            .count(),
+                    });
+                }
+            }
+            end + 1
+        };
+        if i >= bytes.len() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Passes a parsed query at most [`MAX_ALGEBRA_DEPTH`] deep, and refuses a deeper one
@@ -517,12 +643,12 @@ fn dismantle(mut patterns: Vec<GraphPattern>) {
                     inner, aggregates, ..
                 } => {
                     patterns.push(*inner);
-                    expressions.extend(aggregates.into_iter().filter_map(
-                        |(_, aggregate)| match aggregate {
+                    expressions.extend(aggregates.into_iter().filter_map(|(_, aggregate)| {
+                        match aggregate {
                             AggregateExpression::FunctionCall { expr, .. } => Some(expr),
                             AggregateExpression::CountSolutions { .. } => None,
-                        },
-                    ));
+                        }
+                    }));
                 }
                 GraphPattern::Graph { inner, .. }
                 | GraphPattern::Project { inner, .. }
@@ -723,7 +849,14 @@ mod tests {
         assert!(check_sparql(&nested(MAX_NESTING - 2), usize::MAX).is_ok());
         let error = check_sparql(&nested(MAX_NESTING - 1), usize::MAX).unwrap_err();
         assert!(
-            matches!(error, LimitError::Nesting { line: 1, limit: MAX_NESTING, .. }),
+            matches!(
+                error,
+                LimitError::Nesting {
+                    line: 1,
+                    limit: MAX_NESTING,
+                    ..
+                }
+            ),
             "{error:?}"
         );
     }
@@ -737,7 +870,11 @@ mod tests {
         // Parentheses are allowed in IRIs.
         assert!(check_sparql(&query, usize::MAX).is_ok());
         // `<` as an operator is not mistaken for an IRI.
-        let compare = format!("SELECT * WHERE {{ FILTER(?a < ?b && {}1{}) }}", "(".repeat(70), ")".repeat(70));
+        let compare = format!(
+            "SELECT * WHERE {{ FILTER(?a < ?b && {}1{}) }}",
+            "(".repeat(70),
+            ")".repeat(70)
+        );
         assert!(check_sparql(&compare, usize::MAX).is_err());
     }
 
@@ -754,8 +891,13 @@ mod tests {
 
     #[test]
     fn nesting_errors_say_where() {
-        let query = format!("SELECT *\nWHERE {{\n  FILTER({}1{}) }}", "(".repeat(100), ")".repeat(100));
-        let LimitError::Nesting { line, column, .. } = check_sparql(&query, usize::MAX).unwrap_err()
+        let query = format!(
+            "SELECT *\nWHERE {{\n  FILTER({}1{}) }}",
+            "(".repeat(100),
+            ")".repeat(100)
+        );
+        let LimitError::Nesting { line, column, .. } =
+            check_sparql(&query, usize::MAX).unwrap_err()
         else {
             panic!("a nesting error")
         };
@@ -772,18 +914,39 @@ mod tests {
         let too_long = MAX_ALGEBRA_DEPTH + 10;
         for query in [
             format!("SELECT * WHERE {{ FILTER(1{}) }}", "+1".repeat(too_long)),
-            format!("SELECT * WHERE {{ FILTER(?a{}) }}", " || ?a".repeat(too_long)),
+            format!(
+                "SELECT * WHERE {{ FILTER(?a{}) }}",
+                " || ?a".repeat(too_long)
+            ),
             format!("SELECT * WHERE {{ FILTER(1{}) }}", "-1".repeat(too_long)),
             format!("SELECT * WHERE {{ FILTER(?a{}) }}", "-?a".repeat(too_long)),
-            format!("SELECT * WHERE {{ FILTER(1e-3{}) }}", "*1e+3".repeat(too_long)),
+            format!(
+                "SELECT * WHERE {{ FILTER(1e-3{}) }}",
+                "*1e+3".repeat(too_long)
+            ),
             format!("SELECT * WHERE {{ {{}}{} }}", " UNION {}".repeat(too_long)),
-            format!("SELECT * WHERE {{ ?s ?p ?o {} }}", "OPTIONAL { ?s ?p ?o } ".repeat(too_long)),
+            format!(
+                "SELECT * WHERE {{ ?s ?p ?o {} }}",
+                "OPTIONAL { ?s ?p ?o } ".repeat(too_long)
+            ),
             format!("SELECT * WHERE {{ {} }}", "{ ?s ?p ?o } ".repeat(too_long)),
-            format!("SELECT * WHERE {{ ?s <http://e/p>{} ?o }}", "/<http://e/p>".repeat(too_long)),
-            format!("SELECT * WHERE {{ {} }}", "?s <http://e/p>/<http://e/q> ?o . ".repeat(too_long)),
+            format!(
+                "SELECT * WHERE {{ ?s <http://e/p>{} ?o }}",
+                "/<http://e/p>".repeat(too_long)
+            ),
+            format!(
+                "SELECT * WHERE {{ {} }}",
+                "?s <http://e/p>/<http://e/q> ?o . ".repeat(too_long)
+            ),
         ] {
             assert!(
-                matches!(chain_error(&query), LimitError::AlgebraDepth { at: Some((1, _)), .. }),
+                matches!(
+                    chain_error(&query),
+                    LimitError::AlgebraDepth {
+                        at: Some((1, _)),
+                        ..
+                    }
+                ),
                 "{}",
                 &query[..80]
             );
@@ -807,7 +970,10 @@ mod tests {
 
     #[test]
     fn a_chain_the_text_check_allows_passes_the_check_after_parsing() {
-        let chain = format!("SELECT * WHERE {{ FILTER(1{}) }}", "+1".repeat(MAX_ALGEBRA_DEPTH - 10));
+        let chain = format!(
+            "SELECT * WHERE {{ FILTER(1{}) }}",
+            "+1".repeat(MAX_ALGEBRA_DEPTH - 10)
+        );
         check_sparql(&chain, usize::MAX).unwrap();
         let query = spargebra::SparqlParser::new().parse_query(&chain).unwrap();
         assert!(check_algebra(query).is_ok());
@@ -818,15 +984,29 @@ mod tests {
         // Deep enough that a recursive drop would overflow the test thread's stack.
         let depth = 1_000_000;
         let mut expression = Expression::Literal(spargebra::term::Literal::from(1));
-        let mut pattern = GraphPattern::Bgp { patterns: Vec::new() };
-        let mut path = PropertyPathExpression::NamedNode(spargebra::term::NamedNode::new_unchecked("http://e/p"));
+        let mut pattern = GraphPattern::Bgp {
+            patterns: Vec::new(),
+        };
+        let mut path = PropertyPathExpression::NamedNode(
+            spargebra::term::NamedNode::new_unchecked("http://e/p"),
+        );
         for _ in 0..depth {
-            expression = Expression::Add(Box::new(expression), Box::new(Expression::Literal(1.into())));
+            expression = Expression::Add(
+                Box::new(expression),
+                Box::new(Expression::Literal(1.into())),
+            );
             pattern = GraphPattern::Union {
                 left: Box::new(pattern),
-                right: Box::new(GraphPattern::Bgp { patterns: Vec::new() }),
+                right: Box::new(GraphPattern::Bgp {
+                    patterns: Vec::new(),
+                }),
             };
-            path = PropertyPathExpression::Sequence(Box::new(path), Box::new(PropertyPathExpression::NamedNode(spargebra::term::NamedNode::new_unchecked("http://e/p"))));
+            path = PropertyPathExpression::Sequence(
+                Box::new(path),
+                Box::new(PropertyPathExpression::NamedNode(
+                    spargebra::term::NamedNode::new_unchecked("http://e/p"),
+                )),
+            );
         }
         let pattern = GraphPattern::Filter {
             expr: expression,
@@ -849,20 +1029,65 @@ mod tests {
 
     #[test]
     fn json_nesting_is_bounded_and_strings_do_not_count() {
-        let deep = format!("{}1{}", "[".repeat(MAX_NESTING + 1), "]".repeat(MAX_NESTING + 1));
-        assert!(matches!(check_json_nesting(&deep), Err(LimitError::Nesting { .. })));
+        let deep = format!(
+            "{}1{}",
+            "[".repeat(MAX_NESTING + 1),
+            "]".repeat(MAX_NESTING + 1)
+        );
+        assert!(matches!(
+            check_json_nesting(&deep),
+            Err(LimitError::Nesting { .. })
+        ));
         let shallow = format!("{{\"a\": \"{}\"}}", "[{".repeat(500));
         assert!(check_json_nesting(&shallow).is_ok());
     }
 
     #[test]
+    fn rdf_nesting_is_bounded_in_every_syntax() {
+        let deep = |open: &str, close: &str| {
+            format!(
+                "<http://e/s> <http://e/p> {}1{} .",
+                open.repeat(100),
+                close.repeat(100)
+            )
+        };
+        for (text, format) in [
+            (deep("[ <http://e/p> ", " ]"), RdfFormat::Turtle),
+            (deep("( ", " )"), RdfFormat::Turtle),
+            (deep("[ <http://e/p> ", " ]"), RdfFormat::TriG),
+            (
+                format!(
+                    "<rdf:RDF>{}{}</rdf:RDF>",
+                    "<e:p rdf:parseType=\"Resource\">".repeat(100),
+                    "</e:p>".repeat(100)
+                ),
+                RdfFormat::RdfXml,
+            ),
+        ] {
+            assert!(
+                matches!(
+                    check_rdf(text.as_bytes(), format),
+                    Err(LimitError::Nesting { .. })
+                ),
+                "{format}"
+            );
+        }
+        let flat = "<http://e/s> <http://e/p> \"[[[[((((\" , <http://e/[[[[> . # ((((((\n";
+        assert!(check_rdf(flat.repeat(100).as_bytes(), RdfFormat::Turtle).is_ok());
+        let xml = "<?xml version=\"1.0\"?><!-- <a><b><c> --><rdf:RDF a=\">\"><rdf:Description/><x><![CDATA[<y><y><y>]]></x></rdf:RDF>";
+        assert!(check_rdf(xml.as_bytes(), RdfFormat::RdfXml).is_ok());
+    }
+
+    #[test]
     fn xml_entity_declarations_are_refused_before_the_root_element_only() {
-        let bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE rdf:RDF [\n<!ENTITY a \"aaaa\">\n]>\n<rdf:RDF/>";
+        let bomb =
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE rdf:RDF [\n<!ENTITY a \"aaaa\">\n]>\n<rdf:RDF/>";
         assert_eq!(
             refuse_xml_entities(bomb.as_bytes()),
             Err(LimitError::XmlEntity { line: 3 })
         );
-        let plain = "<?xml version=\"1.0\"?>\n<!-- a comment -->\n<rdf:RDF><rdf:Description/></rdf:RDF>";
+        let plain =
+            "<?xml version=\"1.0\"?>\n<!-- a comment -->\n<rdf:RDF><rdf:Description/></rdf:RDF>";
         assert!(refuse_xml_entities(plain.as_bytes()).is_ok());
     }
 }

@@ -24,7 +24,14 @@ pub const WEB_ADDRESS_PROPERTIES: &[&str] = &[
 ];
 
 /// Schemes that make a browser run or embed content instead of going to a page.
-const ACTIVE_SCHEMES: &[&str] = &["javascript", "vbscript", "data", "file", "blob", "filesystem"];
+const ACTIVE_SCHEMES: &[&str] = &[
+    "javascript",
+    "vbscript",
+    "data",
+    "file",
+    "blob",
+    "filesystem",
+];
 
 /// Whether `iri` is an `http:` or `https:` address (scheme in any case).
 pub fn is_web_address(iri: &str) -> bool {
@@ -119,18 +126,27 @@ mod tests {
         for property in WEB_ADDRESS_PROPERTIES {
             assert!(problem(&triple(property, bad.clone().into())).is_some());
             assert!(
-                problem(&triple(property, Literal::new_simple_literal("https://x.org").into()))
-                    .is_none(),
+                problem(&triple(
+                    property,
+                    Literal::new_simple_literal("https://x.org").into()
+                ))
+                .is_none(),
                 "an address written as text"
             );
             assert!(
-                problem(&triple(property, Literal::new_simple_literal("javascript:x()").into()))
-                    .is_some(),
+                problem(&triple(
+                    property,
+                    Literal::new_simple_literal("javascript:x()").into()
+                ))
+                .is_some(),
                 "text that would run as a link"
             );
             assert!(
-                problem(&triple(property, NamedNode::new("https://x.org/").unwrap().into()))
-                    .is_none()
+                problem(&triple(
+                    property,
+                    NamedNode::new("https://x.org/").unwrap().into()
+                ))
+                .is_none()
             );
         }
         let elsewhere = triple("https://w3id.org/spyatlas/ontology#vendor", bad.into());

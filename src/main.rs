@@ -11,9 +11,9 @@ use spyatlas::config::{DataArgs, HttpSettings, ServeConfig};
 use spyatlas::http::{self, AppState};
 use spyatlas::ingest::pipeline::ProgressFn;
 use spyatlas::ingest::{self, LoadOptions, Loader, Progress, ReportError, ReportResult, report};
+use spyatlas::limits;
 use spyatlas::served;
 use spyatlas::store::{Graph, StoreError};
-use spyatlas::limits;
 use spyatlas::table;
 use spyatlas::vocab;
 use std::fs::File;
@@ -24,7 +24,10 @@ use std::time::{Duration, Instant};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc rather than the system allocator: the query engine allocates a great deal of
-/// small, short-lived values, on whichever thread serves the request.
+/// small, short-lived values, on whichever thread serves the request. It is C's `malloc`
+/// too (the `override` feature): oxigraph hands RocksDB's error messages, allocated in
+/// C, to Rust to free, and two allocators would each free the other's memory (a store
+/// error, such as a store held by another process or a full disk, ended the process).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -146,11 +149,11 @@ fn main() -> anyhow::Result<()> {
 #[tokio::main]
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let path = config.data.data.clone();
-    let graph = tokio::task::spawn_blocking(move || Graph::open(&path))
+    let min_free_disk = config.min_free_disk_mb.saturating_mul(1024 * 1024);
+    let graph = tokio::task::spawn_blocking(move || Graph::open_keeping_free(&path, min_free_disk))
         .await
         .context("opening the store")?
-        .with_context(|| format!("opening the store in {}", config.data.data.display()))?
-        .with_min_free_disk(config.min_free_disk_mb.saturating_mul(1024 * 1024));
+        .with_context(|| format!("opening the store in {}", config.data.data.display()))?;
     let settings = HttpSettings::from(&config);
     let writes = match &settings.write_access {
         spyatlas::config::WriteAccess::Token(_) => "writes need the bearer token",
@@ -456,9 +459,9 @@ fn query_server(
         (false, _) => bail!(
             "--format turtle and ntriples are for CONSTRUCT and DESCRIBE; use table, csv, tsv or json"
         ),
-        (true, _) => bail!(
-            "CONSTRUCT and DESCRIBE give a graph; use --format table, turtle or ntriples"
-        ),
+        (true, _) => {
+            bail!("CONSTRUCT and DESCRIBE give a graph; use --format table, turtle or ntriples")
+        }
     };
     let mut answer = Vec::new();
     served::query(address, text, accept, &mut answer)?;

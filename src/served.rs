@@ -230,7 +230,8 @@ mod tests {
     #[test]
     fn the_announced_address_is_read_back_and_removed_on_drop() {
         let folder = tempfile::tempdir().unwrap();
-        let announced = Announcement::write(folder.path(), "0.0.0.0:7878".parse().unwrap()).unwrap();
+        let announced =
+            Announcement::write(folder.path(), "0.0.0.0:7878".parse().unwrap()).unwrap();
         assert_eq!(
             address(folder.path()),
             Some("127.0.0.1:7878".parse().unwrap())

@@ -20,8 +20,8 @@ use oxigraph::model::{
     GraphName, GraphNameRef, NamedNode, NamedOrBlankNodeRef, QuadRef, Triple, TripleRef,
 };
 use oxigraph::sparql::{
-    CancellationToken, DefaultServiceHandler, PreparedSparqlQuery, PreparedSparqlUpdate, QueryEvaluationError,
-    QueryResults, QuerySolutionIter, SparqlEvaluator, UpdateEvaluationError,
+    CancellationToken, DefaultServiceHandler, PreparedSparqlQuery, PreparedSparqlUpdate,
+    QueryEvaluationError, QueryResults, QuerySolutionIter, SparqlEvaluator, UpdateEvaluationError,
 };
 use oxigraph::store::{BulkLoader, StorageError, Store, Transaction};
 use oxiri::Iri;
@@ -51,7 +51,7 @@ pub enum StoreError {
     },
     /// The disk holding the store has too little room left for a write; nothing was
     /// written.
-    #[error("the disk holding the store has {} MB free, below the {} MB kept free (--min-free-disk-mb); nothing was written: free some space", available / (1024 * 1024), reserve / (1024 * 1024))]
+    #[error("the disk holding the store has {} MB free, below the {} MB it must keep free (--min-free-disk-mb, and room to flush the write-ahead log); nothing was written: free some space", available / (1024 * 1024), reserve / (1024 * 1024))]
     DiskFull { available: u64, reserve: u64 },
     /// The folder the store should be made in does not exist.
     #[error("cannot make a store at {}: the folder {} does not exist; create it, or give --data a path in an existing folder", path.display(), parent.display())]
@@ -109,6 +109,12 @@ impl Graph {
     /// Opens (or creates) the on-disk store in `path`; an empty store receives the bundled
     /// ontology and data.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_keeping_free(path, DEFAULT_MIN_FREE_DISK)
+    }
+
+    /// [`Graph::open`], its writes keeping `min_free_disk` bytes of the disk free (see
+    /// [`Graph::with_min_free_disk`]).
+    pub fn open_keeping_free(path: &Path, min_free_disk: u64) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent()
             && !parent.as_os_str().is_empty()
             && !parent.is_dir()
@@ -133,7 +139,7 @@ impl Graph {
                 }
             }
         })?;
-        let mut graph = Self::from_store(store);
+        let mut graph = Self::from_store(store).with_min_free_disk(min_free_disk);
         graph.folder = Some(Arc::new(path.to_owned()));
         graph.load_bundled_if_empty()?;
         Ok(graph)
@@ -179,7 +185,9 @@ impl Graph {
     }
 
     /// Fails with [`StoreError::DiskFull`] when the store's disk has less free space than
-    /// it must keep.
+    /// it must keep: the reserve, and room to flush what the write-ahead log holds into
+    /// table files (twice its size, for the flush and a compaction after it). A flush that
+    /// finds the disk full fails, at the latest when the server stops.
     pub fn check_free_disk(&self) -> Result<(), StoreError> {
         let Some(folder) = &self.folder else {
             return Ok(());
@@ -188,10 +196,13 @@ impl Graph {
             return Ok(());
         };
         let available = stats.f_bavail.saturating_mul(stats.f_frsize);
-        if available < self.min_free_disk {
+        let needed = self
+            .min_free_disk
+            .saturating_add(write_ahead_log_bytes(folder).saturating_mul(2));
+        if available < needed {
             return Err(StoreError::DiskFull {
                 available,
-                reserve: self.min_free_disk,
+                reserve: needed,
             });
         }
         Ok(())
@@ -538,6 +549,25 @@ impl Drop for WriterGuard<'_> {
     fn drop(&mut self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
+}
+
+/// The bytes of RocksDB's write-ahead log files (`NNNNNN.log`) in a store's folder: what
+/// has been written but not yet flushed into table files.
+fn write_ahead_log_bytes(folder: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            entry
+                .path()
+                .extension()
+                .is_some_and(|extension| extension == "log")
+        })
+        .filter_map(|entry| entry.metadata().ok())
+        .map(|metadata| metadata.len())
+        .sum()
 }
 
 /// The default of [`Graph::with_min_free_disk`]: 64 MB.

@@ -65,7 +65,9 @@ pub enum ApiError {
     #[error("the query did not finish within {} s and was cancelled; make it more selective (LIMIT, narrower patterns) or ask the operator to raise --query-timeout", .0.as_secs())]
     Timeout(Duration),
     /// The request's work was stopped at its deadline.
-    #[error("the request ran past its deadline and was stopped; narrow it, or ask the operator to raise --query-timeout")]
+    #[error(
+        "the request ran past its deadline and was stopped; narrow it, or ask the operator to raise --query-timeout"
+    )]
     Stopped,
     /// The evaluation needed more memory than one request may hold.
     #[error("the query needed more than {} MB of memory and was stopped; make it more selective (LIMIT, narrower patterns, fewer sorted or grouped rows) or ask the operator to raise --query-memory-mb", .0 / (1024 * 1024))]
@@ -93,8 +95,7 @@ impl From<StoreError> for ApiError {
             StoreError::Cancelled => Self::Stopped,
             error @ StoreError::DiskFull { .. } => Self::InsufficientStorage(error.to_string()),
             StoreError::Storage(error) if is_disk_full(&error) => Self::InsufficientStorage(
-                "the disk holding the store is full; nothing was written: free some space"
-                    .into(),
+                "the disk holding the store is full; nothing was written: free some space".into(),
             ),
             StoreError::MemoryLimit(bytes) => Self::MemoryLimit(bytes),
             error => Self::Store(error),

@@ -321,7 +321,8 @@ fn parse_triples(
         if let Some(problem) = crate::links::problem(triple) {
             return Err(ApiError::BadRdf(format!(
                 "{}{triple}: {problem}; nothing was written",
-                part.map(|part| format!("part `{part}`: ")).unwrap_or_default()
+                part.map(|part| format!("part `{part}`: "))
+                    .unwrap_or_default()
             )));
         }
     }

@@ -119,10 +119,23 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.settings.query_timeout,
+            with_deadline,
+        ))
         .layer(cors())
         .layer(axum::middleware::map_response(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Gives the request its deadline, which all the work it hands to the pool shares.
+async fn with_deadline(
+    State(limit): State<std::time::Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    pool::within(limit, next.run(request)).await
 }
 
 /// What every answer tells the browser: scripts and styles only from this server, and no

@@ -68,6 +68,21 @@ impl Client {
 tokio::task_local! {
     /// The client of the connection whose requests the current task serves.
     static CLIENT: Client;
+    /// When the request being served must be answered.
+    static DEADLINE: Instant;
+}
+
+/// Runs `future` (a request's handling) with its deadline `limit` from now: every piece of
+/// work it hands to the pool shares it.
+pub async fn within<F: Future>(limit: Duration, future: F) -> F::Output {
+    DEADLINE.scope(Instant::now() + limit, future).await
+}
+
+/// The deadline of the request being served, else `limit` from now.
+pub fn deadline_or(limit: Duration) -> Instant {
+    DEADLINE
+        .try_with(|deadline| *deadline)
+        .unwrap_or_else(|_| Instant::now() + limit)
 }
 
 /// Runs `future` (a connection) with its requests attributed to `client`.
@@ -223,14 +238,15 @@ impl WorkPool {
     }
 
     /// Runs `work` on a pool thread for the current client and answers its result: by
-    /// `limit` from now, or with [`PoolError::Timeout`] (its token is cancelled then, and
-    /// a result that comes within a second after is still taken).
+    /// the request's deadline (else `limit` from now), or with [`PoolError::Timeout`] (its
+    /// token is cancelled then, and a result that comes within a second after is still
+    /// taken).
     pub async fn run<T: Send + 'static>(
         &self,
         limit: Duration,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, PoolError> {
-        let deadline = Instant::now() + limit;
+        let deadline = deadline_or(limit);
         let (token, mut answer) = self.submit(current_client(), deadline, work)?;
         match tokio::time::timeout_at(deadline.into(), &mut answer).await {
             Ok(Ok(value)) => Ok(value),
@@ -375,10 +391,7 @@ fn work(shared: &Shared) {
     }
     loop {
         let (job, id) = {
-            let mut queue = shared
-                .queue
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut queue = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
             let job = loop {
                 if queue.stopping {
                     return;
@@ -401,8 +414,7 @@ fn work(shared: &Shared) {
             WATCHDOG.cancel_after(job.token.clone(), job.deadline - now);
             let token = job.token;
             let work = job.work;
-            if catch_unwind(AssertUnwindSafe(|| store::with_cancellation(&token, work))).is_err()
-            {
+            if catch_unwind(AssertUnwindSafe(|| store::with_cancellation(&token, work))).is_err() {
                 tracing::error!("a request's work panicked; its client gets an error");
             }
         }
@@ -462,7 +474,12 @@ mod tests {
         let greedy = Client::of("10.0.0.1".parse().unwrap());
         let polite = Client::of("10.0.0.2".parse().unwrap());
         let mut answers = Vec::new();
-        for (client, name) in [(greedy, "g1"), (greedy, "g2"), (greedy, "g3"), (polite, "p1")] {
+        for (client, name) in [
+            (greedy, "g1"),
+            (greedy, "g2"),
+            (greedy, "g3"),
+            (polite, "p1"),
+        ] {
             let order = Arc::clone(&order);
             answers.push(
                 pool.submit(client, far, move || order.lock().unwrap().push(name))
@@ -496,7 +513,10 @@ mod tests {
         let Err(busy) = pool.submit(c, far, || ()) else {
             panic!("the queue took a third job")
         };
-        assert!(matches!(busy, PoolError::Busy { queued: 2, .. }), "{busy:?}");
+        assert!(
+            matches!(busy, PoolError::Busy { queued: 2, .. }),
+            "{busy:?}"
+        );
         assert!(busy.retry_after().unwrap() >= Duration::from_secs(1));
         drop(release);
     }
@@ -514,7 +534,10 @@ mod tests {
         let Err(limited) = pool.submit(client, far, || ()) else {
             panic!("a third job in the minute was taken")
         };
-        assert!(matches!(limited, PoolError::RateLimited { per_minute: 2, .. }));
+        assert!(matches!(
+            limited,
+            PoolError::RateLimited { per_minute: 2, .. }
+        ));
         assert!(limited.retry_after().unwrap() >= Duration::from_secs(1));
         // Another client has its own allowance.
         pool.submit(Client::of("10.0.0.10".parse().unwrap()), far, || ())
@@ -529,7 +552,10 @@ mod tests {
             .submit(Client::LOCAL, deadline, || {
                 let started = Instant::now();
                 while !store::is_cancelled() {
-                    assert!(started.elapsed() < Duration::from_secs(10), "never cancelled");
+                    assert!(
+                        started.elapsed() < Duration::from_secs(10),
+                        "never cancelled"
+                    );
                     std::thread::sleep(Duration::from_millis(1));
                 }
                 started.elapsed()

@@ -15,8 +15,8 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use oxigraph::io::RdfSerializer;
 use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode};
-use oxigraph::sparql::results::QueryResultsSerializer;
 use oxigraph::sparql::QueryResults;
+use oxigraph::sparql::results::QueryResultsSerializer;
 use spargebra::{GraphUpdateOperation, SparqlParser};
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -232,10 +232,11 @@ async fn run_query(
     params: ProtocolParams,
     text: String,
 ) -> Result<Response, ApiError> {
-    let query =
-        state
-            .parsed_queries
-            .parse(&endpoint_iri(headers), &text, state.settings.max_query_bytes)?;
+    let query = state.parsed_queries.parse(
+        &endpoint_iri(headers),
+        &text,
+        state.settings.max_query_bytes,
+    )?;
     let offered = match *query {
         spargebra::Query::Select { .. } | spargebra::Query::Ask { .. } => SOLUTIONS,
         spargebra::Query::Construct { .. } | spargebra::Query::Describe { .. } => GRAPHS,

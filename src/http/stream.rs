@@ -134,9 +134,7 @@ impl ChunkWriter {
             }
             None => {
                 tracing::warn!(%error, "response failed after streaming began");
-                let _ = self
-                    .body
-                    .try_send(Err(io::Error::other(error.to_string())));
+                let _ = self.body.try_send(Err(io::Error::other(error.to_string())));
             }
         }
     }
@@ -318,7 +316,7 @@ pub async fn stream_blocking(
     since: Instant,
 ) -> Result<Response, ApiError> {
     let limit = state.settings.query_timeout;
-    let deadline = since + limit;
+    let deadline = (since + limit).min(super::pool::deadline_or(limit));
     let (body_sender, body_receiver) = mpsc::channel(CHANNEL_DEPTH);
     let (start_sender, start_receiver) = oneshot::channel();
     let complete = Arc::new(AtomicBool::new(false));

@@ -107,11 +107,6 @@ fn yaml_to_json(text: &str) -> Result<Value, ReportError> {
             Event::StreamStart | Event::Nothing | Event::DocumentEnd => continue,
             Event::DocumentStart => {
                 documents += 1;
-                if documents > 1 {
-                    return Err(ReportError::Structure(
-                        "the YAML file holds more than one document (separated by ---): put each report in a file of its own".into(),
-                    ));
-                }
                 continue;
             }
             Event::Alias(_)
@@ -142,6 +137,11 @@ fn yaml_to_json(text: &str) -> Result<Value, ReportError> {
             },
             Event::Scalar(text, style, _, tag) => yaml_scalar(text, style, tag.as_ref()),
         };
+        if documents > 1 {
+            // Read on only to count the documents; the first one is not kept either.
+            root = None;
+            continue;
+        }
         match open.last_mut() {
             None => root = Some(value),
             Some(OpenYaml::Sequence(items)) => items.push(value),
@@ -151,9 +151,7 @@ fn yaml_to_json(text: &str) -> Result<Value, ReportError> {
                     Value::Number(key) => key.to_string(),
                     Value::Bool(key) => key.to_string(),
                     other => {
-                        return Err(at(format!(
-                            "a YAML key must be a plain word, not {other}"
-                        )));
+                        return Err(at(format!("a YAML key must be a plain word, not {other}")));
                     }
                 });
             }
@@ -166,11 +164,14 @@ fn yaml_to_json(text: &str) -> Result<Value, ReportError> {
             }
         }
     }
-    match root {
-        Some(value) => Ok(value),
-        None => Err(ReportError::Structure(
+    match (root, documents) {
+        (Some(value), 1) => Ok(value),
+        (_, 0 | 1) => Err(ReportError::Structure(
             "the YAML file is empty: it should hold one report".into(),
         )),
+        (_, documents) => Err(ReportError::Structure(format!(
+            "the YAML file holds {documents} documents (separated by ---): put each report in a file of its own"
+        ))),
     }
 }
 

@@ -355,11 +355,11 @@ impl Loader {
                         }
                     }
                     Err(error) => {
-                        let message = error.to_string();
                         for position in positions {
-                            outcomes[position] = Err(ReportError::Structure(format!(
-                                "writing failed, nothing of this report was written: {message}"
-                            )));
+                            outcomes[position] = Err(failed_write(
+                                &error,
+                                "writing failed, nothing of this report was written",
+                            ));
                         }
                     }
                 }
@@ -568,13 +568,18 @@ impl Loader {
                 }
                 (done @ Some(_), Err(BulkError::Invalid)) => checks = done,
                 (_, Err(BulkError::Report(error))) => {
-                    return all_failed(
-                        origin,
-                        &drafts,
-                        &format!(
-                            "the bulk write failed, nothing of this file was written: {error}"
-                        ),
-                    );
+                    return drafts
+                        .iter()
+                        .map(|draft| ReportResult {
+                            origin: format!("{origin} (graph {})", draft.iri),
+                            slug: Some(draft.slug.clone()),
+                            triples: draft.triples.len(),
+                            outcome: Err(failed_write(
+                                &error,
+                                "the bulk write failed, nothing of this file was written",
+                            )),
+                        })
+                        .collect();
                 }
                 (None, Err(BulkError::Invalid)) => unreachable!("the checks ran"),
             }
@@ -613,11 +618,11 @@ impl Loader {
                 Ok::<(), ReportError>(())
             });
             if let Err(error) = written {
-                let message = error.to_string();
                 for position in &to_write {
-                    results[*position].outcome = Err(ReportError::Structure(format!(
-                        "the bulk write failed, nothing of this file was written: {message}"
-                    )));
+                    results[*position].outcome = Err(failed_write(
+                        &error,
+                        "the bulk write failed, nothing of this file was written",
+                    ));
                 }
             }
         } else {
@@ -773,6 +778,20 @@ pub fn kind_of_media_type(media_type: &str) -> Option<Kind> {
 }
 
 /// Every report of a file failed for one reason.
+/// What a report whose write failed is told: a full disk as such (its callers answer
+/// 507), anything else as `context` and the failure.
+fn failed_write(error: &ReportError, context: &str) -> ReportError {
+    match error {
+        ReportError::Store(crate::store::StoreError::DiskFull { available, reserve }) => {
+            ReportError::Store(crate::store::StoreError::DiskFull {
+                available: *available,
+                reserve: *reserve,
+            })
+        }
+        error => ReportError::Structure(format!("{context}: {error}")),
+    }
+}
+
 fn all_failed(origin: &str, drafts: &[ReportDraft], message: &str) -> Vec<ReportResult> {
     drafts
         .iter()
@@ -1183,7 +1202,10 @@ fn validate(
             crate::links::problem(triple).or_else(|| super::values::problem(triple))
         {
             let focus = triple.subject.to_string();
-            let focus = focus.trim_start_matches('<').trim_end_matches('>').to_owned();
+            let focus = focus
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned();
             problems.push(Problem {
                 line: draft.lines.get(&focus).copied(),
                 entity: focus,
@@ -1238,7 +1260,9 @@ fn with_class_problems(
             .iter()
             .filter(|known| {
                 let known = known.to_lowercase();
-                known.contains(&folded) || folded.contains(&known) || edit_distance(&known, &folded) <= 2
+                known.contains(&folded)
+                    || folded.contains(&known)
+                    || edit_distance(&known, &folded) <= 2
             })
             .map(String::as_str)
             .collect();
@@ -1246,7 +1270,10 @@ fn with_class_problems(
             near = classes.iter().map(String::as_str).collect();
         }
         let focus = triple.subject.to_string();
-        let focus = focus.trim_start_matches('<').trim_end_matches('>').to_owned();
+        let focus = focus
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_owned();
         problems.push(Problem {
             line: draft.lines.get(&focus).copied(),
             entity: focus,

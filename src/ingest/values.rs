@@ -30,9 +30,7 @@ pub fn problem(triple: &Triple) -> Option<String> {
     }
     if let Some(language) = literal.language() {
         return oxilangtag::LanguageTag::parse(language).err().map(|_| {
-            format!(
-                "`{language}` is not a language tag: write a code such as en, nl, it or pt-BR"
-            )
+            format!("`{language}` is not a language tag: write a code such as en, nl, it or pt-BR")
         });
     }
     let (valid, expected) = check(literal)?;
@@ -132,7 +130,10 @@ mod tests {
     fn counts_are_written_in_digits() {
         assert!(problem(&triple("90", xsd::INTEGER)).is_none());
         let message = problem(&triple("ninety", xsd::INTEGER)).unwrap();
-        assert!(message.contains("`ninety` is not a valid integer"), "{message}");
+        assert!(
+            message.contains("`ninety` is not a valid integer"),
+            "{message}"
+        );
         assert!(problem(&triple("-1", xsd::NON_NEGATIVE_INTEGER)).is_some());
     }
 

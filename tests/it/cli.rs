@@ -242,6 +242,18 @@ fn serve_logs_its_url_answers_and_stops_on_sigterm() {
     );
 }
 
+/// A child process ended when the test ends, even by a panic.
+struct Ending(std::process::Child);
+
+impl Drop for Ending {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 #[test]
 fn query_and_dump_ask_the_server_that_holds_the_store() {
     use std::io::{BufRead, BufReader};
@@ -249,15 +261,18 @@ fn query_and_dump_ask_the_server_that_holds_the_store() {
 
     let dir = TempDir::new().unwrap();
     let store = dir.path().join("store");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_spyatlas"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
-        .arg(&store)
-        .env("RUST_LOG", "spyatlas=info")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let mut server = Ending(
+        Command::new(env!("CARGO_BIN_EXE_spyatlas"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--data"])
+            .arg(&store)
+            .env("RUST_LOG", "spyatlas=info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server starts"),
+    );
+    let mut lines = BufReader::new(server.0.stderr.take().unwrap()).lines();
     lines
         .by_ref()
         .map_while(Result::ok)
@@ -288,14 +303,18 @@ fn query_and_dump_ask_the_server_that_holds_the_store() {
     // Writing is refused while the server holds the store, saying why.
     let load = spyatlas(&store, &["unload", "nothing-here"]);
     assert!(!load.status.success());
-    assert!(stderr(&load).contains("in use by another spyatlas process"), "{}", stderr(&load));
+    assert!(
+        stderr(&load).contains("in use by another spyatlas process"),
+        "{}",
+        stderr(&load)
+    );
 
     let kill = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
+        .args(["-TERM", &server.0.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
-    assert!(server.wait().unwrap().success());
+    assert!(server.0.wait().unwrap().success());
     assert!(
         !store.join("spyatlas-server").exists(),
         "the server's address is removed when it stops"
@@ -325,7 +344,8 @@ fn a_store_in_a_missing_folder_is_refused_naming_the_folder() {
     assert!(!output.status.success());
     let message = stderr(&output);
     assert!(
-        message.contains("does not exist") && message.contains(&dir.path().join("a").join("b").display().to_string()),
+        message.contains("does not exist")
+            && message.contains(&dir.path().join("a").join("b").display().to_string()),
         "{message}"
     );
     assert!(!message.contains("another spyatlas process"), "{message}");

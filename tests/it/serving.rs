@@ -164,7 +164,12 @@ fn keep_alive_requests(base_url: &str, target: &str, count: usize) -> Vec<String
 
 #[test]
 fn many_connections_at_once_each_kept_alive_across_requests() {
-    let server = server_with(InlineLimits::default());
+    // One client with 24 connections: on a busy test machine the lookup may outlive the
+    // inline budget, and the work pool's share of one client (8 waiting) would answer 429.
+    let mut settings = HttpSettings::with_token(TOKEN, Duration::from_secs(30));
+    settings.pool.max_queued = 128;
+    settings.pool.max_queued_per_client = 128;
+    let server = TestServer::start(Graph::in_memory_with_bundled().unwrap(), settings);
     let target = format!(
         "/sparql?query={}",
         encode(
