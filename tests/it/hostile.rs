@@ -780,3 +780,36 @@ fn futures_endless() -> impl tokio_stream::Stream<Item = Result<bytes::Bytes, st
         Ok(bytes::Bytes::from_static(&[b'#'; 65536]))
     }))
 }
+
+#[test]
+fn a_query_as_deep_as_the_limits_allow_is_answered() {
+    use crate::http_client;
+    use crate::support::TestServer;
+    let server = TestServer::start(
+        Graph::in_memory_with_bundled().unwrap(),
+        spyatlas::config::HttpSettings::with_token(TOKEN, std::time::Duration::from_secs(60)),
+    );
+    // 60 nested groups around a chain of 350 additions: near both limits, inside both.
+    let query = format!(
+        "SELECT ?s WHERE {}",
+        nested(
+            "{ ",
+            &format!("?s ?p ?o FILTER(1{} > 0)", "+1".repeat(350)),
+            " }",
+            60
+        )
+    );
+    spyatlas::limits::check_sparql(&query, usize::MAX).expect("within the limits");
+    let response = http_client::send(
+        &server.base_url,
+        "POST",
+        "/sparql",
+        &[
+            ("content-type", "application/sparql-query"),
+            ("accept", "text/csv"),
+        ],
+        query.as_bytes(),
+    );
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert!(response.text().lines().count() > 100);
+}
