@@ -566,6 +566,38 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
+/// Routes that answer from memory, never from the work pool.
+const STATIC: &[&str] = &[
+    "/health",
+    "/context.jsonld",
+    "/assets/query.js",
+    "/openapi.json",
+];
+
+/// The answers of the server's limits (README, "Limits"), on every route that does work.
+const LIMIT_RESPONSES: &[(&str, &str)] = &[
+    (
+        "429",
+        "this client has as many requests waiting as it may (--queue-per-client), or used its allowance (--rate-limit); Retry-After says when to try again",
+    ),
+    (
+        "503",
+        "the request ran past its deadline (--query-timeout) or memory budget (--query-memory-mb) and was stopped, or the server is busy (--queue); Retry-After says when to try again",
+    ),
+];
+
+/// The answers of the limits on request bodies.
+const BODY_RESPONSES: &[(&str, &str)] = &[
+    (
+        "413",
+        "the body is larger than allowed (--max-body-mb; without the write token --max-public-body-mb; SPARQL --max-query-kb)",
+    ),
+    (
+        "507",
+        "the store's disk is nearly full (--min-free-disk-mb); nothing was written",
+    ),
+];
+
 /// The axum route of a table path: `/store/{path}` matches the rest of the URL.
 pub fn axum_path(path: &str) -> &str {
     if path == "/store/{path}" {
@@ -625,6 +657,21 @@ pub fn openapi() -> Value {
                     response["content"] = Value::Object(content);
                 }
                 responses.insert(status.to_string(), response);
+            }
+            // What every route that does work can answer besides its own statuses.
+            if !STATIC.contains(&route.path) {
+                for (status, description) in LIMIT_RESPONSES {
+                    responses
+                        .entry((*status).to_string())
+                        .or_insert_with(|| json!({ "description": description }));
+                }
+                if !operation.consumes.is_empty() {
+                    for (status, description) in BODY_RESPONSES {
+                        responses
+                            .entry((*status).to_string())
+                            .or_insert_with(|| json!({ "description": description }));
+                    }
+                }
             }
             let mut value = json!({
                 "summary": operation.summary,
