@@ -547,7 +547,10 @@ impl SearchCache {
         {
             return Ok(Arc::clone(index));
         }
-        let index = Arc::new(SearchIndex::build(graph)?);
+        // Built for every request after this one: not cut at this one's deadline.
+        let index = Arc::new(crate::store::without_cancellation(|| {
+            SearchIndex::build(graph)
+        })?);
         *slot = Some((generation, Arc::clone(&index)));
         Ok(index)
     }

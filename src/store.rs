@@ -505,6 +505,22 @@ pub fn with_cancellation<T>(token: &CancellationToken, work: impl FnOnce() -> T)
     work()
 }
 
+/// Runs `work` without the cancellation token of the work around it: for shared work a
+/// request only happens to start (an index of the whole store, kept for every request
+/// after), which must not be cut at that request's deadline and started again by the next.
+pub fn without_cancellation<T>(work: impl FnOnce() -> T) -> T {
+    struct Restore(Option<CancellationToken>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            CANCELLATION.with(|current| *current.borrow_mut() = previous);
+        }
+    }
+    let previous = CANCELLATION.with(|current| current.replace(None));
+    let _restore = Restore(previous);
+    work()
+}
+
 /// The token of the work running on this thread, if any.
 pub fn current_token() -> Option<CancellationToken> {
     CANCELLATION.with(|current| current.borrow().clone())
@@ -632,6 +648,18 @@ mod tests {
         assert!(graph.load_bundled_if_empty().unwrap());
         assert!(!graph.is_empty().unwrap());
         assert!(!graph.load_bundled_if_empty().unwrap(), "loads only once");
+    }
+
+    #[test]
+    fn the_generation_moves_on_once_a_write_is_done() {
+        let graph = Graph::in_memory().unwrap();
+        let before = graph.generation();
+        let during = graph
+            .transaction(|_| Ok::<_, StoreError>(graph.generation()))
+            .unwrap();
+        // A reader seeing a new generation must see what was written under it.
+        assert_eq!(during, before, "not moved on before the commit");
+        assert!(graph.generation() > before);
     }
 
     #[test]

@@ -68,7 +68,8 @@ impl Loader {
     pub fn new(graph: &Graph, dry_run: bool) -> Result<Self, ReportError> {
         let generation = graph.generation();
         let started = std::time::Instant::now();
-        let index = EntityIndex::from_graph(graph)?;
+        // Kept for the loads after this one: not cut at this load's deadline.
+        let index = crate::store::without_cancellation(|| EntityIndex::from_graph(graph))?;
         tracing::debug!(elapsed = ?started.elapsed(), entities = index.len(), "indexed the known entities");
         Ok(Self {
             graph: graph.clone(),
@@ -90,7 +91,8 @@ impl Loader {
     pub fn refresh(&mut self) -> Result<(), ReportError> {
         let generation = self.graph.generation();
         if generation != self.generation {
-            self.index = EntityIndex::from_graph(&self.graph)?;
+            self.index =
+                crate::store::without_cancellation(|| EntityIndex::from_graph(&self.graph))?;
             self.descriptions.clear();
             self.generation = self.graph.generation();
         }

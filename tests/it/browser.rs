@@ -88,3 +88,27 @@ fn a_browser_renders_the_search_page_with_folded_matches() {
         "{dom}"
     );
 }
+
+#[test]
+fn the_query_page_runs_a_query_from_its_address_and_links_only_safe_iris() {
+    let server = server();
+    // A query whose answer holds a `javascript:` IRI, an entity and a web address.
+    let query = "SELECT ?x WHERE { VALUES ?x { <javascript:alert(document.domain)> \
+                 <https://w3id.org/spyatlas/id/paragon-solutions> <https://example.org/page> } }";
+    let url = format!(
+        "{}/sparql?query={}",
+        server.base_url,
+        form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
+    );
+    let dom = rendered(&url);
+    // The script ran (from its file, under the page's Content-Security-Policy): the
+    // answer is a table.
+    assert!(dom.contains("<table>"), "{dom}");
+    assert!(
+        dom.contains("javascript:alert(document.domain)"),
+        "shown as text"
+    );
+    assert!(!dom.contains("href=\"javascript:"), "{dom}");
+    assert!(dom.contains("href=\"/id/paragon-solutions\""), "{dom}");
+    assert!(dom.contains("href=\"https://example.org/page\""), "{dom}");
+}
