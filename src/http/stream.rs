@@ -20,7 +20,7 @@
 
 use super::AppState;
 use super::error::ApiError;
-use super::pool::current_client;
+use super::pool::{Client, current_client};
 use super::watchdog::WATCHDOG;
 use crate::store::StoreError;
 use axum::body::Body;
@@ -189,33 +189,86 @@ impl Stream for StreamedBody {
     }
 }
 
-/// Queries (by a hash of their text and options) that ran past the inline limits, and
-/// when.
+/// Queries (by a hash of their text and options) that ran past the inline limits, and the
+/// clients that sent them, each with when.
+///
+/// A query known to be slow goes to the work pool at once for a minute. So does every
+/// query of a client that sent three different slow ones within ten seconds: a client
+/// changing the text of its slow query each time would otherwise cost an event loop the
+/// inline budget (and the other connections of that loop their wait) on every request.
 #[derive(Default)]
-pub struct SlowQueries(Mutex<HashMap<u64, Instant>>);
+pub struct SlowQueries {
+    queries: Recent<u64>,
+    clients: Mutex<HashMap<Client, (Instant, u32)>>,
+}
 
 impl SlowQueries {
-    /// Forgetting everything past this many keeps the map small; a forgotten slow query
-    /// costs one more inline attempt.
-    const CAPACITY: usize = 4096;
-
     /// How long a query stays known as slow: one that ran late while the machine was busy
     /// gets its inline attempts back afterwards.
     const MEMORY: Duration = Duration::from_secs(60);
 
-    fn is_slow(&self, key: u64) -> bool {
+    /// The window in which a client's slow queries are counted.
+    const CLIENT_MEMORY: Duration = Duration::from_secs(10);
+
+    /// Different slow queries within the window after which a client's queries all go to
+    /// the pool.
+    const CLIENT_SLOW_QUERIES: u32 = 3;
+
+    fn is_slow(&self, key: u64, client: Client) -> bool {
+        self.queries.contains(&key, Self::MEMORY) || self.is_slow_client(client)
+    }
+
+    fn is_slow_client(&self, client: Client) -> bool {
+        let clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        clients.get(&client).is_some_and(|(since, count)| {
+            *count >= Self::CLIENT_SLOW_QUERIES && since.elapsed() < Self::CLIENT_MEMORY
+        })
+    }
+
+    fn insert(&self, key: u64, client: Client) {
+        self.queries.insert(key);
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        if clients.len() >= Recent::<Client>::CAPACITY {
+            clients.retain(|_, (since, _)| since.elapsed() < Self::CLIENT_MEMORY);
+            if clients.len() >= Recent::<Client>::CAPACITY {
+                clients.clear();
+            }
+        }
+        let entry = clients.entry(client).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= Self::CLIENT_MEMORY {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 += 1;
+    }
+}
+
+/// Keys seen lately, with when.
+struct Recent<K>(Mutex<HashMap<K, Instant>>);
+
+impl<K> Default for Recent<K> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
+
+impl<K: std::hash::Hash + Eq> Recent<K> {
+    /// Forgetting everything past this many keeps the map small; a forgotten key costs
+    /// one more inline attempt.
+    const CAPACITY: usize = 4096;
+
+    fn contains(&self, key: &K, memory: Duration) -> bool {
         let mut keys = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        match keys.get(&key) {
-            Some(since) if since.elapsed() < Self::MEMORY => true,
+        match keys.get(key) {
+            Some(since) if since.elapsed() < memory => true,
             Some(_) => {
-                keys.remove(&key);
+                keys.remove(key);
                 false
             }
             None => false,
         }
     }
 
-    fn insert(&self, key: u64) {
+    fn insert(&self, key: K) {
         let mut keys = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if keys.len() >= Self::CAPACITY {
             keys.clear();
@@ -242,7 +295,8 @@ pub async fn answer(
     let deadline = state.settings.query_timeout;
     let limits = state.settings.inline;
     let slow = &state.slow_queries;
-    if !limits.budget.is_zero() && !slow.is_slow(key) {
+    let client = current_client();
+    if !limits.budget.is_zero() && !slow.is_slow(key, client) {
         let token = CancellationToken::new();
         token.set_memory_limit(INLINE_MEMORY);
         WATCHDOG.cancel_after(token.clone(), limits.budget.min(deadline));
@@ -255,7 +309,7 @@ pub async fn answer(
             Ok(()) => return Ok(with_content_type(Body::from(out.bytes), &content_type)),
             Err(_) if token.is_cancelled() => {
                 tracing::debug!("past the inline limits: answering from the work pool");
-                slow.insert(key);
+                slow.insert(key, client);
             }
             Err(error) => return Err(on_error(error)),
         }
@@ -389,17 +443,31 @@ mod tests {
     #[test]
     fn a_slow_query_is_forgotten_after_a_while() {
         let slow = SlowQueries::default();
-        assert!(!slow.is_slow(7));
-        slow.insert(7);
-        assert!(slow.is_slow(7));
-        assert!(!slow.is_slow(8));
-        slow.0.lock().unwrap().insert(
+        let client = Client::of("10.0.0.1".parse().unwrap());
+        let other = Client::of("10.0.0.2".parse().unwrap());
+        assert!(!slow.is_slow(7, client));
+        slow.insert(7, client);
+        assert!(slow.is_slow(7, client));
+        assert!(slow.is_slow(7, other), "the query, from anyone");
+        assert!(!slow.is_slow(8, client), "one slow query is no slow client");
+        slow.insert(9, client);
+        slow.insert(10, client);
+        assert!(slow.is_slow(8, client), "three are: any query, for a while");
+        assert!(!slow.is_slow(8, other));
+        slow.queries.0.lock().unwrap().insert(
             7,
             Instant::now() - SlowQueries::MEMORY - Duration::from_secs(1),
         );
-        assert!(!slow.is_slow(7));
+        slow.clients.lock().unwrap().insert(
+            client,
+            (
+                Instant::now() - SlowQueries::CLIENT_MEMORY - Duration::from_secs(1),
+                3,
+            ),
+        );
+        assert!(!slow.is_slow(7, client));
         assert!(
-            slow.0.lock().unwrap().is_empty(),
+            !slow.queries.0.lock().unwrap().contains_key(&7),
             "the old entry is dropped"
         );
     }
@@ -407,10 +475,11 @@ mod tests {
     #[test]
     fn the_slow_queries_stay_few() {
         let slow = SlowQueries::default();
-        for key in 0..(SlowQueries::CAPACITY as u64 + 10) {
-            slow.insert(key);
+        let client = Client::LOCAL;
+        for key in 0..(Recent::<u64>::CAPACITY as u64 + 10) {
+            slow.insert(key, client);
         }
-        assert!(slow.0.lock().unwrap().len() <= SlowQueries::CAPACITY);
-        assert!(slow.is_slow(SlowQueries::CAPACITY as u64 + 9));
+        assert!(slow.queries.0.lock().unwrap().len() <= Recent::<u64>::CAPACITY);
+        assert!(slow.is_slow(Recent::<u64>::CAPACITY as u64 + 9, client));
     }
 }
