@@ -314,10 +314,19 @@ pub async fn answer(
             Err(error) => return Err(on_error(error)),
         }
     }
+    // A query still slow in the pool keeps its client counted as sending slow queries.
+    let slow = Arc::clone(&state.slow_queries);
     stream_blocking(
         state,
         content_type,
-        move |out: &mut ChunkWriter, token: &CancellationToken| produce(out, token),
+        move |out: &mut ChunkWriter, token: &CancellationToken| {
+            let started = Instant::now();
+            let produced = produce(out, token);
+            if !limits.budget.is_zero() && started.elapsed() >= limits.budget {
+                slow.insert(key, client);
+            }
+            produced
+        },
         on_error,
         begun,
     )
