@@ -145,7 +145,9 @@ impl Graph {
         Ok(graph)
     }
 
-    /// Opens an existing on-disk store for reading only; this works while a server holds it.
+    /// Opens an existing on-disk store for reading only, without loading anything into it
+    /// (a store a process left behind). Not beside a process that writes it: RocksDB may
+    /// remove files such a reader still needs; `spyatlas query` asks the server instead.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let store = Store::open_read_only(path).map_err(|source| StoreError::Open {
             path: path.to_owned(),
