@@ -396,6 +396,101 @@ pub fn check_json_nesting(text: &str) -> Result<(), LimitError> {
     Ok(())
 }
 
+/// Refuses a YAML text whose collections could nest deeper than [`MAX_NESTING`], read
+/// line by line before the YAML scanner sees it (the scanner keeps a state per open
+/// level and rereads it for every token: twenty thousand `- ` on one line took it
+/// seconds). A line's depth is the number of indentations open around it, plus the
+/// sequence entries (`- `) and complex keys (`? `) that start it, plus the flow
+/// collections (`[`, `{`) open at its end; quoted text and comments are skipped.
+pub fn check_yaml_nesting(text: &str) -> Result<(), LimitError> {
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0_usize;
+    // The indentation of the line that opened a block scalar (`|`, `>`): deeper lines
+    // are its text.
+    let mut block_scalar: Option<usize> = None;
+    for (number, line) in text.lines().enumerate() {
+        let content = line.trim_start_matches(' ');
+        let indent = line.len() - content.len();
+        if let Some(opener) = block_scalar {
+            if content.is_empty() || indent > opener {
+                continue;
+            }
+            block_scalar = None;
+        }
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        if flow == 0 {
+            while indents.last().is_some_and(|&open| open > indent) {
+                indents.pop();
+            }
+            if indents.last().is_none_or(|&open| open < indent) {
+                indents.push(indent);
+            }
+        }
+        let mut inline = 0;
+        let mut rest = content;
+        while let Some(after) = rest
+            .strip_prefix("- ")
+            .or_else(|| rest.strip_prefix("? "))
+            .or_else(|| (rest == "-").then_some(""))
+        {
+            inline += 1;
+            rest = after.trim_start_matches(' ');
+        }
+        let mut deepest = flow;
+        let mut quote = None;
+        let mut previous = ' ';
+        // Whether a value may start here: a bracket then opens a flow collection (in a
+        // plain scalar, `Report [draft]`, it is text).
+        let mut value_starts = true;
+        for c in rest.chars() {
+            match (quote, c) {
+                (Some(open), c) if c == open => quote = None,
+                (Some(_), _) => {}
+                (None, '#') if previous == ' ' => break,
+                (None, ' ') => {}
+                (None, ':') => value_starts = true,
+                (None, ',') if flow > 0 => value_starts = true,
+                (None, '"' | '\'') if value_starts || flow > 0 => {
+                    quote = Some(c);
+                    value_starts = false;
+                }
+                (None, '[' | '{') if value_starts || flow > 0 => {
+                    flow += 1;
+                    deepest = deepest.max(flow);
+                    value_starts = true;
+                }
+                (None, ']' | '}') if flow > 0 => {
+                    flow -= 1;
+                    value_starts = false;
+                }
+                (None, _) => value_starts = false,
+            }
+            previous = c;
+        }
+        let trimmed = rest.split(" #").next().unwrap_or(rest).trim_end();
+        if flow == 0
+            && trimmed
+                .rsplit(' ')
+                .next()
+                .is_some_and(|last| last.starts_with(['|', '>']) && last.len() <= 3)
+        {
+            block_scalar = Some(indent);
+        }
+        if indents.len() + inline + deepest > MAX_NESTING {
+            return Err(LimitError::Nesting {
+                what: "lists and mappings",
+                flatten: "document",
+                limit: MAX_NESTING,
+                line: number + 1,
+                column: indent + 1,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Refuses an RDF/XML text that declares entities in its document type (`<!ENTITY`),
 /// before any XML parser expands them. Entities can only be declared before the root
 /// element, so only the prolog is read.
@@ -1025,6 +1120,32 @@ mod tests {
             base_iri: None,
         };
         assert!(check_algebra(query).is_err());
+    }
+
+    #[test]
+    fn yaml_nesting_is_bounded_before_the_scanner_reads_it() {
+        let compact = format!("{}x", "- ".repeat(20_000));
+        assert!(matches!(
+            check_yaml_nesting(&compact),
+            Err(LimitError::Nesting { line: 1, .. })
+        ));
+        let stairs: String = (0..200)
+            .map(|n| format!("{}- a\n", " ".repeat(n * 2)))
+            .collect();
+        let stairs = stairs.replace("- a\n", "-\n");
+        assert!(matches!(
+            check_yaml_nesting(&stairs),
+            Err(LimitError::Nesting { .. })
+        ));
+        let flow = format!("a: {}1{}", "[".repeat(100), "]".repeat(100));
+        assert!(matches!(
+            check_yaml_nesting(&flow),
+            Err(LimitError::Nesting { .. })
+        ));
+        // A report: a few levels, brackets in quotes and comments, a block scalar.
+        let report = "id: report:x # [[[[[[\nlabel: {en: \"[[[[[[[[\", nl: 'a {{{{'}\nclaims:\n  - type: Targeting\n    note: |\n      text [[[[\n        more\n    target: a\n";
+        check_yaml_nesting(&report.repeat(1)).unwrap();
+        check_yaml_nesting(&report.repeat(100)).unwrap();
     }
 
     #[test]

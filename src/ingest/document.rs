@@ -70,7 +70,10 @@ pub fn parse(text: &str, syntax: Syntax) -> Result<Value, ReportError> {
                 message: error.to_string(),
             })
         }
-        Syntax::Yaml => yaml_to_json(text),
+        Syntax::Yaml => {
+            limits::check_yaml_nesting(text)?;
+            yaml_to_json(text)
+        }
     }
 }
 
