@@ -121,21 +121,28 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
             state.settings.query_timeout,
-            with_deadline,
+            around_request,
         ))
         .layer(cors())
-        .layer(axum::middleware::map_response(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Gives the request its deadline, which all the work it hands to the pool shares.
-async fn with_deadline(
+/// Gives the request its deadline, which all the work it hands to the pool shares, and
+/// its answer the security headers.
+async fn around_request(
     State(limit): State<std::time::Duration>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    pool::within(limit, next.run(request)).await
+    let mut response = pool::within(limit, next.run(request)).await;
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers
+            .entry(name)
+            .or_insert(axum::http::HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// What every answer tells the browser: scripts and styles only from this server, and no
@@ -150,16 +157,6 @@ const SECURITY_HEADERS: [(header::HeaderName, &str); 4] = [
     (header::X_FRAME_OPTIONS, "DENY"),
     (header::REFERRER_POLICY, "no-referrer"),
 ];
-
-async fn security_headers(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    for (name, value) in SECURITY_HEADERS {
-        headers
-            .entry(name)
-            .or_insert(axum::http::HeaderValue::from_static(value));
-    }
-    response
-}
 
 /// Reads are open to any origin; writes still need the bearer token.
 fn cors() -> CorsLayer {

@@ -197,12 +197,20 @@ impl Stream for StreamedBody {
 /// changing the text of its slow query each time would otherwise cost an event loop the
 /// inline budget (and the other connections of that loop their wait) on every request.
 #[derive(Default)]
-pub struct SlowQueries {
-    queries: Recent<u64>,
-    clients: Mutex<HashMap<Client, (Instant, u32)>>,
+pub struct SlowQueries(Mutex<Slow>);
+
+#[derive(Default)]
+struct Slow {
+    queries: HashMap<u64, Instant>,
+    /// When each client's window began, and its slow queries since.
+    clients: HashMap<Client, (Instant, u32)>,
 }
 
 impl SlowQueries {
+    /// Forgetting everything past this many keeps the maps small; a forgotten query or
+    /// client costs one more inline attempt.
+    const CAPACITY: usize = 4096;
+
     /// How long a query stays known as slow: one that ran late while the machine was busy
     /// gets its inline attempts back afterwards.
     const MEMORY: Duration = Duration::from_secs(60);
@@ -214,66 +222,42 @@ impl SlowQueries {
     /// the pool.
     const CLIENT_SLOW_QUERIES: u32 = 3;
 
-    fn is_slow(&self, key: u64, client: Client) -> bool {
-        self.queries.contains(&key, Self::MEMORY) || self.is_slow_client(client)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slow> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn is_slow_client(&self, client: Client) -> bool {
-        let clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
-        clients.get(&client).is_some_and(|(since, count)| {
+    fn is_slow(&self, key: u64, client: Client) -> bool {
+        let mut slow = self.lock();
+        match slow.queries.get(&key) {
+            Some(since) if since.elapsed() < Self::MEMORY => return true,
+            Some(_) => {
+                slow.queries.remove(&key);
+            }
+            None => {}
+        }
+        slow.clients.get(&client).is_some_and(|(since, count)| {
             *count >= Self::CLIENT_SLOW_QUERIES && since.elapsed() < Self::CLIENT_MEMORY
         })
     }
 
     fn insert(&self, key: u64, client: Client) {
-        self.queries.insert(key);
-        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
-        if clients.len() >= Recent::<Client>::CAPACITY {
-            clients.retain(|_, (since, _)| since.elapsed() < Self::CLIENT_MEMORY);
-            if clients.len() >= Recent::<Client>::CAPACITY {
-                clients.clear();
+        let mut slow = self.lock();
+        if slow.queries.len() >= Self::CAPACITY {
+            slow.queries.clear();
+        }
+        slow.queries.insert(key, Instant::now());
+        if slow.clients.len() >= Self::CAPACITY {
+            slow.clients
+                .retain(|_, (since, _)| since.elapsed() < Self::CLIENT_MEMORY);
+            if slow.clients.len() >= Self::CAPACITY {
+                slow.clients.clear();
             }
         }
-        let entry = clients.entry(client).or_insert((Instant::now(), 0));
+        let entry = slow.clients.entry(client).or_insert((Instant::now(), 0));
         if entry.0.elapsed() >= Self::CLIENT_MEMORY {
             *entry = (Instant::now(), 0);
         }
         entry.1 += 1;
-    }
-}
-
-/// Keys seen lately, with when.
-struct Recent<K>(Mutex<HashMap<K, Instant>>);
-
-impl<K> Default for Recent<K> {
-    fn default() -> Self {
-        Self(Mutex::default())
-    }
-}
-
-impl<K: std::hash::Hash + Eq> Recent<K> {
-    /// Forgetting everything past this many keeps the map small; a forgotten key costs
-    /// one more inline attempt.
-    const CAPACITY: usize = 4096;
-
-    fn contains(&self, key: &K, memory: Duration) -> bool {
-        let mut keys = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        match keys.get(key) {
-            Some(since) if since.elapsed() < memory => true,
-            Some(_) => {
-                keys.remove(key);
-                false
-            }
-            None => false,
-        }
-    }
-
-    fn insert(&self, key: K) {
-        let mut keys = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if keys.len() >= Self::CAPACITY {
-            keys.clear();
-        }
-        keys.insert(key, Instant::now());
     }
 }
 
@@ -463,11 +447,11 @@ mod tests {
         slow.insert(10, client);
         assert!(slow.is_slow(8, client), "three are: any query, for a while");
         assert!(!slow.is_slow(8, other));
-        slow.queries.0.lock().unwrap().insert(
+        slow.0.lock().unwrap().queries.insert(
             7,
             Instant::now() - SlowQueries::MEMORY - Duration::from_secs(1),
         );
-        slow.clients.lock().unwrap().insert(
+        slow.0.lock().unwrap().clients.insert(
             client,
             (
                 Instant::now() - SlowQueries::CLIENT_MEMORY - Duration::from_secs(1),
@@ -476,7 +460,7 @@ mod tests {
         );
         assert!(!slow.is_slow(7, client));
         assert!(
-            !slow.queries.0.lock().unwrap().contains_key(&7),
+            !slow.0.lock().unwrap().queries.contains_key(&7),
             "the old entry is dropped"
         );
     }
@@ -485,10 +469,10 @@ mod tests {
     fn the_slow_queries_stay_few() {
         let slow = SlowQueries::default();
         let client = Client::LOCAL;
-        for key in 0..(Recent::<u64>::CAPACITY as u64 + 10) {
+        for key in 0..(SlowQueries::CAPACITY as u64 + 10) {
             slow.insert(key, client);
         }
-        assert!(slow.queries.0.lock().unwrap().len() <= Recent::<u64>::CAPACITY);
-        assert!(slow.is_slow(Recent::<u64>::CAPACITY as u64 + 9, client));
+        assert!(slow.0.lock().unwrap().queries.len() <= SlowQueries::CAPACITY);
+        assert!(slow.is_slow(SlowQueries::CAPACITY as u64 + 9, client));
     }
 }
