@@ -1144,7 +1144,7 @@ mod tests {
         ));
         // A report: a few levels, brackets in quotes and comments, a block scalar.
         let report = "id: report:x # [[[[[[\nlabel: {en: \"[[[[[[[[\", nl: 'a {{{{'}\nclaims:\n  - type: Targeting\n    note: |\n      text [[[[\n        more\n    target: a\n";
-        check_yaml_nesting(&report.repeat(1)).unwrap();
+        check_yaml_nesting(report).unwrap();
         check_yaml_nesting(&report.repeat(100)).unwrap();
     }
 

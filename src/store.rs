@@ -495,22 +495,19 @@ thread_local! {
 /// memory budget) of a request reaches every query of its work without being passed
 /// along.
 pub fn with_cancellation<T>(token: &CancellationToken, work: impl FnOnce() -> T) -> T {
-    struct Restore(Option<CancellationToken>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            CANCELLATION.with(|current| *current.borrow_mut() = previous);
-        }
-    }
-    let previous = CANCELLATION.with(|current| current.replace(Some(token.clone())));
-    let _restore = Restore(previous);
-    work()
+    with_token(Some(token.clone()), work)
 }
 
 /// Runs `work` without the cancellation token of the work around it: for shared work a
 /// request only happens to start (an index of the whole store, kept for every request
 /// after), which must not be cut at that request's deadline and started again by the next.
 pub fn without_cancellation<T>(work: impl FnOnce() -> T) -> T {
+    with_token(None, work)
+}
+
+/// Runs `work` with `token` as this thread's token, and puts the one before back after
+/// (even when `work` panics).
+fn with_token<T>(token: Option<CancellationToken>, work: impl FnOnce() -> T) -> T {
     struct Restore(Option<CancellationToken>);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -518,7 +515,7 @@ pub fn without_cancellation<T>(work: impl FnOnce() -> T) -> T {
             CANCELLATION.with(|current| *current.borrow_mut() = previous);
         }
     }
-    let previous = CANCELLATION.with(|current| current.replace(None));
+    let previous = CANCELLATION.with(|current| current.replace(token));
     let _restore = Restore(previous);
     work()
 }

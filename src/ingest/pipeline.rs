@@ -1203,20 +1203,34 @@ fn validate(
         if let Some(message) =
             crate::links::problem(triple).or_else(|| super::values::problem(triple))
         {
-            let focus = triple.subject.to_string();
-            let focus = focus
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_owned();
-            problems.push(Problem {
-                line: draft.lines.get(&focus).copied(),
-                entity: focus,
-                property: Some(triple.predicate.as_str().to_owned()),
+            problems.push(triple_problem(
+                draft,
+                triple,
+                triple.predicate.as_str(),
                 message,
-            });
+            ));
         }
     }
     Ok(problems)
+}
+
+/// A problem with a triple of `draft`: its subject is the entity at fault.
+fn triple_problem(
+    draft: &ReportDraft,
+    triple: &Triple,
+    property: &str,
+    message: String,
+) -> Problem {
+    let entity = match &triple.subject {
+        NamedOrBlankNode::NamedNode(node) => node.as_str().to_owned(),
+        NamedOrBlankNode::BlankNode(node) => format!("_:{}", node.as_str()),
+    };
+    Problem {
+        line: draft.lines.get(&entity).copied(),
+        entity,
+        property: Some(property.to_owned()),
+        message,
+    }
 }
 
 /// The local names of the ontology's classes.
@@ -1271,20 +1285,15 @@ fn with_class_problems(
         if near.is_empty() {
             near = classes.iter().map(String::as_str).collect();
         }
-        let focus = triple.subject.to_string();
-        let focus = focus
-            .trim_start_matches('<')
-            .trim_end_matches('>')
-            .to_owned();
-        problems.push(Problem {
-            line: draft.lines.get(&focus).copied(),
-            entity: focus,
-            property: Some("type".into()),
-            message: format!(
+        problems.push(triple_problem(
+            draft,
+            triple,
+            "type",
+            format!(
                 "`{name}` is not a class of the spyatlas ontology: use {}",
                 near.join(", ")
             ),
-        });
+        ));
     }
     problems
 }

@@ -1,5 +1,6 @@
 //! The `spyatlas` binary on a temporary data folder: load, query, dump.
 
+use super::support::Spawned;
 use std::path::Path;
 use std::process::{Command, Output};
 use tempfile::TempDir;
@@ -194,91 +195,37 @@ fn query_output_formats_follow_the_query_form() {
 
 #[test]
 fn serve_logs_its_url_answers_and_stops_on_sigterm() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-    use std::time::{Duration, Instant};
-
     let dir = TempDir::new().unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_spyatlas"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_spyatlas"));
+    command
         .args(["serve", "--bind", "127.0.0.1:0", "--data"])
-        .arg(dir.path().join("store"))
-        .env("RUST_LOG", "spyatlas=info")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let url = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            let start = line.find("http://127.0.0.1:")?;
-            Some(line[start..].split_whitespace().next()?.to_owned())
-        })
-        .expect("one log line gives the URL");
-    assert!(url.ends_with("/sparql"), "{url}");
-    let base = url.trim_end_matches("/sparql");
-    let health = super::http_client::send(base, "GET", "/health", &[], b"");
+        .arg(dir.path().join("store"));
+    let mut server = Spawned::start(command);
+    assert!(server.url.ends_with("/sparql"), "{}", server.url);
+    let health = super::http_client::send(&server.base, "GET", "/health", &[], b"");
     assert_eq!(health.status, 200);
 
-    let pid = server.id().to_string();
-    let kill = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(kill.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = server.try_wait().unwrap() {
-            assert!(status.success(), "a clean shutdown: {status}");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (status, _) = server.terminate();
+    assert!(
+        status.success(),
+        "a clean shutdown: {status}: {}",
+        server.log()
+    );
     assert!(
         dir.path().join("store").exists(),
         "the store was created on disk"
     );
 }
 
-/// A child process ended when the test ends, even by a panic.
-struct Ending(std::process::Child);
-
-impl Drop for Ending {
-    fn drop(&mut self) {
-        if self.0.try_wait().ok().flatten().is_none() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
 #[test]
 fn query_and_dump_ask_the_server_that_holds_the_store() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
     let dir = TempDir::new().unwrap();
     let store = dir.path().join("store");
-    let mut server = Ending(
-        Command::new(env!("CARGO_BIN_EXE_spyatlas"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--data"])
-            .arg(&store)
-            .env("RUST_LOG", "spyatlas=info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server starts"),
-    );
-    let mut lines = BufReader::new(server.0.stderr.take().unwrap()).lines();
-    lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find(|line| line.contains("listening on http://127.0.0.1:"))
-        .expect("the server logs its URL");
-    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+    let mut command = Command::new(env!("CARGO_BIN_EXE_spyatlas"));
+    command
+        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
+        .arg(&store);
+    let mut server = Spawned::start(command);
 
     let query = spyatlas(
         &store,
@@ -309,12 +256,8 @@ fn query_and_dump_ask_the_server_that_holds_the_store() {
         stderr(&load)
     );
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &server.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    assert!(server.0.wait().unwrap().success());
+    let (status, _) = server.terminate();
+    assert!(status.success(), "{status}: {}", server.log());
     assert!(
         !store.join("spyatlas-server").exists(),
         "the server's address is removed when it stops"

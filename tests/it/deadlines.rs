@@ -4,14 +4,14 @@
 //! answers at once; shutdown is never held by a query.
 
 use super::http_client::{self, HttpResponse};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use super::support::Spawned;
+use std::process::Command;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 /// `spyatlas serve` on a fresh store with the bundled data, on a free port of 127.0.0.1.
 struct Server {
-    child: Child,
+    spawned: Spawned,
     base: String,
     _dir: TempDir,
 }
@@ -23,7 +23,8 @@ impl Server {
 
     /// The server on the store in `dir` (`dir/store`, made if missing).
     fn start_in(dir: TempDir, args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_spyatlas"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_spyatlas"));
+        command
             .args([
                 "serve",
                 "--bind",
@@ -33,27 +34,11 @@ impl Server {
                 "--data",
             ])
             .arg(dir.path().join("store"))
-            .args(args)
-            .env("RUST_LOG", "spyatlas=info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let url = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                let start = line.find("http://127.0.0.1:")?;
-                Some(line[start..].split_whitespace().next()?.to_owned())
-            })
-            .expect("one log line gives the URL");
-        // Keep reading the log, so that the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+            .args(args);
+        let spawned = Spawned::start(command);
         Self {
-            child,
-            base: url.trim_end_matches("/sparql").to_owned(),
+            base: spawned.base.clone(),
+            spawned,
             _dir: dir,
         }
     }
@@ -73,7 +58,8 @@ impl Server {
 
     /// Processor time the server used so far (user and system), from /proc.
     fn cpu(&self) -> Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.spawned.child.id())).unwrap();
         let fields: Vec<&str> = stat
             .rsplit_once(')')
             .unwrap()
@@ -89,34 +75,6 @@ impl Server {
         let response = http_client::send(&self.base, "GET", "/health", &[], b"");
         assert_eq!(response.status, 200, "{}", response.text());
         started.elapsed()
-    }
-
-    fn terminate(&mut self) -> Duration {
-        let started = Instant::now();
-        let kill = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        loop {
-            if self.child.try_wait().unwrap().is_some() {
-                return started.elapsed();
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "the server did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 
@@ -334,7 +292,7 @@ fn shutdown_is_not_held_by_a_running_query() {
         )
     });
     std::thread::sleep(Duration::from_millis(500));
-    let took = server.terminate();
+    let (_, took) = server.spawned.terminate();
     assert!(took < Duration::from_secs(3), "SIGTERM took {took:?}");
     drop(client);
 }

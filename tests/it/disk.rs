@@ -6,22 +6,9 @@
 //! server still listens on the loopback interface the test can reach.
 
 use super::http_client;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use super::support::Spawned;
+use std::process::Command;
 use tempfile::TempDir;
-
-/// The server, ended when the test ends, even by a panic.
-struct Ending(std::process::Child);
-
-impl Drop for Ending {
-    fn drop(&mut self) {
-        if self.0.try_wait().ok().flatten().is_none() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
 
 /// N-Triples of about `bytes` bytes, all different from those of another `batch`.
 fn triples(batch: usize, bytes: usize) -> String {
@@ -43,37 +30,21 @@ fn a_full_disk_refuses_writes_with_507_and_keeps_the_store_whole() {
     let mount = dir.path().join("disk");
     std::fs::create_dir(&mount).unwrap();
     let script = r#"mount -t tmpfs -o size=96m tmpfs "$1" && exec "$2" serve --data "$1/store" --bind 127.0.0.1:0 --write-token t0ken --min-free-disk-mb 32"#;
-    let mut server = Ending(
-        Command::new("unshare")
-            .args([
-                "--user",
-                "--map-root-user",
-                "--mount",
-                "sh",
-                "-c",
-                script,
-                "sh",
-            ])
-            .arg(&mount)
-            .arg(env!("CARGO_BIN_EXE_spyatlas"))
-            .env("RUST_LOG", "spyatlas=info")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("unshare (util-linux) runs"),
-    );
-    let mut lines = BufReader::new(server.0.stderr.take().unwrap()).lines();
-    let url = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            let start = line.find("http://127.0.0.1:")?;
-            Some(line[start..].split_whitespace().next()?.to_owned())
-        })
-        .expect("the server on the tmpfs logs its URL (can this machine make a user namespace?)");
-    let log = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
-    let base = url.trim_end_matches("/sparql").to_owned();
+    let mut command = Command::new("unshare");
+    command
+        .args([
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            script,
+            "sh",
+        ])
+        .arg(&mount)
+        .arg(env!("CARGO_BIN_EXE_spyatlas"));
+    let mut server = Spawned::start(command);
+    let base = server.base.clone();
 
     let mut stored = Vec::new();
     let mut refused = 0;
@@ -136,19 +107,6 @@ fn a_full_disk_refuses_writes_with_507_and_keeps_the_store_whole() {
     );
     assert_eq!(report.status, 507, "{}", report.text());
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &server.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = server.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "no clean stop");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let log = log.join().unwrap();
-    assert!(status.success(), "{status}: {}", log.join("\n"));
+    let (status, _) = server.terminate();
+    assert!(status.success(), "{status}: {}", server.log());
 }

@@ -182,3 +182,88 @@ impl Drop for TestServer {
         }
     }
 }
+
+/// The `spyatlas` binary serving on 127.0.0.1, started by a test: its address read from
+/// its log, and ended when dropped, even when the test panics.
+pub struct Spawned {
+    pub child: std::process::Child,
+    /// The URL the server logged: `http://127.0.0.1:PORT/sparql`.
+    pub url: String,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Spawned {
+    /// Starts `command` (`spyatlas serve --bind 127.0.0.1:0 ...`, or a wrapper that execs
+    /// it) and waits for the address it logs.
+    pub fn start(mut command: std::process::Command) -> Self {
+        use std::io::{BufRead, BufReader};
+        use std::process::Stdio;
+        let mut child = command
+            .env("RUST_LOG", "spyatlas=info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let mut lines = BufReader::new(child.stderr.take().expect("piped")).lines();
+        let url = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                let start = line.find("http://127.0.0.1:")?;
+                Some(line[start..].split_whitespace().next()?.to_owned())
+            })
+            .expect("one log line gives the URL (did the server, or the wrapper that starts it, fail to run?)");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = std::sync::Arc::clone(&log);
+        // Read on, so that the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Self {
+            child,
+            base: url.trim_end_matches("/sparql").to_owned(),
+            url,
+            log,
+        }
+    }
+
+    /// What the server logged after its address.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Sends SIGTERM and waits for the end (at most 20 s); answers how it ended and how
+    /// long it took.
+    pub fn terminate(&mut self) -> (std::process::ExitStatus, Duration) {
+        let started = std::time::Instant::now();
+        let kill = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(kill.success());
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the server can be waited for") {
+                return (status, started.elapsed());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the server did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
