@@ -7,6 +7,7 @@
 //!   `/store`, health; [`http::serve`] runs it on a listener.
 //! - [`ingest`]: RDF files → the store, atomically, with line-and-column errors.
 //! - [`validate`]: SHACL validation of data against `ontology/shapes.ttl` (rudof's `shacl`).
+//! - [`claims`]: which claim asserts a relationship, and the status its report gives it.
 //! - [`limits`]: the named limits on client input, checked before any parser runs on it.
 //! - [`links`]: which IRIs may become links (web addresses only).
 //! - [`queries`]: the named questions of `queries/*.rq`, parsed once, bound with typed terms.
@@ -19,6 +20,7 @@
 //! - [`table`]: plain-text rendering of results for the command line.
 
 pub mod bundled;
+pub mod claims;
 pub mod config;
 pub mod http;
 pub mod ingest;

@@ -12,6 +12,7 @@ use super::conneg::{GRAPHS, Representation, negotiate};
 use super::error::ApiError;
 use super::page::{escape_html, external_link};
 use super::{AppState, blocking};
+use crate::claims::{Asserted, Relationship};
 use crate::store::{Graph, StoreError};
 use crate::vocab;
 use axum::extract::{Path, RawQuery, State};
@@ -71,10 +72,10 @@ struct Statement {
 struct Context {
     labels: HashMap<String, Vec<(String, String)>>,
     types: HashMap<String, Vec<String>>,
-    /// (claim, graph) → status IRI.
-    status: HashMap<(String, String), String>,
-    /// thing → dates.
-    dates: HashMap<String, Vec<String>>,
+    /// (claim, graph) → the statuses that report gives the claim.
+    status: HashMap<(String, String), Vec<String>>,
+    /// thing → (date, graph stating it).
+    dates: HashMap<String, Vec<(String, String)>>,
 }
 
 struct Source {
@@ -94,6 +95,28 @@ struct View {
     second_hop: BTreeMap<String, Vec<String>>,
     context: Context,
     sources: BTreeMap<String, Source>,
+    /// The claims asserting each relationship shown, with their statuses.
+    asserted: HashMap<Relationship, Vec<Asserted>>,
+}
+
+impl Statement {
+    /// The relationship this statement shows, when it links two nodes in a graph.
+    fn relationship(&self, entity: &str) -> Option<Relationship> {
+        let Term::NamedNode(other) = &self.other else {
+            return None;
+        };
+        let (subject, object) = if self.outgoing {
+            (entity, other.as_str())
+        } else {
+            (other.as_str(), entity)
+        };
+        Some(Relationship {
+            subject: subject.to_owned(),
+            property: self.property.clone(),
+            object: object.to_owned(),
+            graph: self.graph.clone()?,
+        })
+    }
 }
 
 fn query(graph: &Graph, text: &str) -> Result<Vec<HashMap<String, Term>>, StoreError> {
@@ -203,22 +226,43 @@ fn view(
                    FILTER(?p IN (<{SA}status>, <{SA}date>, <{SA}startDate>)) }}"
             ),
         )? {
+            let Some(g) = iri_of(row.get("g")) else {
+                continue;
+            };
             match (iri_of(row.get("p")), row.get("v")) {
                 (Some(p), Some(Term::NamedNode(value))) if p.ends_with("#status") => {
-                    if let Some(g) = iri_of(row.get("g")) {
-                        context
-                            .status
-                            .insert((claim.clone(), g), value.as_str().to_owned());
-                    }
+                    context
+                        .status
+                        .entry((claim.clone(), g))
+                        .or_default()
+                        .push(value.as_str().to_owned());
                 }
                 (Some(_), Some(Term::Literal(date))) => {
                     context
                         .dates
                         .entry(claim.clone())
                         .or_default()
-                        .push(date.value().to_owned());
+                        .push((date.value().to_owned(), g));
                 }
                 _ => {}
+            }
+        }
+    }
+    // The claim asserting each relationship, and the status its report gives it; the
+    // names of asserting claims that are not on the page otherwise.
+    let relationships: Vec<Relationship> = statements
+        .iter()
+        .filter_map(|statement| statement.relationship(iri.as_str()))
+        .collect();
+    let asserted = crate::claims::asserting(graph, &relationships)?;
+    for claims in asserted.values() {
+        for asserted in claims {
+            for thing in [&asserted.claim, &asserted.status] {
+                if !context.labels.contains_key(thing)
+                    && let Some((labels, _)) = index.describe(thing)
+                {
+                    context.labels.insert(thing.clone(), labels.to_vec());
+                }
             }
         }
     }
@@ -309,6 +353,7 @@ fn view(
         second_hop,
         context,
         sources,
+        asserted,
     }))
 }
 
@@ -715,6 +760,42 @@ fn json_view(view: &View) -> Value {
     if !reverse.is_empty() {
         node.insert("@reverse".into(), Value::Object(reverse));
     }
+    // Every relationship with the report asserting it and the status each asserting claim
+    // has there: a key outside the JSON-LD context, which JSON-LD processors leave out.
+    let status_name = |iri: &str| {
+        iri.strip_prefix(SA)
+            .map_or_else(|| iri.to_owned(), str::to_owned)
+    };
+    let relationships: Vec<Value> = view
+        .statements
+        .iter()
+        .filter(|statement| statement.property != RDF_TYPE)
+        .filter_map(|statement| {
+            let relationship = statement.relationship(&view.iri)?;
+            let asserted: Vec<Value> = view
+                .asserted
+                .get(&relationship)
+                .into_iter()
+                .flatten()
+                .map(|asserted| {
+                    json!({
+                        "claim": compact_iri(&asserted.claim),
+                        "status": status_name(&asserted.status),
+                    })
+                })
+                .collect();
+            let property = term_of(&statement.property)
+                .map_or_else(|| statement.property.clone(), |(name, _)| name.to_owned());
+            Some(json!({
+                "subject": compact_iri(&relationship.subject),
+                "property": property,
+                "object": compact_iri(&relationship.object),
+                "report": compact_iri(&relationship.graph),
+                "asserted": asserted,
+            }))
+        })
+        .collect();
+    node.insert("relationships".into(), Value::Array(relationships));
     Value::Object(node)
 }
 
@@ -874,6 +955,16 @@ fn html(view: &View, language: &str) -> String {
             ),
         }
     };
+    // A status badge, saying which claim in which report has it.
+    let badge = |status: &str, claim: &str, graph: &str| {
+        format!(
+            "<span class=\"status\" data-status=\"{}\" data-claim=\"{}\" data-graph=\"{}\">{}</span>",
+            escape_html(status),
+            escape_html(claim),
+            escape_html(graph),
+            escape_html(&label(status))
+        )
+    };
     let name = label(&view.iri);
     let mut body = String::new();
     let types: Vec<String> = ctx
@@ -941,26 +1032,43 @@ fn html(view: &View, language: &str) -> String {
             let Term::NamedNode(other) = &statement.other else {
                 continue;
             };
-            // The status of the claim this statement belongs to: the entity's own when it
-            // is a claim, the other node's when that is the claim.
-            let status = statement.graph.as_ref().and_then(|graph| {
-                ctx.status
-                    .get(&(view.iri.clone(), graph.clone()))
-                    .or_else(|| ctx.status.get(&(other.as_str().to_owned(), graph.clone())))
-            });
-            let status = status
-                .map(|status| {
+            // The status each asserting claim has in this statement's report; a claim
+            // other than the two ends (a targeting beside an incident's target) is named.
+            let relationship = statement.relationship(&view.iri);
+            let mut badges = String::new();
+            if let Some(relationship) = &relationship {
+                for asserted in view.asserted.get(relationship).into_iter().flatten() {
+                    let _ = write!(
+                        badges,
+                        " {}",
+                        badge(&asserted.status, &asserted.claim, &relationship.graph)
+                    );
+                    if asserted.claim != relationship.subject
+                        && asserted.claim != relationship.object
+                    {
+                        let _ = write!(
+                            badges,
+                            " <span class=\"claim\">per {}</span>",
+                            link(&asserted.claim)
+                        );
+                    }
+                }
+            }
+            let data = relationship
+                .map(|r| {
                     format!(
-                        " <span class=\"status\">{}</span>",
-                        escape_html(&label(status))
+                        " data-subject=\"{}\" data-property=\"{}\" data-object=\"{}\" data-graph=\"{}\"",
+                        escape_html(&r.subject),
+                        escape_html(&r.property),
+                        escape_html(&r.object),
+                        escape_html(&r.graph)
                     )
                 })
                 .unwrap_or_default();
             let _ = write!(
                 body,
-                "<li>{}{} {}</li>",
+                "<li{data}>{}{badges} {}</li>",
                 link(other.as_str()),
-                status,
                 source(&statement.graph)
             );
         }
@@ -973,7 +1081,8 @@ fn html(view: &View, language: &str) -> String {
         body.push_str("</ul>");
     }
     // Timeline: dated things around the entity, oldest first.
-    let mut events: Vec<(String, String)> = Vec::new();
+    // Each dated claim once per report dating it, with the status that report gives it.
+    let mut events: Vec<(String, String, Option<String>)> = Vec::new();
     let mut around: Vec<&str> = vec![view.iri.as_str()];
     around.extend(view.statements.iter().filter_map(|s| match &s.other {
         Term::NamedNode(node) => Some(node.as_str()),
@@ -982,25 +1091,37 @@ fn html(view: &View, language: &str) -> String {
     around.sort_unstable();
     around.dedup();
     for thing in around {
-        for date in ctx.dates.get(thing).into_iter().flatten() {
-            events.push((date.clone(), thing.to_owned()));
+        for (date, graph) in ctx.dates.get(thing).into_iter().flatten() {
+            events.push((date.clone(), thing.to_owned(), Some(graph.clone())));
         }
     }
     for source in view.sources.values() {
         if let Some(issued) = &source.issued {
-            events.push((issued.clone(), source.iri.clone()));
+            events.push((issued.clone(), source.iri.clone(), None));
         }
     }
     events.sort();
     events.dedup();
     if !events.is_empty() {
         body.push_str("<h2>Timeline</h2><ol class=\"timeline\">");
-        for (date, thing) in events {
+        for (date, thing, graph) in events {
+            let mut badges = String::new();
+            if let Some(graph) = &graph {
+                for status in ctx
+                    .status
+                    .get(&(thing.clone(), graph.clone()))
+                    .into_iter()
+                    .flatten()
+                {
+                    let _ = write!(badges, " {}", badge(status, &thing, graph));
+                }
+            }
             let _ = write!(
                 body,
-                "<li><time>{}</time> {}</li>",
+                "<li><time>{}</time> {}{badges} {}</li>",
                 escape_html(&date),
-                link(&thing)
+                link(&thing),
+                source(&graph)
             );
         }
         body.push_str("</ol>");

@@ -10,6 +10,7 @@
 use super::error::ApiError;
 use super::page::escape_html;
 use super::{AppState, blocking};
+use crate::claims::Relationship;
 use crate::store::{Graph, StoreError};
 use crate::vocab;
 use axum::extract::{RawQuery, State};
@@ -312,12 +313,27 @@ fn answer(graph: &Graph, request: &Request) -> Result<Value, ApiError> {
             .map(|edges| edges.iter().cloned().collect())
             .unwrap_or_default()
     };
+    let mut relationships: BTreeSet<Relationship> = BTreeSet::new();
     for path in &found.paths {
         for pair in path.windows(2) {
             for edge in hop_edges(&pair[0], &pair[1]) {
                 iris.insert(edge.property.clone());
                 iris.insert(edge.graph.clone());
+                relationships.insert(Relationship {
+                    subject: edge.subject,
+                    property: edge.property,
+                    object: edge.object,
+                    graph: edge.graph,
+                });
             }
+        }
+    }
+    // Each hop with the claims asserting it in each report, and the status they have there.
+    let asserted = crate::claims::asserting(graph, &relationships)?;
+    for claims in asserted.values() {
+        for claim in claims {
+            iris.insert(claim.claim.clone());
+            iris.insert(claim.status.clone());
         }
     }
     let names = labels(graph, &iris)?;
@@ -345,7 +361,21 @@ fn answer(graph: &Graph, request: &Request) -> Result<Value, ApiError> {
                         let sources: Vec<Value> = edges
                             .iter()
                             .filter(|other| other.property == edge.property && other.subject == edge.subject)
-                            .map(|other| json!({ "graph": other.graph, "label": name(&other.graph), "url": other.graph.strip_prefix(vocab::REPORT_NAMESPACE).map(|slug| format!("/report/{slug}")) }))
+                            .map(|other| {
+                                let relationship = Relationship {
+                                    subject: other.subject.clone(),
+                                    property: other.property.clone(),
+                                    object: other.object.clone(),
+                                    graph: other.graph.clone(),
+                                };
+                                let asserted: Vec<Value> = asserted
+                                    .get(&relationship)
+                                    .into_iter()
+                                    .flatten()
+                                    .map(|claim| json!({ "claim": node(&claim.claim), "status": claim.status, "status_label": name(&claim.status) }))
+                                    .collect();
+                                json!({ "graph": other.graph, "label": name(&other.graph), "url": other.graph.strip_prefix(vocab::REPORT_NAMESPACE).map(|slug| format!("/report/{slug}")), "asserted": asserted })
+                            })
                             .collect();
                         relations.push(json!({
                             "property": edge.property,
@@ -455,13 +485,27 @@ pub async fn page(
                         .as_array()
                         .into_iter()
                         .flatten()
-                        .map(|source| match source["url"].as_str() {
-                            Some(url) => format!(
-                                "<a href=\"{}\">{}</a>",
-                                escape_html(url),
-                                escape_html(source["label"].as_str().unwrap_or(""))
-                            ),
-                            None => escape_html(source["label"].as_str().unwrap_or("")),
+                        .map(|source| {
+                            let mut cite = match source["url"].as_str() {
+                                Some(url) => format!(
+                                    "<a href=\"{}\">{}</a>",
+                                    escape_html(url),
+                                    escape_html(source["label"].as_str().unwrap_or(""))
+                                ),
+                                None => escape_html(source["label"].as_str().unwrap_or("")),
+                            };
+                            // The status each asserting claim has in this report.
+                            for claim in source["asserted"].as_array().into_iter().flatten() {
+                                let _ = write!(
+                                    cite,
+                                    " <span class=\"status\" data-status=\"{}\" data-claim=\"{}\" data-graph=\"{}\">{}</span>",
+                                    escape_html(claim["status"].as_str().unwrap_or("")),
+                                    escape_html(claim["claim"]["iri"].as_str().unwrap_or("")),
+                                    escape_html(source["graph"].as_str().unwrap_or("")),
+                                    escape_html(claim["status_label"].as_str().unwrap_or(""))
+                                );
+                            }
+                            cite
                         })
                         .collect();
                     let (a, b) = if relation["direction"] == "forward" {
@@ -485,7 +529,7 @@ pub async fn page(
     Ok(Html(format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>How are they connected? · spyatlas</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}.source{{color:#555;font-size:.9em}}</style></head>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}.source{{color:#555;font-size:.9em}}.status{{background:#eee;border-radius:4px;padding:0 .3em;font-size:.85em}}</style></head>
 <body><p><a href="/search">Search</a> · <a href="/sparql">SPARQL</a></p>
 <form method="get" action="/path"><input name="from" placeholder="from (slug)"> <input name="to" placeholder="to (slug)"> <button type="submit">Connect</button></form>
 {body}

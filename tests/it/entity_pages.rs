@@ -38,14 +38,21 @@ async fn an_entity_page_shows_relationships_with_sources_statuses_and_a_picture(
     assert!(
         body.contains("<a href=\"/id/mediterranea-saving-humans\">Mediterranea Saving Humans</a>")
     );
+    // The incident names him as a target: the status is the targeting's (reported), not
+    // the incident's own (attributed).
+    let of_incident = body
+        .split("<li ")
+        .find(|item| {
+            item.contains("data-property=\"https://w3id.org/spyatlas/ontology#target\"")
+                && item.contains(">Paragon spyware attacks on WhatsApp users")
+        })
+        .expect("the incident is listed");
+    assert!(of_incident.contains(">reported</span>"), "{of_incident}");
     assert!(
-        body.contains("<span class=\"status\">attributed</span>"),
-        "the incident's status"
+        of_incident.contains("per <a href=\"/id/luca-casarini-targeted-with-paragon-spyware\">"),
+        "the asserting claim is named: {of_incident}"
     );
-    assert!(
-        body.contains("<span class=\"status\">reported</span>"),
-        "the targeting's status"
-    );
+    assert!(!of_incident.contains(">attributed</span>"), "{of_incident}");
     assert!(
         body.contains(&format!("according to <a href=\"/report/{SEED}\">")),
         "the source report"
@@ -316,5 +323,5 @@ claims:
         "{}",
         after.body
     );
-    assert!(after.body.contains("<span class=\"status\">alleged</span>"));
+    assert!(after.body.contains(">alleged</span>"), "{}", after.body);
 }

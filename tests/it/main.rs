@@ -21,4 +21,5 @@ mod search;
 mod serving;
 mod shacl;
 mod sparql;
+mod statuses;
 mod support;

@@ -1,0 +1,328 @@
+//! Which claim asserts a relationship, and the status its report gives that claim.
+//!
+//! Every surface that shows a relationship (entity pages and their JSON, path hops, the
+//! timeline) asks here, so that none shows a status its report does not give. A
+//! relationship is a triple `subject property object` in one report graph; the claim that
+//! asserts it, in that same graph, is:
+//!
+//! 1. for a direct edge written beside an n-ary node (`Incident sa:target Person` beside
+//!    the `sa:Targeting` node, `sa:customerOf` beside the `sa:CustomerRelationship`
+//!    node...), every such node naming both ends: each with its own status, never merged;
+//! 2. else the subject, when the report gives the subject a status (a claim's own
+//!    properties: the letter's `sa:respondsTo`, the incident's `sa:vendor`);
+//! 3. else none: a plain link (`sa:developedBy`, `sa:country`) carries no status, and
+//!    none is shown.
+//!
+//! A triple whose object is itself a status (`sa:status`, `sa:attributionStatus`) gets no
+//! badge: the value is the status.
+
+use crate::store::{Graph, StoreError};
+use crate::vocab::ONTOLOGY_NAMESPACE as SA;
+use oxigraph::model::Term;
+use std::collections::{BTreeMap, HashMap};
+
+/// A direct edge and the n-ary node it stands beside: `?node <to_subject> subject` and
+/// `?node <to_object> object` in the same graph.
+struct Beside {
+    property: &'static str,
+    to_subject: &'static str,
+    to_object: &'static str,
+}
+
+/// The direct edges of `docs/model.md` ("Claims as nodes, and the direct edges kept
+/// beside them"), by local name in the ontology namespace.
+const BESIDE: &[Beside] = &[
+    Beside {
+        property: "target",
+        to_subject: "incident",
+        to_object: "target",
+    },
+    Beside {
+        property: "targetCountry",
+        to_subject: "incident",
+        to_object: "targetCountry",
+    },
+    Beside {
+        property: "detectedBy",
+        to_subject: "incident",
+        to_object: "detectedBy",
+    },
+    Beside {
+        property: "attributedTo",
+        to_subject: "incident",
+        to_object: "attributedTo",
+    },
+    Beside {
+        property: "customerOf",
+        to_subject: "customer",
+        to_object: "vendor",
+    },
+];
+
+/// Properties whose value is a status: the value is shown, with no badge beside it.
+const STATUS_VALUED: &[&str] = &["status", "attributionStatus", "targetIdentityStatus"];
+
+/// The most distinct lookups for one call; relationships past it show no status (they
+/// are beyond what one page shows).
+pub const MAX_LOOKUPS: usize = 400;
+
+/// A relationship: `subject property object` in `graph`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Relationship {
+    pub subject: String,
+    pub property: String,
+    pub object: String,
+    pub graph: String,
+}
+
+/// The claim asserting a relationship, and the status IRI its report gives it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Asserted {
+    pub claim: String,
+    pub status: String,
+}
+
+/// The local name of an ontology term, if `iri` is one.
+fn local(iri: &str) -> Option<&str> {
+    iri.strip_prefix(SA)
+}
+
+/// True when the relationship's object is a status, which needs no badge.
+pub fn is_status_valued(property: &str) -> bool {
+    local(property).is_some_and(|name| STATUS_VALUED.contains(&name))
+}
+
+fn iri(term: Option<&Term>) -> Option<String> {
+    match term {
+        Some(Term::NamedNode(node)) => Some(node.as_str().to_owned()),
+        _ => None,
+    }
+}
+
+/// The claims (with statuses) asserting each of `relationships`; a relationship absent
+/// from the answer has no status (a plain link, or past [`MAX_LOOKUPS`]).
+pub fn asserting<'a>(
+    graph: &Graph,
+    relationships: impl IntoIterator<Item = &'a Relationship>,
+) -> Result<HashMap<Relationship, Vec<Asserted>>, StoreError> {
+    // (subject, graph) → status, read once per subject for every graph.
+    let mut own: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
+    // (rule, subject, object) → graph → claims.
+    let mut beside: HashMap<(usize, String, String), BTreeMap<String, Vec<Asserted>>> =
+        HashMap::new();
+    let mut answer = HashMap::new();
+    let mut lookups = 0;
+    for relationship in relationships {
+        if is_status_valued(&relationship.property) {
+            continue;
+        }
+        let mut found = Vec::new();
+        if let Some(rule) = local(&relationship.property)
+            .and_then(|name| BESIDE.iter().position(|rule| rule.property == name))
+        {
+            let key = (
+                rule,
+                relationship.subject.clone(),
+                relationship.object.clone(),
+            );
+            if !beside.contains_key(&key) {
+                if lookups == MAX_LOOKUPS {
+                    continue;
+                }
+                lookups += 1;
+                let Beside {
+                    to_subject,
+                    to_object,
+                    ..
+                } = BESIDE[rule];
+                let mut by_graph: BTreeMap<String, Vec<Asserted>> = BTreeMap::new();
+                for row in graph.select(&format!(
+                    "SELECT ?g ?claim ?status WHERE {{ GRAPH ?g {{
+                       ?claim <{SA}{to_subject}> <{subject}> ; <{SA}{to_object}> <{object}> ;
+                         <{SA}status> ?status }} }}",
+                    subject = relationship.subject,
+                    object = relationship.object,
+                ))? {
+                    if let (Some(g), Some(claim), Some(status)) = (
+                        iri(row.get("g")),
+                        iri(row.get("claim")),
+                        iri(row.get("status")),
+                    ) {
+                        by_graph
+                            .entry(g)
+                            .or_default()
+                            .push(Asserted { claim, status });
+                    }
+                }
+                beside.insert(key.clone(), by_graph);
+            }
+            found = beside[&key]
+                .get(&relationship.graph)
+                .cloned()
+                .unwrap_or_default();
+        }
+        if found.is_empty() {
+            if !own.contains_key(&relationship.subject) {
+                if lookups == MAX_LOOKUPS {
+                    continue;
+                }
+                lookups += 1;
+                let mut by_graph: HashMap<String, Vec<String>> = HashMap::new();
+                for row in graph.select(&format!(
+                    "SELECT ?g ?status WHERE {{ GRAPH ?g {{ <{}> <{SA}status> ?status }} }}",
+                    relationship.subject
+                ))? {
+                    if let (Some(g), Some(status)) = (iri(row.get("g")), iri(row.get("status"))) {
+                        by_graph.entry(g).or_default().push(status);
+                    }
+                }
+                own.insert(relationship.subject.clone(), by_graph);
+            }
+            found = own[&relationship.subject]
+                .get(&relationship.graph)
+                .into_iter()
+                .flatten()
+                .map(|status| Asserted {
+                    claim: relationship.subject.clone(),
+                    status: status.clone(),
+                })
+                .collect();
+        }
+        if !found.is_empty() {
+            found.sort();
+            found.dedup();
+            answer.insert(relationship.clone(), found);
+        }
+    }
+    Ok(answer)
+}
+
+/// The status of each claim in each graph: `(claim, graph)` → statuses (one per report
+/// graph, as the shapes require; several are all kept).
+pub fn statuses_of<'a>(
+    graph: &Graph,
+    claims: impl IntoIterator<Item = &'a String>,
+) -> Result<HashMap<(String, String), Vec<String>>, StoreError> {
+    let mut answer: HashMap<(String, String), Vec<String>> = HashMap::new();
+    for claim in claims.into_iter().take(MAX_LOOKUPS) {
+        for row in graph.select(&format!(
+            "SELECT ?g ?status WHERE {{ GRAPH ?g {{ <{claim}> <{SA}status> ?status }} }}"
+        ))? {
+            if let (Some(g), Some(status)) = (iri(row.get("g")), iri(row.get("status"))) {
+                answer.entry((claim.clone(), g)).or_default().push(status);
+            }
+        }
+    }
+    Ok(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = crate::vocab::ID_NAMESPACE;
+
+    fn relationship(subject: &str, property: &str, object: &str, graph: &str) -> Relationship {
+        Relationship {
+            subject: format!("{ID}{subject}"),
+            property: format!("{SA}{property}"),
+            object: format!("{ID}{object}"),
+            graph: format!("http://example.com/{graph}"),
+        }
+    }
+
+    fn store() -> Graph {
+        let graph = Graph::in_memory().unwrap();
+        let trig = format!(
+            "@prefix sa: <{SA}> . @prefix id: <{ID}> .
+             <http://example.com/r1> {{
+               id:i a sa:Incident ; sa:status sa:attributed ; sa:vendor id:v ; sa:target id:p .
+               id:t a sa:Targeting ; sa:incident id:i ; sa:target id:p ; sa:status sa:alleged .
+               id:l a sa:Letter ; sa:respondsTo id:i ; sa:status sa:alleged .
+               id:x sa:developedBy id:v .
+               id:i sa:attributionStatus sa:unknown .
+             }}
+             <http://example.com/r2> {{
+               id:i sa:status sa:suspected ; sa:target id:p .
+               id:t2 a sa:Targeting ; sa:incident id:i ; sa:target id:p ; sa:status sa:denied .
+               id:t3 a sa:Targeting ; sa:incident id:i ; sa:target id:p ; sa:status sa:reported .
+               id:g sa:customerOf id:v .
+             }}"
+        );
+        let quads: Vec<oxigraph::model::Quad> =
+            oxigraph::io::RdfParser::from_format(oxigraph::io::RdfFormat::TriG)
+                .for_slice(trig.as_bytes())
+                .collect::<Result<_, _>>()
+                .expect("the fixture parses");
+        graph
+            .transaction(|transaction| {
+                for quad in &quads {
+                    transaction.insert(quad);
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        graph
+    }
+
+    fn shown(graph: &Graph, relationship: &Relationship) -> Vec<(String, String)> {
+        asserting(graph, [relationship])
+            .unwrap()
+            .remove(relationship)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|asserted| {
+                (
+                    asserted.claim.trim_start_matches(ID).to_owned(),
+                    asserted.status.trim_start_matches(SA).to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_claims_own_property_has_the_claims_status_in_that_report() {
+        let graph = store();
+        assert_eq!(
+            shown(&graph, &relationship("l", "respondsTo", "i", "r1")),
+            [("l".to_owned(), "alleged".to_owned())]
+        );
+        assert_eq!(
+            shown(&graph, &relationship("i", "vendor", "v", "r1")),
+            [("i".to_owned(), "attributed".to_owned())]
+        );
+    }
+
+    #[test]
+    fn a_direct_edge_has_the_status_of_each_node_it_stands_beside_in_its_report() {
+        let graph = store();
+        assert_eq!(
+            shown(&graph, &relationship("i", "target", "p", "r1")),
+            [("t".to_owned(), "alleged".to_owned())]
+        );
+        // Two targeting nodes in one report: both, never merged; the other report's
+        // statuses stay with it.
+        assert_eq!(
+            shown(&graph, &relationship("i", "target", "p", "r2")),
+            [
+                ("t2".to_owned(), "denied".to_owned()),
+                ("t3".to_owned(), "reported".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_links_and_status_values_have_no_status() {
+        let graph = store();
+        assert!(shown(&graph, &relationship("x", "developedBy", "v", "r1")).is_empty());
+        assert!(
+            shown(
+                &graph,
+                &relationship("i", "attributionStatus", "unknown", "r1")
+            )
+            .is_empty()
+        );
+        // customerOf with no customer-relationship node, from a subject with no status.
+        assert!(shown(&graph, &relationship("g", "customerOf", "v", "r2")).is_empty());
+    }
+}
