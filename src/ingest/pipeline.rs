@@ -22,7 +22,7 @@ use oxigraph::io::{RdfFormat, RdfParser, RdfSyntaxError};
 use oxigraph::model::vocab::{rdf, rdfs};
 use oxigraph::model::{GraphName, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term, Triple};
 use oxigraph::sparql::QueryResults;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -59,8 +59,8 @@ pub struct Loader {
     /// What the reports of the current dry run introduced: later reports of the same run
     /// may name them, but nothing of a dry run is left for later loads to see.
     dry: EntityIndex,
-    /// The classes of the ontology (local names), which a report's types must be.
-    classes: Arc<BTreeSet<String>>,
+    /// The terms of the ontology, which a report's terms in its namespace must be.
+    vocabulary: Arc<Vocabulary>,
 }
 
 impl Loader {
@@ -82,7 +82,7 @@ impl Loader {
             generation,
             descriptions: Descriptions::default(),
             dry: EntityIndex::default(),
-            classes: Arc::new(ontology_classes(graph)?),
+            vocabulary: Arc::new(Vocabulary::of(graph)?),
         })
     }
 
@@ -262,15 +262,24 @@ impl Loader {
         chunk: Vec<(String, Result<ReportDraft, ReportError>)>,
     ) -> Vec<ReportResult> {
         let checks: Vec<Option<Result<Check, ReportError>>> = {
-            let (graph, shapes, background, index, descriptions, classes) = (
+            let (graph, shapes, background, index, descriptions, vocabulary) = (
                 &self.graph,
                 &self.shapes,
                 &self.background,
                 &self.index,
                 &self.descriptions,
-                &self.classes,
+                &self.vocabulary,
             );
-            parallel_map(&chunk, |(_, draft)| {
+            // Each report sees what the reports before it in the chunk say of the entities
+            // it names, as when they are loaded one by one in order (a report naming an
+            // entity that only a failed earlier one described is refused afterwards).
+            let batch = Batch::of(chunk.iter().map(|(_, draft)| draft.as_ref().ok()));
+            let positioned: Vec<(usize, &Result<ReportDraft, ReportError>)> = chunk
+                .iter()
+                .enumerate()
+                .map(|(position, (_, draft))| (position, draft))
+                .collect();
+            parallel_map(&positioned, |(position, draft)| {
                 draft.as_ref().ok().map(|draft| {
                     let hash = draft.content_hash();
                     if report::stored_hash(graph, draft.iri.as_ref())?.as_deref() == Some(&hash) {
@@ -282,10 +291,10 @@ impl Loader {
                         background,
                         index,
                         draft,
-                        &HashMap::new(),
+                        (&batch, *position),
                         descriptions,
                     )?;
-                    let problems = with_class_problems(problems, draft, classes);
+                    let problems = vocabulary.with_problems(problems, draft);
                     if problems.is_empty() {
                         Ok(Check::Valid(hash))
                     } else {
@@ -490,7 +499,8 @@ impl Loader {
                 !stored.contains_key(draft.iri.as_str())
                     && !self.graph.graph_exists(draft.graph()).unwrap_or(true)
             });
-        let batch = batch_descriptions(&drafts);
+        // One file: its reports may name each other's entities, in any order.
+        let batch = Batch::of(drafts.iter().map(Some));
         let check = |draft: &ReportDraft| -> Checked {
             let hash = draft.content_hash();
             if stored.get(draft.iri.as_str()) == Some(&hash) {
@@ -502,10 +512,10 @@ impl Loader {
                 &self.background,
                 &self.index,
                 draft,
-                &batch,
+                (&batch, usize::MAX),
                 &self.descriptions,
             )
-            .map(|problems| with_class_problems(problems, draft, &self.classes));
+            .map(|problems| self.vocabulary.with_problems(problems, draft));
             let checked = match problems {
                 Ok(problems) if problems.is_empty() => Ok(None),
                 Ok(problems) => Err(ReportError::Invalid(problems)),
@@ -1106,26 +1116,185 @@ fn construct(graph: &Graph, query: &str) -> Result<Vec<Triple>, ReportError> {
 }
 
 /// What the reports of one batch say of each entity's identity (classes and labels), by
-/// entity: a report of the batch may name an entity another one describes.
-fn batch_descriptions(drafts: &[ReportDraft]) -> HashMap<NamedNode, Vec<Triple>> {
-    let mut descriptions: HashMap<NamedNode, HashSet<Triple>> = HashMap::new();
-    for draft in drafts {
-        for triple in &draft.triples {
-            if let NamedOrBlankNode::NamedNode(subject) = &triple.subject
-                && is_identity(triple)
-                && subject.as_str().starts_with(vocab::ID_NAMESPACE)
-            {
-                descriptions
-                    .entry(subject.clone())
-                    .or_default()
-                    .insert(triple.clone());
+/// entity, each triple with the position of the first report saying it: a report of the
+/// batch may name an entity another one describes.
+#[derive(Default)]
+struct Batch {
+    /// entity → (position of the first report saying it, that report, triple).
+    identity: HashMap<NamedNode, Vec<(usize, NamedNode, Triple)>>,
+}
+
+impl Batch {
+    fn of<'a>(drafts: impl IntoIterator<Item = Option<&'a ReportDraft>>) -> Self {
+        let mut identity: HashMap<NamedNode, HashMap<Triple, (usize, NamedNode)>> = HashMap::new();
+        for (position, draft) in drafts.into_iter().enumerate() {
+            let Some(draft) = draft else {
+                continue;
+            };
+            for triple in &draft.triples {
+                if let NamedOrBlankNode::NamedNode(subject) = &triple.subject
+                    && is_identity(triple)
+                    && subject.as_str().starts_with(vocab::ID_NAMESPACE)
+                {
+                    identity
+                        .entry(subject.clone())
+                        .or_default()
+                        .entry(triple.clone())
+                        .or_insert_with(|| (position, draft.iri.clone()));
+                }
             }
         }
+        Self {
+            identity: identity
+                .into_iter()
+                .map(|(entity, triples)| {
+                    let triples = triples
+                        .into_iter()
+                        .map(|(triple, (position, report))| (position, report, triple))
+                        .collect();
+                    (entity, triples)
+                })
+                .collect(),
+        }
     }
-    descriptions
-        .into_iter()
-        .map(|(entity, triples)| (entity, triples.into_iter().collect()))
-        .collect()
+
+    /// What the reports before position `before` say of `entity`, with the report.
+    fn before(
+        &self,
+        entity: &NamedNode,
+        before: usize,
+    ) -> impl Iterator<Item = (&NamedNode, &Triple)> {
+        self.identity
+            .get(entity)
+            .into_iter()
+            .flatten()
+            .filter(move |(position, _, _)| *position < before)
+            .map(|(_, report, triple)| (report, triple))
+    }
+}
+
+/// The problems of a report that types or names an entity otherwise than other reports
+/// (or the reference knowledge) do: `others` are their identity triples, each with the
+/// graphs saying it. Answers the problems and the entities with a label conflict (whose
+/// shape violation on labels says the same less clearly).
+fn identity_conflicts(
+    draft: &ReportDraft,
+    others: &[(Triple, Vec<NamedNode>)],
+) -> (Vec<Problem>, HashSet<String>) {
+    let short = |iri: &str| -> String {
+        iri.strip_prefix(vocab::REPORT_NAMESPACE)
+            .map(|slug| format!("report {slug}"))
+            .or_else(|| {
+                iri.strip_prefix(vocab::GRAPH_NAMESPACE)
+                    .map(|name| format!("the {name} graph"))
+            })
+            .unwrap_or_else(|| iri.to_owned())
+    };
+    let class = |term: &Term| -> Option<String> {
+        match term {
+            Term::NamedNode(class) => class
+                .as_str()
+                .strip_prefix(vocab::ONTOLOGY_NAMESPACE)
+                .map(str::to_owned),
+            _ => None,
+        }
+    };
+    // entity → (classes here, classes elsewhere with their graphs)
+    let mut mine: BTreeMap<&NamedNode, BTreeSet<String>> = BTreeMap::new();
+    let mut my_labels: BTreeMap<(&NamedNode, String), &Triple> = BTreeMap::new();
+    for triple in &draft.triples {
+        let NamedOrBlankNode::NamedNode(subject) = &triple.subject else {
+            continue;
+        };
+        if triple.predicate == rdf::TYPE
+            && let Some(name) = class(&triple.object)
+        {
+            mine.entry(subject).or_default().insert(name);
+        } else if triple.predicate == rdfs::LABEL
+            && let Term::Literal(label) = &triple.object
+        {
+            my_labels.insert(
+                (subject, label.language().unwrap_or_default().to_owned()),
+                triple,
+            );
+        }
+    }
+    let mut theirs: BTreeMap<&NamedNode, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    let mut conflicted = HashSet::new();
+    for (triple, graphs) in others {
+        let NamedOrBlankNode::NamedNode(subject) = &triple.subject else {
+            continue;
+        };
+        let sources: Vec<String> = graphs.iter().map(|graph| short(graph.as_str())).collect();
+        if triple.predicate == rdf::TYPE {
+            if let (Some((subject, _)), Some(name)) =
+                (mine.get_key_value(subject), class(&triple.object))
+            {
+                theirs
+                    .entry(subject)
+                    .or_default()
+                    .entry(name)
+                    .or_default()
+                    .extend(sources);
+            }
+        } else if triple.predicate == rdfs::LABEL
+            && let Term::Literal(label) = &triple.object
+            && let Some(mine) =
+                my_labels.get(&(subject, label.language().unwrap_or_default().to_owned()))
+            && let Term::Literal(my_label) = &mine.object
+            && my_label.value() != label.value()
+        {
+            conflicted.insert(subject.as_str().to_owned());
+            problems.push(triple_problem(
+                draft,
+                mine,
+                "label",
+                format!(
+                    "label conflict: this report names it \"{}\"@{lang}, {} names it \"{}\"@{lang}: use the same label in every report (other names go in `aliases`)",
+                    my_label.value(),
+                    sources.join(" and "),
+                    label.value(),
+                    lang = label.language().unwrap_or_default(),
+                ),
+            ));
+        }
+    }
+    for (entity, elsewhere) in theirs {
+        let here = &mine[entity];
+        let there: BTreeSet<String> = elsewhere.keys().cloned().collect();
+        if here.is_subset(&there) || there.is_subset(here) {
+            continue;
+        }
+        let type_triple = draft
+            .triples
+            .iter()
+            .find(|triple| {
+                triple.predicate == rdf::TYPE
+                    && matches!(&triple.subject, NamedOrBlankNode::NamedNode(s) if s == entity)
+            })
+            .expect("typed here");
+        let said: Vec<String> = elsewhere
+            .iter()
+            .map(|(class, sources)| {
+                format!(
+                    "{class} by {}",
+                    sources.iter().cloned().collect::<Vec<_>>().join(" and ")
+                )
+            })
+            .collect();
+        problems.push(triple_problem(
+            draft,
+            type_triple,
+            "type",
+            format!(
+                "type conflict: this report types it {}, but it is typed {}: an entity has the same kind in every report; use that type, or another id for another entity",
+                here.iter().cloned().collect::<Vec<_>>().join(", "),
+                said.join("; ")
+            ),
+        ));
+    }
+    (problems, conflicted)
 }
 
 /// Validates a report with the shapes: its triples, the background, and what the store
@@ -1137,7 +1306,7 @@ fn validate(
     background: &[Triple],
     index: &EntityIndex,
     draft: &ReportDraft,
-    batch: &HashMap<NamedNode, Vec<Triple>>,
+    (batch, before): (&Batch, usize),
     descriptions: &Descriptions,
 ) -> Result<Vec<Problem>, ReportError> {
     let mut named: HashSet<NamedNodeRef<'_>> = HashSet::new();
@@ -1167,14 +1336,17 @@ fn validate(
     // (for an entity the report adds to without naming it again). Other reports' claims
     // about a node are theirs: the cardinality rules on a claim hold per report.
     let own: HashSet<&Triple> = draft.triples.iter().collect();
+    // What other reports (earlier ones of the batch, and the store) say of the identity of
+    // the entities this one names, with the graphs saying it.
+    let mut others: Vec<(Triple, Vec<NamedNode>)> = Vec::new();
     for entity in &entities {
-        if let Some(triples) = batch.get(&entity.into_owned()) {
-            data.extend(
-                triples
-                    .iter()
-                    .filter(|triple| is_identity(triple) && !own.contains(triple))
-                    .cloned(),
-            );
+        for (report, triple) in batch.before(&entity.into_owned(), before) {
+            if *report != draft.iri {
+                others.push((triple.clone(), vec![report.clone()]));
+            }
+            if !own.contains(triple) {
+                data.push(triple.clone());
+            }
         }
     }
     let known: Vec<NamedNode> = entities
@@ -1188,17 +1360,32 @@ fn validate(
         .collect();
     for description in descriptions.get(graph, &known)? {
         for (triple, sources) in description.iter() {
-            if sources.iter().any(|source| *source != draft.iri) && !own.contains(triple) {
-                data.push(triple.clone());
+            let elsewhere: Vec<NamedNode> = sources
+                .iter()
+                .filter(|source| **source != draft.iri)
+                .cloned()
+                .collect();
+            if !elsewhere.is_empty() {
+                if !own.contains(triple) {
+                    data.push(triple.clone());
+                }
+                others.push((triple.clone(), elsewhere));
             }
         }
     }
+    let (mut problems, label_conflicts) = identity_conflicts(draft, &others);
     let violations = shapes.validate(data)?;
-    let mut problems: Vec<Problem> = violations
-        .into_iter()
-        .filter(|violation| subjects.contains(&violation.focus))
-        .map(|violation| problem(violation, draft))
-        .collect();
+    problems.extend(
+        violations
+            .into_iter()
+            .filter(|violation| subjects.contains(&violation.focus))
+            .filter(|violation| {
+                // A label conflict is said once, as one.
+                !(label_conflicts.contains(&violation.focus)
+                    && violation.path.as_deref() == Some(rdfs::LABEL.as_str()))
+            })
+            .map(|violation| problem(violation, draft)),
+    );
     for triple in &draft.triples {
         if let Some(message) =
             crate::links::problem(triple).or_else(|| super::values::problem(triple))
@@ -1226,76 +1413,143 @@ fn triple_problem(
         NamedOrBlankNode::BlankNode(node) => format!("_:{}", node.as_str()),
     };
     Problem {
-        line: draft.lines.get(&entity).copied(),
+        line: draft.line_of(&entity, property),
         entity,
         property: Some(property.to_owned()),
         message,
     }
 }
 
-/// The local names of the ontology's classes.
-fn ontology_classes(graph: &Graph) -> Result<BTreeSet<String>, ReportError> {
-    let rows = graph.select(&format!(
-        "SELECT ?class WHERE {{ GRAPH {} {{ ?class a <http://www.w3.org/2002/07/owl#Class> }} }}",
-        vocab::graph::ONTOLOGY
-    ))?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| match row.get("class") {
-            Some(Term::NamedNode(class)) => class
-                .as_str()
-                .strip_prefix(vocab::ONTOLOGY_NAMESPACE)
-                .map(str::to_owned),
-            _ => None,
-        })
-        .collect())
+/// The terms the ontology defines (local names in its namespace): what a report may use.
+#[derive(Debug, Default)]
+struct Vocabulary {
+    classes: BTreeSet<String>,
+    properties: BTreeSet<String>,
+    /// Every term the ontology describes: classes, properties, concepts, schemes.
+    terms: BTreeSet<String>,
 }
 
-/// `problems`, and one more for each type of the report that is in the ontology's
-/// namespace but no class of it (a misspelt `Vendr`), with the nearest class names.
-fn with_class_problems(
-    mut problems: Vec<Problem>,
-    draft: &ReportDraft,
-    classes: &BTreeSet<String>,
-) -> Vec<Problem> {
-    if classes.is_empty() {
-        return problems;
-    }
-    for triple in &draft.triples {
-        let Term::NamedNode(class) = &triple.object else {
-            continue;
-        };
-        let Some(name) = class.as_str().strip_prefix(vocab::ONTOLOGY_NAMESPACE) else {
-            continue;
-        };
-        if triple.predicate != rdf::TYPE || classes.contains(name) {
-            continue;
+impl Vocabulary {
+    fn of(graph: &Graph) -> Result<Self, ReportError> {
+        let rows = graph.select(&format!(
+            "SELECT ?term ?kind WHERE {{ GRAPH {} {{ ?term a ?kind }} }}",
+            vocab::graph::ONTOLOGY
+        ))?;
+        let mut vocabulary = Self::default();
+        for row in &rows {
+            let (Some(Term::NamedNode(term)), Some(Term::NamedNode(kind))) =
+                (row.get("term"), row.get("kind"))
+            else {
+                continue;
+            };
+            let Some(name) = term.as_str().strip_prefix(vocab::ONTOLOGY_NAMESPACE) else {
+                continue;
+            };
+            match kind.as_str() {
+                "http://www.w3.org/2002/07/owl#Class" => {
+                    vocabulary.classes.insert(name.to_owned());
+                }
+                "http://www.w3.org/2002/07/owl#ObjectProperty"
+                | "http://www.w3.org/2002/07/owl#DatatypeProperty"
+                | "http://www.w3.org/2002/07/owl#AnnotationProperty"
+                | "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property" => {
+                    vocabulary.properties.insert(name.to_owned());
+                }
+                _ => {}
+            }
+            vocabulary.terms.insert(name.to_owned());
         }
-        let folded = name.to_lowercase();
-        let mut near: Vec<&str> = classes
-            .iter()
-            .filter(|known| {
-                let known = known.to_lowercase();
-                known.contains(&folded)
-                    || folded.contains(&known)
-                    || edit_distance(&known, &folded) <= 2
-            })
-            .map(String::as_str)
-            .collect();
-        if near.is_empty() {
-            near = classes.iter().map(String::as_str).collect();
-        }
-        problems.push(triple_problem(
-            draft,
-            triple,
-            "type",
-            format!(
-                "`{name}` is not a class of the spyatlas ontology: use {}",
-                near.join(", ")
-            ),
-        ));
+        Ok(vocabulary)
     }
-    problems
+
+    /// `problems`, and one more for each term of the report in the ontology's namespace
+    /// that the ontology does not define: a misspelt class (`Vendr`), property (`vendr`)
+    /// or concept (`alleeged`), with the nearest names.
+    fn with_problems(&self, mut problems: Vec<Problem>, draft: &ReportDraft) -> Vec<Problem> {
+        if self.terms.is_empty() {
+            return problems;
+        }
+        let local = |node: &NamedNode| -> Option<String> {
+            node.as_str()
+                .strip_prefix(vocab::ONTOLOGY_NAMESPACE)
+                .map(str::to_owned)
+        };
+        let mut seen = BTreeSet::new();
+        for triple in &draft.triples {
+            if let Some(name) = local(&triple.predicate)
+                && !self.properties.contains(&name)
+                && seen.insert(name.clone())
+            {
+                problems.push(triple_problem(
+                    draft,
+                    triple,
+                    &name,
+                    format!(
+                        "`{name}` is not a property of the spyatlas ontology (a misspelling?): {}",
+                        near(&name, &self.properties)
+                    ),
+                ));
+            }
+            let Term::NamedNode(object) = &triple.object else {
+                continue;
+            };
+            let Some(name) = local(object) else {
+                continue;
+            };
+            if triple.predicate == rdf::TYPE {
+                if !self.classes.contains(&name) {
+                    problems.push(triple_problem(
+                        draft,
+                        triple,
+                        "type",
+                        format!(
+                            "`{name}` is not a class of the spyatlas ontology: {}",
+                            near(&name, &self.classes)
+                        ),
+                    ));
+                }
+            } else if !self.terms.contains(&name) && seen.insert(name.clone()) {
+                let property = local(&triple.predicate)
+                    .unwrap_or_else(|| triple.predicate.as_str().to_owned());
+                problems.push(triple_problem(
+                    draft,
+                    triple,
+                    &property,
+                    format!(
+                        "`{name}` is not a term of the spyatlas ontology: {}",
+                        near(&name, &self.terms)
+                    ),
+                ));
+            }
+        }
+        problems
+    }
+}
+
+/// "use A, B" with the known names nearest to `name` (all of them when none is near; at
+/// most 12).
+fn near(name: &str, known: &BTreeSet<String>) -> String {
+    let folded = name.to_lowercase();
+    let mut near: Vec<&str> = known
+        .iter()
+        .filter(|known| {
+            let known = known.to_lowercase();
+            known.contains(&folded)
+                || folded.contains(&known)
+                || edit_distance(&known, &folded) <= 2
+        })
+        .map(String::as_str)
+        .collect();
+    if near.is_empty() {
+        near = known.iter().map(String::as_str).collect();
+    }
+    let more = near.len().saturating_sub(12);
+    near.truncate(12);
+    let mut text = format!("use {}", near.join(", "));
+    if more > 0 {
+        text.push_str(&format!(" (or one of {more} more)"));
+    }
+    text
 }
 
 /// The Levenshtein distance of two short words.
@@ -1326,15 +1580,20 @@ fn problem(violation: Violation, draft: &ReportDraft) -> Problem {
         .or_else(|| violation.focus.strip_prefix(vocab::REPORT_NAMESPACE))
         .unwrap_or(&violation.focus)
         .to_owned();
-    let line = draft.lines.get(&violation.focus).copied().or_else(|| {
-        draft.source.as_deref().and_then(|source| {
-            report::find_line(source, &format!("id: {short}"))
-                .or_else(|| report::find_line(source, &format!("\"id\": \"{short}\"")))
-                .or_else(|| report::find_line(source, &format!("report:{short}")))
-                .or_else(|| report::find_line(source, &format!("id:{short}")))
-                .or_else(|| report::find_line(source, &short))
-        })
-    });
+    let line = violation
+        .path
+        .as_deref()
+        .and_then(|path| draft.line_of(&violation.focus, path))
+        .or_else(|| draft.lines.get(&violation.focus).copied())
+        .or_else(|| {
+            draft.source.as_deref().and_then(|source| {
+                report::find_line(source, &format!("id: {short}"))
+                    .or_else(|| report::find_line(source, &format!("\"id\": \"{short}\"")))
+                    .or_else(|| report::find_line(source, &format!("report:{short}")))
+                    .or_else(|| report::find_line(source, &format!("id:{short}")))
+                    .or_else(|| report::find_line(source, &short))
+            })
+        });
     Problem {
         entity: violation.focus,
         property: violation.path,

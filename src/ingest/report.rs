@@ -142,6 +142,63 @@ pub struct ReportDraft {
 }
 
 impl ReportDraft {
+    /// The line of `property`'s key in the node written for `entity` (a report document's
+    /// `targetCount:` under that claim), else the node's own line. `property` is an IRI or
+    /// a local name; the key is its local name, alone or prefixed (`sa:vendr`).
+    pub fn line_of(&self, entity: &str, property: &str) -> Option<usize> {
+        let start = *self.lines.get(entity)?;
+        let key = property.rsplit(['#', '/']).next().unwrap_or(property);
+        let found = self.source.as_deref().and_then(|source| {
+            let lines: Vec<&str> = source.lines().collect();
+            let first = lines.get(start.checked_sub(1)?)?;
+            let indent = first.len() - first.trim_start().len();
+            // The node's keys: on the `- ` line itself and below it, two further in.
+            let key_indent = indent
+                + if first.trim_start().starts_with("- ") {
+                    2
+                } else {
+                    0
+                };
+            let is_key = |text: &str| {
+                let text = text.trim_start_matches('"');
+                let text = text.split_once(':').map_or(text, |(prefix, rest)| {
+                    // `sa:vendr:` and `"sa:vendr":` name the key after the prefix.
+                    if !prefix.is_empty()
+                        && prefix.chars().all(|c| c.is_ascii_alphanumeric())
+                        && rest.starts_with(key)
+                    {
+                        rest
+                    } else {
+                        text
+                    }
+                });
+                text.strip_prefix(key)
+                    .is_some_and(|rest| rest.starts_with(':') || rest.starts_with("\":"))
+            };
+            for (offset, line) in lines[start - 1..].iter().enumerate() {
+                let trimmed = line.trim_start();
+                let this_indent = line.len() - trimmed.len();
+                if offset == 0 {
+                    if is_key(trimmed.trim_start_matches("- ")) {
+                        return Some(start);
+                    }
+                    continue;
+                }
+                if trimmed.is_empty() || trimmed.starts_with('#') {
+                    continue;
+                }
+                if this_indent < key_indent || (this_indent == indent && trimmed.starts_with('-')) {
+                    break;
+                }
+                if this_indent == key_indent && is_key(trimmed) {
+                    return Some(start + offset);
+                }
+            }
+            None
+        });
+        found.or(Some(start))
+    }
+
     /// A report from its triples; the report itself must be among the subjects, and loader
     /// metadata is left out (it is the loader's to write).
     pub fn new(

@@ -22,4 +22,5 @@ mod serving;
 mod shacl;
 mod sparql;
 mod statuses;
+mod strict;
 mod support;
