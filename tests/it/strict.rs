@@ -266,3 +266,84 @@ fn an_entity_typed_differently_by_two_reports_is_refused_naming_both() {
     assert_eq!(line_of(&text, problem).trim(), "type: Vendor");
     assert_eq!(dump(&graph), before, "nothing written");
 }
+
+#[test]
+fn a_different_label_in_one_language_is_refused_as_a_label_conflict() {
+    let graph = Graph::in_memory_with_bundled().unwrap();
+    let first = load(
+        &graph,
+        &report(
+            "first-label",
+            "entities:
+  - id: example-lab
+    type: Organization
+    label: {en: \"Example Lab\"}
+",
+        ),
+    );
+    assert!(first.outcome.is_ok(), "{:?}", first.outcome);
+    let text = report(
+        "second-label",
+        "entities:
+  - id: example-lab
+    type: Organization
+    label: {en: \"Example Laboratory\", nl: \"Voorbeeldlab\"}
+",
+    );
+    let result = load(&graph, &text);
+    let problems = problems(&result);
+    assert_eq!(problems.len(), 1, "said once, as a conflict: {problems:?}");
+    let message = &problems[0].message;
+    assert!(
+        message.contains("label conflict")
+            && message.contains("\"Example Laboratory\"@en")
+            && message.contains("report first-label")
+            && message.contains("\"Example Lab\"@en"),
+        "{message}"
+    );
+    // Another language is no conflict: a second report may add its name in Dutch.
+    let text = report(
+        "dutch-label",
+        "entities:
+  - id: example-lab
+    type: Organization
+    label: {en: \"Example Lab\", nl: \"Voorbeeldlab\"}
+",
+    );
+    let result = load(&graph, &text);
+    assert!(result.outcome.is_ok(), "{:?}", result.outcome);
+}
+
+#[test]
+fn a_json_document_points_at_the_key_too() {
+    let graph = Graph::in_memory_with_bundled().unwrap();
+    let text = r#"{
+  "id": "report:json-count",
+  "kind": "news-article",
+  "title": {"en": "JSON count"},
+  "label": {"en": "JSON count"},
+  "publisher": "reuters",
+  "issued": "2025-03",
+  "language": "en",
+  "url": "https://example.org/json-count",
+  "claims": [
+    {
+      "id": "example-json-incident",
+      "type": "Incident",
+      "label": {"en": "Example JSON incident"},
+      "vendor": "paragon-solutions",
+      "status": "reported",
+      "targetCount": "ninety"
+    }
+  ]
+}"#;
+    let mut loader = Loader::new(&graph, false).expect("the loader starts");
+    let mut results = loader.load_bytes("test", text.as_bytes(), Kind::Document(Syntax::Json));
+    let result = results.pop().unwrap();
+    let problems = problems(&result);
+    let problem = problems
+        .iter()
+        .find(|p| p.message.contains("`ninety`"))
+        .unwrap_or_else(|| panic!("{problems:?}"));
+    assert_eq!(line_of(text, problem).trim(), "\"targetCount\": \"ninety\"");
+}
