@@ -5,19 +5,23 @@
 //! relationship is a triple `subject property object` in one report graph; the claim that
 //! asserts it, in that same graph, is:
 //!
-//! 1. for a direct edge written beside an n-ary node (`Incident sa:target Person` beside
+//! 1. a `sa:Assertion` of that graph reifying the triple (`rdf:subject`, `rdf:predicate`,
+//!    `rdf:object`): a plain link (`sa:developedBy`) with a status of its own;
+//! 2. for a direct edge written beside an n-ary node (`Incident sa:target Person` beside
 //!    the `sa:Targeting` node, `sa:customerOf` beside the `sa:CustomerRelationship`
 //!    node...), every such node naming both ends: each with its own status, never merged;
-//! 2. else the subject, when the report gives the subject a status (a claim's own
+//! 3. else the subject, when the report gives the subject a status (a claim's own
 //!    properties: the letter's `sa:respondsTo`, the incident's `sa:vendor`);
-//! 3. else none: a plain link (`sa:developedBy`, `sa:country`) carries no status, and
-//!    none is shown.
+//! 4. else none: a plain link that no assertion qualifies carries no status, and none
+//!    is shown.
 //!
 //! A triple whose object is itself a status (`sa:status`, `sa:attributionStatus`) gets no
 //! badge: the value is the status.
 
 use crate::store::{Graph, StoreError};
 use crate::vocab::ONTOLOGY_NAMESPACE as SA;
+
+const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 use oxigraph::model::Term;
 use std::collections::{BTreeMap, HashMap};
 
@@ -107,6 +111,9 @@ pub fn asserting<'a>(
 ) -> Result<HashMap<Relationship, Vec<Asserted>>, StoreError> {
     // (subject, graph) → status, read once per subject for every graph.
     let mut own: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
+    // subject → (property, object, graph) → assertions reifying that triple.
+    let mut reified: HashMap<String, HashMap<(String, String, String), Vec<Asserted>>> =
+        HashMap::new();
     // (rule, subject, object) → graph → claims.
     let mut beside: HashMap<(usize, String, String), BTreeMap<String, Vec<Asserted>>> =
         HashMap::new();
@@ -116,8 +123,43 @@ pub fn asserting<'a>(
         if is_status_valued(&relationship.property) {
             continue;
         }
-        let mut found = Vec::new();
+        if !reified.contains_key(&relationship.subject) {
+            if lookups == MAX_LOOKUPS {
+                continue;
+            }
+            lookups += 1;
+            let mut by_triple: HashMap<(String, String, String), Vec<Asserted>> = HashMap::new();
+            for row in graph.select(&format!(
+                "SELECT ?g ?claim ?p ?o ?status WHERE {{ GRAPH ?g {{
+                   ?claim <{RDF}subject> <{}> ; <{RDF}predicate> ?p ; <{RDF}object> ?o ;
+                     <{SA}status> ?status }} }}",
+                relationship.subject
+            ))? {
+                if let (Some(g), Some(claim), Some(p), Some(o), Some(status)) = (
+                    iri(row.get("g")),
+                    iri(row.get("claim")),
+                    iri(row.get("p")),
+                    iri(row.get("o")),
+                    iri(row.get("status")),
+                ) {
+                    by_triple
+                        .entry((p, o, g))
+                        .or_default()
+                        .push(Asserted { claim, status });
+                }
+            }
+            reified.insert(relationship.subject.clone(), by_triple);
+        }
+        let mut found = reified[&relationship.subject]
+            .get(&(
+                relationship.property.clone(),
+                relationship.object.clone(),
+                relationship.graph.clone(),
+            ))
+            .cloned()
+            .unwrap_or_default();
         if let Some(rule) = local(&relationship.property)
+            .filter(|_| found.is_empty())
             .and_then(|name| BESIDE.iter().position(|rule| rule.property == name))
         {
             let key = (
@@ -234,12 +276,15 @@ mod tests {
     fn store() -> Graph {
         let graph = Graph::in_memory().unwrap();
         let trig = format!(
-            "@prefix sa: <{SA}> . @prefix id: <{ID}> .
+            "@prefix sa: <{SA}> . @prefix id: <{ID}> . @prefix rdf: <{RDF}> .
              <http://example.com/r1> {{
                id:i a sa:Incident ; sa:status sa:attributed ; sa:vendor id:v ; sa:target id:p .
                id:t a sa:Targeting ; sa:incident id:i ; sa:target id:p ; sa:status sa:alleged .
                id:l a sa:Letter ; sa:respondsTo id:i ; sa:status sa:alleged .
                id:x sa:developedBy id:v .
+               id:y sa:developedBy id:v .
+               id:a a sa:Assertion ; rdf:subject id:y ; rdf:predicate sa:developedBy ;
+                 rdf:object id:v ; sa:status sa:suspected .
                id:i sa:attributionStatus sa:unknown .
              }}
              <http://example.com/r2> {{
@@ -309,6 +354,18 @@ mod tests {
                 ("t3".to_owned(), "reported".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn a_plain_link_has_the_status_of_the_assertion_reifying_it_in_its_report() {
+        let graph = store();
+        assert_eq!(
+            shown(&graph, &relationship("y", "developedBy", "v", "r1")),
+            [("a".to_owned(), "suspected".to_owned())]
+        );
+        // Not in another report, not for another link.
+        assert!(shown(&graph, &relationship("y", "developedBy", "v", "r2")).is_empty());
+        assert!(shown(&graph, &relationship("x", "developedBy", "v", "r1")).is_empty());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::stream::stream_blocking;
 use super::{AppState, blocking};
 use crate::bundled;
 use crate::ingest::report::{self, Outcome};
-use crate::ingest::{Loader, ReportError, ReportResult, kind_of_media_type};
+use crate::ingest::{Loader, ReportError, ReportResult, check_limits, kind_of_media_type};
 use crate::store::{Graph, StoreError};
 use crate::vocab;
 use axum::body::Body;
@@ -108,6 +108,16 @@ pub async fn post(
     let graph = state.graph.clone();
     let loader = state.reports.clone();
     let results = blocking(&state, move || {
+        // Input beyond the limits is refused before the loader, whose first use reads the
+        // store's entities, is involved.
+        if let Err(error) = check_limits(&body, kind) {
+            return Ok(vec![ReportResult {
+                origin: "request body".into(),
+                slug: None,
+                triples: 0,
+                outcome: Err(error),
+            }]);
+        }
         loader.with(&graph, |loader| {
             loader.set_dry_run(dry_run);
             let results = loader.load_bytes("request body", &body, kind);

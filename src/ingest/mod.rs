@@ -12,7 +12,7 @@ pub mod report;
 pub mod resolve;
 pub mod values;
 
-pub use pipeline::{Kind, Loader, ReportResult, kind_of_media_type, kind_of_path};
+pub use pipeline::{Kind, Loader, ReportResult, check_limits, kind_of_media_type, kind_of_path};
 pub use report::{Outcome, Problem, ReportError};
 
 use crate::store::{Graph, format_of_path};

@@ -766,6 +766,25 @@ pub enum Kind {
     Rdf(RdfFormat),
 }
 
+/// The limits on input of this kind (nesting, entity declarations), checked on the bytes
+/// alone: cheap, and run before a loader (with its index of the store) is involved.
+/// Text that is not UTF-8 passes; the loader says what is wrong with it.
+pub fn check_limits(bytes: &[u8], kind: Kind) -> Result<(), ReportError> {
+    match kind {
+        Kind::Document(syntax) => {
+            let Ok(text) = std::str::from_utf8(bytes) else {
+                return Ok(());
+            };
+            match syntax {
+                Syntax::Json => crate::limits::check_json_nesting(text)?,
+                Syntax::Yaml => crate::limits::check_yaml_nesting(text)?,
+            }
+        }
+        Kind::Rdf(format) => crate::limits::check_rdf(bytes, format)?,
+    }
+    Ok(())
+}
+
 /// How a file is read, from its extension: documents for `.json`, `.jsonld`, `.yaml`,
 /// `.yml`, RDF for the RDF extensions.
 pub fn kind_of_path(path: &Path) -> Option<Kind> {
@@ -1386,6 +1405,7 @@ fn validate(
             })
             .map(|violation| problem(violation, draft)),
     );
+    problems.extend(unstated_assertions(draft));
     for triple in &draft.triples {
         if let Some(message) =
             crate::links::problem(triple).or_else(|| super::values::problem(triple))
@@ -1399,6 +1419,57 @@ fn validate(
         }
     }
     Ok(problems)
+}
+
+/// An assertion (`sa:Assertion`) gives a status to a link the same report states: one
+/// qualifying a triple the report does not state would give a status to nothing.
+fn unstated_assertions(draft: &ReportDraft) -> Vec<Problem> {
+    let assertion = NamedNode::new_unchecked(format!("{}Assertion", vocab::ONTOLOGY_NAMESPACE));
+    let stated: HashSet<&Triple> = draft.triples.iter().collect();
+    let mut problems = Vec::new();
+    for typed in draft.triples.iter().filter(|triple| {
+        triple.predicate == rdf::TYPE && triple.object == Term::NamedNode(assertion.clone())
+    }) {
+        let part = |property: NamedNodeRef<'_>| -> Option<&Term> {
+            draft
+                .triples
+                .iter()
+                .find(|triple| triple.subject == typed.subject && triple.predicate == property)
+                .map(|triple| &triple.object)
+        };
+        let (Some(Term::NamedNode(subject)), Some(Term::NamedNode(predicate)), Some(object)) =
+            (part(rdf::SUBJECT), part(rdf::PREDICATE), part(rdf::OBJECT))
+        else {
+            // The shapes say which part is missing.
+            continue;
+        };
+        let reified = Triple::new(subject.clone(), predicate.clone(), object.clone());
+        if !stated.contains(&reified) {
+            let name = |iri: &str| {
+                iri.strip_prefix(vocab::ID_NAMESPACE)
+                    .or_else(|| iri.strip_prefix(vocab::ONTOLOGY_NAMESPACE))
+                    .unwrap_or(iri)
+                    .to_owned()
+            };
+            let object = match object {
+                Term::NamedNode(node) => name(node.as_str()),
+                other => other.to_string(),
+            };
+            problems.push(triple_problem(
+                draft,
+                typed,
+                "property",
+                format!(
+                    "this assertion is about `{} {} {object}`, which the report does not state: write `{}: {object}` on {} too",
+                    name(subject.as_str()),
+                    name(predicate.as_str()),
+                    name(predicate.as_str()),
+                    name(subject.as_str()),
+                ),
+            ));
+        }
+    }
+    problems
 }
 
 /// A problem with a triple of `draft`: its subject is the entity at fault.

@@ -28,6 +28,14 @@ pub fn problem(triple: &Triple) -> Option<String> {
             literal.value()
         ));
     }
+    if triple.predicate.as_str() == "https://w3id.org/spyatlas/ontology#cveId"
+        && !is_cve_id(literal.value())
+    {
+        return Some(format!(
+            "`{}` is not a CVE identifier: write CVE-YYYY-NNNN with four or more digits (CVE-2021-30860)",
+            literal.value()
+        ));
+    }
     if let Some(language) = literal.language() {
         return oxilangtag::LanguageTag::parse(language).err().map(|_| {
             format!("`{language}` is not a language tag: write a code such as en, nl, it or pt-BR")
@@ -44,6 +52,20 @@ pub fn problem(triple: &Triple) -> Option<String> {
 }
 
 const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
+
+/// `CVE-YYYY-NNNN`: the year in four digits, the number in four or more.
+fn is_cve_id(text: &str) -> bool {
+    let mut parts = text.split('-');
+    let digits = |part: Option<&str>, min: usize, max: usize| {
+        part.is_some_and(|part| {
+            (min..=max).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    parts.next() == Some("CVE")
+        && digits(parts.next(), 4, 4)
+        && digits(parts.next(), 4, 19)
+        && parts.next().is_none()
+}
 
 /// Whether a literal of a datatype this module knows is valid, and how its values are
 /// written; `None` for other datatypes.
@@ -148,5 +170,22 @@ mod tests {
         };
         assert!(problem(&tagged("pt-br")).is_none());
         assert!(problem(&tagged("english language!")).is_some());
+    }
+
+    #[test]
+    fn cve_identifiers_are_checked_for_form() {
+        for good in ["CVE-2021-30860", "CVE-2023-41064", "CVE-2024-1234567"] {
+            assert!(is_cve_id(good), "{good}");
+        }
+        for bad in [
+            "cve-2021-30860",
+            "CVE-21-30860",
+            "CVE-2021-308",
+            "CVE-2021-3086a",
+            "CVE-2021-30860-1",
+            "2021-30860",
+        ] {
+            assert!(!is_cve_id(bad), "{bad}");
+        }
     }
 }
