@@ -86,6 +86,10 @@ pub struct Asserted {
     pub status: String,
 }
 
+/// (property, object, graph) → the assertions of that graph reifying the triple, for
+/// one subject.
+type Reified = HashMap<(String, String, String), Vec<Asserted>>;
+
 /// The local name of an ontology term, if `iri` is one.
 fn local(iri: &str) -> Option<&str> {
     iri.strip_prefix(SA)
@@ -112,8 +116,7 @@ pub fn asserting<'a>(
     // (subject, graph) → status, read once per subject for every graph.
     let mut own: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
     // subject → (property, object, graph) → assertions reifying that triple.
-    let mut reified: HashMap<String, HashMap<(String, String, String), Vec<Asserted>>> =
-        HashMap::new();
+    let mut reified: HashMap<String, Reified> = HashMap::new();
     // (rule, subject, object) → graph → claims.
     let mut beside: HashMap<(usize, String, String), BTreeMap<String, Vec<Asserted>>> =
         HashMap::new();
@@ -128,7 +131,7 @@ pub fn asserting<'a>(
                 continue;
             }
             lookups += 1;
-            let mut by_triple: HashMap<(String, String, String), Vec<Asserted>> = HashMap::new();
+            let mut by_triple = Reified::new();
             for row in graph.select(&format!(
                 "SELECT ?g ?claim ?p ?o ?status WHERE {{ GRAPH ?g {{
                    ?claim <{RDF}subject> <{}> ; <{RDF}predicate> ?p ; <{RDF}object> ?o ;

@@ -1012,6 +1012,47 @@ fn html(view: &View, language: &str) -> String {
             );
         }
     }
+    // Values of the entity's own (dates, counts, amounts, titles, outcomes), each with the
+    // report that gives it; names and descriptions are shown above.
+    let mut details: Vec<&Statement> = view
+        .statements
+        .iter()
+        .filter(|s| {
+            s.outgoing
+                && matches!(s.other, Term::Literal(_))
+                && !matches!(s.property.as_str(), RDFS_LABEL | ALT_LABEL | RDFS_COMMENT)
+                && s.property != vocab::loader::CONTENT_HASH.as_str()
+        })
+        .collect();
+    details.sort_by(|a, b| a.property.cmp(&b.property));
+    if !details.is_empty() {
+        body.push_str("<h2>Details</h2><dl class=\"details\">");
+        let mut last = "";
+        for statement in details {
+            let Term::Literal(literal) = &statement.other else {
+                continue;
+            };
+            if statement.property != last {
+                let _ = write!(
+                    body,
+                    "<dt>{}</dt>",
+                    escape_html(&label(&statement.property))
+                );
+                last = &statement.property;
+            }
+            let language = literal
+                .language()
+                .map(|tag| format!(" <span class=\"lang\">({})</span>", escape_html(tag)))
+                .unwrap_or_default();
+            let _ = write!(
+                body,
+                "<dd>{}{language} {}</dd>",
+                escape_html(literal.value()),
+                source(&statement.graph)
+            );
+        }
+        body.push_str("</dl>");
+    }
     body.push_str(&svg(view, language));
     body.push_str("<h2>Relationships</h2>");
     for ((incoming, property), statements) in groups(view) {

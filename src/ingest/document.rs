@@ -300,7 +300,12 @@ fn is_date_property(iri: &str) -> bool {
     iri == "http://purl.org/dc/terms/issued"
         || iri
             .strip_prefix(vocab::ONTOLOGY_NAMESPACE)
-            .is_some_and(|local| matches!(local, "date" | "startDate" | "endDate"))
+            .is_some_and(|local| {
+                matches!(
+                    local,
+                    "date" | "startDate" | "endDate" | "firstSeen" | "filed"
+                )
+            })
 }
 
 /// Reference properties whose values are web addresses, never entities.
@@ -310,6 +315,8 @@ const WEB_PROPERTIES: [&str; 2] = [
 ];
 
 const EXACT_MATCH: &str = "http://www.w3.org/2004/02/skos/core#exactMatch";
+
+const ADVISORY: &str = "https://w3id.org/spyatlas/ontology#advisory";
 
 /// Turns a parsed document into the RDF of its report, resolving its references against
 /// `index` (the entities already known). `source` is the document's text, for line numbers.
@@ -808,6 +815,15 @@ impl Rewriter<'_> {
             let value = object.get_mut(&key).expect("the key was just listed");
             match term.kind {
                 Kind::Reference if WEB_PROPERTIES.contains(&term.iri.as_str()) => {
+                    self.web_addresses(value, &label, &key);
+                }
+                // An advisory is a report entity, or the address of a vendor's page.
+                Kind::Reference
+                    if term.iri == ADVISORY
+                        && value.as_str().is_some_and(|text| {
+                            text.starts_with("http://") || text.starts_with("https://")
+                        }) =>
+                {
                     self.web_addresses(value, &label, &key);
                 }
                 Kind::Reference if term.iri == EXACT_MATCH => {

@@ -12,6 +12,7 @@ mod http_client;
 mod index_pages;
 mod load_cli;
 mod model;
+mod model_questions;
 mod named_api;
 mod named_queries;
 mod openapi;

@@ -179,7 +179,7 @@ fn check_asserts(app: &TestApp, claim: &str, relationship: [&str; 4], context: &
     );
 }
 
-async fn check_every_surface(app: &TestApp) -> usize {
+pub(crate) async fn check_every_surface(app: &TestApp) -> usize {
     let mut checked = 0;
     for iri in pages(app) {
         let path = path_of(&iri);

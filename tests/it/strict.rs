@@ -347,3 +347,91 @@ fn a_json_document_points_at_the_key_too() {
         .unwrap_or_else(|| panic!("{problems:?}"));
     assert_eq!(line_of(text, problem).trim(), "\"targetCount\": \"ninety\"");
 }
+
+#[test]
+fn an_assertion_about_a_link_the_report_does_not_state_is_refused() {
+    let graph = Graph::in_memory_with_bundled().unwrap();
+    let before = dump(&graph);
+    let text = report(
+        "unstated",
+        "entities:
+  - id: example-tool
+    type: Product
+    label: {en: \"Example Tool\"}
+claims:
+  - id: example-tool-developed-by-paragon
+    type: Assertion
+    label: {en: \"Example Tool developed by Paragon Solutions\"}
+    of: example-tool
+    property: developedBy
+    value: paragon-solutions
+    status: suspected
+",
+    );
+    let result = load(&graph, &text);
+    let problems = problems(&result);
+    assert!(
+        problems.iter().any(|p| p.message.contains(
+            "which the report does not state: write `developedBy: paragon-solutions` on example-tool"
+        )),
+        "{problems:?}"
+    );
+    assert_eq!(dump(&graph), before);
+    // Stated, it loads, and the status is the assertion's.
+    let stated = text.replace(
+        "    label: {en: \"Example Tool\"}\n",
+        "    label: {en: \"Example Tool\"}\n    developedBy: paragon-solutions\n",
+    );
+    assert!(load(&graph, &stated).outcome.is_ok());
+}
+
+#[test]
+fn a_malformed_cve_id_and_an_active_advisory_link_are_refused() {
+    let graph = Graph::in_memory_with_bundled().unwrap();
+    let text = report(
+        "bad-exploit-facts",
+        "entities:
+  - id: example-flaw
+    type: Vulnerability
+    label: {en: \"Example flaw\"}
+    cveId: CVE-21-1
+claims:
+  - id: example-fix
+    type: Patch
+    label: {en: \"Example fix\"}
+    patchedBy: meta-platforms
+    fixes: example-flaw
+    advisory: javascript:alert(1)
+    status: confirmed
+",
+    );
+    let message = |text: &str| {
+        let result = load(&graph, text);
+        match &result.outcome {
+            Err(error) => format!("{error} {:?}", problems_or_none(&result)),
+            Ok(outcome) => panic!("loaded as {outcome}"),
+        }
+    };
+    // Each refused on its own.
+    let advisory = message(&text.replace("cveId: CVE-21-1", "cveId: CVE-2021-30860"));
+    assert!(advisory.contains("javascript:alert(1)"), "{advisory}");
+    let cve = message(&text.replace("javascript:alert(1)", "https://example.org/advisory"));
+    assert!(cve.contains("`CVE-21-1` is not a CVE identifier"), "{cve}");
+    assert!(
+        load(
+            &graph,
+            &text
+                .replace("cveId: CVE-21-1", "cveId: CVE-2021-30860")
+                .replace("javascript:alert(1)", "https://example.org/advisory")
+        )
+        .outcome
+        .is_ok()
+    );
+}
+
+fn problems_or_none(result: &ReportResult) -> Vec<String> {
+    match &result.outcome {
+        Err(ReportError::Invalid(problems)) => problems.iter().map(|p| p.message.clone()).collect(),
+        _ => Vec::new(),
+    }
+}
