@@ -43,11 +43,26 @@ pub fn problem(triple: &Triple) -> Option<String> {
     }
     let (valid, expected) = check(literal)?;
     (!valid).then(|| {
-        format!(
+        let mut message = format!(
             "`{}` is not a valid {}: write {expected}",
             literal.value(),
             literal.datatype().as_str().trim_start_matches(XSD)
-        )
+        );
+        // "at least 100", "about 90": the number, and what qualifies it on its own key.
+        let text = literal.value();
+        if let Some(local) = triple
+            .predicate
+            .as_str()
+            .strip_prefix("https://w3id.org/spyatlas/ontology#")
+            .filter(|local| local.ends_with("Count") || *local == "amount")
+            && text.chars().any(|c| c.is_ascii_digit())
+            && text.chars().any(char::is_alphabetic)
+        {
+            message.push_str(&format!(
+                ", and say \"at least\", \"about\" or \"at most\" with `{local}Qualifier: atLeast` (approximately, atMost, exactly)"
+            ));
+        }
+        message
     })
 }
 

@@ -109,6 +109,57 @@ fn a_typed_value_that_does_not_parse_is_refused_at_its_key() {
         .find(|p| p.message.contains("`at least 100` is not a valid integer"))
         .unwrap_or_else(|| panic!("{problems:?}"));
     assert_eq!(line_of(&text, problem).trim(), "targetCount: at least 100");
+    assert!(
+        problem.message.contains("targetCountQualifier: atLeast"),
+        "the message says how to write it: {}",
+        problem.message
+    );
+}
+
+#[test]
+fn every_fixture_report_written_as_json_ld_says_the_same_as_in_yaml() {
+    use spyatlas::ingest::document;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/model");
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    names.sort();
+    let from_yaml = Graph::in_memory_with_bundled().unwrap();
+    let from_json = Graph::in_memory_with_bundled().unwrap();
+    for path in &names {
+        let yaml = std::fs::read_to_string(path).unwrap();
+        let tree = document::parse(&yaml, Syntax::Yaml).unwrap();
+        let json = serde_json::to_string_pretty(&tree).unwrap();
+        for (graph, text, syntax) in [
+            (&from_yaml, yaml.as_str(), Syntax::Yaml),
+            (&from_json, json.as_str(), Syntax::Json),
+        ] {
+            let mut loader = Loader::new(graph, false).unwrap();
+            let result = loader
+                .load_bytes("fixture", text.as_bytes(), Kind::Document(syntax))
+                .pop()
+                .unwrap();
+            assert!(
+                result.outcome.is_ok(),
+                "{path:?} {syntax:?}: {:?}",
+                result.outcome
+            );
+        }
+    }
+    // The same content (the loader's own records of when it loaded aside).
+    let content = |graph: &Graph| -> Vec<String> {
+        let mut lines: Vec<String> = String::from_utf8(graph.dump(Vec::new()).unwrap())
+            .unwrap()
+            .lines()
+            .filter(|line| !line.contains("#loadedAt>") && !line.contains("_:"))
+            .map(str::to_owned)
+            .collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(content(&from_yaml), content(&from_json));
 }
 
 #[test]
