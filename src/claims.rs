@@ -131,27 +131,30 @@ pub fn asserting<'a>(
                 continue;
             }
             lookups += 1;
+            // One lookup per subject: its own status in each graph, and the assertions
+            // reifying its links.
             let mut by_triple = Reified::new();
+            let mut by_graph: HashMap<String, Vec<String>> = HashMap::new();
             for row in graph.select(&format!(
                 "SELECT ?g ?claim ?p ?o ?status WHERE {{ GRAPH ?g {{
-                   ?claim <{RDF}subject> <{}> ; <{RDF}predicate> ?p ; <{RDF}object> ?o ;
-                     <{SA}status> ?status }} }}",
-                relationship.subject
+                   {{ <{subject}> <{SA}status> ?status }} UNION
+                   {{ ?claim <{RDF}subject> <{subject}> ; <{RDF}predicate> ?p ;
+                       <{RDF}object> ?o ; <{SA}status> ?status }} }} }}",
+                subject = relationship.subject
             ))? {
-                if let (Some(g), Some(claim), Some(p), Some(o), Some(status)) = (
-                    iri(row.get("g")),
-                    iri(row.get("claim")),
-                    iri(row.get("p")),
-                    iri(row.get("o")),
-                    iri(row.get("status")),
-                ) {
-                    by_triple
+                let (Some(g), Some(status)) = (iri(row.get("g")), iri(row.get("status"))) else {
+                    continue;
+                };
+                match (iri(row.get("claim")), iri(row.get("p")), iri(row.get("o"))) {
+                    (Some(claim), Some(p), Some(o)) => by_triple
                         .entry((p, o, g))
                         .or_default()
-                        .push(Asserted { claim, status });
+                        .push(Asserted { claim, status }),
+                    _ => by_graph.entry(g).or_default().push(status),
                 }
             }
             reified.insert(relationship.subject.clone(), by_triple);
+            own.insert(relationship.subject.clone(), by_graph);
         }
         let mut found = reified[&relationship.subject]
             .get(&(
@@ -207,22 +210,6 @@ pub fn asserting<'a>(
                 .unwrap_or_default();
         }
         if found.is_empty() {
-            if !own.contains_key(&relationship.subject) {
-                if lookups == MAX_LOOKUPS {
-                    continue;
-                }
-                lookups += 1;
-                let mut by_graph: HashMap<String, Vec<String>> = HashMap::new();
-                for row in graph.select(&format!(
-                    "SELECT ?g ?status WHERE {{ GRAPH ?g {{ <{}> <{SA}status> ?status }} }}",
-                    relationship.subject
-                ))? {
-                    if let (Some(g), Some(status)) = (iri(row.get("g")), iri(row.get("status"))) {
-                        by_graph.entry(g).or_default().push(status);
-                    }
-                }
-                own.insert(relationship.subject.clone(), by_graph);
-            }
             found = own[&relationship.subject]
                 .get(&relationship.graph)
                 .into_iter()

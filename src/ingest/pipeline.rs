@@ -1270,7 +1270,8 @@ fn identity_conflicts(
                 mine,
                 "label",
                 format!(
-                    "label conflict: this report names it \"{}\"@{lang}, {} names it \"{}\"@{lang}: use the same label in every report (other names go in `aliases`)",
+                    "label conflict: this report ({}) names it \"{}\"@{lang}, {} names it \"{}\"@{lang}: use the same label in every report (other names go in `aliases`)",
+                    draft.slug,
                     my_label.value(),
                     sources.join(" and "),
                     label.value(),
@@ -1307,7 +1308,8 @@ fn identity_conflicts(
             type_triple,
             "type",
             format!(
-                "type conflict: this report types it {}, but it is typed {}: an entity has the same kind in every report; use that type, or another id for another entity",
+                "type conflict: this report ({}) types it {}, but it is typed {}: an entity has the same kind in every report; use that type, or another id for another entity",
+                draft.slug,
                 here.iter().cloned().collect::<Vec<_>>().join(", "),
                 said.join("; ")
             ),

@@ -310,8 +310,10 @@ fn an_entity_typed_differently_by_two_reports_is_refused_naming_both() {
         .find(|p| p.message.contains("first-typing"))
         .unwrap_or_else(|| panic!("{problems:?}"));
     assert!(
-        problem.message.contains("Organization") && problem.message.contains("Vendor"),
-        "{}",
+        problem.message.contains("Organization")
+            && problem.message.contains("Vendor")
+            && problem.message.contains("(second-typing)"),
+        "both reports named: {}",
         problem.message
     );
     assert_eq!(line_of(&text, problem).trim(), "type: Vendor");
