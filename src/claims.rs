@@ -109,10 +109,20 @@ fn iri(term: Option<&Term>) -> Option<String> {
 
 /// The claims (with statuses) asserting each of `relationships`; a relationship absent
 /// from the answer has no status (a plain link, or past [`MAX_LOOKUPS`]).
+///
+/// `is_claim` says whether a subject may have a status of its own (answer true when
+/// unsure): a subject that is not, in a store without any `sa:Assertion`, is not looked
+/// up.
 pub fn asserting<'a>(
     graph: &Graph,
     relationships: impl IntoIterator<Item = &'a Relationship>,
+    is_claim: impl Fn(&str) -> bool,
 ) -> Result<HashMap<Relationship, Vec<Asserted>>, StoreError> {
+    let any_assertion = !graph
+        .select(&format!(
+            "SELECT ?a WHERE {{ GRAPH ?g {{ ?a a <{SA}Assertion> }} }} LIMIT 1"
+        ))?
+        .is_empty();
     // (subject, graph) → status, read once per subject for every graph.
     let mut own: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
     // subject → (property, object, graph) → assertions reifying that triple.
@@ -125,6 +135,13 @@ pub fn asserting<'a>(
     for relationship in relationships {
         if is_status_valued(&relationship.property) {
             continue;
+        }
+        if !reified.contains_key(&relationship.subject)
+            && !any_assertion
+            && !is_claim(&relationship.subject)
+        {
+            reified.insert(relationship.subject.clone(), Reified::new());
+            own.insert(relationship.subject.clone(), HashMap::new());
         }
         if !reified.contains_key(&relationship.subject) {
             if lookups == MAX_LOOKUPS {
@@ -301,7 +318,7 @@ mod tests {
     }
 
     fn shown(graph: &Graph, relationship: &Relationship) -> Vec<(String, String)> {
-        asserting(graph, [relationship])
+        asserting(graph, [relationship], |_| true)
             .unwrap()
             .remove(relationship)
             .unwrap_or_default()

@@ -56,6 +56,28 @@ const CLAIMS: &[&str] = &[
     "Mitigation",
     "Notification",
     "Statement",
+    "ExploitUse",
+    "Patch",
+    "LegalAction",
+    "Lawsuit",
+    "Complaint",
+    "Investigation",
+    "CourtDecision",
+    "Listing",
+    "Sanction",
+    "ExportControlListing",
+    "Acquisition",
+    "Ownership",
+    "Renaming",
+    "Founding",
+    "Seat",
+    "Position",
+    "PersonalRelationship",
+    "Surveillance",
+    "Event",
+    "PublicStatement",
+    "Campaign",
+    "Assertion",
 ];
 
 /// One statement touching the entity, with the graph it is in.
@@ -254,7 +276,18 @@ fn view(
         .iter()
         .filter_map(|statement| statement.relationship(iri.as_str()))
         .collect();
-    let asserted = crate::claims::asserting(graph, &relationships)?;
+    // A subject the index knows with no claim class has no status of its own.
+    let is_claim = |iri: &str| {
+        index.describe(iri).is_none_or(|(_, types)| {
+            types.is_empty()
+                || types.iter().any(|class| {
+                    CLAIMS
+                        .iter()
+                        .any(|claim| class.strip_prefix(SA) == Some(*claim))
+                })
+        })
+    };
+    let asserted = crate::claims::asserting(graph, &relationships, is_claim)?;
     for claims in asserted.values() {
         for asserted in claims {
             for thing in [&asserted.claim, &asserted.status] {
