@@ -5,22 +5,13 @@
 //! With `SPYATLAS_BLESS=1` the test writes the answers it got to that file instead of
 //! comparing: review the difference before committing it.
 
-use oxigraph::model::Term;
-use oxigraph::sparql::QueryResults;
+use crate::named_queries::{answer, case_params};
 use spyatlas::ingest::Loader;
 use spyatlas::queries::Queries;
 use spyatlas::store::Graph;
 use std::path::PathBuf;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/model");
-
-fn cell(term: Option<&Term>) -> String {
-    match term {
-        None => String::new(),
-        Some(Term::BlankNode(_)) => "_".to_owned(),
-        Some(term) => term.to_string(),
-    }
-}
 
 /// The bundled data and the fixture reports, loaded as one folder.
 pub fn store_with_fixture() -> Graph {
@@ -42,35 +33,6 @@ pub fn store_with_fixture() -> Graph {
     graph
 }
 
-fn answer(
-    graph: &Graph,
-    queries: &Queries,
-    name: &str,
-    params: &[(String, String)],
-) -> Vec<Vec<String>> {
-    let query = queries
-        .iter()
-        .find(|query| query.name == name)
-        .unwrap_or_else(|| panic!("no named query {name}"));
-    let prepared = query
-        .bind(
-            params
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.as_str())),
-        )
-        .unwrap_or_else(|error| panic!("{name}: {error}"));
-    let QueryResults::Solutions(solutions) = graph.query(prepared).unwrap() else {
-        panic!("{name} is not a SELECT query");
-    };
-    let variables = solutions.variables().to_vec();
-    solutions
-        .map(|solution| {
-            let solution = solution.unwrap();
-            variables.iter().map(|v| cell(solution.get(v))).collect()
-        })
-        .collect()
-}
-
 #[test]
 fn the_new_questions_give_their_exact_answers_on_the_fixture() {
     let graph = store_with_fixture();
@@ -89,16 +51,12 @@ fn the_new_questions_give_their_exact_answers_on_the_fixture() {
     );
     for (name, cases) in cases.iter_mut() {
         for case in cases.as_array_mut().expect("a list of cases") {
-            let params: Vec<(String, String)> = case["params"]
-                .as_object()
-                .map(|params| {
-                    params
-                        .iter()
-                        .map(|(name, value)| (name.clone(), value.as_str().unwrap().to_owned()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let rows = answer(&graph, &queries, name, &params);
+            let params = case_params(case);
+            let query = queries
+                .iter()
+                .find(|query| query.name == *name)
+                .unwrap_or_else(|| panic!("no named query {name}"));
+            let rows = answer(&graph, query, &params);
             if bless {
                 case["rows"] = serde_json::json!(rows);
                 continue;

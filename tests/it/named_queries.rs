@@ -14,6 +14,44 @@ fn cell(term: Option<&Term>) -> String {
     }
 }
 
+/// A case's parameters, as written in an expected-answers file.
+pub(crate) fn case_params(case: &serde_json::Value) -> Vec<(String, String)> {
+    case["params"]
+        .as_object()
+        .map(|params| {
+            params
+                .iter()
+                .map(|(name, value)| (name.clone(), value.as_str().unwrap().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The rows a named query answers with `params`, each cell as N-Triples text.
+pub(crate) fn answer(
+    graph: &Graph,
+    query: &spyatlas::queries::NamedQuery,
+    params: &[(String, String)],
+) -> Vec<Vec<String>> {
+    let prepared = query
+        .bind(
+            params
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", query.name));
+    let QueryResults::Solutions(solutions) = graph.query(prepared).unwrap() else {
+        panic!("{} is not a SELECT query", query.name);
+    };
+    let variables = solutions.variables().to_vec();
+    solutions
+        .map(|solution| {
+            let solution = solution.unwrap();
+            variables.iter().map(|v| cell(solution.get(v))).collect()
+        })
+        .collect()
+}
+
 #[test]
 fn every_named_query_gives_its_expected_answer() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/queries/expected.json");
@@ -32,32 +70,8 @@ fn every_named_query_gives_its_expected_answer() {
             .unwrap_or_else(|| panic!("queries/expected.json has no case for {}", query.name));
         assert!(!cases.is_empty(), "{} has no case", query.name);
         for case in cases {
-            let params: Vec<(String, String)> = case["params"]
-                .as_object()
-                .map(|params| {
-                    params
-                        .iter()
-                        .map(|(name, value)| (name.clone(), value.as_str().unwrap().to_owned()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let prepared = query
-                .bind(
-                    params
-                        .iter()
-                        .map(|(name, value)| (name.as_str(), value.as_str())),
-                )
-                .unwrap_or_else(|e| panic!("{}: {e}", query.name));
-            let QueryResults::Solutions(solutions) = graph.query(prepared).unwrap() else {
-                panic!("{} is not a SELECT query", query.name);
-            };
-            let variables = solutions.variables().to_vec();
-            let mut rows: Vec<Vec<String>> = solutions
-                .map(|solution| {
-                    let solution = solution.unwrap();
-                    variables.iter().map(|v| cell(solution.get(v))).collect()
-                })
-                .collect();
+            let params = case_params(case);
+            let mut rows = answer(&graph, query, &params);
             let mut wanted: Vec<Vec<String>> = serde_json::from_value(case["rows"].clone())
                 .unwrap_or_else(|e| panic!("{}: rows: {e}", query.name));
             if !case["ordered"].as_bool().unwrap_or(false) {
