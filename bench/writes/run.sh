@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# The cost of a small write, and of reading it back (a benchmark, not a test):
+#
+#   bash bench/writes/run.sh
+#
+# POSTs BENCH_REPORTS one-report YAML documents (16 triples of content each: a person
+# targeted in the seed's incident) one after the other to /api/reports, and after each
+# asks /api/search for the new person's name, which the answer must contain (read your
+# writes). It does so on a server over the bundled data only (the empty store) and over
+# the 1,000,000-quad dump of bench/load (generated once, cached), and prints the median
+# and 95th percentile of the POST and of the first search after it, with the ratio of the
+# large store to the empty one (issue target: POST p50 within 1.5x).
+#
+# Environment: BENCH_REPORTS [50], SPYATLAS_BIN (default: the release build in
+# $CARGO_TARGET_DIR or target/), PYTHON [python3]. Loopback only; the servers it starts are
+# stopped by their PID on exit.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$(dirname "$BENCH_DIR")")
+PYTHON=${PYTHON:-python3}
+REPORTS=${BENCH_REPORTS:-50}
+SPYATLAS_BIN=${SPYATLAS_BIN:-${CARGO_TARGET_DIR:-$REPO_DIR/target}/release/spyatlas}
+HOST=127.0.0.1
+TOKEN=bench-token
+
+die() { printf 'writes/run.sh: %s\n' "$*" >&2; exit 1; }
+log() { printf '\n==> %s\n' "$*"; }
+
+[[ -x "$SPYATLAS_BIN" ]] || die "no spyatlas binary at $SPYATLAS_BIN: run \`cargo build --release\` first"
+command -v curl >/dev/null || die "curl is missing"
+
+WORK=$(mktemp -d)
+SERVER=""
+cleanup() {
+    local status=$?
+    if [[ -n "$SERVER" ]] && kill -0 "$SERVER" 2>/dev/null; then
+        kill -TERM "$SERVER" 2>/dev/null || true
+        wait "$SERVER" 2>/dev/null || true
+    fi
+    rm -rf -- "$WORK"
+    exit "$status"
+}
+trap cleanup EXIT
+
+free_port() {
+    "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Starts `spyatlas serve` on the store in $1 and waits until its search index is built;
+# sets SERVER and BASE.
+serve() {
+    local port
+    port=$(free_port)
+    "$SPYATLAS_BIN" serve --data "$1" --bind "$HOST:$port" --write-token "$TOKEN" \
+        --query-timeout 120 >"$WORK/serve.log" 2>&1 &
+    SERVER=$!
+    BASE="http://$HOST:$port"
+    for _ in $(seq 1 600); do
+        curl -sf "$BASE/health" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    curl -sf "$BASE/health" >/dev/null || { cat "$WORK/serve.log" >&2; die "the server did not start"; }
+    curl -sf "$BASE/api/search?q=warm" >/dev/null
+}
+
+stop() {
+    kill -TERM "$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+    SERVER=""
+}
+
+# POSTs the reports one by one, each followed by a search for its person; prints
+# "label p50_post p95_post p50_search p95_search" (ms) to stdout.
+measure() {
+    "$PYTHON" - "$BASE" "$TOKEN" "$REPORTS" "$1" <<'PY'
+import json, sys, time, urllib.parse, urllib.request
+
+base, token, count, label = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+run = str(int(time.time() * 1000))[-7:]
+
+def report(n):
+    name = f"Writer {run} {n}"
+    return f'''id: report:bench-write-{run}-{n}
+kind: news-article
+title: {{en: "Bench write {run} {n}"}}
+label: {{en: "Bench write {run} {n}"}}
+publisher: reuters
+issued: 2025-03-14
+language: en
+url: https://example.org/bench-write-{run}-{n}
+entities:
+  - type: Person
+    label: {{en: "{name}"}}
+    role: journalist
+claims:
+  - type: Targeting
+    label: {{en: "{name} targeted"}}
+    incident: paragon-spyware-attacks-on-whatsapp-users-2024
+    target: "{name}"
+    outcome: targeted
+    status: reported
+''', name
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+posts, searches = [], []
+for n in range(count):
+    body, name = report(n)
+    request = urllib.request.Request(
+        f"{base}/api/reports", data=body.encode(), method="POST",
+        headers={"content-type": "application/yaml", "authorization": f"Bearer {token}"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=300) as answer:
+        answer.read()
+        if answer.status != 201:
+            sys.exit(f"POST {n}: {answer.status}")
+    posts.append((time.perf_counter() - started) * 1000)
+    started = time.perf_counter()
+    url = f"{base}/api/search?" + urllib.parse.urlencode({"q": name})
+    with urllib.request.urlopen(url, timeout=300) as answer:
+        found = json.load(answer)
+    searches.append((time.perf_counter() - started) * 1000)
+    if not any(hit.get("label") == name for hit in found["results"]):
+        sys.exit(f"search after POST {n}: {name} not found (read your writes)")
+print(label, *(f"{v:.1f}" for v in (percentile(posts, 50), percentile(posts, 95),
+                                      percentile(searches, 50), percentile(searches, 95))))
+PY
+}
+
+log "the empty store (bundled data only)"
+"$SPYATLAS_BIN" query --data "$WORK/empty" "ASK { ?s ?p ?o }" >/dev/null
+serve "$WORK/empty"
+EMPTY=$(measure empty)
+stop
+echo "  $EMPTY"
+
+log "the 1,000,000-quad store of bench/load"
+DUMP=$(ls -d "${XDG_CACHE_HOME:-$HOME/.cache}"/spyatlas/bench-load/t1000000-r1000-d1000-*/dump.nq 2>/dev/null | sed -n 1p || true)
+if [[ -z "$DUMP" ]]; then
+    "$PYTHON" "$REPO_DIR/bench/load/generate.py" --out "$WORK/data" >/dev/null
+    DUMP="$WORK/data/dump.nq"
+fi
+"$SPYATLAS_BIN" load --data "$WORK/large" "$DUMP" | tail -1
+serve "$WORK/large"
+LARGE=$(measure 1M)
+stop
+echo "  $LARGE"
+
+log "summary ($REPORTS one-report POSTs, each followed by a search for what it wrote; ms)"
+read -r _ e_p50 e_p95 e_s50 e_s95 <<<"$EMPTY"
+read -r _ l_p50 l_p95 l_s50 l_s95 <<<"$LARGE"
+ratio() { "$PYTHON" -c "print(f'{$1 / $2:.2f}')"; }
+printf '| figure | empty store | 1M quads | ratio |\n| --- | --- | --- | --- |\n'
+printf '| POST p50 | %s | %s | %s |\n' "$e_p50" "$l_p50" "$(ratio "$l_p50" "$e_p50")"
+printf '| POST p95 | %s | %s | %s |\n' "$e_p95" "$l_p95" "$(ratio "$l_p95" "$e_p95")"
+printf '| first search after it, p50 | %s | %s | %s |\n' "$e_s50" "$l_s50" "$(ratio "$l_s50" "$e_s50")"
+printf '| first search after it, p95 | %s | %s | %s |\n' "$e_s95" "$l_s95" "$(ratio "$l_s95" "$e_s95")"
+echo "target (issue 12): POST p50 at 1M within 1.5x of the empty store"
