@@ -20,9 +20,8 @@
 
 use crate::store::{Graph, StoreError};
 use crate::vocab::ONTOLOGY_NAMESPACE as SA;
-
-const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 use oxigraph::model::Term;
+use oxigraph::model::vocab::rdf;
 use std::collections::{BTreeMap, HashMap};
 
 /// A direct edge and the n-ary node it stands beside: `?node <to_subject> subject` and
@@ -120,7 +119,8 @@ pub fn asserting<'a>(
 ) -> Result<HashMap<Relationship, Vec<Asserted>>, StoreError> {
     let any_assertion = !graph
         .select(&format!(
-            "SELECT ?a WHERE {{ GRAPH ?g {{ ?a a <{SA}Assertion> }} }} LIMIT 1"
+            "SELECT ?a WHERE {{ GRAPH ?g {{ ?a a <{}> }} }} LIMIT 1",
+            crate::vocab::term::ASSERTION
         ))?
         .is_empty();
     // (subject, graph) → status, read once per subject for every graph.
@@ -155,9 +155,12 @@ pub fn asserting<'a>(
             for row in graph.select(&format!(
                 "SELECT ?g ?claim ?p ?o ?status WHERE {{ GRAPH ?g {{
                    {{ <{subject}> <{SA}status> ?status }} UNION
-                   {{ ?claim <{RDF}subject> <{subject}> ; <{RDF}predicate> ?p ;
-                       <{RDF}object> ?o ; <{SA}status> ?status }} }} }}",
-                subject = relationship.subject
+                   {{ ?claim {rdf_subject} <{subject}> ; {rdf_predicate} ?p ;
+                       {rdf_object} ?o ; <{SA}status> ?status }} }} }}",
+                subject = relationship.subject,
+                rdf_subject = rdf::SUBJECT,
+                rdf_predicate = rdf::PREDICATE,
+                rdf_object = rdf::OBJECT,
             ))? {
                 let (Some(g), Some(status)) = (iri(row.get("g")), iri(row.get("status"))) else {
                     continue;
@@ -246,25 +249,6 @@ pub fn asserting<'a>(
     Ok(answer)
 }
 
-/// The status of each claim in each graph: `(claim, graph)` → statuses (one per report
-/// graph, as the shapes require; several are all kept).
-pub fn statuses_of<'a>(
-    graph: &Graph,
-    claims: impl IntoIterator<Item = &'a String>,
-) -> Result<HashMap<(String, String), Vec<String>>, StoreError> {
-    let mut answer: HashMap<(String, String), Vec<String>> = HashMap::new();
-    for claim in claims.into_iter().take(MAX_LOOKUPS) {
-        for row in graph.select(&format!(
-            "SELECT ?g ?status WHERE {{ GRAPH ?g {{ <{claim}> <{SA}status> ?status }} }}"
-        ))? {
-            if let (Some(g), Some(status)) = (iri(row.get("g")), iri(row.get("status"))) {
-                answer.entry((claim.clone(), g)).or_default().push(status);
-            }
-        }
-    }
-    Ok(answer)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,7 +267,7 @@ mod tests {
     fn store() -> Graph {
         let graph = Graph::in_memory().unwrap();
         let trig = format!(
-            "@prefix sa: <{SA}> . @prefix id: <{ID}> . @prefix rdf: <{RDF}> .
+            "@prefix sa: <{SA}> . @prefix id: <{ID}> . @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
              <http://example.com/r1> {{
                id:i a sa:Incident ; sa:status sa:attributed ; sa:vendor id:v ; sa:target id:p .
                id:t a sa:Targeting ; sa:incident id:i ; sa:target id:p ; sa:status sa:alleged .

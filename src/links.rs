@@ -21,7 +21,7 @@ pub const WEB_ADDRESS_PROPERTIES: &[&str] = &[
     "http://xmlns.com/foaf/0.1/homepage",
     "http://xmlns.com/foaf/0.1/page",
     "http://purl.org/dc/terms/source",
-    "https://w3id.org/spyatlas/ontology#advisory",
+    crate::vocab::term::ADVISORY,
 ];
 
 /// Schemes that make a browser run or embed content instead of going to a page.

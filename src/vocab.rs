@@ -19,6 +19,17 @@ pub const GRAPH_NAMESPACE: &str = "https://w3id.org/spyatlas/graph/";
 /// The JSON-LD context of report documents (`ontology/context.jsonld`).
 pub const CONTEXT_IRI: &str = "https://w3id.org/spyatlas/context.jsonld";
 
+/// Ontology terms the code looks for by name.
+pub mod term {
+    /// A report's statement of one plain link, reified (`rdf:subject`, `rdf:predicate`,
+    /// `rdf:object`), with a status of its own.
+    pub const ASSERTION: &str = "https://w3id.org/spyatlas/ontology#Assertion";
+    /// The advisory or update announcing a patch: a report entity or a web address.
+    pub const ADVISORY: &str = "https://w3id.org/spyatlas/ontology#advisory";
+    /// A vulnerability's CVE identifier.
+    pub const CVE_ID: &str = "https://w3id.org/spyatlas/ontology#cveId";
+}
+
 /// What the loader records about each loaded report, in the report's graph.
 pub mod loader {
     use super::NamedNodeRef;

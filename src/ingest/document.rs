@@ -316,8 +316,6 @@ const WEB_PROPERTIES: [&str; 2] = [
 
 const EXACT_MATCH: &str = "http://www.w3.org/2004/02/skos/core#exactMatch";
 
-const ADVISORY: &str = "https://w3id.org/spyatlas/ontology#advisory";
-
 /// Turns a parsed document into the RDF of its report, resolving its references against
 /// `index` (the entities already known). `source` is the document's text, for line numbers.
 pub fn to_report(
@@ -819,7 +817,7 @@ impl Rewriter<'_> {
                 }
                 // An advisory is a report entity, or the address of a vendor's page.
                 Kind::Reference
-                    if term.iri == ADVISORY
+                    if term.iri == vocab::term::ADVISORY
                         && value.as_str().is_some_and(|text| {
                             text.starts_with("http://") || text.starts_with("https://")
                         }) =>

@@ -1426,7 +1426,7 @@ fn validate(
 /// An assertion (`sa:Assertion`) gives a status to a link the same report states: one
 /// qualifying a triple the report does not state would give a status to nothing.
 fn unstated_assertions(draft: &ReportDraft) -> Vec<Problem> {
-    let assertion = NamedNode::new_unchecked(format!("{}Assertion", vocab::ONTOLOGY_NAMESPACE));
+    let assertion = NamedNode::new_unchecked(vocab::term::ASSERTION);
     let stated: HashSet<&Triple> = draft.triples.iter().collect();
     let mut problems = Vec::new();
     for typed in draft.triples.iter().filter(|triple| {

@@ -28,9 +28,7 @@ pub fn problem(triple: &Triple) -> Option<String> {
             literal.value()
         ));
     }
-    if triple.predicate.as_str() == "https://w3id.org/spyatlas/ontology#cveId"
-        && !is_cve_id(literal.value())
-    {
+    if triple.predicate.as_str() == crate::vocab::term::CVE_ID && !is_cve_id(literal.value()) {
         return Some(format!(
             "`{}` is not a CVE identifier: write CVE-YYYY-NNNN with four or more digits (CVE-2021-30860)",
             literal.value()
@@ -53,7 +51,7 @@ pub fn problem(triple: &Triple) -> Option<String> {
         if let Some(local) = triple
             .predicate
             .as_str()
-            .strip_prefix("https://w3id.org/spyatlas/ontology#")
+            .strip_prefix(crate::vocab::ONTOLOGY_NAMESPACE)
             .filter(|local| local.ends_with("Count") || *local == "amount")
             && text.chars().any(|c| c.is_ascii_digit())
             && text.chars().any(char::is_alphabetic)

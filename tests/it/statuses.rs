@@ -211,9 +211,7 @@ pub(crate) async fn check_every_surface(app: &TestApp) -> usize {
                 );
                 checked += 1;
             }
-            let status_valued = ["status", "attributionStatus", "targetIdentityStatus"]
-                .iter()
-                .any(|name| property == format!("{SA}{name}"));
+            let status_valued = spyatlas::claims::is_status_valued(&property);
             if !status_valued
                 && ask(
                     app,
