@@ -24,8 +24,9 @@ SPYATLAS_BIN=${SPYATLAS_BIN:-${CARGO_TARGET_DIR:-$REPO_DIR/target}/release/spyat
 HOST=127.0.0.1
 TOKEN=bench-token
 
-die() { printf 'writes/run.sh: %s\n' "$*" >&2; exit 1; }
-log() { printf '\n==> %s\n' "$*"; }
+BENCH_SCRIPT=writes/run.sh
+# shellcheck source=bench/lib.sh
+source "$REPO_DIR/bench/lib.sh"
 
 [[ -x "$SPYATLAS_BIN" ]] || die "no spyatlas binary at $SPYATLAS_BIN: run \`cargo build --release\` first"
 command -v curl >/dev/null || die "curl is missing"
