@@ -293,7 +293,7 @@ mod tests {
         graph
             .transaction(|transaction| {
                 for quad in &quads {
-                    transaction.insert(quad);
+                    transaction.insert(quad)?;
                 }
                 Ok::<_, StoreError>(())
             })

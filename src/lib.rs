@@ -14,12 +14,14 @@
 //! - [`search`]: search by name over every label and alias, folded, from memory.
 //! - [`served`]: where a running server of a store listens, asked by the command line.
 //! - [`store`]: [`store::Graph`], the one place that talks to oxigraph.
+//! - [`changes`]: what each write did, told to the indexes that follow the store.
 //! - [`config`]: command-line and environment settings.
 //! - [`vocab`]: the IRIs of our vocabulary and namespaces.
 //! - [`bundled`]: the ontology, data and queries compiled into the binary.
 //! - [`table`]: plain-text rendering of results for the command line.
 
 pub mod bundled;
+pub mod changes;
 pub mod claims;
 pub mod config;
 pub mod http;

@@ -11,14 +11,16 @@
 //! word starts: a binary search) and a deletion index of the distinct words (one typo:
 //! the SymSpell idea), so a search does not scan the names.
 
+use crate::changes::{Change, Watcher};
 use crate::ingest::resolve::fold;
 use crate::store::{Graph, StoreError};
 use crate::vocab;
 use oxigraph::model::vocab::{rdf, rdfs};
-use oxigraph::model::{NamedNodeRef, Term};
+use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNodeRef, QuadRef, Term};
 use oxigraph::sparql::QueryResults;
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 const SKOS_ALT_LABEL: NamedNodeRef<'_> =
     NamedNodeRef::new_unchecked("http://www.w3.org/2004/02/skos/core#altLabel");
@@ -65,166 +67,362 @@ pub struct Hit {
     pub types: Vec<String>,
 }
 
-struct Entity {
-    iri: String,
-    types: Vec<String>,
-    /// (language, label) pairs: `rdfs:label` only, for display.
-    labels: Vec<(String, String)>,
+/// One name of an entity: a label or an alias, in a language. Equal, hashed and ordered
+/// by entity, text and language, so that every index orders ties the same way however it
+/// was built.
+#[derive(Clone)]
+struct Name(Arc<NameData>);
+
+struct NameData {
+    entity: Arc<str>,
+    folded: Box<str>,
+    text: Box<str>,
+    language: Option<Box<str>>,
 }
 
-struct Name {
-    entity: u32,
-    folded: String,
-    text: String,
-    language: Option<String>,
+impl Name {
+    fn key(&self) -> (&str, &str, Option<&str>) {
+        (&self.0.entity, &self.0.text, self.0.language.as_deref())
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Name {}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+/// A name from the start of one of its words (a byte offset into the folded name),
+/// ordered by the folded text from there on: the sorted list that prefix and word-start
+/// lookups search.
+#[derive(Clone, PartialEq, Eq)]
+struct Suffix(Name, u32);
+
+impl Suffix {
+    fn text(&self) -> &str {
+        &self.0.0.folded[self.1 as usize..]
+    }
+}
+
+impl PartialOrd for Suffix {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Suffix {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.text()
+            .cmp(other.text())
+            .then_with(|| self.0.cmp(&other.0))
+            .then_with(|| self.1.cmp(&other.1))
+    }
+}
+
+/// Where a name comes from: `rdfs:label`, `skos:altLabel`, or both.
+const FROM_LABEL: u8 = 1;
+const FROM_ALIAS: u8 = 2;
+
+#[derive(Default)]
+struct Entity {
+    /// (language, label) pairs: `rdfs:label` only, for display.
+    labels: BTreeSet<(String, String)>,
+    types: BTreeSet<String>,
+    /// (text, language) → the name and where it comes from.
+    names: BTreeMap<(String, Option<String>), (Name, u8)>,
+}
+
+impl Entity {
+    fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.types.is_empty() && self.names.is_empty()
+    }
+
+    /// The label shown in `language`: that language's, else English, else the first.
+    fn label_in(&self, language: &str) -> Option<&str> {
+        [language, "en"]
+            .iter()
+            .find_map(|wanted| self.labels.iter().find(|(l, _)| l == wanted))
+            .or_else(|| self.labels.iter().next())
+            .map(|(_, text)| text.as_str())
+    }
+
+    /// What listings sort by: the folded label (English, else the first), then the IRI.
+    fn listing_key(&self, iri: &Arc<str>) -> (String, Arc<str>) {
+        (
+            fold(self.label_in("en").unwrap_or(iri)),
+            Arc::clone(iri),
+        )
+    }
 }
 
 /// What the index knows of an IRI: its labels (language, text) and its classes.
-pub type Description<'a> = (&'a [(String, String)], &'a [String]);
+pub type Description = (Vec<(String, String)>, Vec<String>);
 
-/// The names of every entity and report, indexed.
+/// One statement the index follows: a label, an alias or a class of an IRI.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Fact {
+    pub subject: NamedNode,
+    pub predicate: NamedNode,
+    pub object: Term,
+}
+
+impl Fact {
+    /// The fact a quad states, when it is one the index follows.
+    pub fn of(quad: QuadRef<'_>) -> Option<Self> {
+        let NamedOrBlankNodeRef::NamedNode(subject) = quad.subject else {
+            return None;
+        };
+        let followed = quad.predicate == rdfs::LABEL
+            || quad.predicate == SKOS_ALT_LABEL
+            || quad.predicate == rdf::TYPE;
+        followed.then(|| Self {
+            subject: subject.into_owned(),
+            predicate: quad.predicate.into_owned(),
+            object: quad.object.into_owned(),
+        })
+    }
+
+    /// Whether the store states it, in any graph.
+    fn holds(&self, store: &oxigraph::store::Store) -> bool {
+        crate::changes::holds(
+            store,
+            self.subject.as_ref().into(),
+            self.predicate.as_ref(),
+            self.object.as_ref(),
+        )
+    }
+}
+
+/// The names of every entity and report, indexed; kept up to date fact by fact
+/// ([`SearchIndex::set`]), so that it is always what [`SearchIndex::build`] would make of
+/// the same store.
 #[derive(Default)]
 pub struct SearchIndex {
-    entities: Vec<Entity>,
-    names: Vec<Name>,
-    exact: HashMap<String, Vec<u32>>,
-    /// (name, byte offset of a word start), sorted by the folded name from there on.
-    suffixes: Vec<(u32, u32)>,
+    entities: HashMap<Arc<str>, Entity>,
+    exact: HashMap<Box<str>, BTreeSet<Name>>,
+    suffixes: BTreeSet<Suffix>,
     /// Folded word → names holding it.
-    words: HashMap<String, Vec<u32>>,
-    /// A word with one character deleted (or whole) → the distinct words giving it.
-    deletions: HashMap<String, Vec<u32>>,
-    vocabulary: Vec<String>,
-    /// Entity IRI → its position in `entities`.
-    positions: HashMap<String, u32>,
+    words: HashMap<Box<str>, BTreeSet<Name>>,
+    /// A word with one character deleted (or whole) → the words giving it.
+    deletions: HashMap<Box<str>, BTreeSet<Box<str>>>,
+    /// Class → its entities, in listing order.
+    classes: HashMap<String, BTreeSet<(String, Arc<str>)>>,
     /// Labels of everything else (the ontology's classes, properties and concepts):
     /// shown, never searched.
-    terms: HashMap<String, Vec<(String, String)>>,
+    terms: HashMap<String, BTreeSet<(String, String)>>,
 }
 
 impl SearchIndex {
-    /// Reads every label, alias and type of the `id/` and `report/` namespaces.
+    /// Reads every label, alias and type of the store.
     pub fn build(graph: &Graph) -> Result<Self, StoreError> {
-        let query = format!(
-            "SELECT ?e ?p ?o WHERE {{ VALUES ?p {{ {} {} {} }} {{ GRAPH ?g {{ ?e ?p ?o }} }} UNION {{ ?e ?p ?o }} }}",
-            rdfs::LABEL,
-            SKOS_ALT_LABEL,
-            rdf::TYPE
-        );
-        let prepared = Graph::evaluator()
-            .parse_query(&query)
-            .expect("the search query is valid SPARQL");
         let mut index = Self::default();
-        let mut positions: HashMap<String, u32> = HashMap::new();
-        let mut seen_names: HashSet<(u32, String, Option<String>)> = HashSet::new();
-        if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
-            for solution in solutions {
-                let solution = solution?;
-                let (Some(Term::NamedNode(entity)), Some(Term::NamedNode(predicate)), Some(object)) =
-                    (solution.get("e"), solution.get("p"), solution.get("o"))
-                else {
-                    continue;
-                };
-                let iri = entity.as_str();
-                if !iri.starts_with(vocab::ID_NAMESPACE)
-                    && !iri.starts_with(vocab::REPORT_NAMESPACE)
-                {
-                    if let Term::Literal(literal) = object
-                        && *predicate == rdfs::LABEL
-                    {
-                        let pair = (
-                            literal.language().unwrap_or_default().to_owned(),
-                            literal.value().to_owned(),
-                        );
-                        let labels = index.terms.entry(iri.to_owned()).or_default();
-                        if !labels.contains(&pair) {
-                            labels.push(pair);
-                        }
-                    }
-                    continue;
-                }
-                let position = *positions.entry(iri.to_owned()).or_insert_with(|| {
-                    index.entities.push(Entity {
-                        iri: iri.to_owned(),
-                        types: Vec::new(),
-                        labels: Vec::new(),
-                    });
-                    (index.entities.len() - 1) as u32
-                });
-                let entry = &mut index.entities[position as usize];
-                match object {
-                    Term::NamedNode(class)
-                        if *predicate == rdf::TYPE
-                            && !entry.types.iter().any(|known| known == class.as_str()) =>
-                    {
-                        entry.types.push(class.as_str().to_owned());
-                    }
-                    Term::Literal(literal) if *predicate != rdf::TYPE => {
-                        let language = literal.language().map(str::to_owned);
-                        if *predicate == rdfs::LABEL {
-                            let pair = (
-                                language.clone().unwrap_or_default(),
-                                literal.value().to_owned(),
-                            );
-                            if !entry.labels.contains(&pair) {
-                                entry.labels.push(pair);
-                            }
-                        }
-                        if seen_names.insert((
-                            position,
-                            literal.value().to_owned(),
-                            language.clone(),
-                        )) {
-                            let folded = fold(literal.value());
-                            if !folded.is_empty() {
-                                index.names.push(Name {
-                                    entity: position,
-                                    folded,
-                                    text: literal.value().to_owned(),
-                                    language,
-                                });
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
+        for fact in facts(graph)? {
+            index.set(&fact, true);
         }
-        index.positions = positions;
-        index.build_lookups();
         Ok(index)
     }
 
-    fn build_lookups(&mut self) {
-        let mut vocabulary: HashMap<String, u32> = HashMap::new();
-        for (id, name) in self.names.iter().enumerate() {
-            let id = id as u32;
-            self.exact.entry(name.folded.clone()).or_default().push(id);
-            let mut offset = 0;
-            for word in name.folded.split(' ') {
-                self.suffixes.push((id, offset as u32));
-                offset += word.len() + 1;
-                let names = self.words.entry(word.to_owned()).or_default();
-                if names.last() != Some(&id) {
-                    names.push(id);
+    /// Records that the store states `fact` (in some graph), or no longer does.
+    pub fn set(&mut self, fact: &Fact, holds: bool) {
+        let iri = fact.subject.as_str();
+        let predicate = fact.predicate.as_ref();
+        if !iri.starts_with(vocab::ID_NAMESPACE) && !iri.starts_with(vocab::REPORT_NAMESPACE) {
+            if let Term::Literal(literal) = &fact.object
+                && predicate == rdfs::LABEL
+            {
+                let pair = (
+                    literal.language().unwrap_or_default().to_owned(),
+                    literal.value().to_owned(),
+                );
+                if holds {
+                    self.terms.entry(iri.to_owned()).or_default().insert(pair);
+                } else if let Some(labels) = self.terms.get_mut(iri) {
+                    labels.remove(&pair);
+                    if labels.is_empty() {
+                        self.terms.remove(iri);
+                    }
                 }
-                if !vocabulary.contains_key(word) {
-                    vocabulary.insert(word.to_owned(), self.vocabulary.len() as u32);
-                    self.vocabulary.push(word.to_owned());
+            }
+            return;
+        }
+        let relevant = match &fact.object {
+            Term::NamedNode(_) => predicate == rdf::TYPE,
+            Term::Literal(_) => predicate != rdf::TYPE,
+            _ => false,
+        };
+        if !relevant || (!holds && !self.entities.contains_key(iri)) {
+            return;
+        }
+        let key: Arc<str> = match self.entities.get_key_value(iri) {
+            Some((key, _)) => Arc::clone(key),
+            None => Arc::from(iri),
+        };
+        let mut entity = self.entities.remove(iri).unwrap_or_default();
+        let listed_before = entity.listing_key(&key);
+        let mut name_added = None;
+        let mut name_removed = None;
+        match &fact.object {
+            Term::NamedNode(class) => {
+                if holds {
+                    entity.types.insert(class.as_str().to_owned());
+                } else {
+                    entity.types.remove(class.as_str());
+                }
+            }
+            Term::Literal(literal) => {
+                let language = literal.language().map(str::to_owned);
+                if predicate == rdfs::LABEL {
+                    let pair = (
+                        language.clone().unwrap_or_default(),
+                        literal.value().to_owned(),
+                    );
+                    if holds {
+                        entity.labels.insert(pair);
+                    } else {
+                        entity.labels.remove(&pair);
+                    }
+                }
+                let source = if predicate == rdfs::LABEL {
+                    FROM_LABEL
+                } else {
+                    FROM_ALIAS
+                };
+                let folded = fold(literal.value());
+                if !folded.is_empty() {
+                    let name_key = (literal.value().to_owned(), language.clone());
+                    match entity.names.get_mut(&name_key) {
+                        Some((name, sources)) => {
+                            if holds {
+                                *sources |= source;
+                            } else {
+                                *sources &= !source;
+                                if *sources == 0 {
+                                    name_removed = Some(name.clone());
+                                    entity.names.remove(&name_key);
+                                }
+                            }
+                        }
+                        None if holds => {
+                            let name = Name(Arc::new(NameData {
+                                entity: Arc::clone(&key),
+                                folded: folded.into(),
+                                text: literal.value().into(),
+                                language: language.map(String::into_boxed_str),
+                            }));
+                            name_added = Some(name.clone());
+                            entity.names.insert(name_key, (name, source));
+                        }
+                        None => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        // The entity's place in the listings of its classes.
+        let listed_after = entity.listing_key(&key);
+        if let Term::NamedNode(class) = &fact.object {
+            let members = self.classes.entry(class.as_str().to_owned()).or_default();
+            if holds {
+                members.insert(listed_after.clone());
+            } else {
+                members.remove(&listed_before);
+                if members.is_empty() {
+                    self.classes.remove(class.as_str());
+                }
+            }
+        } else if listed_before != listed_after {
+            for class in &entity.types {
+                if let Some(members) = self.classes.get_mut(class) {
+                    members.remove(&listed_before);
+                    members.insert(listed_after.clone());
                 }
             }
         }
-        let names = &self.names;
-        self.suffixes.sort_unstable_by(|a, b| {
-            names[a.0 as usize].folded[a.1 as usize..]
-                .cmp(&names[b.0 as usize].folded[b.1 as usize..])
-        });
-        for (id, word) in self.vocabulary.iter().enumerate() {
-            if word.chars().count() > MAX_FUZZY_WORD_CHARS {
-                continue;
+        if let Some(name) = name_added {
+            self.add_name(name);
+        }
+        if let Some(name) = name_removed {
+            self.remove_name(&name);
+        }
+        if !entity.is_empty() {
+            self.entities.insert(key, entity);
+        }
+    }
+
+    fn add_name(&mut self, name: Name) {
+        let folded = name.0.folded.clone();
+        self.exact.entry(folded.clone()).or_default().insert(name.clone());
+        let mut offset = 0;
+        for word in folded.split(' ') {
+            self.suffixes.insert(Suffix(name.clone(), offset as u32));
+            offset += word.len() + 1;
+            match self.words.get_mut(word) {
+                Some(names) => {
+                    names.insert(name.clone());
+                }
+                None => {
+                    self.words.insert(word.into(), BTreeSet::from([name.clone()]));
+                    if word.chars().count() <= MAX_FUZZY_WORD_CHARS {
+                        for variant in deletions(word) {
+                            self.deletions
+                                .entry(variant.into())
+                                .or_default()
+                                .insert(word.into());
+                        }
+                    }
+                }
             }
-            for variant in deletions(word) {
-                self.deletions.entry(variant).or_default().push(id as u32);
+        }
+    }
+
+    fn remove_name(&mut self, name: &Name) {
+        let folded = name.0.folded.clone();
+        if let Some(names) = self.exact.get_mut(&folded) {
+            names.remove(name);
+            if names.is_empty() {
+                self.exact.remove(&folded);
+            }
+        }
+        let mut offset = 0;
+        for word in folded.split(' ') {
+            self.suffixes.remove(&Suffix(name.clone(), offset as u32));
+            offset += word.len() + 1;
+            let Some(names) = self.words.get_mut(word) else {
+                continue;
+            };
+            names.remove(name);
+            if names.is_empty() {
+                self.words.remove(word);
+                if word.chars().count() <= MAX_FUZZY_WORD_CHARS {
+                    for variant in deletions(word) {
+                        if let Some(words) = self.deletions.get_mut(variant.as_str()) {
+                            words.remove(word);
+                            if words.is_empty() {
+                                self.deletions.remove(variant.as_str());
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -246,67 +444,51 @@ impl SearchIndex {
             return Vec::new();
         }
         // Best match per name.
-        let mut found: HashMap<u32, Match> = HashMap::new();
-        let note = |found: &mut HashMap<u32, Match>, name: u32, how: Match| {
+        let mut found: HashMap<&Name, Match> = HashMap::new();
+        fn note<'a>(found: &mut HashMap<&'a Name, Match>, name: &'a Name, how: Match) {
             let best = found.entry(name).or_insert(how);
             if how < *best {
                 *best = how;
             }
-        };
-        if let Some(names) = self.exact.get(&query) {
+        }
+        if let Some(names) = self.exact.get(query.as_str()) {
             for name in names {
-                note(&mut found, *name, Match::Exact);
+                note(&mut found, name, Match::Exact);
             }
         }
-        let start = self
-            .suffixes
-            .partition_point(|(name, offset)| self.suffix(*name, *offset) < query.as_str());
-        for (name, offset) in self.suffixes[start..].iter().take(MAX_PREFIX_MATCHES) {
-            if !self.suffix(*name, *offset).starts_with(&query) {
-                break;
-            }
-            let how = if *offset == 0 {
+        for suffix in self.starting_with(&query) {
+            let how = if suffix.1 == 0 {
                 Match::Prefix
             } else {
                 Match::Word
             };
-            note(&mut found, *name, how);
+            note(&mut found, &suffix.0, how);
         }
         // One typo per word: every query word must match a word of the name, exactly or
         // with one edit (the last one also as a prefix). Not needed when the better
         // matches already fill the page.
-        let entities_found: HashSet<u32> = found
-            .keys()
-            .map(|name| self.names[*name as usize].entity)
-            .collect();
+        let entities_found: HashSet<&str> =
+            found.keys().map(|name| &*name.0.entity).collect();
         let tokens: Vec<&str> = if types.is_empty() && entities_found.len() >= limit {
             Vec::new()
         } else {
             query.split(' ').collect()
         };
-        let mut candidates: Option<HashSet<u32>> = None;
+        let mut candidates: Option<HashSet<&Name>> = None;
         for (position, token) in tokens.iter().enumerate() {
-            let mut names: HashSet<u32> = HashSet::new();
+            let mut names: HashSet<&Name> = HashSet::new();
             for word in self.near(token) {
-                if let Some(holding) = self.words.get(&self.vocabulary[word as usize]) {
-                    names.extend(holding.iter().copied());
+                if let Some(holding) = self.words.get(word) {
+                    names.extend(holding.iter());
                 }
             }
             if token.chars().count() > MAX_FUZZY_WORD_CHARS
                 && let Some(holding) = self.words.get(*token)
             {
-                names.extend(holding.iter().copied());
+                names.extend(holding.iter());
             }
             if position + 1 == tokens.len() {
-                let start = self
-                    .suffixes
-                    .partition_point(|(name, offset)| self.suffix(*name, *offset) < *token);
-                for (name, offset) in self.suffixes[start..].iter().take(MAX_PREFIX_MATCHES) {
-                    if !self.suffix(*name, *offset).starts_with(token) {
-                        break;
-                    }
-                    names.insert(*name);
-                }
+                names.extend(self.starting_with(token).map(|suffix| &suffix.0));
             }
             candidates = Some(match candidates {
                 None => names,
@@ -316,58 +498,65 @@ impl SearchIndex {
         for name in candidates.unwrap_or_default() {
             note(&mut found, name, Match::Fuzzy);
         }
-        // Best name per entity, then rank.
-        let mut best: HashMap<u32, (Match, u32)> = HashMap::new();
+        // Best name per entity, then rank: how it matched, shorter names first, then by
+        // name and IRI (the same order however the index was built).
+        let mut best: HashMap<&str, (Match, &Name)> = HashMap::new();
         for (name, how) in found {
-            let entity = self.names[name as usize].entity;
-            let better = match best.get(&entity) {
+            let entity = &*name.0.entity;
+            let better = match best.get(entity) {
                 None => true,
                 Some((known, known_name)) => {
-                    (how, self.names[name as usize].folded.len())
-                        < (*known, self.names[*known_name as usize].folded.len())
+                    (how, name.0.folded.len(), name) < (*known, known_name.0.folded.len(), *known_name)
                 }
             };
             if better {
                 best.insert(entity, (how, name));
             }
         }
-        let mut hits: Vec<(Match, usize, &str, u32, u32)> = best
+        let mut hits: Vec<(Match, usize, &str, &str, &Name)> = best
             .into_iter()
-            .filter(|(entity, _)| {
-                types.is_empty()
-                    || self.entities[*entity as usize]
-                        .types
-                        .iter()
-                        .any(|class| types.contains(class))
-            })
-            .map(|(entity, (how, name))| {
-                let folded = self.names[name as usize].folded.as_str();
-                (how, folded.len(), folded, entity, name)
+            .filter_map(|(iri, (how, name))| {
+                let entity = self.entities.get(iri)?;
+                (types.is_empty() || entity.types.iter().any(|class| types.contains(class)))
+                    .then(|| (how, name.0.folded.len(), &*name.0.folded, iri, name))
             })
             .collect();
         hits.sort_unstable();
         hits.into_iter()
             .take(limit)
-            .map(|(how, _, _, entity, name)| self.hit(entity, name, how, language))
+            .filter_map(|(how, _, _, iri, name)| self.hit(iri, name, how, language))
             .collect()
     }
 
-    fn suffix(&self, name: u32, offset: u32) -> &str {
-        &self.names[name as usize].folded[offset as usize..]
+    /// The suffixes starting with `prefix`, at most [`MAX_PREFIX_MATCHES`] of them.
+    fn starting_with<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a Suffix> + 'a {
+        let probe = Suffix(
+            Name(Arc::new(NameData {
+                entity: Arc::from(""),
+                folded: prefix.into(),
+                text: "".into(),
+                language: None,
+            })),
+            0,
+        );
+        self.suffixes
+            .range(probe..)
+            .take(MAX_PREFIX_MATCHES)
+            .take_while(move |suffix| suffix.text().starts_with(prefix))
     }
 
     /// The distinct words within one edit of `token` (itself included); none for a token
     /// too long to match with a typo.
-    fn near(&self, token: &str) -> Vec<u32> {
+    fn near(&self, token: &str) -> Vec<&str> {
         if token.chars().count() > MAX_FUZZY_WORD_CHARS {
             return Vec::new();
         }
-        let mut words: HashSet<u32> = HashSet::new();
+        let mut words: BTreeSet<&str> = BTreeSet::new();
         for variant in deletions(token) {
-            if let Some(found) = self.deletions.get(&variant) {
+            if let Some(found) = self.deletions.get(variant.as_str()) {
                 for word in found {
-                    if within_one_edit(token, &self.vocabulary[*word as usize]) {
-                        words.insert(*word);
+                    if within_one_edit(token, word) {
+                        words.insert(word);
                     }
                 }
             }
@@ -375,35 +564,26 @@ impl SearchIndex {
         words.into_iter().collect()
     }
 
-    fn hit(&self, entity: u32, name: u32, how: Match, language: &str) -> Hit {
-        let entity = &self.entities[entity as usize];
-        let name = &self.names[name as usize];
-        let label = [language, "en"]
-            .iter()
-            .find_map(|wanted| {
-                entity
-                    .labels
-                    .iter()
-                    .find(|(language, _)| language == wanted)
-                    .map(|(_, text)| text.clone())
-            })
-            .or_else(|| entity.labels.first().map(|(_, text)| text.clone()))
-            .unwrap_or_else(|| name.text.clone());
-        let slug = entity
-            .iri
+    fn hit(&self, iri: &str, name: &Name, how: Match, language: &str) -> Option<Hit> {
+        let entity = self.entities.get(iri)?;
+        let label = entity
+            .label_in(language)
+            .map(str::to_owned)
+            .unwrap_or_else(|| name.0.text.to_string());
+        let slug = iri
             .strip_prefix(vocab::ID_NAMESPACE)
-            .or_else(|| entity.iri.strip_prefix(vocab::REPORT_NAMESPACE))
-            .unwrap_or(&entity.iri)
+            .or_else(|| iri.strip_prefix(vocab::REPORT_NAMESPACE))
+            .unwrap_or(iri)
             .to_owned();
-        Hit {
-            iri: entity.iri.clone(),
+        Some(Hit {
+            iri: iri.to_owned(),
             slug,
             label,
-            matched: name.text.clone(),
-            language: name.language.clone(),
+            matched: name.0.text.to_string(),
+            language: name.0.language.as_deref().map(str::to_owned),
             how,
-            types: entity.types.clone(),
-        }
+            types: entity.types.iter().cloned().collect(),
+        })
     }
 
     /// The entities of a class (its IRI), each with its label in `language` (else
@@ -415,21 +595,31 @@ impl SearchIndex {
         offset: usize,
         limit: usize,
     ) -> (Vec<(String, String)>, usize) {
-        let mut entities: Vec<(String, String)> = self
-            .entities
-            .iter()
-            .filter(|entity| entity.types.iter().any(|t| t == class))
-            .map(|entity| {
-                let label = [language, "en"]
-                    .iter()
-                    .find_map(|wanted| entity.labels.iter().find(|(l, _)| l == wanted))
-                    .or_else(|| entity.labels.first())
-                    .map(|(_, text)| text.clone())
-                    .unwrap_or_else(|| entity.iri.clone());
-                (entity.iri.clone(), label)
-            })
-            .collect();
-        let total = entities.len();
+        let Some(members) = self.classes.get(class) else {
+            return (Vec::new(), 0);
+        };
+        let labelled = |iri: &Arc<str>| {
+            let label = self
+                .entities
+                .get(iri)
+                .and_then(|entity| entity.label_in(language))
+                .map(str::to_owned)
+                .unwrap_or_else(|| iri.to_string());
+            (iri.to_string(), label)
+        };
+        let total = members.len();
+        if language == "en" {
+            // The listing order is the English one: a page is a walk, not a sort.
+            let page = members
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|(_, iri)| labelled(iri))
+                .collect();
+            return (page, total);
+        }
+        let mut entities: Vec<(String, String)> =
+            members.iter().map(|(_, iri)| labelled(iri)).collect();
         entities.sort_by_cached_key(|(iri, label)| (fold(label), iri.clone()));
         (
             entities.into_iter().skip(offset).take(limit).collect(),
@@ -439,36 +629,159 @@ impl SearchIndex {
 
     /// The labels (language, text) and classes of an IRI: an entity's or report's, or an
     /// ontology term's (labels only).
-    pub fn describe(&self, iri: &str) -> Option<Description<'_>> {
-        if let Some(position) = self.positions.get(iri) {
-            let entity = &self.entities[*position as usize];
-            return Some((&entity.labels, &entity.types));
+    pub fn describe(&self, iri: &str) -> Option<Description> {
+        if let Some(entity) = self.entities.get(iri) {
+            return Some((
+                entity.labels.iter().cloned().collect(),
+                entity.types.iter().cloned().collect(),
+            ));
         }
         self.terms
             .get(iri)
-            .map(|labels| (labels.as_slice(), &[][..]))
+            .map(|labels| (labels.iter().cloned().collect(), Vec::new()))
     }
 
     /// How many entities each class has.
     pub fn counts(&self) -> HashMap<String, usize> {
-        let mut counts = HashMap::new();
-        for entity in &self.entities {
-            for class in &entity.types {
-                *counts.entry(class.clone()).or_default() += 1;
-            }
-        }
-        counts
+        self.classes
+            .iter()
+            .map(|(class, members)| (class.clone(), members.len()))
+            .collect()
     }
 
     /// Number of names indexed.
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.entities.values().map(|entity| entity.names.len()).sum()
     }
 
     /// Whether nothing is indexed.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.exact.is_empty()
     }
+
+    /// Everything the index holds, in a canonical order: two indexes of the same store
+    /// give the same, however they were made (the tests compare an index kept up to date
+    /// with one built afresh).
+    pub fn canonical(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut entities: Vec<_> = self.entities.iter().collect();
+        entities.sort_by(|a, b| a.0.cmp(b.0));
+        for (iri, entity) in entities {
+            lines.push(format!(
+                "entity {iri} labels={:?} types={:?} names={:?}",
+                entity.labels,
+                entity.types,
+                entity
+                    .names
+                    .iter()
+                    .map(|(key, (name, sources))| (key, &*name.0.folded, sources))
+                    .collect::<Vec<_>>()
+            ));
+        }
+        let mut exact: Vec<_> = self
+            .exact
+            .iter()
+            .map(|(folded, names)| {
+                format!("exact {folded} {:?}", names.iter().map(Name::key).collect::<Vec<_>>())
+            })
+            .collect();
+        exact.sort();
+        lines.extend(exact);
+        lines.extend(
+            self.suffixes
+                .iter()
+                .map(|suffix| format!("suffix {} {:?}", suffix.text(), suffix.0.key())),
+        );
+        let mut words: Vec<_> = self
+            .words
+            .iter()
+            .map(|(word, names)| {
+                format!("word {word} {:?}", names.iter().map(Name::key).collect::<Vec<_>>())
+            })
+            .collect();
+        words.sort();
+        lines.extend(words);
+        let mut deletions: Vec<_> = self
+            .deletions
+            .iter()
+            .map(|(variant, words)| format!("deletion {variant} {words:?}"))
+            .collect();
+        deletions.sort();
+        lines.extend(deletions);
+        let mut classes: Vec<_> = self
+            .classes
+            .iter()
+            .map(|(class, members)| format!("class {class} {members:?}"))
+            .collect();
+        classes.sort();
+        lines.extend(classes);
+        let mut terms: Vec<_> = self
+            .terms
+            .iter()
+            .map(|(iri, labels)| format!("term {iri} {labels:?}"))
+            .collect();
+        terms.sort();
+        lines.extend(terms);
+        lines
+    }
+}
+
+/// Every label, alias and class statement of the store, in every graph (a statement in
+/// several graphs comes several times).
+fn facts(graph: &Graph) -> Result<Vec<Fact>, StoreError> {
+    let query = format!(
+        "SELECT ?e ?p ?o WHERE {{ VALUES ?p {{ {} {} {} }} {{ GRAPH ?g {{ ?e ?p ?o }} }} UNION {{ ?e ?p ?o }} }}",
+        rdfs::LABEL,
+        SKOS_ALT_LABEL,
+        rdf::TYPE
+    );
+    let prepared = Graph::evaluator()
+        .parse_query(&query)
+        .expect("the search query is valid SPARQL");
+    let mut facts = Vec::new();
+    if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
+        for solution in solutions {
+            let solution = solution?;
+            if let (Some(Term::NamedNode(subject)), Some(Term::NamedNode(predicate)), Some(object)) =
+                (solution.get("e"), solution.get("p"), solution.get("o"))
+            {
+                facts.push(Fact {
+                    subject: subject.clone(),
+                    predicate: predicate.clone(),
+                    object: object.clone(),
+                });
+            }
+        }
+    }
+    Ok(facts)
+}
+
+/// The labels and classes of some IRIs, read from the store: what pages use while the
+/// index is first being built.
+pub fn describe_from_store(
+    graph: &Graph,
+    iris: &[String],
+) -> Result<HashMap<String, Description>, StoreError> {
+    let mut index = SearchIndex::default();
+    for iri in iris {
+        let Ok(subject) = NamedNode::new(iri.as_str()) else {
+            continue;
+        };
+        for predicate in [rdfs::LABEL, rdf::TYPE] {
+            for quad in graph
+                .store()
+                .quads_for_pattern(Some(subject.as_ref().into()), Some(predicate), None, None)
+            {
+                if let Some(fact) = Fact::of(quad?.as_ref()) {
+                    index.set(&fact, true);
+                }
+            }
+        }
+    }
+    Ok(iris
+        .iter()
+        .filter_map(|iri| Some((iri.clone(), index.describe(iri)?)))
+        .collect())
 }
 
 /// The word itself and every string with one character of it deleted.
@@ -513,49 +826,182 @@ fn within_one_edit(a: &str, b: &str) -> bool {
     }
 }
 
-/// The search index of one store, rebuilt when the store has changed since it was built.
-#[derive(Clone, Default)]
-pub struct SearchCache {
-    slot: Arc<Mutex<Option<Built>>>,
+/// The search index of one store, kept up to date by its writes (see [`crate::changes`]).
+///
+/// A write's labels, aliases and classes are in the index before the write returns, so
+/// the next reader finds them. When the store changes in a way not known quad by quad
+/// (a SPARQL update), or when the server starts, the index is built again on a thread of
+/// its own while the one before keeps answering ([`Live::is_complete`] says whether it
+/// has everything yet); no reader waits for a build.
+#[derive(Clone)]
+pub struct Live {
+    inner: Arc<Inner>,
 }
 
-/// An index and the store generation it was built from.
-type Built = (u64, Arc<SearchIndex>);
+struct Inner {
+    /// Itself, for the build thread it starts.
+    this: std::sync::Weak<Inner>,
+    graph: Graph,
+    index: RwLock<SearchIndex>,
+    /// Whether the index holds everything the store does (false until the first build
+    /// is done, and while a build after an unknown change runs).
+    complete: AtomicBool,
+    rebuild: Mutex<Rebuild>,
+}
 
-impl SearchCache {
-    /// The index when it is up to date with the store, without touching the store.
-    pub fn fresh(&self, graph: &Graph) -> Option<Arc<SearchIndex>> {
-        let slot = self
-            .slot
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match slot.as_ref() {
-            Some((built, index)) if *built == graph.generation() => Some(Arc::clone(index)),
-            _ => None,
-        }
+#[derive(Default)]
+struct Rebuild {
+    /// The facts changed while a build runs: read again from the store when it is done.
+    touched: Option<Vec<Fact>>,
+    /// Whether the store changed in an unknown way since the running build started.
+    again: bool,
+}
+
+impl Live {
+    /// The index of `graph`, first built in the background.
+    pub fn start(graph: &Graph) -> Self {
+        let live = Self::unbuilt(graph);
+        live.inner.rebuild();
+        live
     }
 
-    /// The index, up to date with the store (built again when it is not).
-    pub fn get(&self, graph: &Graph) -> Result<Arc<SearchIndex>, StoreError> {
-        let mut slot = self
-            .slot
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let generation = graph.generation();
-        if let Some((built, index)) = slot.as_ref()
-            && *built == generation
+    /// The index of `graph` as it is now, built before this returns (the command line and
+    /// tests).
+    pub fn build(graph: &Graph) -> Result<Self, StoreError> {
+        let live = Self::unbuilt(graph);
+        let index = SearchIndex::build(graph)?;
+        *live.inner.index.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
+        live.inner.complete.store(true, Ordering::SeqCst);
+        Ok(live)
+    }
+
+    fn unbuilt(graph: &Graph) -> Self {
+        let inner = Arc::new_cyclic(|this| Inner {
+            this: this.clone(),
+            graph: graph.clone(),
+            index: RwLock::new(SearchIndex::default()),
+            complete: AtomicBool::new(false),
+            rebuild: Mutex::new(Rebuild::default()),
+        });
+        let watcher: Arc<dyn Watcher> = inner.clone();
+        graph.watch(Arc::downgrade(&watcher));
+        Self { inner }
+    }
+
+    /// Runs `work` on the index as it is now.
+    pub fn read<T>(&self, work: impl FnOnce(&SearchIndex) -> T) -> T {
+        work(&self.inner.index.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Waits until the index is complete, for at most `limit`; answers whether it is.
+    pub fn wait_until_complete(&self, limit: std::time::Duration) -> bool {
+        let started = std::time::Instant::now();
+        while !self.is_complete() {
+            if started.elapsed() > limit {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        true
+    }
+
+    /// Whether the index holds everything the store does (no build is running).
+    pub fn is_complete(&self) -> bool {
+        self.inner.complete.load(Ordering::SeqCst)
+    }
+
+    /// The labels and classes of some IRIs: from the index when it is complete, else from
+    /// the store.
+    pub fn describe_all(&self, iris: &[String]) -> Result<HashMap<String, Description>, StoreError> {
+        if self.is_complete() {
+            return Ok(self.read(|index| {
+                iris.iter()
+                    .filter_map(|iri| Some((iri.clone(), index.describe(iri)?)))
+                    .collect()
+            }));
+        }
+        describe_from_store(&self.inner.graph, iris)
+    }
+}
+
+impl Inner {
+    /// Builds the index again on a thread of its own (or once more after the running
+    /// build, when one runs).
+    fn rebuild(&self) {
         {
-            return Ok(Arc::clone(index));
+            let mut rebuild = self.rebuild.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if rebuild.touched.is_some() {
+                rebuild.again = true;
+                return;
+            }
+            rebuild.touched = Some(Vec::new());
         }
-        // Built for every request after this one: not cut at this one's deadline.
-        let index = Arc::new(crate::store::without_cancellation(|| {
-            SearchIndex::build(graph)
-        })?);
-        *slot = Some((generation, Arc::clone(&index)));
-        Ok(index)
+        self.complete.store(false, Ordering::SeqCst);
+        let Some(inner) = self.this.upgrade() else {
+            return;
+        };
+        let spawned = std::thread::Builder::new()
+            .name("spyatlas-search-index".into())
+            .spawn(move || inner.build_until_current());
+        if let Err(error) = spawned {
+            tracing::error!(%error, "cannot start the search index build");
+        }
+    }
+
+    fn build_until_current(&self) {
+        loop {
+            let started = std::time::Instant::now();
+            // Facts changed from here on are collected in `touched` (set before this
+            // thread started), so whatever the build's snapshot misses is read again.
+            let built = crate::store::without_cancellation(|| SearchIndex::build(&self.graph));
+            let mut index = self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut rebuild = self.rebuild.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            match built {
+                Ok(mut built) => {
+                    for fact in rebuild.touched.take().unwrap_or_default() {
+                        let holds = fact.holds(self.graph.store());
+                        built.set(&fact, holds);
+                    }
+                    *index = built;
+                    tracing::debug!(elapsed = ?started.elapsed(), names = index.len(), "search index built");
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot build the search index; the previous one keeps answering");
+                    rebuild.touched = None;
+                    return;
+                }
+            }
+            if rebuild.again {
+                rebuild.again = false;
+                rebuild.touched = Some(Vec::new());
+                continue;
+            }
+            self.complete.store(true, Ordering::SeqCst);
+            return;
+        }
     }
 }
 
+impl Watcher for Inner {
+    fn changed(&self, store: &oxigraph::store::Store, change: &Change) {
+        if matches!(change, Change::Unknown) {
+            self.rebuild();
+            return;
+        }
+        let facts: Vec<Fact> = change.quads().filter_map(|(quad, _)| Fact::of(quad.as_ref())).collect();
+        if facts.is_empty() {
+            return;
+        }
+        let mut index = self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for fact in &facts {
+            index.set(fact, fact.holds(store));
+        }
+        let mut rebuild = self.rebuild.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(touched) = rebuild.touched.as_mut() {
+            touched.extend(facts);
+        }
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,8 @@ use oxigraph::sparql::{
     CancellationToken, DefaultServiceHandler, PreparedSparqlQuery, PreparedSparqlUpdate,
     QueryEvaluationError, QueryResults, QuerySolutionIter, SparqlEvaluator, UpdateEvaluationError,
 };
-use oxigraph::store::{BulkLoader, StorageError, Store, Transaction};
+use crate::changes::{BulkWrites, Change, Watcher, Watchers, Writes};
+use oxigraph::store::{StorageError, Store};
 use oxiri::Iri;
 use spargebra::algebra::GraphPattern;
 use std::cell::RefCell;
@@ -103,6 +104,8 @@ pub struct Graph {
     /// Counts the writers that took the lock: caches of what the store holds (the entity
     /// index of the report loader) compare it to know when to rebuild.
     generation: Arc<AtomicU64>,
+    /// The indexes told of every write (see [`crate::changes`]).
+    watchers: Watchers,
 }
 
 impl Graph {
@@ -175,7 +178,29 @@ impl Graph {
             min_free_disk: DEFAULT_MIN_FREE_DISK,
             writer: Arc::new(Mutex::new(())),
             generation: Arc::new(AtomicU64::new(0)),
+            watchers: Watchers::default(),
         }
+    }
+
+    /// Tells `watcher` of every write from now on, after its commit and before any other
+    /// write (see [`Watcher`]).
+    pub fn watch(&self, watcher: std::sync::Weak<dyn Watcher>) {
+        self.watchers.add(watcher);
+    }
+
+    /// The underlying oxigraph store, for the indexes that read it quad by quad.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs `work` while no write can commit: a snapshot taken inside holds every write
+    /// told to the watchers so far, and none told after.
+    pub fn between_writes<T>(&self, work: impl FnOnce() -> T) -> T {
+        let _writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        work()
     }
 
     /// Keeps `bytes` of the store's disk free: a write that starts with less free fails
@@ -223,9 +248,10 @@ impl Graph {
     fn load_bundled(&self) -> Result<(), StoreError> {
         let quads = bundled::quads()?;
         let _writer = self.lock_writer()?;
-        let mut transaction = self.store.start_transaction()?;
-        transaction.extend(&quads);
-        transaction.commit()?;
+        let mut transaction = Writes::new(self.store.start_transaction()?);
+        transaction.extend(&quads)?;
+        let change = transaction.commit()?;
+        self.watchers.tell(&self.store, &change);
         Ok(())
     }
 
@@ -282,10 +308,10 @@ impl Graph {
     /// Runs an update atomically, after any other writer has finished.
     pub fn update(&self, update: PreparedSparqlUpdate) -> Result<(), StoreError> {
         let _writer = self.lock_writer()?;
-        update
-            .on_store(&self.store)
-            .execute()
-            .map_err(|error| match error {
+        let done = update.on_store(&self.store).execute();
+        // Even a failed update may have written (a multi-operation update is not atomic).
+        self.watchers.tell(&self.store, &Change::Unknown);
+        done.map_err(|error| match error {
                 UpdateEvaluationError::Storage(error) => StoreError::Storage(error),
                 UpdateEvaluationError::Unexpected(inner)
                     if matches!(
@@ -375,7 +401,7 @@ impl Graph {
     ) -> Result<bool, StoreError> {
         let _writer = self.lock_writer()?;
         let existed = self.graph_exists(graph.as_ref())?;
-        let mut transaction = self.store.start_transaction()?;
+        let mut transaction = Writes::new(self.store.start_transaction()?);
         if mode == Mode::Replace {
             transaction.clear_graph(graph.as_ref())?;
         }
@@ -390,9 +416,10 @@ impl Graph {
                 &triple.predicate,
                 &triple.object,
                 graph.as_ref(),
-            ));
+            ))?;
         }
-        transaction.commit()?;
+        let change = transaction.commit()?;
+        self.watchers.tell(&self.store, &change);
         Ok(existed)
     }
 
@@ -401,33 +428,41 @@ impl Graph {
     /// not at all.
     pub fn transaction<T, E: From<StorageError> + From<StoreError>>(
         &self,
-        work: impl FnOnce(&mut Transaction<'_>) -> Result<T, E>,
+        work: impl FnOnce(&mut Writes<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         let _writer = self.lock_writer()?;
-        let mut transaction = self.store.start_transaction()?;
+        let mut transaction = Writes::new(self.store.start_transaction()?);
         let value = work(&mut transaction)?;
-        transaction.commit()?;
+        let change = transaction.commit()?;
+        self.watchers.tell(&self.store, &change);
         Ok(value)
     }
 
     /// Deletes a graph (the default graph is emptied); returns whether it existed.
     pub fn drop_graph(&self, graph: GraphNameRef<'_>) -> Result<bool, StoreError> {
         let _writer = self.lock_writer()?;
-        match graph {
+        let mut transaction = Writes::new(self.store.start_transaction()?);
+        let existed = match graph {
             GraphNameRef::DefaultGraph => {
-                self.store.clear_graph(graph)?;
-                Ok(true)
+                transaction.clear_graph(graph)?;
+                true
             }
-            GraphNameRef::NamedNode(name) => self.drop_named_graph(name.into()),
-            GraphNameRef::BlankNode(name) => self.drop_named_graph(name.into()),
-        }
+            GraphNameRef::NamedNode(name) => Self::drop_named_graph(&mut transaction, name.into())?,
+            GraphNameRef::BlankNode(name) => Self::drop_named_graph(&mut transaction, name.into())?,
+        };
+        let change = transaction.commit()?;
+        self.watchers.tell(&self.store, &change);
+        Ok(existed)
     }
 
-    fn drop_named_graph(&self, name: NamedOrBlankNodeRef<'_>) -> Result<bool, StoreError> {
-        if !self.store.contains_named_graph(name)? {
+    fn drop_named_graph(
+        transaction: &mut Writes<'_>,
+        name: NamedOrBlankNodeRef<'_>,
+    ) -> Result<bool, StoreError> {
+        if !transaction.contains_named_graph(name)? {
             return Ok(false);
         }
-        self.store.remove_named_graph(name)?;
+        transaction.remove_named_graph(name)?;
         Ok(true)
     }
 
@@ -435,16 +470,17 @@ impl Graph {
     /// nothing it loaded is written.
     pub fn bulk_load<E: From<StorageError> + From<StoreError>>(
         &self,
-        load: impl FnOnce(&mut BulkLoader<'_>) -> Result<(), E>,
+        load: impl FnOnce(&mut BulkWrites<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
         let _writer = self.lock_writer()?;
         // Batches of about 256k quads (the default is one million): several batches are
         // sorted and written at once, on every core, instead of one batch on one.
-        let mut loader = self.store.bulk_loader().with_max_memory_size_in_megabytes(
+        let mut loader = BulkWrites::new(self.store.bulk_loader().with_max_memory_size_in_megabytes(
             BULK_BATCH_QUADS / 1000 * std::thread::available_parallelism().map_or(1, usize::from),
-        );
+        ));
         load(&mut loader)?;
-        loader.commit()?;
+        let change = loader.commit()?;
+        self.watchers.tell(&self.store, &change);
         Ok(())
     }
 

@@ -157,7 +157,7 @@ fn iri_of(term: Option<&Term>) -> Option<String> {
 
 fn view(
     graph: &Graph,
-    index: &crate::search::SearchIndex,
+    index: &crate::search::Live,
     iri: &NamedNode,
 ) -> Result<Option<View>, StoreError> {
     let rows = query(
@@ -217,14 +217,13 @@ fn view(
     // status and dates of the claims around the entity from the store, one small lookup
     // each (claims live in one report or a few).
     let mut context = Context::default();
-    for thing in &things {
-        if let Some((labels, types)) = index.describe(thing) {
-            if !labels.is_empty() {
-                context.labels.insert(thing.clone(), labels.to_vec());
-            }
-            if !types.is_empty() {
-                context.types.insert(thing.clone(), types.to_vec());
-            }
+    let things_listed: Vec<String> = things.iter().cloned().collect();
+    for (thing, (labels, types)) in index.describe_all(&things_listed)? {
+        if !labels.is_empty() {
+            context.labels.insert(thing.clone(), labels);
+        }
+        if !types.is_empty() {
+            context.types.insert(thing, types);
         }
     }
     let claims: Vec<&String> = things
@@ -277,8 +276,14 @@ fn view(
         .filter_map(|statement| statement.relationship(iri.as_str()))
         .collect();
     // A subject the index knows with no claim class has no status of its own.
+    let describe = |iri: &str| {
+        index
+            .describe_all(&[iri.to_owned()])
+            .ok()
+            .and_then(|mut found| found.remove(iri))
+    };
     let is_claim = |iri: &str| {
-        index.describe(iri).is_none_or(|(_, types)| {
+        describe(iri).is_none_or(|(_, types)| {
             types.is_empty()
                 || types.iter().any(|class| {
                     CLAIMS
@@ -292,9 +297,9 @@ fn view(
         for asserted in claims {
             for thing in [&asserted.claim, &asserted.status] {
                 if !context.labels.contains_key(thing)
-                    && let Some((labels, _)) = index.describe(thing)
+                    && let Some((labels, _)) = describe(thing)
                 {
-                    context.labels.insert(thing.clone(), labels.to_vec());
+                    context.labels.insert(thing.clone(), labels);
                 }
             }
         }
@@ -332,9 +337,9 @@ fn view(
         // The publishers' names.
         for source in sources.values() {
             if let Some(publisher) = &source.publisher
-                && let Some((labels, _)) = index.describe(publisher)
+                && let Some((labels, _)) = describe(publisher)
             {
-                context.labels.insert(publisher.clone(), labels.to_vec());
+                context.labels.insert(publisher.clone(), labels);
             }
         }
     }
@@ -367,9 +372,9 @@ fn view(
                 if let Some(n) = iri_of(row.get("n"))
                     && !first.contains(&n)
                 {
-                    if let Some((labels, types)) = index.describe(&n) {
-                        context.labels.insert(n.clone(), labels.to_vec());
-                        context.types.insert(n.clone(), types.to_vec());
+                    if let Some((labels, types)) = describe(&n) {
+                        context.labels.insert(n.clone(), labels);
+                        context.types.insert(n.clone(), types);
                     }
                     next.push(n);
                 }
@@ -496,20 +501,15 @@ async fn respond(
     } else {
         "report"
     };
-    // A page rendered since the store last changed is served again as it is.
+    // A page rendered before, and not touched by a write since, is served again as it is.
     let key = format!("{base}/{slug}|{language}|{representation:?}");
-    let generation = state.graph.generation();
-    let (content_type, bytes) = match state.pages.get(&key, generation) {
-        Some(page) => page,
-        None => {
+    let (content_type, bytes) = match state.pages.get(&key) {
+        Ok(page) => page,
+        Err(ticket) => {
             let found = if crate::queries::is_slug(&slug) {
                 let iri = NamedNode::new_unchecked(format!("{namespace}{slug}"));
-                let (graph, cache) = (state.graph.clone(), state.search.clone());
-                blocking(&state, move || {
-                    let index = cache.get(&graph)?;
-                    view(&graph, &index, &iri)
-                })
-                .await??
+                let (graph, search) = (state.graph.clone(), state.search.clone());
+                blocking(&state, move || view(&graph, &search, &iri)).await??
             } else {
                 None
             };
@@ -517,7 +517,7 @@ async fn respond(
                 return Ok(not_found(&state, &slug, representation));
             };
             let page = render(&view, representation, &language)?;
-            state.pages.put(key, generation, page.clone());
+            state.pages.put(key, ticket, page.clone(), view.shows());
             page
         }
     };
@@ -588,44 +588,162 @@ fn render(
     })
 }
 
-/// Rendered pages, for the store generation they were rendered from: any write empties
-/// the cache, so a page never outlives what it shows.
-#[derive(Clone, Default)]
+/// Rendered pages, each with the IRIs it shows (the entity, its neighbours, the claims,
+/// the reports and their publishers). A write drops the pages showing any IRI it wrote
+/// about (as subject, object or graph), so a page never outlives what it shows, and a
+/// write costs the pages it touched, not the whole cache.
+#[derive(Clone)]
 pub struct PageCache {
-    pages: std::sync::Arc<std::sync::Mutex<Pages>>,
+    inner: std::sync::Arc<CachedPages>,
+}
+
+struct CachedPages {
+    pages: std::sync::Mutex<Pages>,
 }
 
 /// A content type and body.
 type Page = (String, axum::body::Bytes);
 
-/// The store generation the pages were rendered from, and the pages by request.
-type Pages = (u64, HashMap<String, Page>);
+#[derive(Default)]
+struct Pages {
+    /// Request key → the page and the IRIs it shows.
+    by_key: HashMap<String, (Page, Vec<String>)>,
+    /// IRI → the keys of the pages showing it.
+    by_iri: HashMap<String, HashSet<String>>,
+    /// Counts the writes seen: a page rendered across a write is not kept.
+    writes: u64,
+}
 
 /// Pages kept at most (the cache starts over past this).
 const CACHED_PAGES: usize = 4_096;
 
 impl PageCache {
-    fn get(&self, key: &str, generation: u64) -> Option<Page> {
-        let pages = self
-            .pages
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if pages.0 != generation {
-            return None;
-        }
-        pages.1.get(key).cloned()
+    /// A cache told of every write to `graph`.
+    pub fn new(graph: &Graph) -> Self {
+        let inner = std::sync::Arc::new(CachedPages {
+            pages: std::sync::Mutex::new(Pages::default()),
+        });
+        let watcher: std::sync::Arc<dyn crate::changes::Watcher> = inner.clone();
+        graph.watch(std::sync::Arc::downgrade(&watcher));
+        Self { inner }
     }
 
-    fn put(&self, key: String, generation: u64, page: Page) {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pages> {
+        self.inner
+            .pages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The page, and a ticket to give [`PageCache::put`] when there is none.
+    fn get(&self, key: &str) -> Result<Page, u64> {
+        let pages = self.lock();
+        match pages.by_key.get(key) {
+            Some((page, _)) => Ok(page.clone()),
+            None => Err(pages.writes),
+        }
+    }
+
+    /// Keeps a page rendered after [`PageCache::get`] gave `ticket`, unless a write came
+    /// in between (it may have been rendered from the store before that write).
+    fn put(&self, key: String, ticket: u64, page: Page, shows: Vec<String>) {
+        let mut pages = self.lock();
+        if pages.writes != ticket {
+            return;
+        }
+        if pages.by_key.len() >= CACHED_PAGES {
+            pages.by_key.clear();
+            pages.by_iri.clear();
+        }
+        for iri in &shows {
+            pages
+                .by_iri
+                .entry(iri.clone())
+                .or_default()
+                .insert(key.clone());
+        }
+        pages.by_key.insert(key, (page, shows));
+    }
+}
+
+impl crate::changes::Watcher for CachedPages {
+    fn changed(&self, _: &oxigraph::store::Store, change: &crate::changes::Change) {
         let mut pages = self
             .pages
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if pages.0 != generation || pages.1.len() >= CACHED_PAGES {
-            pages.0 = generation;
-            pages.1.clear();
+        pages.writes += 1;
+        if matches!(change, crate::changes::Change::Unknown) {
+            pages.by_key.clear();
+            pages.by_iri.clear();
+            return;
         }
-        pages.1.insert(key, page);
+        let mut touched: HashSet<&str> = HashSet::new();
+        for (quad, _) in change.quads() {
+            if let oxigraph::model::NamedOrBlankNode::NamedNode(subject) = &quad.subject {
+                touched.insert(subject.as_str());
+            }
+            if let Term::NamedNode(object) = &quad.object {
+                touched.insert(object.as_str());
+            }
+            if let oxigraph::model::GraphName::NamedNode(graph) = &quad.graph_name {
+                touched.insert(graph.as_str());
+            }
+        }
+        for iri in touched {
+            let Some(keys) = pages.by_iri.remove(iri) else {
+                continue;
+            };
+            for key in keys {
+                if let Some((_, shows)) = pages.by_key.remove(&key) {
+                    for other in shows {
+                        if let Some(keys) = pages.by_iri.get_mut(&other) {
+                            keys.remove(&key);
+                            if keys.is_empty() {
+                                pages.by_iri.remove(&other);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl View {
+    /// Every IRI the page shows or depends on: a write about any of them may change it.
+    fn shows(&self) -> Vec<String> {
+        let mut iris: HashSet<String> = HashSet::from([self.iri.clone()]);
+        for statement in &self.statements {
+            iris.insert(statement.property.clone());
+            if let Term::NamedNode(other) = &statement.other {
+                iris.insert(other.as_str().to_owned());
+            }
+            iris.extend(statement.graph.clone());
+        }
+        for (neighbour, next) in &self.second_hop {
+            iris.insert(neighbour.clone());
+            iris.extend(next.iter().cloned());
+        }
+        iris.extend(self.context.labels.keys().cloned());
+        iris.extend(self.context.types.keys().cloned());
+        for (claim, graph) in self.context.status.keys() {
+            iris.insert(claim.clone());
+            iris.insert(graph.clone());
+        }
+        iris.extend(self.context.dates.keys().cloned());
+        for source in self.sources.values() {
+            iris.insert(source.iri.clone());
+            iris.extend(source.publisher.clone());
+        }
+        for (relationship, claims) in &self.asserted {
+            iris.insert(relationship.graph.clone());
+            for asserted in claims {
+                iris.insert(asserted.claim.clone());
+                iris.insert(asserted.status.clone());
+            }
+        }
+        iris.into_iter().collect()
     }
 }
 
@@ -633,11 +751,8 @@ fn not_found(state: &AppState, slug: &str, representation: Representation) -> Re
     let words = slug.replace('-', " ");
     // Only from an index already up to date: this runs on the event loop, which must not
     // wait for an index build.
-    let suggestions: Vec<crate::search::Hit> = state
-        .search
-        .fresh(&state.graph)
-        .map(|index| index.search(&words, &[], "en", 5))
-        .unwrap_or_default();
+    let suggestions: Vec<crate::search::Hit> =
+        state.search.read(|index| index.search(&words, &[], "en", 5));
     match representation {
         Representation::Html => {
             let mut list = String::new();

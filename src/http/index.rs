@@ -85,10 +85,10 @@ pub async fn home(
     let language = language(raw.as_deref(), &headers);
     let graph = state.graph.clone();
     let lang = language.clone();
-    let cache = state.search.clone();
+    let search = state.search.clone();
     let (counts, reports) = blocking(&state, move || {
         // Counts from the search index (it holds every entity's classes).
-        let counts = cache.get(&graph)?.counts();
+        let counts = search.read(|index| index.counts());
         let reports = graph.select(&format!(
             "{} ORDER BY DESC(?loaded) LIMIT 10",
             labelled(
@@ -160,19 +160,14 @@ pub async fn listing(
         .and_then(|(_, value)| value.parse().ok())
         .filter(|page| *page >= 1)
         .unwrap_or(1);
-    // From the search index: it holds every entity's classes and labels, and is rebuilt
-    // when the store changes.
+    // From the search index: it holds every entity's classes and labels, kept up to date
+    // by every write.
     let class_iri = format!("{}{class}", vocab::ONTOLOGY_NAMESPACE);
-    let (graph, cache, lang) = (state.graph.clone(), state.search.clone(), language.clone());
+    let (search, lang) = (state.search.clone(), language.clone());
     let (found, total) = blocking(&state, move || {
-        Ok::<_, StoreError>(cache.get(&graph)?.of_type(
-            &class_iri,
-            &lang,
-            (page - 1) * PAGE_SIZE,
-            PAGE_SIZE,
-        ))
+        search.read(|index| index.of_type(&class_iri, &lang, (page - 1) * PAGE_SIZE, PAGE_SIZE))
     })
-    .await??;
+    .await?;
     let more = page * PAGE_SIZE < total;
     let mut body = format!(
         "<h1>{}</h1><p class=\"count\">{total}</p><ul class=\"listing\">",

@@ -50,9 +50,9 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
     /// The report loader behind `POST /api/reports`, kept between requests.
     pub reports: reports::SharedLoader,
-    /// The search index, rebuilt when the store changes.
-    pub search: crate::search::SearchCache,
-    /// Entity and report pages rendered since the store last changed.
+    /// The search index, kept up to date by every write.
+    pub search: crate::search::Live,
+    /// Entity and report pages rendered, dropped when a write touches what they show.
     pub pages: entity::PageCache,
     /// Queries known to take longer than an inline answer allows.
     pub slow_queries: Arc<stream::SlowQueries>,
@@ -69,33 +69,17 @@ impl AppState {
     pub fn new(graph: Graph, settings: HttpSettings) -> Result<Self, StateError> {
         let pool = pool::WorkPool::start(settings.pool).map_err(StateError::Pool)?;
         Ok(Self {
+            search: crate::search::Live::start(&graph),
+            pages: entity::PageCache::new(&graph),
             graph,
             queries: Arc::new(Queries::parse()?),
             settings: Arc::new(settings),
             reports: reports::SharedLoader::default(),
-            search: crate::search::SearchCache::default(),
-            pages: entity::PageCache::default(),
             slow_queries: Arc::default(),
             parsed_queries: Arc::default(),
             pool,
             public_bodies: body::PublicBodies::default(),
         })
-    }
-
-    /// Builds the search index (names for search, entity pages and listings) on a thread
-    /// of its own: on a large store it takes seconds (about 5 s at a million triples),
-    /// which the first request would otherwise wait for.
-    pub fn warm_up(&self) -> io::Result<std::thread::JoinHandle<()>> {
-        let (graph, search) = (self.graph.clone(), self.search.clone());
-        std::thread::Builder::new()
-            .name("spyatlas-warm-up".into())
-            .spawn(move || {
-                let started = std::time::Instant::now();
-                match search.get(&graph) {
-                    Ok(_) => tracing::debug!(elapsed = ?started.elapsed(), "search index built"),
-                    Err(error) => tracing::warn!(%error, "cannot build the search index"),
-                }
-            })
     }
 }
 

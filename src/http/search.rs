@@ -117,15 +117,22 @@ const CLASSES: &[&str] = &[
     "Report",
 ];
 
-async fn run(state: &AppState, request: &Request) -> Result<Vec<Hit>, ApiError> {
-    let (graph, cache) = (state.graph.clone(), state.search.clone());
-    let index = blocking(state, move || cache.get(&graph)).await??;
-    Ok(index.search(
-        &request.text,
-        &request.types,
-        &request.language,
+/// The hits, and whether the index had everything the store holds (it is first built in
+/// the background when the server starts).
+async fn run(state: &AppState, request: &Request) -> Result<(Vec<Hit>, bool), ApiError> {
+    let search = state.search.clone();
+    let (text, types, language, limit) = (
+        request.text.clone(),
+        request.types.clone(),
+        request.language.clone(),
         request.limit,
-    ))
+    );
+    blocking(state, move || {
+        let complete = search.is_complete();
+        let hits = search.read(|index| index.search(&text, &types, &language, limit));
+        (hits, complete)
+    })
+    .await
 }
 
 /// `GET /api/search`: the best matches as JSON.
@@ -134,7 +141,7 @@ pub async fn api(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let request = parse(raw)?;
-    let hits = run(&state, &request).await?;
+    let (hits, complete) = run(&state, &request).await?;
     let results: Vec<serde_json::Value> = hits
         .iter()
         .map(|hit| {
@@ -146,6 +153,7 @@ pub async fn api(
     Ok(axum::Json(json!({
         "query": request.text,
         "count": results.len(),
+        "complete": complete,
         "results": results,
     }))
     .into_response())
@@ -167,12 +175,16 @@ pub async fn page(
     let searched = raw.as_deref().is_some_and(|raw| raw.contains("q="));
     let (text, results) = if searched {
         let request = parse(raw)?;
-        let hits = run(&state, &request).await?;
-        (request.text, Some(hits))
+        let (hits, complete) = run(&state, &request).await?;
+        (request.text, Some((hits, complete)))
     } else {
         (String::new(), None)
     };
     let mut list = String::new();
+    if let Some((_, false)) = &results {
+        list.push_str("<p class=\"notice\">The search index is being built: some names may be missing for a few seconds.</p>");
+    }
+    let results = results.map(|(hits, _)| hits);
     match &results {
         Some(hits) if hits.is_empty() => list.push_str("<p>Nothing found.</p>"),
         Some(hits) => {

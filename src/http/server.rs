@@ -49,8 +49,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    // Left to finish on its own: a request that needs the index meanwhile waits for it.
-    drop(state.warm_up()?);
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let count = LOOPS_PER_CORE * cores;
     let (stop, stopping) = watch::channel(false);

@@ -53,8 +53,9 @@ pub struct Loader {
     dry_run: bool,
     progress: Option<ProgressFn>,
     done: (u64, u64),
-    /// The store's generation the index reflects.
-    generation: u64,
+    /// The writes to the store the index has not taken in yet (this loader's own, and
+    /// other writers').
+    pending: Arc<Pending>,
     descriptions: Descriptions,
     /// What the reports of the current dry run introduced: later reports of the same run
     /// may name them, but nothing of a dry run is left for later loads to see.
@@ -66,7 +67,11 @@ pub struct Loader {
 impl Loader {
     /// A loader writing to `graph` (or only validating, when `dry_run`).
     pub fn new(graph: &Graph, dry_run: bool) -> Result<Self, ReportError> {
-        let generation = graph.generation();
+        // Told of every write from before the index is read, so that none is missed
+        // (one seen twice is taken in twice, to the same effect).
+        let pending = Arc::new(Pending::default());
+        let watcher: Arc<dyn crate::changes::Watcher> = pending.clone();
+        graph.watch(Arc::downgrade(&watcher));
         let started = std::time::Instant::now();
         // Kept for the loads after this one: not cut at this load's deadline.
         let index = crate::store::without_cancellation(|| EntityIndex::from_graph(graph))?;
@@ -79,23 +84,38 @@ impl Loader {
             dry_run,
             progress: None,
             done: (0, 0),
-            generation,
+            pending,
             descriptions: Descriptions::default(),
             dry: EntityIndex::default(),
             vocabulary: Arc::new(Vocabulary::of(graph)?),
         })
     }
 
-    /// Rebuilds the entity index when another writer changed the store since this loader
-    /// last looked (a SPARQL update, a Graph Store write, another loader).
+    /// Takes in what was written to the store since this loader last looked (by itself,
+    /// a Graph Store write, another loader): the names, aliases and Wikidata items written
+    /// or removed, read again from the store one by one. Only a change not known quad by
+    /// quad (a SPARQL update) makes it read every entity again.
     pub fn refresh(&mut self) -> Result<(), ReportError> {
-        let generation = self.graph.generation();
-        if generation != self.generation {
+        let (facts, unknown) = self.pending.take();
+        if unknown {
             self.index =
                 crate::store::without_cancellation(|| EntityIndex::from_graph(&self.graph))?;
             self.descriptions.clear();
-            self.generation = self.graph.generation();
+            return Ok(());
         }
+        let store = self.graph.store();
+        for (subject, predicate, object) in &facts {
+            let holds = crate::changes::holds(
+                store,
+                subject.as_ref().into(),
+                predicate.as_ref(),
+                object.as_ref(),
+            );
+            self.index
+                .set(subject.as_ref(), predicate.as_ref(), object.as_ref(), holds);
+        }
+        self.descriptions
+            .forget_subjects(facts.iter().map(|(subject, _, _)| subject));
         Ok(())
     }
 
@@ -116,9 +136,12 @@ impl Loader {
         }
     }
 
-    /// Notes that the store changed by this loader's own hand (the index already knows).
+    /// Takes in this loader's own writes (the index learnt most of them already; a
+    /// replaced report may have removed names).
     fn wrote(&mut self) {
-        self.generation = self.graph.generation();
+        if let Err(error) = self.refresh() {
+            tracing::warn!(%error, "cannot update the entity index after a write");
+        }
     }
 
     /// Calls `progress` with the reports done and triples read after each report.
@@ -1675,6 +1698,42 @@ fn problem(violation: Violation, draft: &ReportDraft) -> Problem {
     }
 }
 
+/// The writes a [`Loader`] has not taken in yet: the label, alias, Wikidata and class
+/// statements they added or removed, or whether one was not known quad by quad.
+#[derive(Default)]
+struct Pending(std::sync::Mutex<(Vec<(NamedNode, NamedNode, Term)>, bool)>);
+
+impl Pending {
+    fn take(&self) -> (Vec<(NamedNode, NamedNode, Term)>, bool) {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+impl crate::changes::Watcher for Pending {
+    fn changed(&self, _: &oxigraph::store::Store, change: &crate::changes::Change) {
+        let mut pending = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if matches!(change, crate::changes::Change::Unknown) {
+            pending.0.clear();
+            pending.1 = true;
+            return;
+        }
+        if pending.1 {
+            return;
+        }
+        for (quad, _) in change.quads() {
+            if let NamedOrBlankNode::NamedNode(subject) = &quad.subject
+                && (EntityIndex::follows(subject.as_ref(), quad.predicate.as_ref())
+                    || quad.predicate == rdf::TYPE
+                    || quad.predicate == rdfs::LABEL)
+            {
+                pending
+                    .0
+                    .push((subject.clone(), quad.predicate.clone(), quad.object.clone()));
+            }
+        }
+    }
+}
+
 /// What the store says of entities' identity (their classes and labels, in every graph,
 /// with the graph each is in), kept between reports: most reports of a batch name the
 /// same few countries, platforms and incidents. A report written drops what it may have
@@ -1767,6 +1826,19 @@ impl Descriptions {
         for draft in drafts {
             self.forget(draft);
         }
+    }
+
+    /// Forgets the descriptions of these entities.
+    fn forget_subjects<'a>(&self, subjects: impl Iterator<Item = &'a NamedNode>) {
+        let subjects: HashSet<&NamedNode> = subjects.collect();
+        if subjects.is_empty() {
+            return;
+        }
+        let mut cache = self
+            .cache
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.retain(|entity, _| !subjects.contains(entity));
     }
 
     /// Forgets what a written report may have changed: its subjects' descriptions.

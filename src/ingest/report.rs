@@ -527,7 +527,7 @@ pub fn write_many(
 }
 
 fn write_in(
-    transaction: &mut oxigraph::store::Transaction<'_>,
+    transaction: &mut crate::changes::Writes<'_>,
     draft: &ReportDraft,
     hash: &str,
     loaded_at: &Literal,
@@ -548,10 +548,10 @@ fn write_in(
             &triple.predicate,
             &triple.object,
             draft.graph(),
-        ));
+        ))?;
     }
     for quad in metadata(draft, hash, loaded_at, previous.as_ref()) {
-        transaction.insert(&quad);
+        transaction.insert(&quad)?;
     }
     Ok(if previous.is_some() {
         Outcome::Replaced

@@ -9,7 +9,7 @@
 use crate::store::{Graph, StoreError};
 use crate::vocab;
 use oxigraph::model::vocab::rdfs;
-use oxigraph::model::{NamedNodeRef, QuadRef, TermRef};
+use oxigraph::model::{Literal, NamedNode, NamedNodeRef, QuadRef, TermRef};
 use oxigraph::sparql::QueryResults;
 use std::collections::{BTreeSet, HashMap};
 use unicode_normalization::UnicodeNormalization;
@@ -66,22 +66,55 @@ pub fn is_slug(text: &str) -> bool {
 }
 
 /// Every known entity, by slug, name and Wikidata item.
-#[derive(Debug, Default, Clone)]
+///
+/// Kept fact by fact ([`EntityIndex::set`]): what it answers depends only on which label,
+/// alias and Wikidata statements hold, not on the order they were learnt in, so an index
+/// kept up to date with the store's writes answers as one built afresh.
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct EntityIndex {
-    /// Slug → a label to show (the English one when there is one).
-    entities: HashMap<String, Label>,
+    /// Slug → what is known of it.
+    entities: HashMap<String, Known>,
     /// Folded name → slugs carrying it.
     names: HashMap<String, BTreeSet<String>>,
     /// Wikidata id (`Q38`) → slugs matching it.
     wikidata: HashMap<String, BTreeSet<String>>,
-    /// (slug, language) → the entity's `rdfs:label` in that language.
-    labels: HashMap<(String, String), String>,
 }
 
-#[derive(Debug, Default, Clone)]
-struct Label {
-    text: String,
-    english: bool,
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Known {
+    /// (language, text) of its `rdfs:label`s.
+    labels: BTreeSet<(String, String)>,
+    /// (language, text) of its `skos:altLabel`s.
+    aliases: BTreeSet<(String, String)>,
+    /// Its Wikidata ids.
+    items: BTreeSet<String>,
+    /// Known by slug only (a report about to be written describes it).
+    bare: bool,
+}
+
+impl Known {
+    fn is_empty(&self) -> bool {
+        !self.bare && self.labels.is_empty() && self.aliases.is_empty() && self.items.is_empty()
+    }
+
+    fn folded_names(&self) -> BTreeSet<String> {
+        self.labels
+            .iter()
+            .chain(&self.aliases)
+            .map(|(_, text)| fold(text))
+            .filter(|folded| !folded.is_empty())
+            .collect()
+    }
+
+    /// The English label when there is one, else a label in any language (the first in
+    /// the order of language and text).
+    fn label(&self) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(language, _)| language == "en")
+            .or_else(|| self.labels.iter().next())
+            .map(|(_, text)| text.as_str())
+    }
 }
 
 impl EntityIndex {
@@ -111,7 +144,7 @@ impl EntityIndex {
                     Some(object),
                 ) = (solution.get("e"), solution.get("p"), solution.get("o"))
                 {
-                    index.add(entity.as_ref(), predicate.as_ref(), object.as_ref());
+                    index.set(entity.as_ref(), predicate.as_ref(), object.as_ref(), true);
                 }
             }
         }
@@ -121,99 +154,138 @@ impl EntityIndex {
     /// Takes what a quad says about names, aliases and Wikidata items into account.
     pub fn add_quad(&mut self, quad: QuadRef<'_>) {
         if let oxigraph::model::NamedOrBlankNodeRef::NamedNode(subject) = quad.subject {
-            self.add(subject, quad.predicate, quad.object);
+            self.set(subject, quad.predicate, quad.object, true);
         }
     }
 
-    fn add(&mut self, entity: NamedNodeRef<'_>, predicate: NamedNodeRef<'_>, object: TermRef<'_>) {
-        if predicate != rdfs::LABEL && predicate != SKOS_ALT_LABEL && predicate != SKOS_EXACT_MATCH
-        {
+    /// Whether a statement is one the index follows (a label, alias or Wikidata item of
+    /// an entity of the `id/` namespace).
+    pub fn follows(entity: NamedNodeRef<'_>, predicate: NamedNodeRef<'_>) -> bool {
+        (predicate == rdfs::LABEL || predicate == SKOS_ALT_LABEL || predicate == SKOS_EXACT_MATCH)
+            && entity.as_str().starts_with(vocab::ID_NAMESPACE)
+    }
+
+    /// Records that the store states `entity predicate object` (in some graph), or no
+    /// longer does.
+    pub fn set(
+        &mut self,
+        entity: NamedNodeRef<'_>,
+        predicate: NamedNodeRef<'_>,
+        object: TermRef<'_>,
+        holds: bool,
+    ) {
+        if !Self::follows(entity, predicate) {
             return;
         }
-        let Some(slug) = entity.as_str().strip_prefix(vocab::ID_NAMESPACE) else {
-            return;
+        let slug = &entity.as_str()[vocab::ID_NAMESPACE.len()..];
+        let value = match object {
+            TermRef::Literal(literal) if predicate != SKOS_EXACT_MATCH => (
+                literal.language().unwrap_or_default().to_owned(),
+                literal.value().to_owned(),
+            ),
+            TermRef::NamedNode(item) if predicate == SKOS_EXACT_MATCH => match wikidata_id(item.as_str()) {
+                Some(id) => (String::new(), id.to_owned()),
+                // An exact match elsewhere than Wikidata makes the entity known, no more.
+                None => (String::new(), String::new()),
+            },
+            _ => return,
         };
-        if predicate == rdfs::LABEL || predicate == SKOS_ALT_LABEL {
-            let TermRef::Literal(literal) = object else {
-                return;
+        if !holds && !self.entities.contains_key(slug) {
+            return;
+        }
+        let known = self.entities.entry(slug.to_owned()).or_default();
+        let names_before = known.folded_names();
+        if predicate == SKOS_EXACT_MATCH {
+            // The empty id stands for "some exact match", so that a non-Wikidata match
+            // keeps the entity known while it holds.
+            let changed = if holds {
+                known.items.insert(value.1.clone())
+            } else {
+                known.items.remove(&value.1)
             };
-            // Lookups before inserts: the same name often comes again (one entity described
-            // by many reports), and an owned key costs an allocation.
-            let folded = fold(literal.value());
-            if !folded.is_empty() {
-                match self.names.get_mut(&folded) {
-                    Some(slugs) => {
-                        if !slugs.contains(slug) {
-                            slugs.insert(slug.to_owned());
-                        }
-                    }
-                    None => {
-                        self.names.insert(folded, BTreeSet::from([slug.to_owned()]));
+            if changed && !value.1.is_empty() {
+                let slugs = self.wikidata.entry(value.1.clone()).or_default();
+                if holds {
+                    slugs.insert(slug.to_owned());
+                } else {
+                    slugs.remove(slug);
+                    if slugs.is_empty() {
+                        self.wikidata.remove(&value.1);
                     }
                 }
             }
-            if !self.entities.contains_key(slug) {
-                self.entities.insert(slug.to_owned(), Label::default());
+        } else {
+            let set = if predicate == rdfs::LABEL {
+                &mut known.labels
+            } else {
+                &mut known.aliases
+            };
+            if holds {
+                set.insert(value);
+            } else {
+                set.remove(&value);
             }
-            if predicate != rdfs::LABEL {
-                return;
+        }
+        let names_after = known.folded_names();
+        let empty = known.is_empty();
+        for gone in names_before.difference(&names_after) {
+            if let Some(slugs) = self.names.get_mut(gone) {
+                slugs.remove(slug);
+                if slugs.is_empty() {
+                    self.names.remove(gone);
+                }
             }
-            let english = literal.language() == Some("en");
-            let entry = self.entities.get_mut(slug).expect("inserted above");
-            if entry.text.is_empty() || english && !entry.english {
-                *entry = Label {
-                    text: literal.value().to_owned(),
-                    english,
-                };
+        }
+        for new in names_after.difference(&names_before) {
+            match self.names.get_mut(new) {
+                Some(slugs) => {
+                    slugs.insert(slug.to_owned());
+                }
+                None => {
+                    self.names.insert(new.clone(), BTreeSet::from([slug.to_owned()]));
+                }
             }
-            if let Some(language) = literal.language() {
-                self.labels
-                    .entry((slug.to_owned(), language.to_owned()))
-                    .or_insert_with(|| literal.value().to_owned());
-            }
-        } else if predicate == SKOS_EXACT_MATCH {
-            if let TermRef::NamedNode(item) = object
-                && let Some(id) = wikidata_id(item.as_str())
-            {
-                self.wikidata
-                    .entry(id.to_owned())
-                    .or_default()
-                    .insert(slug.to_owned());
-            }
-            self.entities.entry(slug.to_owned()).or_default();
+        }
+        if empty {
+            self.entities.remove(slug);
         }
     }
 
     /// Records an entity known by slug only (one described without a label yet).
     pub fn add_slug(&mut self, slug: &str) {
-        if !self.entities.contains_key(slug) {
-            self.entities.insert(slug.to_owned(), Label::default());
+        match self.entities.get_mut(slug) {
+            Some(known) => known.bare = true,
+            None => {
+                self.entities.insert(
+                    slug.to_owned(),
+                    Known {
+                        bare: true,
+                        ..Known::default()
+                    },
+                );
+            }
         }
     }
 
     /// Takes in everything `other` knows.
     pub fn merge(&mut self, other: EntityIndex) {
-        for (slug, label) in other.entities {
-            match self.entities.get_mut(&slug) {
-                Some(known) if known.text.is_empty() || (label.english && !known.english) => {
-                    if !label.text.is_empty() {
-                        *known = label;
-                    }
-                }
-                Some(_) => {}
-                None => {
-                    self.entities.insert(slug, label);
-                }
+        for (slug, known) in other.entities {
+            let entity = NamedNode::new_unchecked(format!("{}{slug}", vocab::ID_NAMESPACE));
+            if known.bare {
+                self.add_slug(&slug);
             }
-        }
-        for (name, slugs) in other.names {
-            self.names.entry(name).or_default().extend(slugs);
-        }
-        for (id, slugs) in other.wikidata {
-            self.wikidata.entry(id).or_default().extend(slugs);
-        }
-        for (key, label) in other.labels {
-            self.labels.entry(key).or_insert(label);
+            for (language, text) in &known.labels {
+                let literal = literal(text, language);
+                self.set(entity.as_ref(), rdfs::LABEL, literal.as_ref().into(), true);
+            }
+            for (language, text) in &known.aliases {
+                let literal = literal(text, language);
+                self.set(entity.as_ref(), SKOS_ALT_LABEL, literal.as_ref().into(), true);
+            }
+            for id in &known.items {
+                let item = NamedNode::new_unchecked(format!("{WIKIDATA_ENTITY}{id}"));
+                self.set(entity.as_ref(), SKOS_EXACT_MATCH, item.as_ref().into(), true);
+            }
         }
     }
 
@@ -242,16 +314,19 @@ impl EntityIndex {
     pub fn label<'a>(&'a self, slug: &'a str) -> &'a str {
         self.entities
             .get(slug)
-            .map(|label| label.text.as_str())
-            .filter(|text| !text.is_empty())
+            .and_then(Known::label)
             .unwrap_or(slug)
     }
 
     /// The entity's `rdfs:label` in a language, if it has one.
     pub fn label_in(&self, slug: &str, language: &str) -> Option<&str> {
-        self.labels
-            .get(&(slug.to_owned(), language.to_owned()))
-            .map(String::as_str)
+        let known = self.entities.get(slug)?;
+        known
+            .labels
+            .range((language.to_owned(), String::new())..)
+            .next()
+            .filter(|(found, _)| found == language)
+            .map(|(_, text)| text.as_str())
     }
 
     /// Number of known entities.
@@ -262,6 +337,15 @@ impl EntityIndex {
     /// Whether no entity is known.
     pub fn is_empty(&self) -> bool {
         self.entities.is_empty()
+    }
+}
+
+/// A literal of `text` in `language` (a plain string when the language is empty).
+fn literal(text: &str, language: &str) -> Literal {
+    if language.is_empty() {
+        Literal::new_simple_literal(text)
+    } else {
+        Literal::new_language_tagged_literal_unchecked(text, language)
     }
 }
 

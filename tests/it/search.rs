@@ -168,13 +168,15 @@ fn the_server_builds_the_search_index_before_the_first_request_needs_it() {
         spyatlas::config::HttpSettings::with_token(TOKEN, std::time::Duration::from_secs(30)),
     )
     .unwrap();
-    assert!(state.search.fresh(&graph).is_none(), "nothing built yet");
-    state.warm_up().unwrap().join().unwrap();
-    let index = state.search.fresh(&graph).expect("built without a request");
     assert!(
+        state
+            .search
+            .wait_until_complete(std::time::Duration::from_secs(60))
+    );
+    assert!(state.search.read(|index| {
         index
             .search("paragon solutions", &[], "en", 1)
             .first()
             .is_some_and(|hit| hit.slug == "paragon-solutions")
-    );
+    }));
 }

@@ -1,0 +1,278 @@
+//! What a write did to the store, told to the indexes that follow it.
+//!
+//! Every write of [`Graph`](crate::store::Graph) ends, once committed and while the
+//! writer lock is still held, by telling its [`Watcher`]s the [`Change`]: the quads it
+//! added and removed when they are known (report loads and retractions, Graph Store
+//! writes), or only that the store changed (a SPARQL update). Watchers (the search
+//! index, the report loader's entity index, the page cache, the statistics) update
+//! themselves from it instead of reading the whole store again, so a write costs what it
+//! writes, and the next reader sees it.
+//!
+//! [`Writes`] is the transaction the writing methods hand out: it passes reads and writes
+//! to oxigraph's, and keeps the exact difference it makes (a quad inserted that was
+//! already there is no change; one removed and inserted again is none either).
+
+use oxigraph::model::{
+    GraphNameRef, NamedNodeRef, NamedOrBlankNodeRef, Quad, QuadRef, TermRef,
+};
+use oxigraph::store::{BulkLoader, StorageError, Transaction};
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock, Weak};
+
+/// What one committed write did.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Exactly these quads were added and removed (none of them both).
+    Quads { added: Vec<Quad>, removed: Vec<Quad> },
+    /// The store changed in ways not known quad by quad (a SPARQL update, a bulk load of
+    /// files): whatever depends on it must read the store again.
+    Unknown,
+}
+
+impl Change {
+    /// A change of nothing.
+    pub fn none() -> Self {
+        Self::Quads {
+            added: Vec::new(),
+            removed: Vec::new(),
+        }
+    }
+
+    /// Whether the change is known to be empty.
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Self::Quads { added, removed } if added.is_empty() && removed.is_empty())
+    }
+
+    /// Every quad added or removed, with whether it was added.
+    pub fn quads(&self) -> impl Iterator<Item = (&Quad, bool)> {
+        let (added, removed): (&[Quad], &[Quad]) = match self {
+            Self::Quads { added, removed } => (added, removed),
+            Self::Unknown => (&[], &[]),
+        };
+        added
+            .iter()
+            .map(|quad| (quad, true))
+            .chain(removed.iter().map(|quad| (quad, false)))
+    }
+}
+
+/// Something kept up to date with the store from its changes.
+///
+/// [`Watcher::changed`] runs on the writer's thread, after the commit, with the writer
+/// lock held: it sees the store as the write left it, and no other write happens until it
+/// returns. It must be quick (the work of the change, not of the store), must not write
+/// to the store, and must not wait for readers for long.
+pub trait Watcher: Send + Sync {
+    /// The store (read it to learn what holds now) changed by `change`.
+    fn changed(&self, store: &oxigraph::store::Store, change: &Change);
+}
+
+/// The watchers of one store. Held weakly: a dropped index stops being told.
+#[derive(Clone, Default)]
+pub struct Watchers(Arc<RwLock<Vec<Weak<dyn Watcher>>>>);
+
+impl Watchers {
+    /// Tells `watcher` of every change from now on.
+    pub fn add(&self, watcher: Weak<dyn Watcher>) {
+        let mut watchers = self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        watchers.retain(|known| known.strong_count() > 0);
+        watchers.push(watcher);
+    }
+
+    /// Tells every live watcher of `change`.
+    pub fn tell(&self, store: &oxigraph::store::Store, change: &Change) {
+        if change.is_empty() {
+            return;
+        }
+        let watchers: Vec<Arc<dyn Watcher>> = self
+            .0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for watcher in watchers {
+            watcher.changed(store, change);
+        }
+    }
+}
+
+/// An oxigraph transaction that keeps the difference it makes. Reads go to the
+/// transaction (through `Deref`: they see its own writes); writes go through the methods
+/// here.
+pub struct Writes<'a> {
+    transaction: Transaction<'a>,
+    added: HashSet<Quad>,
+    removed: HashSet<Quad>,
+}
+
+impl<'a> Writes<'a> {
+    pub(crate) fn new(transaction: Transaction<'a>) -> Self {
+        Self {
+            transaction,
+            added: HashSet::new(),
+            removed: HashSet::new(),
+        }
+    }
+
+    /// Adds a quad.
+    pub fn insert<'b>(&mut self, quad: impl Into<QuadRef<'b>>) -> Result<(), StorageError> {
+        let quad = quad.into();
+        let owned = quad.into_owned();
+        if self.removed.remove(&owned) {
+            // It was there before this transaction, and is there again.
+        } else if !self.added.contains(&owned) && !self.transaction.contains(quad)? {
+            self.added.insert(owned);
+        }
+        self.transaction.insert(quad);
+        Ok(())
+    }
+
+    /// Adds quads.
+    pub fn extend<'b>(
+        &mut self,
+        quads: impl IntoIterator<Item = impl Into<QuadRef<'b>>>,
+    ) -> Result<(), StorageError> {
+        for quad in quads {
+            self.insert(quad)?;
+        }
+        Ok(())
+    }
+
+    /// Removes a quad.
+    pub fn remove<'b>(&mut self, quad: impl Into<QuadRef<'b>>) -> Result<(), StorageError> {
+        let quad = quad.into();
+        let owned = quad.into_owned();
+        if self.added.remove(&owned) {
+            // Added by this transaction: gone again, no change.
+        } else if !self.removed.contains(&owned) && self.transaction.contains(quad)? {
+            self.removed.insert(owned);
+        }
+        self.transaction.remove(quad);
+        Ok(())
+    }
+
+    /// Removes every quad of a graph (the named graph itself stays).
+    pub fn clear_graph<'b>(
+        &mut self,
+        graph: impl Into<GraphNameRef<'b>>,
+    ) -> Result<(), StorageError> {
+        let graph = graph.into();
+        let quads = self
+            .transaction
+            .quads_for_pattern(None, None, None, Some(graph))
+            .collect::<Result<Vec<_>, _>>()?;
+        for quad in &quads {
+            self.remove(quad)?;
+        }
+        Ok(())
+    }
+
+    /// Creates a named graph (no quad: not a change the indexes see).
+    pub fn insert_named_graph<'b>(&mut self, graph: impl Into<NamedOrBlankNodeRef<'b>>) {
+        self.transaction.insert_named_graph(graph);
+    }
+
+    /// Removes a named graph with its quads.
+    pub fn remove_named_graph<'b>(
+        &mut self,
+        graph: impl Into<NamedOrBlankNodeRef<'b>>,
+    ) -> Result<(), StorageError> {
+        let graph = graph.into();
+        self.clear_graph(graph)?;
+        self.transaction.remove_named_graph(graph)
+    }
+
+    /// Commits, and answers what changed.
+    pub(crate) fn commit(self) -> Result<Change, StorageError> {
+        self.transaction.commit()?;
+        Ok(Change::Quads {
+            added: self.added.into_iter().collect(),
+            removed: self.removed.into_iter().collect(),
+        })
+    }
+}
+
+impl<'a> std::ops::Deref for Writes<'a> {
+    type Target = Transaction<'a>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.transaction
+    }
+}
+
+/// The most quads a bulk load keeps to tell the watchers; a larger one tells them only
+/// that the store changed, and they read it again in the background.
+pub const MAX_RECORDED_BULK_QUADS: usize = 1_000_000;
+
+/// oxigraph's bulk loader, keeping the quads it loads into new graphs.
+pub struct BulkWrites<'a> {
+    loader: BulkLoader<'a>,
+    /// `None` once the load is too large to keep, or loaded quads that may have been
+    /// in the store already.
+    added: Option<HashSet<Quad>>,
+}
+
+impl<'a> BulkWrites<'a> {
+    pub(crate) fn new(loader: BulkLoader<'a>) -> Self {
+        Self {
+            loader,
+            added: Some(HashSet::new()),
+        }
+    }
+
+    /// Loads quads of graphs the store does not hold yet (so each is new).
+    pub fn load_quads(
+        &mut self,
+        quads: impl IntoIterator<Item = impl Into<Quad>>,
+    ) -> Result<(), StorageError> {
+        let added = &mut self.added;
+        self.loader.load_quads(quads.into_iter().map(|quad| {
+            let quad: Quad = quad.into();
+            if added
+                .as_ref()
+                .is_some_and(|kept| kept.len() >= MAX_RECORDED_BULK_QUADS)
+            {
+                *added = None;
+            } else if let Some(kept) = added {
+                kept.insert(quad.clone());
+            }
+            quad
+        }))
+    }
+
+    /// Loads quads that may already be in the store: the change is then not known quad
+    /// by quad.
+    pub fn load_ok_quads<EI, EO: From<StorageError> + From<EI>>(
+        &mut self,
+        quads: impl IntoIterator<Item = Result<impl Into<Quad>, EI>>,
+    ) -> Result<(), EO> {
+        self.added = None;
+        self.loader.load_ok_quads(quads)
+    }
+
+    pub(crate) fn commit(self) -> Result<Change, StorageError> {
+        self.loader.commit()?;
+        Ok(match self.added {
+            Some(added) => Change::Quads {
+                added: added.into_iter().collect(),
+                removed: Vec::new(),
+            },
+            None => Change::Unknown,
+        })
+    }
+}
+
+/// Whether the store holds `subject predicate object` in any graph (the default graph
+/// included): what an index of the union of the graphs asks after a change.
+pub fn holds(
+    store: &oxigraph::store::Store,
+    subject: NamedOrBlankNodeRef<'_>,
+    predicate: NamedNodeRef<'_>,
+    object: TermRef<'_>,
+) -> bool {
+    store
+        .quads_for_pattern(Some(subject), Some(predicate), Some(object), None)
+        .next()
+        .is_some_and(|quad| quad.is_ok())
+}
