@@ -9,6 +9,7 @@ mod entity_pages;
 mod graph_store;
 mod hostile;
 mod http_client;
+mod incremental;
 mod index_pages;
 mod load_cli;
 mod model;
