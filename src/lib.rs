@@ -12,6 +12,7 @@
 //! - [`links`]: which IRIs may become links (web addresses only).
 //! - [`queries`]: the named questions of `queries/*.rq`, parsed once, bound with typed terms.
 //! - [`search`]: search by name over every label and alias, folded, from memory.
+//! - [`statistics`]: counts per vendor, country and publisher, kept on write.
 //! - [`served`]: where a running server of a store listens, asked by the command line.
 //! - [`store`]: [`store::Graph`], the one place that talks to oxigraph.
 //! - [`changes`]: what each write did, told to the indexes that follow the store.
@@ -31,6 +32,7 @@ pub mod links;
 pub mod queries;
 pub mod search;
 pub mod served;
+pub mod statistics;
 pub mod store;
 pub mod table;
 pub mod validate;

@@ -413,7 +413,7 @@ fn short(iri: &str) -> String {
 }
 
 /// The page of an IRI of ours: `/id/{slug}`, `/report/{slug}`; `None` for other IRIs.
-fn page_of(iri: &str) -> Option<String> {
+pub(super) fn page_of(iri: &str) -> Option<String> {
     if let Some(slug) = iri.strip_prefix(vocab::ID_NAMESPACE) {
         return Some(format!("/id/{slug}"));
     }

@@ -86,6 +86,7 @@ pub async fn home(
     let graph = state.graph.clone();
     let lang = language.clone();
     let search = state.search.clone();
+    let figures = statistics(&state, &language, FRONT_PAGE_ROWS);
     let (counts, reports) = blocking(&state, move || {
         // Counts from the search index (it holds every entity's classes).
         let counts = search.read(|index| index.counts());
@@ -134,7 +135,192 @@ pub async fn home(
         );
     }
     body.push_str("</ol>");
+    body.push_str(&figures_html(&figures));
     Ok(Html(shell("spyatlas", &language, &body)).into_response())
+}
+
+/// Rows of each table of figures on the front page.
+const FRONT_PAGE_ROWS: usize = 10;
+
+/// The most rows `/api/statistics` gives per table.
+const MAX_ROWS: usize = 1_000;
+
+/// A thing counted, with its label and page.
+#[derive(serde::Serialize)]
+struct Counted {
+    iri: String,
+    label: String,
+    url: Option<String>,
+    count: usize,
+}
+
+/// A vendor's incidents, with its label and page.
+#[derive(serde::Serialize)]
+struct VendorRow {
+    iri: String,
+    label: String,
+    url: Option<String>,
+    total: usize,
+    years: std::collections::BTreeMap<String, usize>,
+}
+
+/// The figures of `/api/statistics` and the front page.
+#[derive(serde::Serialize)]
+struct Figures {
+    complete: bool,
+    counts: std::collections::BTreeMap<String, usize>,
+    #[serde(rename = "incidentsPerVendor")]
+    incidents_per_vendor: Vec<VendorRow>,
+    #[serde(rename = "targetsPerCountry")]
+    targets_per_country: Vec<Counted>,
+    #[serde(rename = "reportsPerPublisher")]
+    reports_per_publisher: Vec<Counted>,
+}
+
+/// The figures, from the counts kept on write and the search index (labels, classes):
+/// a read of a few hundred numbers, answered on the spot.
+fn statistics(state: &AppState, language: &str, rows: usize) -> Figures {
+    let (vendors, countries, publishers) = state.statistics.read(|tables| {
+        (
+            tables.incidents_per_vendor(rows),
+            tables.targets_per_country(rows),
+            tables.reports_per_publisher(rows),
+        )
+    });
+    state.search.read(|index| {
+        let label = |iri: &str| {
+            index
+                .describe(iri)
+                .and_then(|(labels, _)| {
+                    [language, "en"]
+                        .iter()
+                        .find_map(|wanted| labels.iter().find(|(l, _)| l == wanted))
+                        .or_else(|| labels.first())
+                        .map(|(_, text)| text.clone())
+                })
+                .unwrap_or_else(|| iri.rsplit(['/', '#']).next().unwrap_or(iri).to_owned())
+        };
+        let counted = |counts: Vec<crate::statistics::Count>| {
+            counts
+                .into_iter()
+                .map(|count| Counted {
+                    label: label(&count.iri),
+                    url: super::entity::page_of(&count.iri),
+                    iri: count.iri,
+                    count: count.count,
+                })
+                .collect()
+        };
+        Figures {
+            complete: state.statistics.is_complete() && state.search.is_complete(),
+            counts: index
+                .counts()
+                .into_iter()
+                .filter_map(|(class, count)| {
+                    Some((class.strip_prefix(vocab::ONTOLOGY_NAMESPACE)?.to_owned(), count))
+                })
+                .collect(),
+            incidents_per_vendor: vendors
+                .into_iter()
+                .map(|vendor| VendorRow {
+                    label: label(&vendor.vendor),
+                    url: super::entity::page_of(&vendor.vendor),
+                    iri: vendor.vendor,
+                    total: vendor.total,
+                    years: vendor.years,
+                })
+                .collect(),
+            targets_per_country: counted(countries),
+            reports_per_publisher: counted(publishers),
+        }
+    })
+}
+
+/// The figures as tables of the front page.
+fn figures_html(figures: &Figures) -> String {
+    let link = |url: &Option<String>, label: &str| match url {
+        Some(url) => format!(
+            "<a href=\"{}\">{}</a>",
+            escape_html(url),
+            escape_html(label)
+        ),
+        None => escape_html(label),
+    };
+    let mut html = String::from(
+        "<h2>In numbers</h2><p class=\"note\">Counted over every claim, whatever the status its report gives it: each page shows the claims with their statuses and reports. As JSON: <a href=\"/api/statistics\">/api/statistics</a>.</p>",
+    );
+    if !figures.complete {
+        html.push_str("<p class=\"notice\">Still being counted: the figures may be short for a few seconds.</p>");
+    }
+    html.push_str("<h3>Incidents per vendor</h3><table class=\"figures\"><thead><tr><th scope=\"col\">Vendor</th><th scope=\"col\">Incidents</th><th scope=\"col\">Per year</th></tr></thead><tbody>");
+    for row in &figures.incidents_per_vendor {
+        let years = row
+            .years
+            .iter()
+            .map(|(year, count)| format!("{}: {count}", escape_html(year)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{years}</td></tr>",
+            link(&row.url, &row.label),
+            row.total
+        );
+    }
+    html.push_str("</tbody></table>");
+    for (title, header, rows) in [
+        ("Named targets per country", "Country", &figures.targets_per_country),
+        ("Reports per publisher", "Publisher", &figures.reports_per_publisher),
+    ] {
+        let _ = write!(
+            html,
+            "<h3>{title}</h3><table class=\"figures\"><thead><tr><th scope=\"col\">{header}</th><th scope=\"col\">Count</th></tr></thead><tbody>"
+        );
+        for row in rows {
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                link(&row.url, &row.label),
+                row.count
+            );
+        }
+        html.push_str("</tbody></table>");
+    }
+    html
+}
+
+/// `GET /api/statistics?limit=&lang=`: counts per kind, incidents per vendor (per year),
+/// named targets per country and reports per publisher, most first, from the counts kept
+/// on write.
+pub async fn api_statistics(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let mut rows = 20;
+    for (key, value) in form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "limit" => {
+                rows = value
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|rows| (1..=MAX_ROWS).contains(rows))
+                    .ok_or_else(|| {
+                        ApiError::BadRequest(format!(
+                            "limit must be a number from 1 to {MAX_ROWS}, not `{value}`"
+                        ))
+                    })?;
+            }
+            "lang" => {}
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown parameter `{other}`; use limit, lang"
+                )));
+            }
+        }
+    }
+    let language = language(raw.as_deref(), &headers);
+    Ok(axum::Json(statistics(&state, &language, rows)).into_response())
 }
 
 /// `GET /{listing}`: every entity of one kind, by name, a page at a time.

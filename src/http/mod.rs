@@ -52,6 +52,8 @@ pub struct AppState {
     pub reports: reports::SharedLoader,
     /// The search index, kept up to date by every write.
     pub search: crate::search::Live,
+    /// The statistics, counted on write.
+    pub statistics: crate::statistics::Statistics,
     /// Entity and report pages rendered, dropped when a write touches what they show.
     pub pages: entity::PageCache,
     /// Queries known to take longer than an inline answer allows.
@@ -71,6 +73,7 @@ impl AppState {
         Ok(Self {
             search: crate::search::Live::start(&graph),
             pages: entity::PageCache::new(&graph),
+            statistics: crate::statistics::Statistics::start(&graph),
             graph,
             queries: Arc::new(Queries::parse()?),
             settings: Arc::new(settings),

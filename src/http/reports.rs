@@ -34,6 +34,31 @@ use std::sync::{Arc, Mutex};
 pub struct SharedLoader(Arc<Mutex<Option<Loader>>>);
 
 impl SharedLoader {
+    /// Makes the loader (which reads every entity's names from the store: seconds on a
+    /// large one) on a thread of its own, so that the first report loaded after a start
+    /// does not wait for all of it. A load arriving meanwhile waits for the rest; readers
+    /// never do.
+    pub fn prepare(&self, graph: &Graph) {
+        let (shared, graph) = (self.clone(), graph.clone());
+        let spawned = std::thread::Builder::new()
+            .name("spyatlas-loader".into())
+            .spawn(move || {
+                let mut slot = shared
+                    .0
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                if slot.is_none() {
+                    match Loader::new(&graph, false) {
+                        Ok(loader) => *slot = Some(loader),
+                        Err(error) => tracing::warn!(%error, "cannot prepare the report loader"),
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "cannot start preparing the report loader");
+        }
+    }
+
     fn with<T>(
         &self,
         graph: &Graph,

@@ -454,6 +454,22 @@ pub const ROUTES: &[Route] = &[
         handlers: || get(search::api),
     },
     Route {
+        path: "/api/statistics",
+        tag: "search",
+        operations: &[op(
+            "get",
+            "Counts per kind, incidents per vendor and year, named targets per country, reports per publisher: kept up to date by every write",
+            &[
+                query("limit", false, "at most this many rows per table, 1 to 1000 (20)"),
+                LANG,
+            ],
+            &[(200, "the figures"), (400, "a bad limit or an unknown parameter")],
+            JSON,
+        )
+        .answering("Statistics")],
+        handlers: || get(index::api_statistics),
+    },
+    Route {
         path: "/search",
         tag: "search",
         operations: &[op(

@@ -49,6 +49,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    state.reports.prepare(&state.graph);
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let count = LOOPS_PER_CORE * cores;
     let (stop, stopping) = watch::channel(false);

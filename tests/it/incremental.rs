@@ -13,6 +13,7 @@ use spyatlas::config::HttpSettings;
 use spyatlas::ingest::Loader;
 use spyatlas::ingest::resolve::EntityIndex;
 use spyatlas::search::{Live, SearchIndex};
+use spyatlas::statistics::{Statistics, Tables};
 use spyatlas::store::{Graph, StoreError};
 use std::time::Duration;
 
@@ -319,4 +320,156 @@ async fn cached_pages_equal_fresh_renders_after_writes() {
         assert_eq!(kept.body, rendered.body, "{page}");
     }
     assert!(app.get(pages[0], None).await.body.contains("r-cache"));
+}
+
+/// Statements the statistics follow, among a few incidents, products, vendors, targets,
+/// countries and reports.
+fn statistics_quad([s, p, o, g]: [u8; 4]) -> Quad {
+    let id = |name: &str| NamedNode::new_unchecked(format!("{ID}{name}"));
+    let sa = |name: &str| NamedNode::new_unchecked(format!("{SA}{name}"));
+    let report = |n: u8| NamedNode::new_unchecked(format!("{REPORT}r{}", n % 3));
+    let graph: GraphName = if g % 4 == 0 {
+        GraphName::DefaultGraph
+    } else {
+        report(g).into()
+    };
+    let (subject, predicate, object): (NamedNode, NamedNode, Term) = match p % 9 {
+        0 => (
+            id(&format!("incident-{}", s % 3)),
+            rdf::TYPE.into_owned(),
+            sa(if o % 4 == 0 { "Targeting" } else { "Incident" }).into(),
+        ),
+        1 => (
+            id(&format!("incident-{}", s % 3)),
+            sa("vendor"),
+            id(&format!("vendor-{}", o % 2)).into(),
+        ),
+        2 => (
+            id(&format!("incident-{}", s % 3)),
+            sa("usedProduct"),
+            id(&format!("product-{}", o % 2)).into(),
+        ),
+        3 => (
+            id(&format!("product-{}", s % 2)),
+            sa("developedBy"),
+            id(&format!("vendor-{}", o % 2)).into(),
+        ),
+        4 => (
+            id(&format!("incident-{}", s % 3)),
+            sa(if o % 2 == 0 { "date" } else { "startDate" }),
+            Literal::new_simple_literal(["2021-05-01", "2019", "2021-01", "soon"][usize::from(o % 4)]).into(),
+        ),
+        5 => (
+            id(&format!("incident-{}", s % 3)),
+            sa("target"),
+            id(&format!("person-{}", o % 3)).into(),
+        ),
+        6 => (
+            id(&format!("person-{}", s % 3)),
+            sa(["nationality", "residence", "country"][usize::from(o % 3)]),
+            id(&format!("country-{}", o % 2)).into(),
+        ),
+        7 => (
+            report(s),
+            NamedNode::new_unchecked("http://purl.org/dc/terms/publisher"),
+            id(&format!("publisher-{}", o % 2)).into(),
+        ),
+        _ => (
+            id(&format!("targeting-{}", s % 2)),
+            sa("target"),
+            id(&format!("person-{}", o % 3)).into(),
+        ),
+    };
+    Quad::new(subject, predicate, object, graph)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// After every write, the statistics kept by writes are what counting the store
+    /// afresh gives.
+    #[test]
+    fn statistics_kept_by_writes_equal_statistics_counted_afresh(
+        writes in prop::collection::vec((any::<bool>(), prop::collection::vec(any::<[u8; 4]>(), 1..6)), 1..16),
+        dropped in any::<u8>(),
+    ) {
+        let graph = Graph::in_memory().unwrap();
+        let statistics = Statistics::build(&graph);
+        for (insert, quads) in &writes {
+            graph
+                .transaction(|transaction| {
+                    for choice in quads {
+                        let quad = statistics_quad(*choice);
+                        if *insert {
+                            transaction.insert(&quad)?;
+                        } else {
+                            transaction.remove(&quad)?;
+                        }
+                    }
+                    Ok::<_, StoreError>(())
+                })
+                .unwrap();
+            let kept = statistics.read(Clone::clone);
+            prop_assert_eq!(&kept, &Tables::build(graph.store()), "after {:?}", quads);
+        }
+        let report = NamedNode::new_unchecked(format!("{REPORT}r{}", dropped % 3));
+        graph.drop_graph(report.as_ref().into()).unwrap();
+        prop_assert_eq!(statistics.read(Clone::clone), Tables::build(graph.store()));
+        let update = Graph::evaluator()
+            .parse_update(&format!("DELETE WHERE {{ ?i <{SA}vendor> ?v }}"))
+            .unwrap();
+        graph.update(update).unwrap();
+        prop_assert!(statistics.wait_until_complete(Duration::from_secs(30)));
+        prop_assert_eq!(statistics.read(Clone::clone), Tables::build(graph.store()));
+    }
+}
+
+/// The figures of the bundled data, as JSON and on the front page, and after a report
+/// about a new vendor's incident is loaded.
+#[tokio::test]
+async fn statistics_show_the_bundled_data_and_follow_a_load() {
+    let app = TestApp::with_bundled_data();
+    let figures = app.get("/api/statistics", None).await;
+    assert_eq!(figures.status, StatusCode::OK, "{}", figures.body);
+    let figures: serde_json::Value = serde_json::from_str(&figures.body).unwrap();
+    assert_eq!(figures["complete"], true);
+    let vendors = figures["incidentsPerVendor"].as_array().unwrap();
+    let paragon = vendors
+        .iter()
+        .find(|row| row["iri"] == format!("{ID}paragon-solutions"))
+        .expect("Paragon's incidents are counted");
+    assert!(paragon["total"].as_u64().unwrap() >= 1, "{paragon}");
+    assert_eq!(paragon["url"], "/id/paragon-solutions");
+    assert!(
+        figures["reportsPerPublisher"].as_array().unwrap().len() >= 1,
+        "{figures}"
+    );
+    let home = app.get("/", Some("text/html")).await;
+    assert!(home.body.contains("Incidents per vendor"), "{}", home.body);
+    assert!(home.body.contains("<a href=\"/id/paragon-solutions\">Paragon Solutions</a>"));
+
+    let report = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/model/01-example-lab-report.yaml"
+    ))
+    .unwrap();
+    let response = app
+        .post("/api/reports", Some("application/yaml"), Some(TOKEN), &report)
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.body);
+    let after: serde_json::Value =
+        serde_json::from_str(&app.get("/api/statistics?limit=1000", None).await.body).unwrap();
+    let publishers = after["reportsPerPublisher"].as_array().unwrap();
+    assert!(
+        publishers
+            .iter()
+            .any(|row| row["iri"] == format!("{ID}example-research-lab") && row["count"] == 1),
+        "{after}"
+    );
+    // Bad input says what is wrong.
+    let bad = app.get("/api/statistics?limit=0", None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("limit must be a number from 1 to 1000"), "{}", bad.body);
+    let unknown = app.get("/api/statistics?top=5", None).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
 }
