@@ -12,9 +12,7 @@
 //! to oxigraph's, and keeps the exact difference it makes (a quad inserted that was
 //! already there is no change; one removed and inserted again is none either).
 
-use oxigraph::model::{
-    GraphNameRef, NamedNodeRef, NamedOrBlankNodeRef, Quad, QuadRef, TermRef,
-};
+use oxigraph::model::{GraphNameRef, NamedNodeRef, NamedOrBlankNodeRef, Quad, QuadRef, TermRef};
 use oxigraph::store::{BulkLoader, StorageError, Transaction};
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock, Weak};
@@ -23,7 +21,10 @@ use std::sync::{Arc, RwLock, Weak};
 #[derive(Debug, Clone)]
 pub enum Change {
     /// Exactly these quads were added and removed (none of them both).
-    Quads { added: Vec<Quad>, removed: Vec<Quad> },
+    Quads {
+        added: Vec<Quad>,
+        removed: Vec<Quad>,
+    },
     /// The store changed in ways not known quad by quad (a SPARQL update, a bulk load of
     /// files): whatever depends on it must read the store again.
     Unknown,
@@ -74,7 +75,10 @@ pub struct Watchers(Arc<RwLock<Vec<Weak<dyn Watcher>>>>);
 impl Watchers {
     /// Tells `watcher` of every change from now on.
     pub fn add(&self, watcher: Weak<dyn Watcher>) {
-        let mut watchers = self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut watchers = self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         watchers.retain(|known| known.strong_count() > 0);
         watchers.push(watcher);
     }

@@ -168,10 +168,7 @@ impl Entity {
 
     /// What listings sort by: the folded label (English, else the first), then the IRI.
     fn listing_key(&self, iri: &Arc<str>) -> (String, Arc<str>) {
-        (
-            fold(self.label_in("en").unwrap_or(iri)),
-            Arc::clone(iri),
-        )
+        (fold(self.label_in("en").unwrap_or(iri)), Arc::clone(iri))
     }
 }
 
@@ -371,7 +368,10 @@ impl SearchIndex {
 
     fn add_name(&mut self, name: Name) {
         let folded = name.0.folded.clone();
-        self.exact.entry(folded.clone()).or_default().insert(name.clone());
+        self.exact
+            .entry(folded.clone())
+            .or_default()
+            .insert(name.clone());
         let mut offset = 0;
         for word in folded.split(' ') {
             self.suffixes.insert(Suffix(name.clone(), offset as u32));
@@ -381,7 +381,8 @@ impl SearchIndex {
                     names.insert(name.clone());
                 }
                 None => {
-                    self.words.insert(word.into(), BTreeSet::from([name.clone()]));
+                    self.words
+                        .insert(word.into(), BTreeSet::from([name.clone()]));
                     if word.chars().count() <= MAX_FUZZY_WORD_CHARS {
                         for variant in deletions(word) {
                             self.deletions
@@ -467,8 +468,7 @@ impl SearchIndex {
         // One typo per word: every query word must match a word of the name, exactly or
         // with one edit (the last one also as a prefix). Not needed when the better
         // matches already fill the page.
-        let entities_found: HashSet<&str> =
-            found.keys().map(|name| &*name.0.entity).collect();
+        let entities_found: HashSet<&str> = found.keys().map(|name| &*name.0.entity).collect();
         let tokens: Vec<&str> = if types.is_empty() && entities_found.len() >= limit {
             Vec::new()
         } else {
@@ -506,7 +506,8 @@ impl SearchIndex {
             let better = match best.get(entity) {
                 None => true,
                 Some((known, known_name)) => {
-                    (how, name.0.folded.len(), name) < (*known, known_name.0.folded.len(), *known_name)
+                    (how, name.0.folded.len(), name)
+                        < (*known, known_name.0.folded.len(), *known_name)
                 }
             };
             if better {
@@ -651,7 +652,10 @@ impl SearchIndex {
 
     /// Number of names indexed.
     pub fn len(&self) -> usize {
-        self.entities.values().map(|entity| entity.names.len()).sum()
+        self.entities
+            .values()
+            .map(|entity| entity.names.len())
+            .sum()
     }
 
     /// Whether nothing is indexed.
@@ -682,7 +686,10 @@ impl SearchIndex {
             .exact
             .iter()
             .map(|(folded, names)| {
-                format!("exact {folded} {:?}", names.iter().map(Name::key).collect::<Vec<_>>())
+                format!(
+                    "exact {folded} {:?}",
+                    names.iter().map(Name::key).collect::<Vec<_>>()
+                )
             })
             .collect();
         exact.sort();
@@ -696,7 +703,10 @@ impl SearchIndex {
             .words
             .iter()
             .map(|(word, names)| {
-                format!("word {word} {:?}", names.iter().map(Name::key).collect::<Vec<_>>())
+                format!(
+                    "word {word} {:?}",
+                    names.iter().map(Name::key).collect::<Vec<_>>()
+                )
             })
             .collect();
         words.sort();
@@ -742,8 +752,11 @@ fn facts(graph: &Graph) -> Result<Vec<Fact>, StoreError> {
     if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
         for solution in solutions {
             let solution = solution?;
-            if let (Some(Term::NamedNode(subject)), Some(Term::NamedNode(predicate)), Some(object)) =
-                (solution.get("e"), solution.get("p"), solution.get("o"))
+            if let (
+                Some(Term::NamedNode(subject)),
+                Some(Term::NamedNode(predicate)),
+                Some(object),
+            ) = (solution.get("e"), solution.get("p"), solution.get("o"))
             {
                 facts.push(Fact {
                     subject: subject.clone(),
@@ -768,10 +781,12 @@ pub fn describe_from_store(
             continue;
         };
         for predicate in [rdfs::LABEL, rdf::TYPE] {
-            for quad in graph
-                .store()
-                .quads_for_pattern(Some(subject.as_ref().into()), Some(predicate), None, None)
-            {
+            for quad in graph.store().quads_for_pattern(
+                Some(subject.as_ref().into()),
+                Some(predicate),
+                None,
+                None,
+            ) {
                 if let Some(fact) = Fact::of(quad?.as_ref()) {
                     index.set(&fact, true);
                 }
@@ -870,7 +885,11 @@ impl Live {
     pub fn build(graph: &Graph) -> Result<Self, StoreError> {
         let live = Self::unbuilt(graph);
         let index = SearchIndex::build(graph)?;
-        *live.inner.index.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
+        *live
+            .inner
+            .index
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
         live.inner.complete.store(true, Ordering::SeqCst);
         Ok(live)
     }
@@ -890,7 +909,13 @@ impl Live {
 
     /// Runs `work` on the index as it is now.
     pub fn read<T>(&self, work: impl FnOnce(&SearchIndex) -> T) -> T {
-        work(&self.inner.index.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        work(
+            &self
+                .inner
+                .index
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
     }
 
     /// Waits until the index is complete, for at most `limit`; answers whether it is.
@@ -912,7 +937,10 @@ impl Live {
 
     /// The labels and classes of some IRIs: from the index when it is complete, else from
     /// the store.
-    pub fn describe_all(&self, iris: &[String]) -> Result<HashMap<String, Description>, StoreError> {
+    pub fn describe_all(
+        &self,
+        iris: &[String],
+    ) -> Result<HashMap<String, Description>, StoreError> {
         if self.is_complete() {
             return Ok(self.read(|index| {
                 iris.iter()
@@ -929,7 +957,10 @@ impl Inner {
     /// build, when one runs).
     fn rebuild(&self) {
         {
-            let mut rebuild = self.rebuild.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut rebuild = self
+                .rebuild
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             if rebuild.touched.is_some() {
                 rebuild.again = true;
                 return;
@@ -954,8 +985,14 @@ impl Inner {
             // Facts changed from here on are collected in `touched` (set before this
             // thread started), so whatever the build's snapshot misses is read again.
             let built = crate::store::without_cancellation(|| SearchIndex::build(&self.graph));
-            let mut index = self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let mut rebuild = self.rebuild.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut index = self
+                .index
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut rebuild = self
+                .rebuild
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             match built {
                 Ok(mut built) => {
                     for fact in rebuild.touched.take().unwrap_or_default() {
@@ -988,15 +1025,24 @@ impl Watcher for Inner {
             self.rebuild();
             return;
         }
-        let facts: Vec<Fact> = change.quads().filter_map(|(quad, _)| Fact::of(quad.as_ref())).collect();
+        let facts: Vec<Fact> = change
+            .quads()
+            .filter_map(|(quad, _)| Fact::of(quad.as_ref()))
+            .collect();
         if facts.is_empty() {
             return;
         }
-        let mut index = self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut index = self
+            .index
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         for fact in &facts {
             index.set(fact, fact.holds(store));
         }
-        let mut rebuild = self.rebuild.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut rebuild = self
+            .rebuild
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(touched) = rebuild.touched.as_mut() {
             touched.extend(facts);
         }

@@ -248,7 +248,9 @@ fn incident_pairs(store: &Store, incident: &NamedNode) -> BTreeSet<(NamedNode, S
             .filter_map(|quad| match quad.object {
                 Term::Literal(literal) => {
                     let year = literal.value().get(..4)?;
-                    year.bytes().all(|b| b.is_ascii_digit()).then(|| year.to_owned())
+                    year.bytes()
+                        .all(|b| b.is_ascii_digit())
+                        .then(|| year.to_owned())
                 }
                 _ => None,
             })

@@ -15,6 +15,7 @@
 //! ```
 
 use crate::bundled;
+use crate::changes::{BulkWrites, Change, Watcher, Watchers, Writes};
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::{
     GraphName, GraphNameRef, NamedNode, NamedOrBlankNodeRef, QuadRef, Triple, TripleRef,
@@ -23,7 +24,6 @@ use oxigraph::sparql::{
     CancellationToken, DefaultServiceHandler, PreparedSparqlQuery, PreparedSparqlUpdate,
     QueryEvaluationError, QueryResults, QuerySolutionIter, SparqlEvaluator, UpdateEvaluationError,
 };
-use crate::changes::{BulkWrites, Change, Watcher, Watchers, Writes};
 use oxigraph::store::{StorageError, Store};
 use oxiri::Iri;
 use spargebra::algebra::GraphPattern;
@@ -312,17 +312,17 @@ impl Graph {
         // Even a failed update may have written (a multi-operation update is not atomic).
         self.watchers.tell(&self.store, &Change::Unknown);
         done.map_err(|error| match error {
-                UpdateEvaluationError::Storage(error) => StoreError::Storage(error),
-                UpdateEvaluationError::Unexpected(inner)
-                    if matches!(
-                        inner.downcast_ref::<QueryEvaluationError>(),
-                        Some(QueryEvaluationError::Cancelled)
-                    ) =>
-                {
-                    cancelled()
-                }
-                error => StoreError::Update(error),
-            })
+            UpdateEvaluationError::Storage(error) => StoreError::Storage(error),
+            UpdateEvaluationError::Unexpected(inner)
+                if matches!(
+                    inner.downcast_ref::<QueryEvaluationError>(),
+                    Some(QueryEvaluationError::Cancelled)
+                ) =>
+            {
+                cancelled()
+            }
+            error => StoreError::Update(error),
+        })
     }
 
     /// Answers whether the store can be read (for `/health`).
@@ -475,9 +475,11 @@ impl Graph {
         let _writer = self.lock_writer()?;
         // Batches of about 256k quads (the default is one million): several batches are
         // sorted and written at once, on every core, instead of one batch on one.
-        let mut loader = BulkWrites::new(self.store.bulk_loader().with_max_memory_size_in_megabytes(
-            BULK_BATCH_QUADS / 1000 * std::thread::available_parallelism().map_or(1, usize::from),
-        ));
+        let mut loader =
+            BulkWrites::new(self.store.bulk_loader().with_max_memory_size_in_megabytes(
+                BULK_BATCH_QUADS / 1000
+                    * std::thread::available_parallelism().map_or(1, usize::from),
+            ));
         load(&mut loader)?;
         let change = loader.commit()?;
         self.watchers.tell(&self.store, &change);

@@ -751,8 +751,9 @@ fn not_found(state: &AppState, slug: &str, representation: Representation) -> Re
     let words = slug.replace('-', " ");
     // Only from an index already up to date: this runs on the event loop, which must not
     // wait for an index build.
-    let suggestions: Vec<crate::search::Hit> =
-        state.search.read(|index| index.search(&words, &[], "en", 5));
+    let suggestions: Vec<crate::search::Hit> = state
+        .search
+        .read(|index| index.search(&words, &[], "en", 5));
     match representation {
         Representation::Html => {
             let mut list = String::new();

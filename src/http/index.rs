@@ -217,7 +217,10 @@ fn statistics(state: &AppState, language: &str, rows: usize) -> Figures {
                 .counts()
                 .into_iter()
                 .filter_map(|(class, count)| {
-                    Some((class.strip_prefix(vocab::ONTOLOGY_NAMESPACE)?.to_owned(), count))
+                    Some((
+                        class.strip_prefix(vocab::ONTOLOGY_NAMESPACE)?.to_owned(),
+                        count,
+                    ))
                 })
                 .collect(),
             incidents_per_vendor: vendors
@@ -269,8 +272,16 @@ fn figures_html(figures: &Figures) -> String {
     }
     html.push_str("</tbody></table>");
     for (title, header, rows) in [
-        ("Named targets per country", "Country", &figures.targets_per_country),
-        ("Reports per publisher", "Publisher", &figures.reports_per_publisher),
+        (
+            "Named targets per country",
+            "Country",
+            &figures.targets_per_country,
+        ),
+        (
+            "Reports per publisher",
+            "Publisher",
+            &figures.reports_per_publisher,
+        ),
     ] {
         let _ = write!(
             html,

@@ -100,10 +100,15 @@ pub async fn run(
     let mut hasher = DefaultHasher::new();
     (&query.name, &values, &content_type).hash(&mut hasher);
     let key = hasher.finish();
+    // The shape of a named query is the query itself: its parameters are the entities.
+    let mut hasher = DefaultHasher::new();
+    ("named", &query.name, &content_type).hash(&mut hasher);
+    let shape = hasher.finish();
     let query = query.clone();
     answer(
         &state,
         key,
+        shape,
         content_type,
         move |out, token| {
             let prepared = query

@@ -256,11 +256,13 @@ async fn run_query(
         )?)
     };
     let key = query_key(&text, &params, representation);
+    let shape = query_shape(&query, &params, representation);
     let deadline = state.settings.query_timeout;
     let graph = state.graph.clone();
     answer(
         &state,
         key,
+        shape,
         representation.content_type(),
         move |out, token| {
             let mut prepared = Graph::evaluator()
@@ -290,6 +292,53 @@ async fn run_query(
 fn query_key(text: &str, params: &ProtocolParams, representation: Representation) -> u64 {
     let mut hasher = DefaultHasher::new();
     text.hash(&mut hasher);
+    params.default_graph_uris.hash(&mut hasher);
+    params.named_graph_uris.hash(&mut hasher);
+    representation.content_type().hash(&mut hasher);
+    hasher.finish()
+}
+
+/// What tells one kind of query from another in [`answer`]'s memory of quick and slow
+/// queries: the query as parsed, with the IRIs of entities (`id/`) and the string literals
+/// left out, so that the same lookup about another entity (or name) counts as the same.
+fn query_shape(
+    query: &spargebra::Query,
+    params: &ProtocolParams,
+    representation: Representation,
+) -> u64 {
+    let text = query.to_string();
+    let mut shape = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    let entity = format!("<{}", crate::vocab::ID_NAMESPACE);
+    while let Some(start) = rest.find(['<', '"']) {
+        shape.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = if tail.starts_with(&entity) {
+            shape.push_str("<id>");
+            tail.find('>').map(|end| end + 1)
+        } else if tail.starts_with('"') {
+            shape.push_str("\"\"");
+            // The closing quote: the first one not escaped.
+            let mut escaped = false;
+            tail.char_indices().skip(1).find_map(|(at, c)| {
+                let closes = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                closes.then_some(at + 1)
+            })
+        } else {
+            shape.push('<');
+            Some(1)
+        };
+        let Some(end) = end else {
+            shape.push_str(tail);
+            rest = "";
+            break;
+        };
+        rest = &tail[end..];
+    }
+    shape.push_str(rest);
+    let mut hasher = DefaultHasher::new();
+    shape.hash(&mut hasher);
     params.default_graph_uris.hash(&mut hasher);
     params.named_graph_uris.hash(&mut hasher);
     representation.content_type().hash(&mut hasher);
@@ -533,5 +582,37 @@ async fn run_update(
             "the update failed and changed nothing: {error}"
         ))),
         Err(error) => Err(error.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(text: &str) -> u64 {
+        let query = spargebra::SparqlParser::new().parse_query(text).unwrap();
+        query_shape(&query, &ProtocolParams::default(), Representation::Json)
+    }
+
+    #[test]
+    fn lookups_about_other_entities_or_names_have_one_shape() {
+        let id = crate::vocab::ID_NAMESPACE;
+        assert_eq!(
+            shape(&format!("SELECT ?p ?o WHERE {{ <{id}person-1> ?p ?o }}")),
+            shape(&format!("SELECT ?p ?o WHERE {{ <{id}platform-1> ?p ?o }}"))
+        );
+        assert_eq!(
+            shape(r#"SELECT ?e WHERE { ?e ?p "Paragon" }"#),
+            shape(r#"SELECT ?e WHERE { ?e ?p "say \"NSO\" twice" }"#)
+        );
+        // Another property, class or structure is another shape.
+        assert_ne!(
+            shape("SELECT ?s WHERE { ?s <https://w3id.org/spyatlas/ontology#vendor> ?o }"),
+            shape("SELECT ?s WHERE { ?s <https://w3id.org/spyatlas/ontology#target> ?o }")
+        );
+        assert_ne!(
+            shape(&format!("SELECT ?p ?o WHERE {{ <{id}a> ?p ?o }}")),
+            shape(&format!("SELECT ?p ?o WHERE {{ <{id}a> ?p ?o }} LIMIT 5"))
+        );
     }
 }

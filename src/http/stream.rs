@@ -1,13 +1,18 @@
 //! Producing a response from the store: inline for quick answers, else streamed from the
 //! work pool.
 //!
-//! [`answer`] first runs a query's producer right on the connection's event loop, under a
-//! short budget: most answers (an entity's triples, a small join) are ready in well under
-//! a millisecond, and handing them to another thread and back would cost more than the
-//! query. A producer that runs past the budget (in time, answer size or memory) is
-//! cancelled and started again with [`stream_blocking`], in the work pool, where it has
-//! what is left of its deadline and streams; the query is then remembered as slow for a
-//! minute, so that its next runs go there at once.
+//! [`answer`] runs a query's producer right on the connection's event loop when the query
+//! is known to be quick: most answers (an entity's triples, a small join) are ready in
+//! well under a millisecond, and handing them to another thread and back would cost more
+//! than the query. What is known is kept per query *shape* (the text with the entity IRIs
+//! and string literals left out: the same lookup about another entity is as quick) and per
+//! exact query, for a minute: a shape not seen yet, or seen slow, goes to the work pool.
+//!
+//! No query is evaluated twice. An inline run that passes its time budget (a quick shape
+//! about a hub entity) goes on where it is, to its deadline, and its shape becomes slow;
+//! only when [`MAX_INLINE_OVERRUNS`] others already run past their budgets on event loops
+//! is it cancelled and started again in the pool, and likewise when its answer outgrows
+//! the inline size limit or memory budget: the exceptions, counted in the log.
 //!
 //! [`stream_blocking`] runs the producer on a thread of the [work pool](super::pool),
 //! which writes into a [`ChunkWriter`]; the HTTP status is decided when the first chunk is
@@ -49,6 +54,14 @@ const CHANNEL_DEPTH: usize = 16;
 /// The memory an inline attempt's evaluation may hold; past it, the query goes to the
 /// work pool (where the larger budget of a job holds).
 const INLINE_MEMORY: usize = 64 * 1024 * 1024;
+
+/// Inline runs that may go on past their time budget at once: each holds an event loop
+/// (and the other connections of that loop wait), so past this many a run over budget is
+/// started again in the pool instead.
+pub const MAX_INLINE_OVERRUNS: usize = 2;
+
+/// Inline runs now past their time budget.
+static INLINE_OVERRUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 type Chunk = Result<Bytes, io::Error>;
 
@@ -202,6 +215,8 @@ pub struct SlowQueries(Mutex<Slow>);
 #[derive(Default)]
 struct Slow {
     queries: HashMap<u64, Instant>,
+    /// Query shapes, each with when it was last measured and whether it was slow.
+    shapes: HashMap<u64, (Instant, bool)>,
     /// When each client's window began, and its slow queries since.
     clients: HashMap<Client, (Instant, u32)>,
 }
@@ -224,6 +239,32 @@ impl SlowQueries {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Slow> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether a query goes inline: its shape was seen quick within the memory, and
+    /// neither it, its shape nor its client is known slow.
+    fn goes_inline(&self, key: u64, shape: u64, client: Client) -> bool {
+        if self.is_slow(key, client) {
+            return false;
+        }
+        let mut slow = self.lock();
+        match slow.shapes.get(&shape) {
+            Some((since, quick)) if since.elapsed() < Self::MEMORY => !*quick,
+            Some(_) => {
+                slow.shapes.remove(&shape);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Notes how a run of a query of this shape went.
+    fn measured(&self, shape: u64, was_slow: bool) {
+        let mut slow = self.lock();
+        if slow.shapes.len() >= Self::CAPACITY {
+            slow.shapes.clear();
+        }
+        slow.shapes.insert(shape, (Instant::now(), was_slow));
     }
 
     fn is_slow(&self, key: u64, client: Client) -> bool {
@@ -262,12 +303,12 @@ impl SlowQueries {
 }
 
 /// Answers with what `produce` writes under the cancellation token it is given: inline
-/// within the server's [`InlineLimits`](crate::config::InlineLimits) if the query
-/// identified by `key` is not known to be slow, else (or when the limits are reached) from
-/// the start again through [`stream_blocking`], with what is left of the query deadline.
+/// when a query of this `shape` (see the module's documentation) is known to be quick and
+/// the one identified by `key` is not known to be slow, else through [`stream_blocking`].
 pub async fn answer(
     state: &AppState,
     key: u64,
+    shape: u64,
     content_type: String,
     produce: impl Fn(&mut dyn Write, &CancellationToken) -> Result<(), StoreError>
     + Send
@@ -280,25 +321,50 @@ pub async fn answer(
     let limits = state.settings.inline;
     let slow = &state.slow_queries;
     let client = current_client();
-    if !limits.budget.is_zero() && !slow.is_slow(key, client) {
+    if !limits.budget.is_zero() && slow.goes_inline(key, shape, client) {
         let token = CancellationToken::new();
         token.set_memory_limit(INLINE_MEMORY);
-        WATCHDOG.cancel_after(token.clone(), limits.budget.min(deadline));
+        let run = Arc::new(InlineRun::default());
+        {
+            let (run, token) = (Arc::clone(&run), token.clone());
+            let rest = deadline.saturating_sub(limits.budget);
+            WATCHDOG.call_after(limits.budget.min(deadline), move || {
+                run.over_budget(&token, rest)
+            });
+        }
         let mut out = InlineWriter {
             bytes: Vec::new(),
             max_bytes: limits.max_bytes,
             token: &token,
         };
-        match produce(&mut out, &token) {
-            Ok(()) => return Ok(with_content_type(Body::from(out.bytes), &content_type)),
-            Err(_) if token.is_cancelled() => {
+        let produced = produce(&mut out, &token);
+        let overran = run.finish();
+        match produced {
+            Ok(()) => {
+                slow.measured(shape, overran);
+                if overran {
+                    slow.insert(key, client);
+                }
+                return Ok(with_content_type(Body::from(out.bytes), &content_type));
+            }
+            Err(_) if token.is_cancelled() && !overran => {
+                // Past the size or memory limit, or over budget with the event loops
+                // others hold: started again in the pool.
                 tracing::debug!("past the inline limits: answering from the work pool");
+                slow.measured(shape, true);
                 slow.insert(key, client);
             }
-            Err(error) => return Err(on_error(error)),
+            Err(error) => {
+                if overran {
+                    slow.measured(shape, true);
+                    slow.insert(key, client);
+                }
+                return Err(on_error(error));
+            }
         }
     }
-    // A query still slow in the pool keeps its client counted as sending slow queries.
+    // A query slow in the pool keeps its client counted as sending slow queries; one quick
+    // there makes its shape quick.
     let slow = Arc::clone(&state.slow_queries);
     stream_blocking(
         state,
@@ -306,7 +372,11 @@ pub async fn answer(
         move |out: &mut ChunkWriter, token: &CancellationToken| {
             let started = Instant::now();
             let produced = produce(out, token);
-            if !limits.budget.is_zero() && started.elapsed() >= limits.budget {
+            let was_slow = started.elapsed() >= limits.budget;
+            if produced.is_ok() {
+                slow.measured(shape, was_slow);
+            }
+            if !limits.budget.is_zero() && was_slow {
                 slow.insert(key, client);
             }
             produced
@@ -315,6 +385,56 @@ pub async fn answer(
         begun,
     )
     .await
+}
+
+/// How an inline run stands with its time budget.
+#[derive(Default)]
+struct InlineRun(std::sync::atomic::AtomicU8);
+
+const RUNNING: u8 = 0;
+const DONE: u8 = 1;
+/// Past its budget, going on to its deadline (holding one of [`MAX_INLINE_OVERRUNS`]).
+const OVERRUN: u8 = 2;
+/// Past its budget and cancelled, to be started again in the pool.
+const STOPPED: u8 = 3;
+
+impl InlineRun {
+    /// The budget is spent: go on, to the deadline `rest` from now, if few other runs
+    /// do; else stop.
+    fn over_budget(&self, token: &CancellationToken, rest: Duration) {
+        let taken = INLINE_OVERRUNS
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+                (now < MAX_INLINE_OVERRUNS).then_some(now + 1)
+            })
+            .is_ok();
+        let next = if taken { OVERRUN } else { STOPPED };
+        if self
+            .0
+            .compare_exchange(RUNNING, next, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            // Done already.
+            if taken {
+                INLINE_OVERRUNS.fetch_sub(1, Ordering::AcqRel);
+            }
+            return;
+        }
+        if taken {
+            tracing::debug!("an inline run past its budget goes on to its deadline");
+            WATCHDOG.cancel_after(token.clone(), rest);
+        } else {
+            token.cancel();
+        }
+    }
+
+    /// The run is over; answers whether it went past its budget (and went on).
+    fn finish(&self) -> bool {
+        let overran = self.0.swap(DONE, Ordering::AcqRel) == OVERRUN;
+        if overran {
+            INLINE_OVERRUNS.fetch_sub(1, Ordering::AcqRel);
+        }
+        overran
+    }
 }
 
 /// The sink of an inline attempt: it gives up once the budget's token is cancelled (a
@@ -474,5 +594,62 @@ mod tests {
         }
         assert!(slow.0.lock().unwrap().queries.len() <= SlowQueries::CAPACITY);
         assert!(slow.is_slow(SlowQueries::CAPACITY as u64 + 9, client));
+    }
+
+    #[test]
+    fn only_a_shape_seen_quick_goes_inline() {
+        let slow = SlowQueries::default();
+        let client = Client::of("10.0.0.3".parse().unwrap());
+        assert!(
+            !slow.goes_inline(1, 100, client),
+            "a shape not seen yet: the pool"
+        );
+        slow.measured(100, false);
+        assert!(slow.goes_inline(1, 100, client));
+        assert!(
+            slow.goes_inline(2, 100, client),
+            "another query of that shape"
+        );
+        slow.insert(2, client);
+        assert!(!slow.goes_inline(2, 100, client), "but not one known slow");
+        slow.measured(100, true);
+        assert!(
+            !slow.goes_inline(1, 100, client),
+            "a shape seen slow: the pool"
+        );
+        slow.0.lock().unwrap().shapes.insert(
+            100,
+            (
+                Instant::now() - SlowQueries::MEMORY - Duration::from_secs(1),
+                false,
+            ),
+        );
+        assert!(
+            !slow.goes_inline(1, 100, client),
+            "forgotten: the pool again"
+        );
+    }
+
+    #[test]
+    fn a_run_past_its_budget_goes_on_while_few_others_do() {
+        let (tokens, runs): (Vec<CancellationToken>, Vec<InlineRun>) = (0..MAX_INLINE_OVERRUNS + 1)
+            .map(|_| (CancellationToken::new(), InlineRun::default()))
+            .unzip();
+        let before = INLINE_OVERRUNS.load(Ordering::Acquire);
+        for (token, run) in tokens.iter().zip(&runs) {
+            run.over_budget(token, Duration::from_secs(600));
+        }
+        // The first ones go on (other tests may hold slots meanwhile: at least none
+        // beyond the limit), the last is stopped to start again in the pool.
+        let going_on = tokens.iter().filter(|token| !token.is_cancelled()).count();
+        assert!(going_on <= MAX_INLINE_OVERRUNS.saturating_sub(before));
+        assert!(tokens.last().unwrap().is_cancelled());
+        let overran: Vec<bool> = runs.iter().map(InlineRun::finish).collect();
+        assert_eq!(overran.iter().filter(|o| **o).count(), going_on);
+        // A run done before its budget was spent neither holds a slot nor is cancelled.
+        let (token, run) = (CancellationToken::new(), InlineRun::default());
+        assert!(!run.finish());
+        run.over_budget(&token, Duration::from_secs(600));
+        assert!(!token.is_cancelled());
     }
 }

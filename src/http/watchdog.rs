@@ -24,7 +24,13 @@ pub struct Watchdog {
 
 struct Due {
     at: Instant,
-    token: CancellationToken,
+    action: Action,
+}
+
+/// What the watchdog does when a time is up.
+enum Action {
+    Cancel(CancellationToken),
+    Call(Box<dyn FnOnce() + Send>),
 }
 
 impl PartialEq for Due {
@@ -62,10 +68,18 @@ impl Watchdog {
 
     /// Cancels `token` once `after` has passed.
     pub fn cancel_after(&self, token: CancellationToken, after: Duration) {
-        let at = Instant::now() + after;
+        self.at(Instant::now() + after, Action::Cancel(token));
+    }
+
+    /// Calls `call` on the watchdog's thread once `after` has passed; it must be quick.
+    pub fn call_after(&self, after: Duration, call: impl FnOnce() + Send + 'static) {
+        self.at(Instant::now() + after, Action::Call(Box::new(call)));
+    }
+
+    fn at(&self, at: Instant, action: Action) {
         let mut due = self.due.lock().unwrap_or_else(PoisonError::into_inner);
         let earliest = due.peek().is_none_or(|Reverse(next)| at < next.at);
-        due.push(Reverse(Due { at, token }));
+        due.push(Reverse(Due { at, action }));
         drop(due);
         if earliest {
             self.wake.notify_one();
@@ -76,10 +90,23 @@ impl Watchdog {
         let mut due = self.due.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             let now = Instant::now();
+            let mut calls = Vec::new();
             while due.peek().is_some_and(|Reverse(next)| next.at <= now) {
                 if let Some(Reverse(expired)) = due.pop() {
-                    expired.token.cancel();
+                    match expired.action {
+                        Action::Cancel(token) => token.cancel(),
+                        Action::Call(call) => calls.push(call),
+                    }
                 }
+            }
+            if !calls.is_empty() {
+                // Without the lock: a call may set another time.
+                drop(due);
+                for call in calls {
+                    call();
+                }
+                due = self.due.lock().unwrap_or_else(PoisonError::into_inner);
+                continue;
             }
             due = match due.peek() {
                 None => self.wake.wait(due).unwrap_or_else(PoisonError::into_inner),

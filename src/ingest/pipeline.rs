@@ -1701,17 +1701,28 @@ fn problem(violation: Violation, draft: &ReportDraft) -> Problem {
 /// The writes a [`Loader`] has not taken in yet: the label, alias, Wikidata and class
 /// statements they added or removed, or whether one was not known quad by quad.
 #[derive(Default)]
-struct Pending(std::sync::Mutex<(Vec<(NamedNode, NamedNode, Term)>, bool)>);
+struct Pending(std::sync::Mutex<(Vec<Statement>, bool)>);
+
+/// A subject, predicate and object.
+type Statement = (NamedNode, NamedNode, Term);
 
 impl Pending {
-    fn take(&self) -> (Vec<(NamedNode, NamedNode, Term)>, bool) {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    fn take(&self) -> (Vec<Statement>, bool) {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
     }
 }
 
 impl crate::changes::Watcher for Pending {
     fn changed(&self, _: &oxigraph::store::Store, change: &crate::changes::Change) {
-        let mut pending = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut pending = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if matches!(change, crate::changes::Change::Unknown) {
             pending.0.clear();
             pending.1 = true;

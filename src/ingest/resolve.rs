@@ -183,11 +183,13 @@ impl EntityIndex {
                 literal.language().unwrap_or_default().to_owned(),
                 literal.value().to_owned(),
             ),
-            TermRef::NamedNode(item) if predicate == SKOS_EXACT_MATCH => match wikidata_id(item.as_str()) {
-                Some(id) => (String::new(), id.to_owned()),
-                // An exact match elsewhere than Wikidata makes the entity known, no more.
-                None => (String::new(), String::new()),
-            },
+            TermRef::NamedNode(item) if predicate == SKOS_EXACT_MATCH => {
+                match wikidata_id(item.as_str()) {
+                    Some(id) => (String::new(), id.to_owned()),
+                    // An exact match elsewhere than Wikidata makes the entity known, no more.
+                    None => (String::new(), String::new()),
+                }
+            }
             _ => return,
         };
         if !holds && !self.entities.contains_key(slug) {
@@ -242,7 +244,8 @@ impl EntityIndex {
                     slugs.insert(slug.to_owned());
                 }
                 None => {
-                    self.names.insert(new.clone(), BTreeSet::from([slug.to_owned()]));
+                    self.names
+                        .insert(new.clone(), BTreeSet::from([slug.to_owned()]));
                 }
             }
         }
@@ -280,11 +283,21 @@ impl EntityIndex {
             }
             for (language, text) in &known.aliases {
                 let literal = literal(text, language);
-                self.set(entity.as_ref(), SKOS_ALT_LABEL, literal.as_ref().into(), true);
+                self.set(
+                    entity.as_ref(),
+                    SKOS_ALT_LABEL,
+                    literal.as_ref().into(),
+                    true,
+                );
             }
             for id in &known.items {
                 let item = NamedNode::new_unchecked(format!("{WIKIDATA_ENTITY}{id}"));
-                self.set(entity.as_ref(), SKOS_EXACT_MATCH, item.as_ref().into(), true);
+                self.set(
+                    entity.as_ref(),
+                    SKOS_EXACT_MATCH,
+                    item.as_ref().into(),
+                    true,
+                );
             }
         }
     }

@@ -215,7 +215,9 @@ fn searches_answer_alike_from_kept_and_built_indexes() {
         .replace_graph(&report.clone().into(), &triples)
         .unwrap();
     let built = SearchIndex::build(&graph).unwrap();
-    for text in ["paragon", "paragn", "graphite", "gr", "whatsap", "p", "italie", "a b"] {
+    for text in [
+        "paragon", "paragn", "graphite", "gr", "whatsap", "p", "italie", "a b",
+    ] {
         let kept: Vec<_> = live.read(|index| {
             index
                 .search(text, &[], "en", 20)
@@ -250,7 +252,12 @@ async fn pages_search_and_listings_show_a_write_as_soon_as_it_is_answered() {
     ))
     .unwrap();
     let response = app
-        .post("/api/reports", Some("application/yaml"), Some(TOKEN), &report)
+        .post(
+            "/api/reports",
+            Some("application/yaml"),
+            Some(TOKEN),
+            &report,
+        )
         .await;
     assert_eq!(response.status, StatusCode::CREATED, "{}", response.body);
     let search = app.get("/api/search?q=example%20implant", None).await;
@@ -274,7 +281,11 @@ async fn pages_search_and_listings_show_a_write_as_soon_as_it_is_answered() {
     let search = app.get("/api/search?q=example%20implant", None).await;
     assert!(!search.body.contains("example-implant"), "{}", search.body);
     let page = app.get("/id/whatsapp?format=json", None).await;
-    assert!(!page.body.contains("example-vulnerability"), "{}", page.body);
+    assert!(
+        !page.body.contains("example-vulnerability"),
+        "{}",
+        page.body
+    );
     let listing = app.get("/vendors", Some("text/html")).await;
     assert!(!listing.body.contains("Example Surveillance Ltd"));
 }
@@ -357,7 +368,10 @@ fn statistics_quad([s, p, o, g]: [u8; 4]) -> Quad {
         4 => (
             id(&format!("incident-{}", s % 3)),
             sa(if o % 2 == 0 { "date" } else { "startDate" }),
-            Literal::new_simple_literal(["2021-05-01", "2019", "2021-01", "soon"][usize::from(o % 4)]).into(),
+            Literal::new_simple_literal(
+                ["2021-05-01", "2019", "2021-01", "soon"][usize::from(o % 4)],
+            )
+            .into(),
         ),
         5 => (
             id(&format!("incident-{}", s % 3)),
@@ -441,12 +455,18 @@ async fn statistics_show_the_bundled_data_and_follow_a_load() {
     assert!(paragon["total"].as_u64().unwrap() >= 1, "{paragon}");
     assert_eq!(paragon["url"], "/id/paragon-solutions");
     assert!(
-        figures["reportsPerPublisher"].as_array().unwrap().len() >= 1,
+        !figures["reportsPerPublisher"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
         "{figures}"
     );
     let home = app.get("/", Some("text/html")).await;
     assert!(home.body.contains("Incidents per vendor"), "{}", home.body);
-    assert!(home.body.contains("<a href=\"/id/paragon-solutions\">Paragon Solutions</a>"));
+    assert!(
+        home.body
+            .contains("<a href=\"/id/paragon-solutions\">Paragon Solutions</a>")
+    );
 
     let report = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -454,7 +474,12 @@ async fn statistics_show_the_bundled_data_and_follow_a_load() {
     ))
     .unwrap();
     let response = app
-        .post("/api/reports", Some("application/yaml"), Some(TOKEN), &report)
+        .post(
+            "/api/reports",
+            Some("application/yaml"),
+            Some(TOKEN),
+            &report,
+        )
         .await;
     assert_eq!(response.status, StatusCode::CREATED, "{}", response.body);
     let after: serde_json::Value =
@@ -469,7 +494,11 @@ async fn statistics_show_the_bundled_data_and_follow_a_load() {
     // Bad input says what is wrong.
     let bad = app.get("/api/statistics?limit=0", None).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert!(bad.body.contains("limit must be a number from 1 to 1000"), "{}", bad.body);
+    assert!(
+        bad.body.contains("limit must be a number from 1 to 1000"),
+        "{}",
+        bad.body
+    );
     let unknown = app.get("/api/statistics?top=5", None).await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
 }

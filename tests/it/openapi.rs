@@ -204,7 +204,10 @@ async fn every_json_answer_matches_its_schema_in_the_openapi_document() {
     let gets = [
         ("/api/search", "/api/search?q=paragon".to_owned()),
         ("/api/statistics", "/api/statistics".to_owned()),
-        ("/api/statistics", "/api/statistics?limit=1&lang=it".to_owned()),
+        (
+            "/api/statistics",
+            "/api/statistics?limit=1&lang=it".to_owned(),
+        ),
         (
             "/api/search",
             "/api/search?q=nothing-of-the-kind".to_owned(),

@@ -52,7 +52,11 @@ impl TestApp {
         let state = AppState::new(graph.clone(), settings).expect("bundled queries parse");
         // Tests check what pages and searches show: they start once the index is built.
         assert!(state.search.wait_until_complete(Duration::from_secs(60)));
-        assert!(state.statistics.wait_until_complete(Duration::from_secs(60)));
+        assert!(
+            state
+                .statistics
+                .wait_until_complete(Duration::from_secs(60))
+        );
         Self {
             router: http::router(state),
             graph,
@@ -155,7 +159,11 @@ impl TestServer {
                     .expect("the test waits for the address");
                 let state = AppState::new(graph, settings).expect("bundled queries parse");
                 assert!(state.search.wait_until_complete(Duration::from_secs(60)));
-                assert!(state.statistics.wait_until_complete(Duration::from_secs(60)));
+                assert!(
+                    state
+                        .statistics
+                        .wait_until_complete(Duration::from_secs(60))
+                );
                 http::serve(listener, state, async {
                     let _ = stopped.await;
                 })
