@@ -232,11 +232,12 @@ async fn run_query(
     params: ProtocolParams,
     text: String,
 ) -> Result<Response, ApiError> {
-    let query = state.parsed_queries.parse(
+    let parsed = state.parsed_queries.parse(
         &endpoint_iri(headers),
         &text,
         state.settings.max_query_bytes,
     )?;
+    let query = &parsed.query;
     let offered = match *query {
         spargebra::Query::Select { .. } | spargebra::Query::Ask { .. } => SOLUTIONS,
         spargebra::Query::Construct { .. } | spargebra::Query::Describe { .. } => GRAPHS,
@@ -256,7 +257,8 @@ async fn run_query(
         )?)
     };
     let key = query_key(&text, &params, representation);
-    let shape = query_shape(&query, &params, representation);
+    let shape = query_shape(parsed.shape, &params, representation);
+    let parsed = Arc::clone(&parsed);
     let deadline = state.settings.query_timeout;
     let graph = state.graph.clone();
     answer(
@@ -267,7 +269,7 @@ async fn run_query(
         move |out, token| {
             let mut prepared = Graph::evaluator()
                 .with_cancellation_token(token.clone())
-                .for_query((*query).clone());
+                .for_query(parsed.query.clone());
             match &dataset {
                 None => prepared = Graph::with_union_default_graph(prepared),
                 Some((default, named)) => {
@@ -301,11 +303,18 @@ fn query_key(text: &str, params: &ProtocolParams, representation: Representation
 /// What tells one kind of query from another in [`answer`]'s memory of quick and slow
 /// queries: the query as parsed, with the IRIs of entities (`id/`) and the string literals
 /// left out, so that the same lookup about another entity (or name) counts as the same.
-fn query_shape(
-    query: &spargebra::Query,
-    params: &ProtocolParams,
-    representation: Representation,
-) -> u64 {
+fn query_shape(shape: u64, params: &ProtocolParams, representation: Representation) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    shape.hash(&mut hasher);
+    params.default_graph_uris.hash(&mut hasher);
+    params.named_graph_uris.hash(&mut hasher);
+    representation.content_type().hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The hash of a query's text as parsed, with the IRIs of entities (`id/`) and the string
+/// literals left out.
+fn shape_of(query: &spargebra::Query) -> u64 {
     let text = query.to_string();
     let mut shape = String::with_capacity(text.len());
     let mut rest = text.as_str();
@@ -339,16 +348,19 @@ fn query_shape(
     shape.push_str(rest);
     let mut hasher = DefaultHasher::new();
     shape.hash(&mut hasher);
-    params.default_graph_uris.hash(&mut hasher);
-    params.named_graph_uris.hash(&mut hasher);
-    representation.content_type().hash(&mut hasher);
     hasher.finish()
 }
 
 /// Queries parsed before, by base IRI and text: a client that repeats a query (a
 /// dashboard, a page polling for news) does not pay for parsing it again.
 #[derive(Default)]
-pub struct ParsedQueries(Mutex<HashMap<String, Arc<spargebra::Query>>>);
+pub struct ParsedQueries(Mutex<HashMap<String, Arc<Parsed>>>);
+
+/// A parsed query and the hash of its shape (see [`shape_of`]), computed once.
+struct Parsed {
+    query: spargebra::Query,
+    shape: u64,
+}
 
 impl ParsedQueries {
     /// Queries kept; past it the cache starts afresh.
@@ -363,7 +375,7 @@ impl ParsedQueries {
         base_iri: &str,
         text: &str,
         max_bytes: usize,
-    ) -> Result<Arc<spargebra::Query>, ApiError> {
+    ) -> Result<Arc<Parsed>, ApiError> {
         let key = format!("{base_iri} {text}");
         if let Some(query) = self.lock().get(&key) {
             return Ok(Arc::clone(query));
@@ -373,7 +385,11 @@ impl ParsedQueries {
             .with_base_iri(base_iri)
             .map_err(|e| ApiError::BadRequest(format!("invalid Host header: {e}")))?
             .parse_query(text)?;
-        let query = Arc::new(limits::check_algebra(query)?);
+        let query = limits::check_algebra(query)?;
+        let query = Arc::new(Parsed {
+            shape: shape_of(&query),
+            query,
+        });
         if text.len() <= Self::MAX_TEXT_BYTES {
             let mut queries = self.lock();
             if queries.len() >= Self::CAPACITY {
@@ -384,7 +400,7 @@ impl ParsedQueries {
         Ok(query)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<spargebra::Query>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Parsed>>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -590,8 +606,7 @@ mod tests {
     use super::*;
 
     fn shape(text: &str) -> u64 {
-        let query = spargebra::SparqlParser::new().parse_query(text).unwrap();
-        query_shape(&query, &ProtocolParams::default(), Representation::Json)
+        shape_of(&spargebra::SparqlParser::new().parse_query(text).unwrap())
     }
 
     #[test]

@@ -244,10 +244,10 @@ impl SlowQueries {
     /// Whether a query goes inline: its shape was seen quick within the memory, and
     /// neither it, its shape nor its client is known slow.
     fn goes_inline(&self, key: u64, shape: u64, client: Client) -> bool {
-        if self.is_slow(key, client) {
+        let mut slow = self.lock();
+        if Self::is_slow_locked(&mut slow, key, client) {
             return false;
         }
-        let mut slow = self.lock();
         match slow.shapes.get(&shape) {
             Some((since, quick)) if since.elapsed() < Self::MEMORY => !*quick,
             Some(_) => {
@@ -258,17 +258,27 @@ impl SlowQueries {
         }
     }
 
-    /// Notes how a run of a query of this shape went.
+    /// Notes how a run of a query of this shape went (a verdict confirmed within the last
+    /// second is left as it is: most runs of a quick shape change nothing).
     fn measured(&self, shape: u64, was_slow: bool) {
         let mut slow = self.lock();
+        if slow.shapes.get(&shape).is_some_and(|(since, known)| {
+            *known == was_slow && since.elapsed() < Duration::from_secs(1)
+        }) {
+            return;
+        }
         if slow.shapes.len() >= Self::CAPACITY {
             slow.shapes.clear();
         }
         slow.shapes.insert(shape, (Instant::now(), was_slow));
     }
 
+    #[cfg(test)]
     fn is_slow(&self, key: u64, client: Client) -> bool {
-        let mut slow = self.lock();
+        Self::is_slow_locked(&mut self.lock(), key, client)
+    }
+
+    fn is_slow_locked(slow: &mut Slow, key: u64, client: Client) -> bool {
         match slow.queries.get(&key) {
             Some(since) if since.elapsed() < Self::MEMORY => return true,
             Some(_) => {
