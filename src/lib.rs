@@ -32,6 +32,7 @@ pub mod links;
 pub mod queries;
 pub mod search;
 pub mod served;
+mod sorted;
 pub mod statistics;
 pub mod store;
 pub mod table;

@@ -13,12 +13,13 @@
 
 use crate::changes::{Change, Watcher};
 use crate::ingest::resolve::fold;
+use crate::sorted::SortedVec;
 use crate::store::{Graph, StoreError};
 use crate::vocab;
 use oxigraph::model::vocab::{rdf, rdfs};
 use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNodeRef, QuadRef, Term};
 use oxigraph::sparql::QueryResults;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -146,10 +147,10 @@ const FROM_ALIAS: u8 = 2;
 #[derive(Default)]
 struct Entity {
     /// (language, label) pairs: `rdfs:label` only, for display.
-    labels: BTreeSet<(String, String)>,
-    types: BTreeSet<String>,
-    /// (text, language) → the name and where it comes from.
-    names: BTreeMap<(String, Option<String>), (Name, u8)>,
+    labels: SortedVec<(String, String)>,
+    types: SortedVec<String>,
+    /// Its names (in the order of text and language), each with where it comes from.
+    names: Vec<(Name, u8)>,
 }
 
 impl Entity {
@@ -216,17 +217,17 @@ impl Fact {
 #[derive(Default)]
 pub struct SearchIndex {
     entities: HashMap<Arc<str>, Entity>,
-    exact: HashMap<Box<str>, BTreeSet<Name>>,
+    exact: HashMap<Box<str>, SortedVec<Name>>,
     suffixes: BTreeSet<Suffix>,
     /// Folded word → names holding it.
-    words: HashMap<Box<str>, BTreeSet<Name>>,
+    words: HashMap<Box<str>, SortedVec<Name>>,
     /// A word with one character deleted (or whole) → the words giving it.
-    deletions: HashMap<Box<str>, BTreeSet<Box<str>>>,
+    deletions: HashMap<Box<str>, SortedVec<Box<str>>>,
     /// Class → its entities, in listing order.
     classes: HashMap<String, BTreeSet<(String, Arc<str>)>>,
     /// Labels of everything else (the ontology's classes, properties and concepts):
     /// shown, never searched.
-    terms: HashMap<String, BTreeSet<(String, String)>>,
+    terms: HashMap<String, SortedVec<(String, String)>>,
 }
 
 impl SearchIndex {
@@ -306,20 +307,25 @@ impl SearchIndex {
                 };
                 let folded = fold(literal.value());
                 if !folded.is_empty() {
-                    let name_key = (literal.value().to_owned(), language.clone());
-                    match entity.names.get_mut(&name_key) {
-                        Some((name, sources)) => {
+                    // Names of one entity sort by text and language.
+                    let wanted = (literal.value(), literal.language());
+                    let found = entity.names.binary_search_by(|(name, _)| {
+                        (&*name.0.text, name.0.language.as_deref()).cmp(&wanted)
+                    });
+                    match found {
+                        Ok(at) => {
+                            let (name, sources) = &mut entity.names[at];
                             if holds {
                                 *sources |= source;
                             } else {
                                 *sources &= !source;
                                 if *sources == 0 {
                                     name_removed = Some(name.clone());
-                                    entity.names.remove(&name_key);
+                                    entity.names.remove(at);
                                 }
                             }
                         }
-                        None if holds => {
+                        Err(at) if holds => {
                             let name = Name(Arc::new(NameData {
                                 entity: Arc::clone(&key),
                                 folded: folded.into(),
@@ -327,9 +333,9 @@ impl SearchIndex {
                                 language: language.map(String::into_boxed_str),
                             }));
                             name_added = Some(name.clone());
-                            entity.names.insert(name_key, (name, source));
+                            entity.names.insert(at, (name, source));
                         }
-                        None => {}
+                        Err(_) => {}
                     }
                 }
             }
@@ -381,8 +387,7 @@ impl SearchIndex {
                     names.insert(name.clone());
                 }
                 None => {
-                    self.words
-                        .insert(word.into(), BTreeSet::from([name.clone()]));
+                    self.words.insert(word.into(), SortedVec::one(name.clone()));
                     if word.chars().count() <= MAX_FUZZY_WORD_CHARS {
                         for variant in deletions(word) {
                             self.deletions
@@ -678,7 +683,7 @@ impl SearchIndex {
                 entity
                     .names
                     .iter()
-                    .map(|(key, (name, sources))| (key, &*name.0.folded, sources))
+                    .map(|(name, sources)| (name.key(), &*name.0.folded, sources))
                     .collect::<Vec<_>>()
             ));
         }

@@ -370,12 +370,7 @@ impl ParsedQueries {
 
     /// The parsed query, checked against the limits of [`crate::limits`] (`max_bytes` of
     /// text) before and after parsing.
-    fn parse(
-        &self,
-        base_iri: &str,
-        text: &str,
-        max_bytes: usize,
-    ) -> Result<Arc<Parsed>, ApiError> {
+    fn parse(&self, base_iri: &str, text: &str, max_bytes: usize) -> Result<Arc<Parsed>, ApiError> {
         let key = format!("{base_iri} {text}");
         if let Some(query) = self.lock().get(&key) {
             return Ok(Arc::clone(query));

@@ -6,6 +6,7 @@
 //! ([`EntityIndex::add_quad`]), and answers [`EntityIndex::by_name`] with every candidate,
 //! so that the caller can refuse an ambiguous name instead of guessing.
 
+use crate::sorted::SortedVec;
 use crate::store::{Graph, StoreError};
 use crate::vocab;
 use oxigraph::model::vocab::rdfs;
@@ -75,19 +76,19 @@ pub struct EntityIndex {
     /// Slug → what is known of it.
     entities: HashMap<String, Known>,
     /// Folded name → slugs carrying it.
-    names: HashMap<String, BTreeSet<String>>,
+    names: HashMap<String, SortedVec<String>>,
     /// Wikidata id (`Q38`) → slugs matching it.
-    wikidata: HashMap<String, BTreeSet<String>>,
+    wikidata: HashMap<String, SortedVec<String>>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
 struct Known {
     /// (language, text) of its `rdfs:label`s.
-    labels: BTreeSet<(String, String)>,
+    labels: SortedVec<(String, String)>,
     /// (language, text) of its `skos:altLabel`s.
-    aliases: BTreeSet<(String, String)>,
+    aliases: SortedVec<(String, String)>,
     /// Its Wikidata ids.
-    items: BTreeSet<String>,
+    items: SortedVec<String>,
     /// Known by slug only (a report about to be written describes it).
     bare: bool,
 }
@@ -245,7 +246,7 @@ impl EntityIndex {
                 }
                 None => {
                     self.names
-                        .insert(new.clone(), BTreeSet::from([slug.to_owned()]));
+                        .insert(new.clone(), SortedVec::one(slug.to_owned()));
                 }
             }
         }
@@ -336,9 +337,8 @@ impl EntityIndex {
         let known = self.entities.get(slug)?;
         known
             .labels
-            .range((language.to_owned(), String::new())..)
-            .next()
-            .filter(|(found, _)| found == language)
+            .iter()
+            .find(|(found, _)| found == language)
             .map(|(_, text)| text.as_str())
     }
 
