@@ -37,6 +37,10 @@ pub const MAX_QUERY_CHARS: usize = 200;
 /// The most words of a search text that are matched; the rest are ignored.
 const MAX_QUERY_WORDS: usize = 16;
 
+/// The most names gathered as candidates of a match with typos (from the rarest word of
+/// the query): past this, the rest are left out.
+const MAX_FUZZY_CANDIDATES: usize = 10_000;
+
 /// The longest word matched with a typo. The deletion variants of a word take the square
 /// of its length; longer words match exactly or as a prefix only.
 const MAX_FUZZY_WORD_CHARS: usize = 32;
@@ -479,28 +483,69 @@ impl SearchIndex {
         } else {
             query.split(' ').collect()
         };
-        let mut candidates: Option<HashSet<&Name>> = None;
-        for (position, token) in tokens.iter().enumerate() {
-            let mut names: HashSet<&Name> = HashSet::new();
-            for word in self.near(token) {
-                if let Some(holding) = self.words.get(word) {
-                    names.extend(holding.iter());
+        // The names holding the rarest token's words are the candidates; each is then
+        // checked against the other tokens word by word (a name with a common word, such
+        // as "person", is never gathered through that word).
+        let mut candidates: Vec<&Name> = Vec::new();
+        if !tokens.is_empty() {
+            let last = tokens.len() - 1;
+            let gathered: Vec<(Vec<&str>, Vec<&Name>)> = tokens
+                .iter()
+                .enumerate()
+                .map(|(position, token)| {
+                    let mut words = self.near(token);
+                    if token.chars().count() > MAX_FUZZY_WORD_CHARS
+                        && self.words.contains_key(*token)
+                    {
+                        words.push(*token);
+                    }
+                    let prefixed: Vec<&Name> = if position == last {
+                        self.starting_with(token).map(|suffix| &suffix.0).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    (words, prefixed)
+                })
+                .collect();
+            let size = |(words, prefixed): &(Vec<&str>, Vec<&Name>)| {
+                prefixed.len()
+                    + words
+                        .iter()
+                        .filter_map(|word| self.words.get(*word))
+                        .map(|names| names.len())
+                        .sum::<usize>()
+            };
+            let rarest = (0..tokens.len())
+                .min_by_key(|position| size(&gathered[*position]))
+                .expect("some token");
+            let (words, prefixed) = &gathered[rarest];
+            let mut seeds: HashSet<&Name> = prefixed.iter().copied().collect();
+            for word in words {
+                if let Some(holding) = self.words.get(*word) {
+                    seeds.extend(holding.iter().take(MAX_FUZZY_CANDIDATES));
+                }
+                if seeds.len() >= MAX_FUZZY_CANDIDATES {
+                    break;
                 }
             }
-            if token.chars().count() > MAX_FUZZY_WORD_CHARS
-                && let Some(holding) = self.words.get(*token)
-            {
-                names.extend(holding.iter());
-            }
-            if position + 1 == tokens.len() {
-                names.extend(self.starting_with(token).map(|suffix| &suffix.0));
-            }
-            candidates = Some(match candidates {
-                None => names,
-                Some(before) => before.intersection(&names).copied().collect(),
-            });
+            candidates = seeds
+                .into_iter()
+                .filter(|name| {
+                    tokens.iter().enumerate().all(|(position, token)| {
+                        position == rarest
+                            || name.0.folded.split(' ').any(|word| {
+                                (position == last && word.starts_with(token))
+                                    || if token.chars().count() > MAX_FUZZY_WORD_CHARS {
+                                        word == *token
+                                    } else {
+                                        within_one_edit(token, word)
+                                    }
+                            })
+                    })
+                })
+                .collect();
         }
-        for name in candidates.unwrap_or_default() {
+        for name in candidates {
             note(&mut found, name, Match::Fuzzy);
         }
         // Best name per entity, then rank: how it matched, shorter names first, then by
