@@ -12,7 +12,8 @@
 # large store to the empty one (issue target: POST p50 within 1.5x).
 #
 # Environment: BENCH_REPORTS [50], BENCH_WRITES_TRIPLES [1000000] (the size of the large
-# store: 10000000 for the 10M figure), SPYATLAS_BIN (default: the release build in
+# store: the report-shaped dump of bench/load at 1M, the graph of bench/generate.py
+# otherwise, e.g. 10000000), SPYATLAS_BIN (default: the release build in
 # $CARGO_TARGET_DIR or target/), PYTHON [python3]. Loopback only; the servers it starts are
 # stopped by their PID on exit.
 set -euo pipefail
@@ -173,14 +174,27 @@ EMPTY=$(measure empty)
 stop
 echo "  $EMPTY"
 
-log "the $TRIPLES-quad store of bench/load"
-DUMP=$(ls -d "${XDG_CACHE_HOME:-$HOME/.cache}"/spyatlas/bench-load/t"$TRIPLES"-r1000-d1000-*/dump.nq 2>/dev/null | sed -n 1p || true)
-if [[ -z "$DUMP" ]]; then
-    "$PYTHON" "$REPO_DIR/bench/load/generate.py" --triples "$TRIPLES" --docs 10 --out "$WORK/data" >/dev/null
-    DUMP="$WORK/data/dump.nq"
+if [[ "$TRIPLES" == 1000000 ]]; then
+    # The report-shaped dump of bench/load: 1,000 report graphs, loaded as reports.
+    log "the $TRIPLES-quad store of bench/load"
+    DUMP=$(ls -d "${XDG_CACHE_HOME:-$HOME/.cache}"/spyatlas/bench-load/t1000000-r1000-d1000-*/dump.nq 2>/dev/null | sed -n 1p || true)
+    if [[ -z "$DUMP" ]]; then
+        "$PYTHON" "$REPO_DIR/bench/load/generate.py" --out "$WORK/data" >/dev/null
+        DUMP="$WORK/data/dump.nq"
+    fi
+    "$SPYATLAS_BIN" load --data "$WORK/large" "$DUMP" | tail -1
+else
+    # Other sizes: the graph of bench/generate.py (the one bench/scale uses, cached there),
+    # loaded into one graph as plain RDF.
+    log "the $TRIPLES-triple graph of bench/generate.py"
+    DUMP="${XDG_CACHE_HOME:-$HOME/.cache}/spyatlas/bench-scale/data-$TRIPLES.nt"
+    if [[ ! -s "$DUMP" ]]; then
+        DUMP="$WORK/data.nt"
+        "$PYTHON" "$REPO_DIR/bench/generate.py" --triples "$TRIPLES" --format nt --out "$DUMP" >/dev/null
+    fi
+    "$SPYATLAS_BIN" load --data "$WORK/large" --graph https://w3id.org/spyatlas/graph/bench "$DUMP" | tail -1
 fi
-"$SPYATLAS_BIN" load --data "$WORK/large" "$DUMP" | tail -1
-rm -rf -- "$WORK/data"
+rm -rf -- "$WORK/data" "$WORK/data.nt"
 serve "$WORK/large"
 LARGE=$(measure "$TRIPLES")
 stop
