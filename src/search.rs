@@ -3,13 +3,14 @@
 //!
 //! A query matches a name exactly, as a prefix, from the start of one of its words
 //! (`el gomati` in "Husam El Gomati"), or with one typo per word (`Paragn`); results are
-//! ranked in that order, then shorter names first. The index is built from the store
-//! through SPARQL ([`SearchIndex::build`]); [`SearchCache`] rebuilds it when the store has
-//! changed, so loads and retractions show up in the next search.
+//! ranked in that order, then shorter names first, then by name and IRI. The index is
+//! built from the store through SPARQL ([`SearchIndex::build`]) and then kept up to date
+//! fact by fact from every write ([`Live`], see [`crate::changes`]), so loads and
+//! retractions show up in the next search without reading the store again.
 //!
-//! Lookups use a hash map (exact names), a sorted list of word suffixes (prefixes and
-//! word starts: a binary search) and a deletion index of the distinct words (one typo:
-//! the SymSpell idea), so a search does not scan the names.
+//! Lookups use a hash map (exact names), a sorted set of word suffixes (prefixes and word
+//! starts: a range walk) and a deletion index of the distinct words (one typo: the
+//! SymSpell idea), so a search does not scan the names.
 
 use crate::changes::{Change, Watcher};
 use crate::ingest::resolve::fold;
@@ -441,8 +442,7 @@ impl SearchIndex {
     /// of one of these classes; `language` picks the label shown.
     ///
     /// The work is linear in the text: only its first [`MAX_QUERY_CHARS`] characters and
-    /// [`MAX_QUERY_WORDS`] words count, and only words of up to [`MAX_FUZZY_WORD_CHARS`]
-    /// characters are matched with a typo.
+    /// 16 words count, and only words of up to 32 characters are matched with a typo.
     pub fn search(&self, text: &str, types: &[String], language: &str, limit: usize) -> Vec<Hit> {
         let text: String = text.chars().take(MAX_QUERY_CHARS).collect();
         let query = fold(&text);
