@@ -1,7 +1,8 @@
 //! The front page (`/`: what spyatlas holds, the latest reports, a search box) and one
 //! listing per kind of entity (`/vendors`, `/people`, `/reports`...), in the language of
 //! `?lang=` or `Accept-Language`. Listings and counts come from the search index (every
-//! entity with its classes and labels, rebuilt when the store changes): an entity is
+//! entity with its classes and labels, kept up to date by every write), the figures from
+//! the statistics counted on write: an entity is
 //! listed while some graph still types it, so a retracted report takes the entities only
 //! it described out of the listings.
 
@@ -367,9 +368,13 @@ pub async fn listing(
     .await?;
     let more = page * PAGE_SIZE < total;
     let mut body = format!(
-        "<h1>{}</h1><p class=\"count\">{total}</p><ul class=\"listing\">",
+        "<h1>{}</h1><p class=\"count\">{total}</p>",
         escape_html(title)
     );
+    if !state.search.is_complete() {
+        body.push_str("<p class=\"notice\">The index of names is being built: this list may be short for a few seconds.</p>");
+    }
+    body.push_str("<ul class=\"listing\">");
     for (iri, label) in &found {
         let url = match iri.strip_prefix(vocab::ID_NAMESPACE) {
             Some(slug) => format!("/id/{slug}"),
