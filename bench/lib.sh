@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Shared by the benchmark scripts (sourced, not run): messages, timing, interruptible
-# steps, and the reference `oxigraph` binary.
+# steps, Debian packages, and the reference `oxigraph` binary.
 #
 # The sourcing script sets PYTHON and may set BENCH_SCRIPT (its name in messages), and
 # calls stop_step in its EXIT trap.
@@ -32,6 +32,23 @@ stop_step() {
         kill -TERM "$CHILD" 2>/dev/null || true
         wait "$CHILD" 2>/dev/null || true
     fi
+}
+
+# Runs a command as root (directly, or through sudo).
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then "$@"
+    elif command -v sudo >/dev/null; then sudo "$@"
+    else die "need root (or sudo) to run: $*"
+    fi
+}
+APT_UPDATED=0
+# Installs Debian packages, updating the package lists once.
+apt_install() {
+    if [[ $APT_UPDATED -eq 0 ]]; then
+        as_root apt-get update -qq
+        APT_UPDATED=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
 # Prints "version<TAB>path" of the `oxigraph` executable of the PyPI package, or nothing.

@@ -77,21 +77,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ------------------------------------------------------- 1. prerequisites ---
-as_root() {
-    if [[ $(id -u) -eq 0 ]]; then "$@"
-    elif command -v sudo >/dev/null; then sudo "$@"
-    else die "need root (or sudo) to run: $*"
-    fi
-}
-APT_UPDATED=0
-apt_install() {
-    if [[ $APT_UPDATED -eq 0 ]]; then
-        as_root apt-get update -qq
-        APT_UPDATED=1
-    fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
-
 log "prerequisites"
 command -v "$PYTHON" >/dev/null || die "$PYTHON not found"
 command -v wrk >/dev/null || { echo "installing wrk (apt-get)"; apt_install wrk; }

@@ -149,21 +149,6 @@ fail() { # log message
 }
 
 # ------------------------------------------------------- 1. prerequisites ---
-as_root() {
-    if [[ $(id -u) -eq 0 ]]; then "$@"
-    elif command -v sudo >/dev/null; then sudo "$@"
-    else die "need root (or sudo) to run: $*"
-    fi
-}
-APT_UPDATED=0
-apt_install() {
-    if [[ $APT_UPDATED -eq 0 ]]; then
-        as_root apt-get update -qq
-        APT_UPDATED=1
-    fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
-
 log "prerequisites"
 # The figures are only worth something on an otherwise idle machine.
 if awk '{exit !($1 > 1.0)}' /proc/loadavg 2>/dev/null; then
