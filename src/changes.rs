@@ -8,6 +8,9 @@
 //! themselves from it instead of reading the whole store again, so a write costs what it
 //! writes, and the next reader sees it.
 //!
+//! [`Kept`] holds such an index ([`Follows`]) and builds it afresh in the background when
+//! it must, while the one before keeps answering.
+//!
 //! [`Writes`] is the transaction the writing methods hand out: it passes reads and writes
 //! to oxigraph's, and keeps the exact difference it makes (a quad inserted that was
 //! already there is no change; one removed and inserted again is none either).
@@ -15,6 +18,7 @@
 use oxigraph::model::{GraphNameRef, NamedNodeRef, NamedOrBlankNodeRef, Quad, QuadRef, TermRef};
 use oxigraph::store::{BulkLoader, StorageError, Transaction};
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock, Weak};
 
 /// What one committed write did.
@@ -279,4 +283,213 @@ pub fn holds(
         .quads_for_pattern(Some(subject), Some(predicate), Some(object), None)
         .next()
         .is_some_and(|quad| quad.is_ok())
+}
+
+/// An index of the store that a change known quad by quad updates in place (see
+/// [`Kept`]), and that is otherwise built afresh.
+pub trait Follows: Default + Send + Sync + 'static {
+    /// What a change touched: read again from the store once a build that ran across the
+    /// change is done.
+    type Touched: Send + Sync;
+    /// What the index is called in the log and in its build thread's name.
+    const NAME: &'static str;
+
+    /// The index of everything the store holds.
+    fn build(graph: &crate::store::Graph) -> Result<Self, crate::store::StoreError>;
+    /// What `change` (known quad by quad) touched, or `None` when nothing this index
+    /// follows.
+    fn touched(store: &oxigraph::store::Store, change: &Change) -> Option<Self::Touched>;
+    /// Takes in what the store now says of what `touched` names.
+    fn catch_up(&mut self, store: &oxigraph::store::Store, touched: &Self::Touched);
+}
+
+/// An index kept up to date by the writes of one store.
+///
+/// A write's change is in the index before the write returns, so the next reader finds
+/// it. When the store changes in a way not known quad by quad (a SPARQL update), or when
+/// the server starts, the index is built again on a thread of its own while the one before
+/// keeps answering ([`Kept::is_complete`] says whether it has everything yet): no reader
+/// waits for a build. What writes touch while a build runs is read again before the new
+/// index replaces the old one.
+pub struct Kept<T: Follows> {
+    inner: Arc<KeptInner<T>>,
+}
+
+impl<T: Follows> Clone for Kept<T> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+struct KeptInner<T: Follows> {
+    /// Itself, for the build thread it starts.
+    this: Weak<KeptInner<T>>,
+    graph: crate::store::Graph,
+    index: RwLock<T>,
+    /// Whether the index holds everything the store does (false until the first build
+    /// is done, and while a build after an unknown change runs).
+    complete: std::sync::atomic::AtomicBool,
+    rebuild: std::sync::Mutex<Rebuild<T::Touched>>,
+}
+
+struct Rebuild<Touched> {
+    /// What writes touched while a build runs (`None`: no build runs).
+    touched: Option<Vec<Touched>>,
+    /// Whether the store changed in an unknown way since the running build started.
+    again: bool,
+}
+
+impl<T: Follows> Kept<T> {
+    /// The index of `graph`, first built in the background.
+    pub fn start(graph: &crate::store::Graph) -> Self {
+        let kept = Self::unbuilt(graph);
+        kept.inner.rebuild();
+        kept
+    }
+
+    /// The index of `graph` as it is now, built before this returns.
+    pub fn build(graph: &crate::store::Graph) -> Result<Self, crate::store::StoreError> {
+        let kept = Self::unbuilt(graph);
+        *kept.inner.write() = T::build(graph)?;
+        kept.inner.complete.store(true, Ordering::SeqCst);
+        Ok(kept)
+    }
+
+    fn unbuilt(graph: &crate::store::Graph) -> Self {
+        let inner = Arc::new_cyclic(|this| KeptInner {
+            this: this.clone(),
+            graph: graph.clone(),
+            index: RwLock::new(T::default()),
+            complete: std::sync::atomic::AtomicBool::new(false),
+            rebuild: std::sync::Mutex::new(Rebuild {
+                touched: None,
+                again: false,
+            }),
+        });
+        let watcher: Arc<dyn Watcher> = inner.clone();
+        graph.watch(Arc::downgrade(&watcher));
+        Self { inner }
+    }
+
+    /// Runs `work` on the index as it is now.
+    pub fn read<R>(&self, work: impl FnOnce(&T) -> R) -> R {
+        work(
+            &self
+                .inner
+                .index
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
+    /// Whether the index holds everything the store does (no build is running).
+    pub fn is_complete(&self) -> bool {
+        self.inner.complete.load(Ordering::SeqCst)
+    }
+
+    /// Waits until the index is complete, for at most `limit`; answers whether it is.
+    pub fn wait_until_complete(&self, limit: std::time::Duration) -> bool {
+        let started = std::time::Instant::now();
+        while !self.is_complete() {
+            if started.elapsed() > limit {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        true
+    }
+
+    /// The store the index follows.
+    pub fn graph(&self) -> &crate::store::Graph {
+        &self.inner.graph
+    }
+}
+
+impl<T: Follows> KeptInner<T> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, T> {
+        self.index
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn lock_rebuild(&self) -> std::sync::MutexGuard<'_, Rebuild<T::Touched>> {
+        self.rebuild
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Builds the index again on a thread of its own (or once more after the running
+    /// build, when one runs).
+    fn rebuild(&self) {
+        {
+            let mut rebuild = self.lock_rebuild();
+            if rebuild.touched.is_some() {
+                rebuild.again = true;
+                return;
+            }
+            rebuild.touched = Some(Vec::new());
+        }
+        self.complete.store(false, Ordering::SeqCst);
+        let Some(inner) = self.this.upgrade() else {
+            return;
+        };
+        let spawned = std::thread::Builder::new()
+            .name(format!("spyatlas-{}", T::NAME.replace(' ', "-")))
+            .spawn(move || inner.build_until_current());
+        if let Err(error) = spawned {
+            tracing::error!(%error, index = T::NAME, "cannot start building the index");
+        }
+    }
+
+    fn build_until_current(&self) {
+        loop {
+            let started = std::time::Instant::now();
+            // What writes touch from here on is gathered in `touched` (set before this
+            // thread started), so whatever the build's snapshot misses is read again.
+            let built = crate::store::without_cancellation(|| T::build(&self.graph));
+            let mut index = self.write();
+            let mut rebuild = self.lock_rebuild();
+            match built {
+                Ok(mut built) => {
+                    for touched in rebuild.touched.take().unwrap_or_default() {
+                        built.catch_up(self.graph.store(), &touched);
+                    }
+                    *index = built;
+                    tracing::debug!(elapsed = ?started.elapsed(), index = T::NAME, "index built");
+                }
+                Err(error) => {
+                    tracing::warn!(%error, index = T::NAME, "cannot build the index; the previous one keeps answering");
+                    rebuild.touched = None;
+                    return;
+                }
+            }
+            if rebuild.again {
+                rebuild.again = false;
+                rebuild.touched = Some(Vec::new());
+                continue;
+            }
+            self.complete.store(true, Ordering::SeqCst);
+            return;
+        }
+    }
+}
+
+impl<T: Follows> Watcher for KeptInner<T> {
+    fn changed(&self, store: &oxigraph::store::Store, change: &Change) {
+        if matches!(change, Change::Unknown) {
+            self.rebuild();
+            return;
+        }
+        let Some(touched) = T::touched(store, change) else {
+            return;
+        };
+        let mut index = self.write();
+        index.catch_up(store, &touched);
+        let mut rebuild = self.lock_rebuild();
+        if let Some(pending) = rebuild.touched.as_mut() {
+            pending.push(touched);
+        }
+    }
 }

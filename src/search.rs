@@ -12,7 +12,7 @@
 //! starts: a range walk) and a deletion index of the distinct words (one typo: the
 //! SymSpell idea), so a search does not scan the names.
 
-use crate::changes::{Change, Watcher};
+use crate::changes::{Change, Follows, Kept};
 use crate::ingest::resolve::fold;
 use crate::sorted::SortedVec;
 use crate::store::{Graph, StoreError};
@@ -21,8 +21,7 @@ use oxigraph::model::vocab::{rdf, rdfs};
 use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNodeRef, QuadRef, Term};
 use oxigraph::sparql::QueryResults;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 const SKOS_ALT_LABEL: NamedNodeRef<'_> =
     NamedNodeRef::new_unchecked("http://www.w3.org/2004/02/skos/core#altLabel");
@@ -891,100 +890,34 @@ fn within_one_edit(a: &str, b: &str) -> bool {
     }
 }
 
-/// The search index of one store, kept up to date by its writes (see [`crate::changes`]).
-///
-/// A write's labels, aliases and classes are in the index before the write returns, so
-/// the next reader finds them. When the store changes in a way not known quad by quad
-/// (a SPARQL update), or when the server starts, the index is built again on a thread of
-/// its own while the one before keeps answering ([`Live::is_complete`] says whether it
-/// has everything yet); no reader waits for a build.
-#[derive(Clone)]
-pub struct Live {
-    inner: Arc<Inner>,
-}
+/// The search index of one store, kept up to date by its writes: a write's labels,
+/// aliases and classes are in it before the write returns.
+pub type Live = Kept<SearchIndex>;
 
-struct Inner {
-    /// Itself, for the build thread it starts.
-    this: std::sync::Weak<Inner>,
-    graph: Graph,
-    index: RwLock<SearchIndex>,
-    /// Whether the index holds everything the store does (false until the first build
-    /// is done, and while a build after an unknown change runs).
-    complete: AtomicBool,
-    rebuild: Mutex<Rebuild>,
-}
+impl Follows for SearchIndex {
+    type Touched = Vec<Fact>;
+    const NAME: &'static str = "search index";
 
-#[derive(Default)]
-struct Rebuild {
-    /// The facts changed while a build runs: read again from the store when it is done.
-    touched: Option<Vec<Fact>>,
-    /// Whether the store changed in an unknown way since the running build started.
-    again: bool,
-}
-
-impl Live {
-    /// The index of `graph`, first built in the background.
-    pub fn start(graph: &Graph) -> Self {
-        let live = Self::unbuilt(graph);
-        live.inner.rebuild();
-        live
+    fn build(graph: &Graph) -> Result<Self, StoreError> {
+        SearchIndex::build(graph)
     }
 
-    /// The index of `graph` as it is now, built before this returns (the command line and
-    /// tests).
-    pub fn build(graph: &Graph) -> Result<Self, StoreError> {
-        let live = Self::unbuilt(graph);
-        let index = SearchIndex::build(graph)?;
-        *live
-            .inner
-            .index
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = index;
-        live.inner.complete.store(true, Ordering::SeqCst);
-        Ok(live)
+    fn touched(_: &oxigraph::store::Store, change: &Change) -> Option<Vec<Fact>> {
+        let facts: Vec<Fact> = change
+            .quads()
+            .filter_map(|(quad, _)| Fact::of(quad.as_ref()))
+            .collect();
+        (!facts.is_empty()).then_some(facts)
     }
 
-    fn unbuilt(graph: &Graph) -> Self {
-        let inner = Arc::new_cyclic(|this| Inner {
-            this: this.clone(),
-            graph: graph.clone(),
-            index: RwLock::new(SearchIndex::default()),
-            complete: AtomicBool::new(false),
-            rebuild: Mutex::new(Rebuild::default()),
-        });
-        let watcher: Arc<dyn Watcher> = inner.clone();
-        graph.watch(Arc::downgrade(&watcher));
-        Self { inner }
-    }
-
-    /// Runs `work` on the index as it is now.
-    pub fn read<T>(&self, work: impl FnOnce(&SearchIndex) -> T) -> T {
-        work(
-            &self
-                .inner
-                .index
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
-    }
-
-    /// Waits until the index is complete, for at most `limit`; answers whether it is.
-    pub fn wait_until_complete(&self, limit: std::time::Duration) -> bool {
-        let started = std::time::Instant::now();
-        while !self.is_complete() {
-            if started.elapsed() > limit {
-                return false;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
+    fn catch_up(&mut self, store: &oxigraph::store::Store, facts: &Vec<Fact>) {
+        for fact in facts {
+            self.set(fact, fact.holds(store));
         }
-        true
     }
+}
 
-    /// Whether the index holds everything the store does (no build is running).
-    pub fn is_complete(&self) -> bool {
-        self.inner.complete.load(Ordering::SeqCst)
-    }
-
+impl Kept<SearchIndex> {
     /// The labels and classes of some IRIs: from the index when it is complete, else from
     /// the store.
     pub fn describe_all(
@@ -998,106 +931,10 @@ impl Live {
                     .collect()
             }));
         }
-        describe_from_store(&self.inner.graph, iris)
+        describe_from_store(self.graph(), iris)
     }
 }
 
-impl Inner {
-    /// Builds the index again on a thread of its own (or once more after the running
-    /// build, when one runs).
-    fn rebuild(&self) {
-        {
-            let mut rebuild = self
-                .rebuild
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if rebuild.touched.is_some() {
-                rebuild.again = true;
-                return;
-            }
-            rebuild.touched = Some(Vec::new());
-        }
-        self.complete.store(false, Ordering::SeqCst);
-        let Some(inner) = self.this.upgrade() else {
-            return;
-        };
-        let spawned = std::thread::Builder::new()
-            .name("spyatlas-search-index".into())
-            .spawn(move || inner.build_until_current());
-        if let Err(error) = spawned {
-            tracing::error!(%error, "cannot start the search index build");
-        }
-    }
-
-    fn build_until_current(&self) {
-        loop {
-            let started = std::time::Instant::now();
-            // Facts changed from here on are collected in `touched` (set before this
-            // thread started), so whatever the build's snapshot misses is read again.
-            let built = crate::store::without_cancellation(|| SearchIndex::build(&self.graph));
-            let mut index = self
-                .index
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let mut rebuild = self
-                .rebuild
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            match built {
-                Ok(mut built) => {
-                    for fact in rebuild.touched.take().unwrap_or_default() {
-                        let holds = fact.holds(self.graph.store());
-                        built.set(&fact, holds);
-                    }
-                    *index = built;
-                    tracing::debug!(elapsed = ?started.elapsed(), names = index.len(), "search index built");
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot build the search index; the previous one keeps answering");
-                    rebuild.touched = None;
-                    return;
-                }
-            }
-            if rebuild.again {
-                rebuild.again = false;
-                rebuild.touched = Some(Vec::new());
-                continue;
-            }
-            self.complete.store(true, Ordering::SeqCst);
-            return;
-        }
-    }
-}
-
-impl Watcher for Inner {
-    fn changed(&self, store: &oxigraph::store::Store, change: &Change) {
-        if matches!(change, Change::Unknown) {
-            self.rebuild();
-            return;
-        }
-        let facts: Vec<Fact> = change
-            .quads()
-            .filter_map(|(quad, _)| Fact::of(quad.as_ref()))
-            .collect();
-        if facts.is_empty() {
-            return;
-        }
-        let mut index = self
-            .index
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for fact in &facts {
-            index.set(fact, fact.holds(store));
-        }
-        let mut rebuild = self
-            .rebuild
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(touched) = rebuild.touched.as_mut() {
-            touched.extend(facts);
-        }
-    }
-}
 #[cfg(test)]
 mod tests {
     use super::*;

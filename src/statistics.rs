@@ -14,15 +14,13 @@
 //! The counts are over every claim, whatever status its report gives it: they say where
 //! to look, and the pages they link to show each claim with its status and report.
 
-use crate::changes::{Change, Watcher};
+use crate::changes::{Change, Follows, Kept};
 use crate::store::Graph;
 use crate::vocab;
 use oxigraph::model::vocab::rdf;
 use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef};
 use oxigraph::store::Store;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
 
 const DCT_PUBLISHER: NamedNodeRef<'_> =
     NamedNodeRef::new_unchecked("http://purl.org/dc/terms/publisher");
@@ -53,18 +51,10 @@ pub struct Tables {
 
 /// The anchors a change may have touched.
 #[derive(Debug, Default)]
-struct Anchors {
+pub struct Anchors {
     incidents: HashSet<NamedNode>,
     targets: HashSet<NamedNode>,
     reports: HashSet<NamedNode>,
-}
-
-impl Anchors {
-    fn extend(&mut self, other: Anchors) {
-        self.incidents.extend(other.incidents);
-        self.targets.extend(other.targets);
-        self.reports.extend(other.reports);
-    }
 }
 
 /// One vendor's incidents: in all, and per year.
@@ -350,160 +340,25 @@ fn anchors_of(store: &Store, change: &Change) -> Anchors {
 }
 
 /// The statistics of one store, kept up to date by its writes.
-#[derive(Clone)]
-pub struct Statistics {
-    inner: Arc<Inner>,
-}
+pub type Statistics = Kept<Tables>;
 
-struct Inner {
-    this: Weak<Inner>,
-    graph: Graph,
-    tables: RwLock<Tables>,
-    complete: AtomicBool,
-    /// The anchors touched while a count of everything runs, and whether another must
-    /// follow it.
-    recount: Mutex<(Option<Anchors>, bool)>,
-}
+impl Follows for Tables {
+    type Touched = Anchors;
+    const NAME: &'static str = "statistics";
 
-impl Statistics {
-    /// The statistics of `graph`, first counted in the background.
-    pub fn start(graph: &Graph) -> Self {
-        let statistics = Self::unbuilt(graph);
-        statistics.inner.count_all();
-        statistics
+    fn build(graph: &Graph) -> Result<Self, crate::store::StoreError> {
+        Ok(Tables::build(graph.store()))
     }
 
-    /// The statistics of `graph`, counted before this returns.
-    pub fn build(graph: &Graph) -> Self {
-        let statistics = Self::unbuilt(graph);
-        *statistics
-            .inner
-            .tables
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Tables::build(graph.store());
-        statistics.inner.complete.store(true, Ordering::SeqCst);
-        statistics
-    }
-
-    fn unbuilt(graph: &Graph) -> Self {
-        let inner = Arc::new_cyclic(|this| Inner {
-            this: this.clone(),
-            graph: graph.clone(),
-            tables: RwLock::new(Tables::default()),
-            complete: AtomicBool::new(false),
-            recount: Mutex::new((None, false)),
-        });
-        let watcher: Arc<dyn Watcher> = inner.clone();
-        graph.watch(Arc::downgrade(&watcher));
-        Self { inner }
-    }
-
-    /// Runs `work` on the counts as they are now.
-    pub fn read<T>(&self, work: impl FnOnce(&Tables) -> T) -> T {
-        work(
-            &self
-                .inner
-                .tables
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
-    }
-
-    /// Whether the counts cover the whole store (no count of everything is running).
-    pub fn is_complete(&self) -> bool {
-        self.inner.complete.load(Ordering::SeqCst)
-    }
-
-    /// Waits until the counts are complete, for at most `limit`; answers whether they are.
-    pub fn wait_until_complete(&self, limit: std::time::Duration) -> bool {
-        let started = std::time::Instant::now();
-        while !self.is_complete() {
-            if started.elapsed() > limit {
-                return false;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        true
-    }
-}
-
-impl Inner {
-    /// Counts everything again on a thread of its own (or once more after the running
-    /// count).
-    fn count_all(&self) {
-        {
-            let mut recount = self
-                .recount
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if recount.0.is_some() {
-                recount.1 = true;
-                return;
-            }
-            recount.0 = Some(Anchors::default());
-        }
-        self.complete.store(false, Ordering::SeqCst);
-        let Some(inner) = self.this.upgrade() else {
-            return;
-        };
-        let spawned = std::thread::Builder::new()
-            .name("spyatlas-statistics".into())
-            .spawn(move || inner.count_until_current());
-        if let Err(error) = spawned {
-            tracing::error!(%error, "cannot start counting the statistics");
-        }
-    }
-
-    fn count_until_current(&self) {
-        loop {
-            let started = std::time::Instant::now();
-            let mut built = Tables::build(self.graph.store());
-            let mut tables = self
-                .tables
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let mut recount = self
-                .recount
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if let Some(touched) = recount.0.take() {
-                built.recount(self.graph.store(), &touched);
-            }
-            *tables = built;
-            tracing::debug!(elapsed = ?started.elapsed(), "statistics counted");
-            if recount.1 {
-                recount.1 = false;
-                recount.0 = Some(Anchors::default());
-                continue;
-            }
-            self.complete.store(true, Ordering::SeqCst);
-            return;
-        }
-    }
-}
-
-impl Watcher for Inner {
-    fn changed(&self, store: &Store, change: &Change) {
-        if matches!(change, Change::Unknown) {
-            self.count_all();
-            return;
-        }
+    fn touched(store: &Store, change: &Change) -> Option<Anchors> {
         let anchors = anchors_of(store, change);
-        if anchors.incidents.is_empty() && anchors.targets.is_empty() && anchors.reports.is_empty()
-        {
-            return;
-        }
-        let mut tables = self
-            .tables
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        tables.recount(store, &anchors);
-        let mut recount = self
-            .recount
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(touched) = recount.0.as_mut() {
-            touched.extend(anchors);
-        }
+        let empty = anchors.incidents.is_empty()
+            && anchors.targets.is_empty()
+            && anchors.reports.is_empty();
+        (!empty).then_some(anchors)
+    }
+
+    fn catch_up(&mut self, store: &Store, anchors: &Anchors) {
+        self.recount(store, anchors);
     }
 }

@@ -408,7 +408,7 @@ proptest! {
         dropped in any::<u8>(),
     ) {
         let graph = Graph::in_memory().unwrap();
-        let statistics = Statistics::build(&graph);
+        let statistics = Statistics::build(&graph).unwrap();
         for (insert, quads) in &writes {
             graph
                 .transaction(|transaction| {
