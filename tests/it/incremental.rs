@@ -125,20 +125,8 @@ fn write() -> impl Strategy<Value = Write> {
 fn apply(graph: &Graph, write: &Write) {
     match write {
         Write::Insert(quads) | Write::Remove(quads) => {
-            let insert = matches!(write, Write::Insert(_));
-            graph
-                .transaction(|transaction| {
-                    for choice in quads {
-                        let quad = quad(*choice);
-                        if insert {
-                            transaction.insert(&quad)?;
-                        } else {
-                            transaction.remove(&quad)?;
-                        }
-                    }
-                    Ok::<_, StoreError>(())
-                })
-                .unwrap();
+            let quads: Vec<Quad> = quads.iter().map(|choice| quad(*choice)).collect();
+            insert_or_remove(graph, matches!(write, Write::Insert(_)), &quads);
         }
         Write::Replace(g, triples) | Write::Extend(g, triples) => {
             let triples: Vec<Triple> = triples.iter().map(|choice| triple(*choice)).collect();
@@ -162,6 +150,22 @@ fn apply(graph: &Graph, write: &Write) {
             graph.update(prepared).unwrap();
         }
     }
+}
+
+/// Inserts (or removes) `quads` in one transaction.
+fn insert_or_remove(graph: &Graph, insert: bool, quads: &[Quad]) {
+    graph
+        .transaction(|transaction| {
+            for quad in quads {
+                if insert {
+                    transaction.insert(quad)?;
+                } else {
+                    transaction.remove(quad)?;
+                }
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
 }
 
 proptest! {
@@ -410,19 +414,8 @@ proptest! {
         let graph = Graph::in_memory().unwrap();
         let statistics = Statistics::build(&graph).unwrap();
         for (insert, quads) in &writes {
-            graph
-                .transaction(|transaction| {
-                    for choice in quads {
-                        let quad = statistics_quad(*choice);
-                        if *insert {
-                            transaction.insert(&quad)?;
-                        } else {
-                            transaction.remove(&quad)?;
-                        }
-                    }
-                    Ok::<_, StoreError>(())
-                })
-                .unwrap();
+            let quads: Vec<Quad> = quads.iter().map(|choice| statistics_quad(*choice)).collect();
+            insert_or_remove(&graph, *insert, &quads);
             let kept = statistics.read(Clone::clone);
             prop_assert_eq!(&kept, &Tables::build(graph.store()), "after {:?}", quads);
         }
