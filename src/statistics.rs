@@ -22,8 +22,7 @@ use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, T
 use oxigraph::store::Store;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-const DCT_PUBLISHER: NamedNodeRef<'_> =
-    NamedNodeRef::new_unchecked("http://purl.org/dc/terms/publisher");
+use crate::vocab::DCT_PUBLISHER;
 
 fn sa(local: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{}{local}", vocab::ONTOLOGY_NAMESPACE))

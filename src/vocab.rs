@@ -30,6 +30,10 @@ pub mod term {
     pub const CVE_ID: &str = "https://w3id.org/spyatlas/ontology#cveId";
 }
 
+/// A report's publisher (Dublin Core), as report documents write it.
+pub const DCT_PUBLISHER: NamedNodeRef<'_> =
+    NamedNodeRef::new_unchecked("http://purl.org/dc/terms/publisher");
+
 /// What the loader records about each loaded report, in the report's graph.
 pub mod loader {
     use super::NamedNodeRef;
