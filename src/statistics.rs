@@ -17,12 +17,11 @@
 use crate::changes::{Change, Follows, Kept};
 use crate::store::Graph;
 use crate::vocab;
+use crate::vocab::DCT_PUBLISHER;
 use oxigraph::model::vocab::rdf;
 use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef};
 use oxigraph::store::Store;
 use std::collections::{BTreeSet, HashMap, HashSet};
-
-use crate::vocab::DCT_PUBLISHER;
 
 fn sa(local: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{}{local}", vocab::ONTOLOGY_NAMESPACE))
