@@ -384,6 +384,16 @@ impl<T: Follows> Kept<T> {
         )
     }
 
+    /// Runs `work` on the index unless a write is updating it right now (`None` then):
+    /// for the event loop, which must not wait.
+    pub fn try_read<R>(&self, work: impl FnOnce(&T) -> R) -> Option<R> {
+        match self.inner.index.try_read() {
+            Ok(index) => Some(work(&index)),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(work(&poisoned.into_inner())),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// Whether the index holds everything the store does (no build is running).
     pub fn is_complete(&self) -> bool {
         self.inner.complete.load(Ordering::SeqCst)

@@ -749,11 +749,12 @@ impl View {
 
 fn not_found(state: &AppState, slug: &str, representation: Representation) -> Response {
     let words = slug.replace('-', " ");
-    // Only from an index already up to date: this runs on the event loop, which must not
-    // wait for an index build.
+    // This runs on the event loop, which must not wait: no suggestions while a write is
+    // updating the index.
     let suggestions: Vec<crate::search::Hit> = state
         .search
-        .read(|index| index.search(&words, &[], "en", 5));
+        .try_read(|index| index.search(&words, &[], "en", 5))
+        .unwrap_or_default();
     match representation {
         Representation::Html => {
             let mut list = String::new();

@@ -87,7 +87,13 @@ pub async fn home(
     let graph = state.graph.clone();
     let lang = language.clone();
     let search = state.search.clone();
-    let figures = statistics(&state, &language, FRONT_PAGE_ROWS);
+    let figures = {
+        let (state, language) = (state.clone(), language.clone());
+        blocking(&state.clone(), move || {
+            statistics(&state, &language, FRONT_PAGE_ROWS)
+        })
+        .await?
+    };
     let (counts, reports) = blocking(&state, move || {
         // Counts from the search index (it holds every entity's classes).
         let counts = search.read(|index| index.counts());
@@ -332,7 +338,13 @@ pub async fn api_statistics(
         }
     }
     let language = language(raw.as_deref(), &headers);
-    Ok(axum::Json(statistics(&state, &language, rows)).into_response())
+    // In the pool: a large write holds the indexes for a moment, which the event loop must
+    // not wait for.
+    let figures = {
+        let state = state.clone();
+        blocking(&state.clone(), move || statistics(&state, &language, rows)).await?
+    };
+    Ok(axum::Json(figures).into_response())
 }
 
 /// `GET /{listing}`: every entity of one kind, by name, a page at a time.
