@@ -29,6 +29,7 @@ pub mod http;
 pub mod ingest;
 pub mod limits;
 pub mod links;
+pub mod network;
 pub mod queries;
 pub mod search;
 pub mod served;

@@ -54,6 +54,8 @@ pub struct AppState {
     pub search: crate::search::Live,
     /// The statistics, counted on write.
     pub statistics: crate::statistics::Statistics,
+    /// Who is linked to whom, for the shortest chains between two entities.
+    pub network: crate::network::Connections,
     /// Entity and report pages rendered, dropped when a write touches what they show.
     pub pages: entity::PageCache,
     /// Queries known to take longer than an inline answer allows.
@@ -67,6 +69,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Waits until the indexes built at start (search, statistics, network) hold all of
+    /// the store, for at most `limit` each; answers whether they do.
+    pub fn wait_until_complete(&self, limit: std::time::Duration) -> bool {
+        self.search.wait_until_complete(limit)
+            && self.statistics.wait_until_complete(limit)
+            && self.network.wait_until_complete(limit)
+    }
+
     /// State over `graph` with the bundled named queries; starts the work pool.
     pub fn new(graph: Graph, settings: HttpSettings) -> Result<Self, StateError> {
         let pool = pool::WorkPool::start(settings.pool).map_err(StateError::Pool)?;
@@ -74,6 +84,7 @@ impl AppState {
             search: crate::search::Live::start(&graph),
             pages: entity::PageCache::new(&graph),
             statistics: crate::statistics::Statistics::start(&graph),
+            network: crate::network::Connections::start(&graph),
             graph,
             queries: Arc::new(Queries::parse()?),
             settings: Arc::new(settings),

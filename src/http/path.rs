@@ -2,32 +2,24 @@
 //! chains of relationships between two entities, each hop with its property, direction
 //! and the reports asserting it.
 //!
-//! The search is breadth-first from both ends at once, one SPARQL query per layer: the
-//! edges are the triples between two entities (`id/`) in any report or reference graph,
-//! in either direction; types, labels and report mentions are not relationships. Claims
-//! are entities too, so a victim and a vendor meet through the incident naming both.
+//! The chains are found in the network of entities kept in memory ([`crate::network`]);
+//! the triples making each hop, and the claims asserting them, are then read from the
+//! store.
 
 use super::error::ApiError;
 use super::page::escape_html;
 use super::{AppState, blocking};
 use crate::claims::Relationship;
+use crate::network::{self, Connections};
 use crate::store::{Graph, StoreError};
 use crate::vocab;
 use axum::extract::{RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
-use oxigraph::model::Term;
+use oxigraph::model::{GraphName, NamedNodeRef, Term};
 use oxigraph::sparql::QueryResults;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
-
-/// At most this many chains of the shortest length are returned.
-const MAX_PATHS: usize = 5;
-/// A layer larger than this stops the search (a hub such as a country reaches everything).
-const MAX_FRONTIER: usize = 20_000;
-/// A layer with more edges than this stops the search too: a hub's edges are held in
-/// memory while its layer is read.
-const MAX_LAYER_EDGES: usize = 200_000;
 
 /// One edge: the triple `subject property object` in `graph`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -38,163 +30,32 @@ struct Edge {
     graph: String,
 }
 
-struct Found {
-    paths: Vec<Vec<String>>,
-    edges: HashMap<(String, String), BTreeSet<Edge>>,
-    limited: bool,
-}
-
-fn neighbours(graph: &Graph, frontier: &[String]) -> Result<Vec<Edge>, StoreError> {
-    let values: String = frontier.iter().map(|iri| format!("<{iri}> ")).collect();
-    let query = format!(
-        "SELECT ?s ?p ?o ?g WHERE {{
-           VALUES ?x {{ {values} }}
-           {{ GRAPH ?g {{ ?x ?p ?o }} BIND(?x AS ?s) }} UNION {{ GRAPH ?g {{ ?s ?p ?x }} BIND(?x AS ?o) }}
-           FILTER(isIRI(?s) && isIRI(?o) && STRSTARTS(STR(?s), \"{id}\") && STRSTARTS(STR(?o), \"{id}\"))
-           FILTER(?p NOT IN (<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>, <http://schema.org/mentions>))
-         }}",
-        id = vocab::ID_NAMESPACE
-    );
-    let prepared = Graph::evaluator()
-        .parse_query(&query)
-        .expect("the path query is valid SPARQL");
-    let mut edges = Vec::new();
-    if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
-        for solution in solutions {
-            if edges.len() > MAX_LAYER_EDGES {
-                // Enough to know the layer is too large.
-                break;
+/// The triples linking `a` and `b`, in either direction, in any named graph: what the
+/// network counts as a link between them.
+fn edges_between(graph: &Graph, a: &str, b: &str) -> Result<BTreeSet<Edge>, StoreError> {
+    let mut edges = BTreeSet::new();
+    for (subject, object) in [(a, b), (b, a)] {
+        for quad in graph.store().quads_for_pattern(
+            Some(NamedNodeRef::new_unchecked(subject).into()),
+            None,
+            Some(NamedNodeRef::new_unchecked(object).into()),
+            None,
+        ) {
+            let quad = quad?;
+            if !network::is_link(quad.as_ref()) {
+                continue;
             }
-            let solution = solution?;
-            let iri = |name: &str| match solution.get(name) {
-                Some(Term::NamedNode(node)) => Some(node.as_str().to_owned()),
-                _ => None,
-            };
-            if let (Some(subject), Some(property), Some(object), Some(graph)) =
-                (iri("s"), iri("p"), iri("o"), iri("g"))
-            {
-                edges.push(Edge {
-                    subject,
-                    property,
-                    object,
-                    graph,
+            if let GraphName::NamedNode(name) = quad.graph_name {
+                edges.insert(Edge {
+                    subject: subject.to_owned(),
+                    property: quad.predicate.into_string(),
+                    object: object.to_owned(),
+                    graph: name.into_string(),
                 });
             }
         }
     }
     Ok(edges)
-}
-
-/// Breadth-first from both ends; every shortest chain (up to [`MAX_PATHS`]).
-fn shortest(graph: &Graph, from: &str, to: &str, max: usize) -> Result<Found, StoreError> {
-    let mut edges: HashMap<(String, String), BTreeSet<Edge>> = HashMap::new();
-    if from == to {
-        return Ok(Found {
-            paths: vec![vec![from.to_owned()]],
-            edges,
-            limited: false,
-        });
-    }
-    // parents[side][node] = the nodes one step closer to that side's start.
-    let mut parents: [HashMap<String, Vec<String>>; 2] = [
-        HashMap::from([(from.to_owned(), Vec::new())]),
-        HashMap::from([(to.to_owned(), Vec::new())]),
-    ];
-    let mut frontiers = [vec![from.to_owned()], vec![to.to_owned()]];
-    let mut length = 0;
-    let mut limited = false;
-    let mut meeting: Vec<String> = Vec::new();
-    while length < max && meeting.is_empty() {
-        // Grow the smaller side.
-        let side = usize::from(frontiers[1].len() < frontiers[0].len());
-        if frontiers[side].is_empty() {
-            break;
-        }
-        if frontiers[side].len() > MAX_FRONTIER {
-            limited = true;
-            break;
-        }
-        let mut next: HashMap<String, Vec<String>> = HashMap::new();
-        let layer = neighbours(graph, &frontiers[side])?;
-        if layer.len() > MAX_LAYER_EDGES {
-            limited = true;
-            break;
-        }
-        let frontier: HashSet<&String> = frontiers[side].iter().collect();
-        for edge in layer {
-            crate::store::check_cancelled()?;
-            for (near, far) in [(&edge.subject, &edge.object), (&edge.object, &edge.subject)] {
-                if frontier.contains(near) && !parents[side].contains_key(far) {
-                    let parents_of = next.entry(far.clone()).or_default();
-                    // No more than MAX_PATHS chains are shown, and every parent leads back
-                    // to the start: more parents would only cost time.
-                    if parents_of.len() < MAX_PATHS && !parents_of.contains(near) {
-                        parents_of.push(near.clone());
-                    }
-                    let key = if near < far {
-                        (near.clone(), far.clone())
-                    } else {
-                        (far.clone(), near.clone())
-                    };
-                    edges.entry(key).or_default().insert(edge.clone());
-                }
-            }
-        }
-        length += 1;
-        let mut frontier: Vec<String> = next.keys().cloned().collect();
-        frontier.sort();
-        for (node, parents_of) in next {
-            parents[side].insert(node, parents_of);
-        }
-        meeting = frontier
-            .iter()
-            .filter(|node| parents[1 - side].contains_key(*node))
-            .cloned()
-            .collect();
-        frontiers[side] = frontier;
-    }
-    let mut paths = Vec::new();
-    'meeting: for middle in &meeting {
-        for head in chains(&parents[0], middle) {
-            for tail in chains(&parents[1], middle) {
-                let mut path: Vec<String> = head.iter().rev().cloned().collect();
-                path.extend(tail.into_iter().skip(1));
-                paths.push(path);
-                if paths.len() >= MAX_PATHS {
-                    break 'meeting;
-                }
-            }
-        }
-    }
-    paths.sort();
-    paths.dedup();
-    paths.truncate(MAX_PATHS);
-    Ok(Found {
-        paths,
-        edges,
-        limited,
-    })
-}
-
-/// The chains from `node` back to its side's start (node first).
-fn chains(parents: &HashMap<String, Vec<String>>, node: &str) -> Vec<Vec<String>> {
-    let Some(up) = parents.get(node) else {
-        return Vec::new();
-    };
-    if up.is_empty() {
-        return vec![vec![node.to_owned()]];
-    }
-    let mut result = Vec::new();
-    for parent in up {
-        for mut chain in chains(parents, parent) {
-            chain.insert(0, node.to_owned());
-            result.push(chain);
-            if result.len() >= MAX_PATHS {
-                return result;
-            }
-        }
-    }
-    result
 }
 
 /// English labels (else any) of IRIs, and the reports' issue date and publisher.
@@ -284,7 +145,8 @@ fn parse(raw: Option<String>) -> Result<Request, ApiError> {
     })
 }
 
-fn answer(graph: &Graph, request: &Request) -> Result<Value, ApiError> {
+fn answer(network: &Connections, request: &Request) -> Result<Value, ApiError> {
+    let graph = network.graph();
     for iri in [&request.from, &request.to] {
         let query = format!("ASK {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}");
         let prepared = Graph::evaluator()
@@ -296,10 +158,25 @@ fn answer(graph: &Graph, request: &Request) -> Result<Value, ApiError> {
             )));
         }
     }
-    let found = shortest(graph, &request.from, &request.to, request.max)?;
+    // Read before the search: a network built to the end answers for all of the store.
+    let complete = network.is_complete();
+    let found =
+        network.read(|network| network.shortest(&request.from, &request.to, request.max))?;
     let mut iris: BTreeSet<String> = BTreeSet::new();
+    let mut edges: HashMap<(String, String), BTreeSet<Edge>> = HashMap::new();
     for path in &found.paths {
         iris.extend(path.iter().cloned());
+        for pair in path.windows(2) {
+            let key = if pair[0] < pair[1] {
+                (pair[0].clone(), pair[1].clone())
+            } else {
+                (pair[1].clone(), pair[0].clone())
+            };
+            if let std::collections::hash_map::Entry::Vacant(entry) = edges.entry(key) {
+                let between = edges_between(graph, &entry.key().0, &entry.key().1)?;
+                entry.insert(between);
+            }
+        }
     }
     let hop_edges = |a: &String, b: &String| -> Vec<Edge> {
         let key = if a < b {
@@ -307,8 +184,7 @@ fn answer(graph: &Graph, request: &Request) -> Result<Value, ApiError> {
         } else {
             (b.clone(), a.clone())
         };
-        found
-            .edges
+        edges
             .get(&key)
             .map(|edges| edges.iter().cloned().collect())
             .unwrap_or_default()
@@ -391,7 +267,12 @@ fn answer(graph: &Graph, request: &Request) -> Result<Value, ApiError> {
         })
         .collect();
     let message = if paths.is_empty() {
-        Some(if found.limited {
+        Some(if !complete {
+            format!(
+                "no connection within {} hops found yet: the network of links is still being read from the store; try again in a minute",
+                request.max
+            )
+        } else if found.limited {
             format!(
                 "no connection found within {} hops before the search grew too wide",
                 request.max
@@ -409,6 +290,7 @@ fn answer(graph: &Graph, request: &Request) -> Result<Value, ApiError> {
         "length": found.paths.first().map(|path| path.len() - 1),
         "paths": paths,
         "message": message,
+        "complete": complete,
     }))
 }
 
@@ -418,8 +300,8 @@ pub async fn api(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let request = parse(raw)?;
-    let graph = state.graph.clone();
-    let value = blocking(&state, move || answer(&graph, &request)).await??;
+    let network = state.network.clone();
+    let value = blocking(&state, move || answer(&network, &request)).await??;
     Ok(axum::Json(value).into_response())
 }
 
@@ -432,8 +314,8 @@ pub async fn page(
     let mut body = String::new();
     if asked {
         let request = parse(raw)?;
-        let graph = state.graph.clone();
-        let value = blocking(&state, move || answer(&graph, &request)).await??;
+        let network = state.network.clone();
+        let value = blocking(&state, move || answer(&network, &request)).await??;
         let _ = write!(
             body,
             "<h1>{} ↔ {}</h1>",

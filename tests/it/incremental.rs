@@ -1,7 +1,7 @@
-//! The indexes kept up to date by writes (search, entity resolution, the page cache) equal
-//! indexes built afresh from the store, after any sequence of writes: report loads and
-//! replacements, retractions, Graph Store writes, transactions, and SPARQL updates (which
-//! rebuild in the background).
+//! The indexes kept up to date by writes (search, entity resolution, the network of
+//! links, the page cache) equal indexes built afresh from the store, after any sequence
+//! of writes: report loads and replacements, retractions, Graph Store writes,
+//! transactions, and SPARQL updates (which rebuild in the background).
 
 use crate::support::{TOKEN, TestApp};
 use axum::http::StatusCode;
@@ -12,6 +12,7 @@ use proptest::prelude::*;
 use spyatlas::config::HttpSettings;
 use spyatlas::ingest::Loader;
 use spyatlas::ingest::resolve::EntityIndex;
+use spyatlas::network::{Connections, Network};
 use spyatlas::search::{Live, SearchIndex};
 use spyatlas::statistics::{Statistics, Tables};
 use spyatlas::store::{Graph, StoreError};
@@ -177,6 +178,7 @@ proptest! {
     fn indexes_kept_by_writes_equal_indexes_built_afresh(writes in prop::collection::vec(write(), 1..12)) {
         let graph = Graph::in_memory().unwrap();
         let live = Live::build(&graph).unwrap();
+        let network = Connections::build(&graph).unwrap();
         let mut loader = Loader::new(&graph, false).unwrap();
         for write in &writes {
             apply(&graph, write);
@@ -184,6 +186,10 @@ proptest! {
             let kept = live.read(SearchIndex::canonical);
             let built = SearchIndex::build(&graph).unwrap().canonical();
             prop_assert_eq!(kept, built, "search index after {:?}", write);
+            prop_assert!(network.wait_until_complete(Duration::from_secs(30)));
+            let kept = network.read(Network::canonical);
+            let built = Network::of(graph.store()).unwrap().canonical();
+            prop_assert_eq!(kept, built, "network after {:?}", write);
             loader.refresh().unwrap();
             let built = EntityIndex::from_graph(&graph).unwrap();
             prop_assert!(loader.index() == &built, "entity index after {:?}:\n{:?}\n{:?}", write, loader.index(), built);
@@ -240,7 +246,8 @@ fn searches_answer_alike_from_kept_and_built_indexes() {
 }
 
 /// Read your writes: once a report's 201 is sent, search, its entities' pages (cached
-/// before) and the listings show it; once its retraction answers, they no longer do.
+/// before), the listings and the paths show it; once its retraction answers, they no
+/// longer do.
 #[tokio::test]
 async fn pages_search_and_listings_show_a_write_as_soon_as_it_is_answered() {
     let app = TestApp::with_bundled_data();
@@ -278,10 +285,18 @@ async fn pages_search_and_listings_show_a_write_as_soon_as_it_is_answered() {
         "{}",
         listing.body
     );
+    let path = app
+        .get("/api/path?from=example-chain&to=whatsapp", None)
+        .await;
+    assert!(path.body.contains("\"length\":1"), "{}", path.body);
     let response = app
         .delete("/api/reports/example-lab-report", Some(TOKEN))
         .await;
     assert!(response.status.is_success(), "{}", response.body);
+    let path = app
+        .get("/api/path?from=example-surveillance-ltd&to=belgium", None)
+        .await;
+    assert_eq!(path.status, StatusCode::NOT_FOUND, "{}", path.body);
     let search = app.get("/api/search?q=example%20implant", None).await;
     assert!(!search.body.contains("example-implant"), "{}", search.body);
     let page = app.get("/id/whatsapp?format=json", None).await;

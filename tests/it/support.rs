@@ -51,12 +51,7 @@ impl TestApp {
     pub fn new(graph: Graph, settings: HttpSettings) -> Self {
         let state = AppState::new(graph.clone(), settings).expect("bundled queries parse");
         // Tests check what pages and searches show: they start once the index is built.
-        assert!(state.search.wait_until_complete(Duration::from_secs(60)));
-        assert!(
-            state
-                .statistics
-                .wait_until_complete(Duration::from_secs(60))
-        );
+        assert!(state.wait_until_complete(Duration::from_secs(60)));
         Self {
             router: http::router(state),
             graph,
@@ -158,12 +153,7 @@ impl TestServer {
                     .send(listener.local_addr().expect("bound"))
                     .expect("the test waits for the address");
                 let state = AppState::new(graph, settings).expect("bundled queries parse");
-                assert!(state.search.wait_until_complete(Duration::from_secs(60)));
-                assert!(
-                    state
-                        .statistics
-                        .wait_until_complete(Duration::from_secs(60))
-                );
+                assert!(state.wait_until_complete(Duration::from_secs(60)));
                 http::serve(listener, state, async {
                     let _ = stopped.await;
                 })
