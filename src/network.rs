@@ -19,6 +19,7 @@ use crate::vocab;
 use oxigraph::model::vocab::rdf;
 use oxigraph::model::{GraphNameRef, NamedNodeRef, NamedOrBlankNodeRef, QuadRef, TermRef};
 use oxigraph::store::Store;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -163,9 +164,10 @@ impl Network {
     /// The shortest chains from `from` to `to` of at most `max` links (at most
     /// [`MAX_PATHS`] of them), found breadth-first from both ends at once.
     ///
-    /// The answer does not depend on the order entities came in: each layer is walked
-    /// in the order of its IRIs, so the chains kept when there are more than
-    /// [`MAX_PATHS`] are the same for a kept network and a rebuilt one.
+    /// The answer does not depend on the order entities came in: each entity keeps the
+    /// first parents by IRI, and the sides meet in the order of IRIs, so the chains kept
+    /// when there are more than [`MAX_PATHS`] are the same for a kept network and a
+    /// rebuilt one.
     pub fn shortest(&self, from: &str, to: &str, max: usize) -> Result<Chains, StoreError> {
         if from == to {
             return Ok(Chains {
@@ -177,9 +179,9 @@ impl Network {
             return Ok(Chains::default());
         };
         // parents[side][node] = the nodes one link closer to that side's start.
-        let mut parents: [HashMap<u32, Vec<u32>>; 2] = [
-            HashMap::from([(start, Vec::new())]),
-            HashMap::from([(end, Vec::new())]),
+        let mut parents: [FxHashMap<u32, Vec<u32>>; 2] = [
+            FxHashMap::from_iter([(start, Vec::new())]),
+            FxHashMap::from_iter([(end, Vec::new())]),
         ];
         let mut frontiers = [vec![start], vec![end]];
         let mut length = 0;
@@ -202,7 +204,7 @@ impl Network {
                 limited = true;
                 break;
             }
-            let mut next: HashMap<u32, Vec<u32>> = HashMap::new();
+            let mut next: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
             for &near in &frontiers[side] {
                 let neighbours = &self.neighbours[near as usize];
                 seen += neighbours.len();
@@ -215,26 +217,32 @@ impl Network {
                     if parents[side].contains_key(&far) {
                         continue;
                     }
-                    let parents_of = next.entry(far).or_default();
                     // No more than MAX_PATHS chains are shown, and every parent leads back
-                    // to the start: more parents would only cost time.
+                    // to the start: the first MAX_PATHS parents by IRI are enough.
+                    let parents_of = next.entry(far).or_default();
+                    let iri = |node: &u32| &self.iris[*node as usize];
                     if parents_of.len() < MAX_PATHS {
                         parents_of.push(near);
+                    } else if iri(&near) < iri(&parents_of[MAX_PATHS - 1]) {
+                        parents_of[MAX_PATHS - 1] = near;
+                    } else {
+                        continue;
                     }
+                    parents_of.sort_unstable_by(|a, b| iri(a).cmp(iri(b)));
                 }
             }
             if limited {
                 break;
             }
             length += 1;
-            let mut frontier: Vec<u32> = next.keys().copied().collect();
-            frontier.sort_unstable_by(|a, b| self.iris[*a as usize].cmp(&self.iris[*b as usize]));
+            let frontier: Vec<u32> = next.keys().copied().collect();
             parents[side].extend(next);
             meeting = frontier
                 .iter()
                 .copied()
                 .filter(|node| parents[1 - side].contains_key(node))
                 .collect();
+            meeting.sort_unstable_by(|a, b| self.iris[*a as usize].cmp(&self.iris[*b as usize]));
             frontiers[side] = frontier;
         }
         let mut paths = Vec::new();
@@ -266,7 +274,7 @@ impl Network {
 }
 
 /// The chains from `node` back to its side's start (node first).
-fn chains(parents: &HashMap<u32, Vec<u32>>, node: u32) -> Vec<Vec<u32>> {
+fn chains(parents: &FxHashMap<u32, Vec<u32>>, node: u32) -> Vec<Vec<u32>> {
     let Some(up) = parents.get(&node) else {
         return Vec::new();
     };
