@@ -458,7 +458,8 @@ impl<T: Follows> KeptInner<T> {
             let started = std::time::Instant::now();
             // What writes touch from here on is gathered in `touched` (set before this
             // thread started), so whatever the build's snapshot misses is read again.
-            let built = crate::store::without_cancellation(|| T::build(&self.graph));
+            // Background work of the store: a server stopping cancels it and waits.
+            let built = self.graph.in_background(|| T::build(&self.graph));
             let mut index = self.write();
             let mut rebuild = self.lock_rebuild();
             match built {

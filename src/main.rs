@@ -174,6 +174,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         config.data.data.display()
     );
     http::serve(listener, state, http::shutdown_signal()).await?;
+    // The store closes when this returns: index builds still reading it stop first.
+    if !graph.stop_background(Duration::from_secs(10)) {
+        tracing::warn!("an index build did not stop within 10 s of the shutdown");
+    }
     graph.flush().context("flushing the store")?;
     Ok(())
 }

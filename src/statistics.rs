@@ -37,13 +37,13 @@ pub const UNDATED: &str = "undated";
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Tables {
     /// Incident → the (vendor, year) pairs it counts for.
-    incidents: HashMap<NamedNode, BTreeSet<(NamedNode, String)>>,
+    incidents: HashMap<NamedNode, Box<[(NamedNode, String)]>>,
     per_vendor_year: HashMap<(NamedNode, String), usize>,
     /// Target → the countries it counts for.
-    targets: HashMap<NamedNode, BTreeSet<NamedNode>>,
+    targets: HashMap<NamedNode, Box<[NamedNode]>>,
     per_country: HashMap<NamedNode, usize>,
     /// Report → its publishers.
-    reports: HashMap<NamedNode, BTreeSet<NamedNode>>,
+    reports: HashMap<NamedNode, Box<[NamedNode]>>,
     per_publisher: HashMap<NamedNode, usize>,
 }
 
@@ -73,14 +73,26 @@ pub struct Count {
 
 impl Tables {
     /// Counts everything in the store.
-    pub fn build(store: &Store) -> Self {
+    ///
+    /// A build stops when the work on this thread is cancelled (the server is stopping).
+    pub fn build(store: &Store) -> Result<Self, crate::store::StoreError> {
         let mut tables = Self::default();
         let mut anchors = Anchors::default();
+        let mut read = 0usize;
+        let mut every_so_often = || {
+            read += 1;
+            if read.is_multiple_of(4096) {
+                crate::store::check_cancelled()
+            } else {
+                Ok(())
+            }
+        };
         let incident = sa("Incident");
         for quad in store
             .quads_for_pattern(None, Some(rdf::TYPE), Some(incident.as_ref().into()), None)
             .flatten()
         {
+            every_so_often()?;
             if let NamedOrBlankNode::NamedNode(subject) = quad.subject {
                 anchors.incidents.insert(subject);
             }
@@ -90,6 +102,7 @@ impl Tables {
             .quads_for_pattern(None, Some(target.as_ref()), None, None)
             .flatten()
         {
+            every_so_often()?;
             if let Term::NamedNode(object) = quad.object {
                 anchors.targets.insert(object);
             }
@@ -98,19 +111,33 @@ impl Tables {
             .quads_for_pattern(None, Some(DCT_PUBLISHER), None, None)
             .flatten()
         {
+            every_so_often()?;
             if let NamedOrBlankNode::NamedNode(subject) = &quad.subject
                 && quad.graph_name.as_ref() == GraphNameRef::NamedNode(subject.as_ref())
             {
                 anchors.reports.insert(subject.clone());
             }
         }
-        tables.recount(store, &anchors);
-        tables
+        tables.recount_checking(store, &anchors, &mut every_so_often)?;
+        Ok(tables)
     }
 
     /// Counts again what `anchors` contribute, as the store now says.
     fn recount(&mut self, store: &Store, anchors: &Anchors) {
+        // Never stops: a write's change is counted whole.
+        let _ = self.recount_checking(store, anchors, &mut || Ok(()));
+    }
+
+    /// Recounts what `anchors` contribute, calling `check` before each (a build stops
+    /// when it fails).
+    fn recount_checking(
+        &mut self,
+        store: &Store,
+        anchors: &Anchors,
+        check: &mut dyn FnMut() -> Result<(), crate::store::StoreError>,
+    ) -> Result<(), crate::store::StoreError> {
         for incident in &anchors.incidents {
+            check()?;
             let now = incident_pairs(store, incident);
             update(
                 &mut self.incidents,
@@ -120,13 +147,16 @@ impl Tables {
             );
         }
         for target in &anchors.targets {
+            check()?;
             let now = target_countries(store, target);
             update(&mut self.targets, &mut self.per_country, target, now);
         }
         for report in &anchors.reports {
+            check()?;
             let now = report_publishers(store, report);
             update(&mut self.reports, &mut self.per_publisher, report, now);
         }
+        Ok(())
     }
 
     /// Vendors by incidents, most first, at most `limit`.
@@ -172,13 +202,19 @@ fn top(counts: &HashMap<NamedNode, usize>, limit: usize) -> Vec<Count> {
 }
 
 /// Replaces what `anchor` contributes by `now`, moving the counts by the difference.
+///
+/// What each anchor contributes is kept as a sorted slice: most hold one or two items,
+/// for which a B-tree's node would take ten times the memory.
 fn update<K: Clone + Eq + std::hash::Hash + Ord>(
-    contributions: &mut HashMap<NamedNode, BTreeSet<K>>,
+    contributions: &mut HashMap<NamedNode, Box<[K]>>,
     counts: &mut HashMap<K, usize>,
     anchor: &NamedNode,
     now: BTreeSet<K>,
 ) {
-    let before = contributions.remove(anchor).unwrap_or_default();
+    let before: BTreeSet<K> = contributions
+        .remove(anchor)
+        .map(|before| before.into_vec().into_iter().collect())
+        .unwrap_or_default();
     for gone in before.difference(&now) {
         if let Some(count) = counts.get_mut(gone) {
             *count -= 1;
@@ -191,7 +227,7 @@ fn update<K: Clone + Eq + std::hash::Hash + Ord>(
         *counts.entry(new.clone()).or_default() += 1;
     }
     if !now.is_empty() {
-        contributions.insert(anchor.clone(), now);
+        contributions.insert(anchor.clone(), now.into_iter().collect());
     }
 }
 
@@ -345,7 +381,7 @@ impl Follows for Tables {
     const NAME: &'static str = "statistics";
 
     fn build(graph: &Graph) -> Result<Self, crate::store::StoreError> {
-        Ok(Tables::build(graph.store()))
+        Tables::build(graph.store())
     }
 
     fn touched(store: &Store, change: &Change) -> Option<Anchors> {

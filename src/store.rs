@@ -106,6 +106,16 @@ pub struct Graph {
     generation: Arc<AtomicU64>,
     /// The indexes told of every write (see [`crate::changes`]).
     watchers: Watchers,
+    /// The work done on threads of its own (index builds), stopped before the store closes.
+    background: Arc<Background>,
+}
+
+/// The background work on one store: a token that stops it, and how much of it runs.
+#[derive(Default)]
+struct Background {
+    token: CancellationToken,
+    running: Mutex<usize>,
+    finished: std::sync::Condvar,
 }
 
 impl Graph {
@@ -179,7 +189,51 @@ impl Graph {
             writer: Arc::new(Mutex::new(())),
             generation: Arc::new(AtomicU64::new(0)),
             watchers: Watchers::default(),
+            background: Arc::default(),
         }
+    }
+
+    /// Runs `work` (an index build on a thread of its own) as background work of the
+    /// store: [`Graph::stop_background`] cancels it (every query it evaluates and each
+    /// [`check_cancelled`] then fail) and waits for it, so that no thread is still reading
+    /// when the store closes.
+    pub fn in_background<T>(&self, work: impl FnOnce() -> T) -> T {
+        struct Running<'a>(&'a Background);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                let mut running = self
+                    .0
+                    .running
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                *running -= 1;
+                self.0.finished.notify_all();
+            }
+        }
+        *self
+            .background
+            .running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+        let _running = Running(&self.background);
+        with_cancellation(&self.background.token, work)
+    }
+
+    /// Stops the background work of the store and waits for it to end, for at most
+    /// `limit`; answers whether it has. Background work started afterwards stops at once.
+    pub fn stop_background(&self, limit: std::time::Duration) -> bool {
+        self.background.token.cancel();
+        let running = self
+            .background
+            .running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (running, _) = self
+            .background
+            .finished
+            .wait_timeout_while(running, limit, |running| *running > 0)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *running == 0
     }
 
     /// Tells `watcher` of every write from now on, after its commit and before any other
@@ -678,6 +732,43 @@ pub fn format_of_path(path: &Path) -> Option<RdfFormat> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stopping_the_background_work_cancels_it_and_waits_for_it() {
+        let graph = Graph::in_memory().unwrap();
+        let (started, running) = std::sync::mpsc::channel();
+        let returned = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let worker = {
+            let (graph, returned) = (graph.clone(), Arc::clone(&returned));
+            std::thread::spawn(move || {
+                graph.in_background(|| {
+                    started.send(()).unwrap();
+                    // A build that would run for a minute, checking as builds do.
+                    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                    let mut outcome = "ran to the end";
+                    while std::time::Instant::now() < until {
+                        if check_cancelled().is_err() {
+                            outcome = "stopped";
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    returned.store(true, Ordering::SeqCst);
+                    outcome
+                })
+            })
+        };
+        running.recv().unwrap();
+        assert!(graph.stop_background(std::time::Duration::from_secs(10)));
+        assert!(
+            returned.load(Ordering::SeqCst),
+            "stop_background waited for the work"
+        );
+        assert_eq!(worker.join().unwrap(), "stopped");
+        // Work started afterwards stops at once; work outside stays uncancelled.
+        assert!(graph.in_background(|| check_cancelled().is_err()));
+        assert!(check_cancelled().is_ok());
+    }
 
     #[test]
     fn bundled_knowledge_loads_into_an_empty_store() {

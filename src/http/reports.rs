@@ -48,7 +48,7 @@ impl SharedLoader {
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 if slot.is_none() {
-                    match Loader::new(&graph, false) {
+                    match graph.in_background(|| Loader::new(&graph, false)) {
                         Ok(loader) => *slot = Some(loader),
                         Err(error) => tracing::warn!(%error, "cannot prepare the report loader"),
                     }
