@@ -150,25 +150,45 @@ const FROM_ALIAS: u8 = 2;
 
 #[derive(Default)]
 struct Entity {
-    /// (language, label) pairs: `rdfs:label` only, for display.
-    labels: SortedVec<(String, String)>,
-    types: SortedVec<String>,
-    /// Its names (in the order of text and language), each with where it comes from.
+    /// Its classes, each IRI shared with the listing of the class.
+    types: SortedVec<Arc<str>>,
+    /// Its names (in the order of text and language), each with where it comes from: its
+    /// labels (`rdfs:label`, shown) and aliases. A name that folds to nothing (`"!!"`) is
+    /// shown, never searched.
     names: Vec<(Name, u8)>,
 }
 
 impl Entity {
     fn is_empty(&self) -> bool {
-        self.labels.is_empty() && self.types.is_empty() && self.names.is_empty()
+        self.types.is_empty() && self.names.is_empty()
     }
 
-    /// The label shown in `language`: that language's, else English, else the first.
+    /// Its labels, as (language, text), in the order of the names.
+    fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.names
+            .iter()
+            .filter(|(_, sources)| sources & FROM_LABEL != 0)
+            .map(|(name, _)| (name.0.language.as_deref().unwrap_or(""), &*name.0.text))
+    }
+
+    /// Its labels, as (language, text), sorted.
+    fn sorted_labels(&self) -> Vec<(String, String)> {
+        let mut labels: Vec<(String, String)> = self
+            .labels()
+            .map(|(language, text)| (language.to_owned(), text.to_owned()))
+            .collect();
+        labels.sort();
+        labels
+    }
+
+    /// The label shown in `language`: that language's, else English, else the first (by
+    /// language, then text); the first by text among several in one language.
     fn label_in(&self, language: &str) -> Option<&str> {
         [language, "en"]
             .iter()
-            .find_map(|wanted| self.labels.iter().find(|(l, _)| l == wanted))
-            .or_else(|| self.labels.iter().next())
-            .map(|(_, text)| text.as_str())
+            .find_map(|wanted| self.labels().find(|(l, _)| l == wanted))
+            .or_else(|| self.labels().min())
+            .map(|(_, text)| text)
     }
 
     /// What listings sort by: the folded label (English, else the first), then the IRI.
@@ -228,7 +248,7 @@ pub struct SearchIndex {
     /// A word with one character deleted (or whole) → the words giving it.
     deletions: HashMap<Box<str>, SortedVec<Box<str>>>,
     /// Class → its entities, in listing order.
-    classes: HashMap<String, BTreeSet<(String, Arc<str>)>>,
+    classes: HashMap<Arc<str>, BTreeSet<(String, Arc<str>)>>,
     /// Labels of everything else (the ontology's classes, properties and concepts):
     /// shown, never searched.
     terms: HashMap<String, SortedVec<(String, String)>>,
@@ -238,9 +258,7 @@ impl SearchIndex {
     /// Reads every label, alias and type of the store.
     pub fn build(graph: &Graph) -> Result<Self, StoreError> {
         let mut index = Self::default();
-        for fact in facts(graph)? {
-            index.set(&fact, true);
-        }
+        for_each_fact(graph, |fact| index.set(&fact, true))?;
         Ok(index)
     }
 
@@ -286,31 +304,24 @@ impl SearchIndex {
         match &fact.object {
             Term::NamedNode(class) => {
                 if holds {
-                    entity.types.insert(class.as_str().to_owned());
+                    let shared = match self.classes.get_key_value(class.as_str()) {
+                        Some((shared, _)) => Arc::clone(shared),
+                        None => Arc::from(class.as_str()),
+                    };
+                    entity.types.insert(shared);
                 } else {
                     entity.types.remove(class.as_str());
                 }
             }
             Term::Literal(literal) => {
                 let language = literal.language().map(str::to_owned);
-                if predicate == rdfs::LABEL {
-                    let pair = (
-                        language.clone().unwrap_or_default(),
-                        literal.value().to_owned(),
-                    );
-                    if holds {
-                        entity.labels.insert(pair);
-                    } else {
-                        entity.labels.remove(&pair);
-                    }
-                }
                 let source = if predicate == rdfs::LABEL {
                     FROM_LABEL
                 } else {
                     FROM_ALIAS
                 };
                 let folded = fold(literal.value());
-                if !folded.is_empty() {
+                {
                     // Names of one entity sort by text and language.
                     let wanted = (literal.value(), literal.language());
                     let found = entity.names.binary_search_by(|(name, _)| {
@@ -337,6 +348,7 @@ impl SearchIndex {
                                 language: language.map(String::into_boxed_str),
                             }));
                             name_added = Some(name.clone());
+                            entity.names.reserve_exact(1);
                             entity.names.insert(at, (name, source));
                         }
                         Err(_) => {}
@@ -348,7 +360,13 @@ impl SearchIndex {
         // The entity's place in the listings of its classes.
         let listed_after = entity.listing_key(&key);
         if let Term::NamedNode(class) = &fact.object {
-            let members = self.classes.entry(class.as_str().to_owned()).or_default();
+            let shared = entity
+                .types
+                .iter()
+                .find(|known| &***known == class.as_str())
+                .cloned()
+                .unwrap_or_else(|| Arc::from(class.as_str()));
+            let members = self.classes.entry(shared).or_default();
             if holds {
                 members.insert(listed_after.clone());
             } else {
@@ -359,16 +377,16 @@ impl SearchIndex {
             }
         } else if listed_before != listed_after {
             for class in &entity.types {
-                if let Some(members) = self.classes.get_mut(class) {
+                if let Some(members) = self.classes.get_mut(&**class) {
                     members.remove(&listed_before);
                     members.insert(listed_after.clone());
                 }
             }
         }
-        if let Some(name) = name_added {
+        if let Some(name) = name_added.filter(|name| !name.0.folded.is_empty()) {
             self.add_name(name);
         }
-        if let Some(name) = name_removed {
+        if let Some(name) = name_removed.filter(|name| !name.0.folded.is_empty()) {
             self.remove_name(&name);
         }
         if !entity.is_empty() {
@@ -567,8 +585,12 @@ impl SearchIndex {
             .into_iter()
             .filter_map(|(iri, (how, name))| {
                 let entity = self.entities.get(iri)?;
-                (types.is_empty() || entity.types.iter().any(|class| types.contains(class)))
-                    .then(|| (how, name.0.folded.len(), &*name.0.folded, iri, name))
+                (types.is_empty()
+                    || entity
+                        .types
+                        .iter()
+                        .any(|class| types.iter().any(|wanted| **wanted == **class)))
+                .then(|| (how, name.0.folded.len(), &*name.0.folded, iri, name))
             })
             .collect();
         hits.sort_unstable();
@@ -632,7 +654,7 @@ impl SearchIndex {
             matched: name.0.text.to_string(),
             language: name.0.language.as_deref().map(str::to_owned),
             how,
-            types: entity.types.iter().cloned().collect(),
+            types: entity.types.iter().map(|class| class.to_string()).collect(),
         })
     }
 
@@ -682,8 +704,8 @@ impl SearchIndex {
     pub fn describe(&self, iri: &str) -> Option<Description> {
         if let Some(entity) = self.entities.get(iri) {
             return Some((
-                entity.labels.iter().cloned().collect(),
-                entity.types.iter().cloned().collect(),
+                entity.sorted_labels(),
+                entity.types.iter().map(|class| class.to_string()).collect(),
             ));
         }
         self.terms
@@ -695,7 +717,7 @@ impl SearchIndex {
     pub fn counts(&self) -> HashMap<String, usize> {
         self.classes
             .iter()
-            .map(|(class, members)| (class.clone(), members.len()))
+            .map(|(class, members)| (class.to_string(), members.len()))
             .collect()
     }
 
@@ -722,7 +744,7 @@ impl SearchIndex {
         for (iri, entity) in entities {
             lines.push(format!(
                 "entity {iri} labels={:?} types={:?} names={:?}",
-                entity.labels,
+                entity.sorted_labels(),
                 entity.types,
                 entity
                     .names
@@ -787,7 +809,9 @@ impl SearchIndex {
 
 /// Every label, alias and class statement of the store, in every graph (a statement in
 /// several graphs comes several times).
-fn facts(graph: &Graph) -> Result<Vec<Fact>, StoreError> {
+/// Calls `take` with every label, alias and class the store holds, as they are read (at
+/// ten million triples, a list of them all would take more memory than the index).
+fn for_each_fact(graph: &Graph, mut take: impl FnMut(Fact)) -> Result<(), StoreError> {
     let query = format!(
         "SELECT ?e ?p ?o WHERE {{ VALUES ?p {{ {} {} {} }} {{ GRAPH ?g {{ ?e ?p ?o }} }} UNION {{ ?e ?p ?o }} }}",
         rdfs::LABEL,
@@ -797,7 +821,6 @@ fn facts(graph: &Graph) -> Result<Vec<Fact>, StoreError> {
     let prepared = Graph::evaluator()
         .parse_query(&query)
         .expect("the search query is valid SPARQL");
-    let mut facts = Vec::new();
     if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
         for solution in solutions {
             let solution = solution?;
@@ -807,7 +830,7 @@ fn facts(graph: &Graph) -> Result<Vec<Fact>, StoreError> {
                 Some(object),
             ) = (solution.get("e"), solution.get("p"), solution.get("o"))
             {
-                facts.push(Fact {
+                take(Fact {
                     subject: subject.clone(),
                     predicate: predicate.clone(),
                     object: object.clone(),
@@ -815,7 +838,7 @@ fn facts(graph: &Graph) -> Result<Vec<Fact>, StoreError> {
             }
         }
     }
-    Ok(facts)
+    Ok(())
 }
 
 /// The labels and classes of some IRIs, read from the store: what pages use while the

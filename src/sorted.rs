@@ -1,5 +1,8 @@
 //! Small sets kept as sorted vectors, for the in-memory indexes.
 
+/// The size up to which a set grows by exactly the item added.
+const SMALL: usize = 8;
+
 /// A set kept as a sorted vector: most sets of the index hold one or two items, for which a
 /// vector takes a fraction of a B-tree's memory.
 #[derive(Clone, PartialEq, Eq)]
@@ -21,6 +24,11 @@ impl<T: Ord> SortedVec<T> {
         match self.0.binary_search(&item) {
             Ok(_) => false,
             Err(at) => {
+                // Small sets grow one item at a time (a vector's first growth makes room
+                // for four); large ones double as vectors do.
+                if self.0.len() == self.0.capacity() && self.0.len() < SMALL {
+                    self.0.reserve_exact(1);
+                }
                 self.0.insert(at, item);
                 true
             }
