@@ -172,6 +172,9 @@ def cmd_wait_spyatlas(a: argparse.Namespace) -> int:
         ("/health", "*/*", lambda body: True),
         ("/api/search?q=warm", "application/json", lambda body: json.loads(body).get("complete") is True),
         ("/api/statistics", "application/json", lambda body: json.loads(body).get("complete") is True),
+        # The network of links /api/path walks (any two generated entities will do).
+        ("/api/path?from=person-1&to=vendor-1&max=1", "application/json",
+         lambda body: json.loads(body).get("complete") is True),
     ]
     t0 = time.monotonic()
     for target, accept, ready in steps:
