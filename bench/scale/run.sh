@@ -34,7 +34,8 @@
 #   BENCH_WORK [${TMPDIR:-/tmp}]   where the database folders are made
 #   BENCH_LOAD_TIMEOUT [7200] time cap of one load, in seconds
 #   BENCH_READY_TIMEOUT [1800]     time cap of a server's start (spyatlas: until its
-#                             search index and statistics are complete), in seconds
+#                             search index, statistics and network of links are complete),
+#                             in seconds
 #   BENCH_VIRTUOSO_BUFFERS [300000]  Virtuoso NumberOfBuffers (8 KB pages, about 2.5 GB);
 #                             MaxDirtyBuffers is 3/4 of it
 #   BENCH_VIRTUOSO_QUERY_MEM [1G]    Virtuoso MaxQueryMem
@@ -280,8 +281,9 @@ run_spyatlas() {
     "$SPYATLAS_BIN" serve --data "$dir" --bind "$HOST:$port" --query-timeout 120 >"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
     SERVER_KIND=spyatlas
-    # /health, then until the search index and the statistics, built in the background
-    # after the start, are complete: no measurement shares the cores with that work.
+    # /health, then until the search index, the statistics and the network of links,
+    # built in the background after the start, are complete: no measurement shares the
+    # cores with that work.
     step "$PYTHON" "$SCALE_DIR/measure.py" wait-spyatlas --base "$base" --pid "$SERVER_PID" --timeout "$READY_TIMEOUT" \
         || fail "$SERVER_LOG" "spyatlas serve did not get ready"
     record --system spyatlas --figure ready "seconds=$(secs_since "$t0")"
