@@ -74,6 +74,11 @@ pub struct ServeConfig {
     #[arg(long, env = "SPYATLAS_QUEUE_PER_CLIENT", default_value_t = 8)]
     pub queue_per_client: usize,
 
+    /// Megabytes of SPARQL answers kept until the next write, to answer the same query
+    /// again without evaluating it (0: none kept).
+    #[arg(long, env = "SPYATLAS_ANSWER_CACHE_MB", default_value_t = 64)]
+    pub answer_cache_mb: usize,
+
     /// Expensive requests one client may start per minute (0: no limit); past it, 429
     /// with Retry-After.
     #[arg(long, env = "SPYATLAS_RATE_LIMIT", default_value_t = 0)]
@@ -152,6 +157,8 @@ pub struct HttpSettings {
     pub inline: InlineLimits,
     /// The work pool and what each client may ask of it.
     pub pool: PoolLimits,
+    /// Bytes of SPARQL answers kept until the next write.
+    pub answer_cache_bytes: usize,
 }
 
 impl HttpSettings {
@@ -165,6 +172,7 @@ impl HttpSettings {
             max_query_bytes: crate::limits::DEFAULT_MAX_QUERY_BYTES,
             inline: InlineLimits::default(),
             pool: PoolLimits::default(),
+            answer_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -194,6 +202,7 @@ impl From<&ServeConfig> for HttpSettings {
                 memory_per_job: usize::try_from(config.query_memory_mb.saturating_mul(1024 * 1024))
                     .unwrap_or(usize::MAX),
             },
+            answer_cache_bytes: config.answer_cache_mb.saturating_mul(1024 * 1024),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! and keeps its tracing span, or, for SPARQL queries, through `stream::answer`, which
 //! answers quick queries on the spot and streams the others from the pool.
 
+mod answers;
 mod auth;
 mod body;
 mod conneg;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub slow_queries: Arc<stream::SlowQueries>,
     /// Queries parsed before, by text.
     pub parsed_queries: Arc<sparql::ParsedQueries>,
+    /// Answers to SPARQL queries, kept until the next write.
+    pub answers: Arc<answers::AnswerCache>,
     /// The threads that run expensive work, behind a queue fair between clients.
     pub pool: pool::WorkPool,
     /// The room left for bodies of clients without the write token.
@@ -80,6 +83,7 @@ impl AppState {
     /// State over `graph` with the bundled named queries; starts the work pool.
     pub fn new(graph: Graph, settings: HttpSettings) -> Result<Self, StateError> {
         let pool = pool::WorkPool::start(settings.pool).map_err(StateError::Pool)?;
+        let answers = Arc::new(answers::AnswerCache::new(settings.answer_cache_bytes));
         Ok(Self {
             search: crate::search::Live::start(&graph),
             pages: entity::PageCache::new(&graph),
@@ -91,6 +95,7 @@ impl AppState {
             reports: reports::SharedLoader::default(),
             slow_queries: Arc::default(),
             parsed_queries: Arc::default(),
+            answers,
             pool,
             public_bodies: body::PublicBodies::default(),
         })

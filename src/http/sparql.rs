@@ -1,6 +1,7 @@
 //! `/sparql`: the SPARQL 1.1 Protocol (query by GET, POST form and POST body; update by
 //! POST form and POST body), plus the service description and the query page.
 
+use super::answers::{Copying, is_repeatable};
 use super::auth::authorize_write;
 use super::body::{self, Sender};
 use super::conneg::{self, GRAPHS, Representation, SOLUTIONS, negotiate};
@@ -258,6 +259,16 @@ async fn run_query(
     };
     let key = query_key(&text, &params, representation);
     let shape = query_shape(parsed.shape, &params, representation);
+    // Read before the evaluation begins: the answer holds at least this generation's writes.
+    let generation = state.graph.generation();
+    let request = (parsed.repeatable && state.answers.is_enabled())
+        .then(|| answer_request(headers, &text, &params, representation));
+    if let Some(request) = &request
+        && let Some(kept) = state.answers.get(generation, request)
+    {
+        return Ok(super::stream::whole(kept, &representation.content_type()));
+    }
+    let answers = Arc::clone(&state.answers);
     let parsed = Arc::clone(&parsed);
     let deadline = state.settings.query_timeout;
     let graph = state.graph.clone();
@@ -278,9 +289,19 @@ async fn run_query(
                     dataset.set_available_named_graphs(named.clone());
                 }
             }
+            let Some(request) = &request else {
+                return graph
+                    .query(prepared)
+                    .and_then(|results| write_results(results, representation, out));
+            };
+            let mut copying = Copying::new(out);
             graph
                 .query(prepared)
-                .and_then(|results| write_results(results, representation, out))
+                .and_then(|results| write_results(results, representation, &mut copying))?;
+            if let Some(copy) = copying.into_copy() {
+                answers.insert(generation, Arc::clone(request), copy);
+            }
+            Ok(())
         },
         move |error| match error {
             StoreError::Cancelled => ApiError::Timeout(deadline),
@@ -300,6 +321,28 @@ fn query_key(text: &str, params: &ProtocolParams, representation: Representation
     hasher.finish()
 }
 
+/// The whole of a query request, as [`AnswerCache`](super::answers::AnswerCache) tells
+/// one from another: the base IRI, the text, the dataset and the media type.
+fn answer_request(
+    headers: &HeaderMap,
+    text: &str,
+    params: &ProtocolParams,
+    representation: Representation,
+) -> Arc<str> {
+    let mut request = endpoint_iri(headers);
+    for part in [text]
+        .into_iter()
+        .chain(params.default_graph_uris.iter().map(String::as_str))
+        .chain(["\0named"])
+        .chain(params.named_graph_uris.iter().map(String::as_str))
+        .chain([representation.content_type().as_str()])
+    {
+        request.push('\0');
+        request.push_str(part);
+    }
+    Arc::from(request)
+}
+
 /// What tells one kind of query from another in [`answer`]'s memory of quick and slow
 /// queries: the query as parsed, with the IRIs of entities (`id/`) and the string literals
 /// left out, so that the same lookup about another entity (or name) counts as the same.
@@ -314,10 +357,9 @@ fn query_shape(shape: u64, params: &ProtocolParams, representation: Representati
 
 /// The hash of a query's text as parsed, with the IRIs of entities (`id/`) and the string
 /// literals left out.
-fn shape_of(query: &spargebra::Query) -> u64 {
-    let text = query.to_string();
+fn shape_of(text: &str) -> u64 {
     let mut shape = String::with_capacity(text.len());
-    let mut rest = text.as_str();
+    let mut rest = text;
     let entity = format!("<{}", crate::vocab::ID_NAMESPACE);
     while let Some(start) = rest.find(['<', '"']) {
         shape.push_str(&rest[..start]);
@@ -356,10 +398,13 @@ fn shape_of(query: &spargebra::Query) -> u64 {
 #[derive(Default)]
 pub struct ParsedQueries(Mutex<HashMap<String, Arc<Parsed>>>);
 
-/// A parsed query and the hash of its shape (see [`shape_of`]), computed once.
+/// A parsed query and what is known of it from its text, computed once.
 struct Parsed {
     query: spargebra::Query,
+    /// The hash of its shape (see [`shape_of`]).
     shape: u64,
+    /// Whether its answer stays the same until the store changes.
+    repeatable: bool,
 }
 
 impl ParsedQueries {
@@ -381,8 +426,10 @@ impl ParsedQueries {
             .map_err(|e| ApiError::BadRequest(format!("invalid Host header: {e}")))?
             .parse_query(text)?;
         let query = limits::check_algebra(query)?;
+        let written = query.to_string();
         let query = Arc::new(Parsed {
-            shape: shape_of(&query),
+            shape: shape_of(&written),
+            repeatable: is_repeatable(&written),
             query,
         });
         if text.len() <= Self::MAX_TEXT_BYTES {
@@ -601,7 +648,12 @@ mod tests {
     use super::*;
 
     fn shape(text: &str) -> u64 {
-        shape_of(&spargebra::SparqlParser::new().parse_query(text).unwrap())
+        shape_of(
+            &spargebra::SparqlParser::new()
+                .parse_query(text)
+                .unwrap()
+                .to_string(),
+        )
     }
 
     #[test]

@@ -550,6 +550,11 @@ pub async fn stream_blocking(
     Ok(with_content_type(body, &content_type))
 }
 
+/// A response of `bytes`, whole.
+pub fn whole(bytes: Bytes, content_type: &str) -> Response {
+    with_content_type(Body::from(bytes), content_type)
+}
+
 fn with_content_type(body: Body, content_type: &str) -> Response {
     let mut response = Response::new(body);
     response.headers_mut().insert(

@@ -19,7 +19,7 @@ const ID_NS: &str = "https://w3id.org/spyatlas/id/";
 
 /// A small valid report about a new person targeted in the seed's incident, with the
 /// references written as given.
-fn document(slug: &str, person: &str, extra: &str) -> String {
+pub(crate) fn document(slug: &str, person: &str, extra: &str) -> String {
     format!(
         r#""@context": https://w3id.org/spyatlas/context.jsonld
 id: report:{slug}

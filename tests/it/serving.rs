@@ -29,6 +29,8 @@ fn encode(text: &str) -> String {
 fn server_with(inline: InlineLimits) -> TestServer {
     let mut settings = HttpSettings::with_token(TOKEN, Duration::from_secs(30));
     settings.inline = inline;
+    // Every request evaluates its query: none is answered from the answers kept.
+    settings.answer_cache_bytes = 0;
     TestServer::start(Graph::in_memory_with_bundled().unwrap(), settings)
 }
 

@@ -555,3 +555,104 @@ fn the_real_server_answers_over_tcp() {
     );
     assert!(response.text().contains("http://example.com/a"));
 }
+
+/// The number of quads of the store, as `/sparql` answers it.
+async fn quads(app: &TestApp) -> String {
+    let count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }";
+    let response = app
+        .get(
+            &format!("/sparql?query={}", encode(count)),
+            Some("text/csv"),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    response.body
+}
+
+#[tokio::test]
+async fn a_repeated_query_shows_every_write_made_between() {
+    let app = TestApp::with_bundled_data();
+    let mut seen = vec![quads(&app).await];
+    assert_eq!(quads(&app).await, seen[0], "nothing was written");
+
+    let insert = "INSERT DATA { GRAPH <http://example.com/g> { <http://example.com/s> <http://example.com/p> 1 } }";
+    let updated = app
+        .post(
+            "/sparql",
+            Some("application/sparql-update"),
+            Some(TOKEN),
+            insert,
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::NO_CONTENT, "{}", updated.body);
+    seen.push(quads(&app).await);
+
+    let put = axum::http::Request::put("/store?graph=http%3A%2F%2Fexample.com%2Fh")
+        .header("content-type", "application/n-triples")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(axum::body::Body::from(
+            "<http://example.com/s> <http://example.com/p> \"2\" .\n<http://example.com/s> <http://example.com/p> \"3\" .\n",
+        ))
+        .unwrap();
+    let stored = app.send(put).await;
+    assert!(stored.status.is_success(), "{}", stored.body);
+    seen.push(quads(&app).await);
+
+    let text = super::reports::document("between-queries", "Bo Li", "");
+    let created = app
+        .post("/api/reports", Some("application/yaml"), Some(TOKEN), &text)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    seen.push(quads(&app).await);
+
+    let retracted = app
+        .delete("/api/reports/between-queries", Some(TOKEN))
+        .await;
+    assert!(retracted.status.is_success(), "{}", retracted.body);
+    seen.push(quads(&app).await);
+
+    for pair in seen.windows(2) {
+        assert_ne!(pair[0], pair[1], "a write went unseen: {seen:?}");
+    }
+    assert_eq!(
+        seen[4], seen[2],
+        "retracting the report took what it added: {seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn queries_whose_answers_change_by_themselves_are_evaluated_each_time() {
+    let app = TestApp::with_bundled_data();
+    for call in ["STRUUID()", "UUID()", "RAND()"] {
+        let uri = format!(
+            "/sparql?query={}",
+            encode(&format!("SELECT ({call} AS ?x) WHERE {{}}"))
+        );
+        let first = app.get(&uri, Some("text/csv")).await;
+        let second = app.get(&uri, Some("text/csv")).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        assert_ne!(first.body, second.body, "{call} was answered from memory");
+    }
+}
+
+#[tokio::test]
+async fn the_same_query_in_another_format_or_dataset_gets_its_own_answer() {
+    let app = TestApp::with_bundled_data();
+    let uri = format!("/sparql?query={}", encode(ASK_VENDOR));
+    expect_representation(&app, &uri, "text/csv", "text/csv", "true").await;
+    expect_representation(
+        &app,
+        &uri,
+        "application/sparql-results+xml",
+        "application/sparql-results+xml",
+        "<boolean>true</boolean>",
+    )
+    .await;
+    // The same text over an empty default graph.
+    let empty = format!(
+        "{uri}&default-graph-uri={}",
+        encode("http://example.com/none")
+    );
+    expect_representation(&app, &empty, "text/csv", "text/csv", "false").await;
+    expect_representation(&app, &uri, "text/csv", "text/csv", "true").await;
+}
