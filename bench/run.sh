@@ -17,6 +17,8 @@
 #   BENCH_ONLY_OXIGRAPH [0]   1: skip spyatlas (no build, no ratios)
 #   BENCH_STRICT [0]          1: exit 3 when a target is missed
 #   SPYATLAS_BIN              spyatlas binary (default: cargo build --release)
+#   SPYATLAS_SERVE_ARGS       more arguments of `spyatlas serve`, split on spaces
+#                             (`--answer-cache-mb 0`: every request evaluates its query)
 #   OXIGRAPH_BIN              oxigraph binary (default: from PyPI oxigraph==0.5.13)
 #   PYTHON [python3]
 set -euo pipefail
@@ -159,7 +161,8 @@ SA_URL="http://$HOST:$SA_PORT/sparql"
 OX_PID=$!
 PIDS+=("$OX_PID")
 if [[ "$ONLY_OXIGRAPH" != 1 ]]; then
-    "$SPYATLAS_BIN" serve --data "$WORK/spyatlas" --bind "$HOST:$SA_PORT" \
+    read -r -a serve_args <<<"${SPYATLAS_SERVE_ARGS:-}"
+    "$SPYATLAS_BIN" serve --data "$WORK/spyatlas" --bind "$HOST:$SA_PORT" "${serve_args[@]}" \
         >"$WORK/spyatlas.log" 2>&1 &
     SA_PID=$!
     PIDS+=("$SA_PID")
