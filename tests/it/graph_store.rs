@@ -4,7 +4,8 @@ use super::support::{TOKEN, TestApp};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 
-fn put(uri: &str, content_type: &str, token: Option<&str>, body: &str) -> Request<Body> {
+/// A Graph Store `PUT` of `body`, with the bearer token when given.
+pub(crate) fn put(uri: &str, content_type: &str, token: Option<&str>, body: &str) -> Request<Body> {
     let mut request = Request::put(uri).header("content-type", content_type);
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));

@@ -587,13 +587,12 @@ async fn a_repeated_query_shows_every_write_made_between() {
     assert_eq!(updated.status, StatusCode::NO_CONTENT, "{}", updated.body);
     seen.push(quads(&app).await);
 
-    let put = axum::http::Request::put("/store?graph=http%3A%2F%2Fexample.com%2Fh")
-        .header("content-type", "application/n-triples")
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .body(axum::body::Body::from(
-            "<http://example.com/s> <http://example.com/p> \"2\" .\n<http://example.com/s> <http://example.com/p> \"3\" .\n",
-        ))
-        .unwrap();
+    let put = super::graph_store::put(
+        "/store?graph=http%3A%2F%2Fexample.com%2Fh",
+        "application/n-triples",
+        Some(TOKEN),
+        "<http://example.com/s> <http://example.com/p> \"2\" .\n<http://example.com/s> <http://example.com/p> \"3\" .\n",
+    );
     let stored = app.send(put).await;
     assert!(stored.status.is_success(), "{}", stored.body);
     seen.push(quads(&app).await);
