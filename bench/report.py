@@ -2,7 +2,7 @@
 """Result handling for bench/run.sh (standard library only).
 
   wrk FILE --label L --out RESULTS   parse `wrk --latency` output, append a line
-  table RESULTS [--latency-target 1.10] [--throughput-target 1.0]
+  table RESULTS [--latency-target 1.0] [--throughput-target 1.1]
                                      print the final comparison table
 
 RESULTS is the tab-separated file written by latency.py and `report.py wrk`:
@@ -153,8 +153,8 @@ def main() -> int:
     w.set_defaults(func=cmd_wrk)
     t = sub.add_parser("table")
     t.add_argument("results")
-    t.add_argument("--latency-target", type=float, default=1.10)
-    t.add_argument("--throughput-target", type=float, default=1.0)
+    t.add_argument("--latency-target", type=float, default=1.0)
+    t.add_argument("--throughput-target", type=float, default=1.1)
     t.add_argument("--connections", type=int, default=8)
     t.add_argument("--strict", action="store_true")
     t.set_defaults(func=cmd_table)

@@ -175,12 +175,13 @@ if [[ "$ONLY_OXIGRAPH" != 1 ]]; then
     lat wait --url "$SA_URL" --pid "$SA_PID" --timeout 120 \
         || { cat "$WORK/spyatlas.log" >&2; die "spyatlas serve did not start"; }
     echo "spyatlas serve: pid $SA_PID, $SA_URL"
-    # spyatlas builds its search index in the background when it starts (seconds at 1M
-    # triples); a search waits for that build, so that no measurement shares the CPU with it.
+    # spyatlas builds its search index, statistics and network of links in the background
+    # when it starts (seconds at 1M triples): the measurements wait until all three are
+    # complete, so that none of them (oxigraph's included) shares the cores with that work.
     t0=$(now_ms)
-    "$PYTHON" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=300).read()' \
-        "http://$HOST:$SA_PORT/api/search?q=warm-up" || die "spyatlas did not answer a search"
-    echo "spyatlas search index ready in $(since "$t0")"
+    "$PYTHON" "$BENCH_DIR/scale/measure.py" wait-spyatlas --base "http://$HOST:$SA_PORT" \
+        --pid "$SA_PID" --timeout 600 || die "spyatlas did not get ready"
+    echo "spyatlas indexes ready in $(since "$t0")"
     SERVERS+=("spyatlas|$SA_URL")
 fi
 

@@ -5,6 +5,7 @@
 //!
 //! - [`http`]: the axum router — SPARQL 1.1 Protocol at `/sparql`, Graph Store Protocol at
 //!   `/store`, health; [`http::serve`] runs it on a listener.
+//! - [`views`]: what each page shows, as plain data, and the templates rendering it.
 //! - [`ingest`]: RDF files → the store, atomically, with line-and-column errors.
 //! - [`validate`]: SHACL validation of data against `ontology/shapes.ttl` (rudof's `shacl`).
 //! - [`claims`]: which claim asserts a relationship, and the status its report gives it.
@@ -38,4 +39,5 @@ pub mod statistics;
 pub mod store;
 pub mod table;
 pub mod validate;
+pub mod views;
 pub mod vocab;

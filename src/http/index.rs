@@ -8,34 +8,24 @@
 
 use super::entity::language;
 use super::error::ApiError;
-use super::page::escape_html;
 use super::{AppState, blocking};
 use crate::store::StoreError;
+use crate::views::pages::{
+    CountItem, FigureRow, FigureTable, HomeTemplate, LISTINGS, LatestReport, Layout,
+    ListingTemplate, VendorFigures, home_words, listing_words, render,
+};
+use crate::views::{Lang, page_of};
 use crate::vocab;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use oxigraph::model::Term;
 use std::collections::HashMap;
-use std::fmt::Write as _;
-
-/// The listings: path segment, class, title.
-pub const LISTINGS: &[(&str, &str, &str)] = &[
-    ("vendors", "Vendor", "Vendors"),
-    ("products", "Product", "Products"),
-    ("governments", "Government", "Governments"),
-    ("agencies", "Agency", "Agencies"),
-    ("people", "Person", "People"),
-    ("organizations", "Organization", "Organisations"),
-    ("platforms", "Platform", "Platforms"),
-    ("incidents", "Incident", "Incidents"),
-    ("reports", "Report", "Reports"),
-];
 
 /// Entities per page of a listing.
 const PAGE_SIZE: usize = 200;
 
-fn text(row: &HashMap<String, Term>, name: &str) -> String {
+fn text_of(row: &HashMap<String, Term>, name: &str) -> String {
     match row.get(name) {
         Some(Term::Literal(literal)) => literal.value().to_owned(),
         Some(Term::NamedNode(node)) => node.as_str().to_owned(),
@@ -43,30 +33,9 @@ fn text(row: &HashMap<String, Term>, name: &str) -> String {
     }
 }
 
-fn shell(title: &str, language: &str, body: &str) -> String {
-    let mut nav = String::from(
-        "<a href=\"/\">spyatlas</a> · <a href=\"/search\">Search</a> · <a href=\"/path\">Connections</a> · <a href=\"/sparql\">SPARQL</a> ·",
-    );
-    for (segment, _, title) in LISTINGS {
-        let _ = write!(nav, " <a href=\"/{segment}\">{title}</a>");
-    }
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="{language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} · spyatlas</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}nav{{font-size:.9em}}.count{{color:#555}}</style></head>
-<body><nav>{nav}</nav>
-{body}
-</body></html>
-"#,
-        language = escape_html(language),
-        title = escape_html(title),
-    )
-}
-
 /// A `SELECT ?e ?label` that picks one label per entity in `language`, else English,
 /// else any.
-fn labelled(pattern: &str, language: &str) -> String {
-    let language = language.replace(['"', '\\'], "");
+fn labelled(pattern: &str, language: Lang) -> String {
     format!(
         "SELECT ?e (COALESCE(SAMPLE(?wanted), SAMPLE(?english), SAMPLE(?any)) AS ?label) WHERE {{
            {pattern}
@@ -85,12 +54,12 @@ pub async fn home(
 ) -> Result<Response, ApiError> {
     let language = language(raw.as_deref(), &headers);
     let graph = state.graph.clone();
-    let lang = language.clone();
+    let lang = language;
     let search = state.search.clone();
     let figures = {
-        let (state, language) = (state.clone(), language.clone());
+        let state = state.clone();
         blocking(&state.clone(), move || {
-            statistics(&state, &language, FRONT_PAGE_ROWS)
+            statistics(&state, language, FRONT_PAGE_ROWS)
         })
         .await?
     };
@@ -104,7 +73,7 @@ pub async fn home(
                     "GRAPH ?e {{ ?e <{}loadedAt> ?loaded }}",
                     vocab::ONTOLOGY_NAMESPACE
                 ),
-                &lang
+                lang
             )
             .replace("GROUP BY ?e", "GROUP BY ?e ?loaded")
             .replace("SELECT ?e ", "SELECT ?e ?loaded ")
@@ -112,38 +81,83 @@ pub async fn home(
         Ok::<_, StoreError>((counts, reports))
     })
     .await??;
-    let count_of: HashMap<String, String> = counts
-        .into_iter()
-        .map(|(class, count)| (class, count.to_string()))
-        .collect();
-    let mut body = String::from(
-        "<h1>spyatlas</h1><p>Who builds spyware, who buys it, who was targeted, through which platform, and which report says so.</p><form method=\"get\" action=\"/search\"><input name=\"q\" placeholder=\"a name, in any language\"> <button type=\"submit\">Search</button></form><h2>What it holds</h2><ul class=\"counts\">",
-    );
-    for (segment, class, title) in LISTINGS {
-        let count = count_of
-            .get(&format!("{}{class}", vocab::ONTOLOGY_NAMESPACE))
-            .cloned()
-            .unwrap_or_else(|| "0".into());
-        let _ = write!(
-            body,
-            "<li><a href=\"/{segment}\">{title}</a> <span class=\"count\">{count}</span></li>"
-        );
+    let count_of: HashMap<String, usize> = counts.into_iter().collect();
+    let text = home_words(language);
+    let template = HomeTemplate {
+        layout: Layout::new(language, "spyatlas", "/", ""),
+        text,
+        counts: LISTINGS
+            .iter()
+            .map(|(segment, class, titles)| CountItem {
+                href: format!("/{segment}{}", lang_query(language)),
+                title: titles[language.index()],
+                count: count_of
+                    .get(&format!("{}{class}", vocab::ONTOLOGY_NAMESPACE))
+                    .copied()
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        latest: reports
+            .iter()
+            .map(|row| {
+                let iri = text_of(row, "e");
+                LatestReport {
+                    href: page_of(&iri).unwrap_or_default(),
+                    title: text_of(row, "label"),
+                    loaded: text_of(row, "loaded"),
+                }
+            })
+            .collect(),
+        complete: figures.complete,
+        vendors: figures
+            .incidents_per_vendor
+            .iter()
+            .map(|row| VendorFigures {
+                href: row.url.clone(),
+                label: row.label.clone(),
+                total: row.total,
+                years: row
+                    .years
+                    .iter()
+                    .map(|(year, count)| format!("{year}: {count}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect(),
+        tables: vec![
+            FigureTable {
+                title: text.targets_per_country,
+                header: text.country,
+                rows: figure_rows(&figures.targets_per_country),
+            },
+            FigureTable {
+                title: text.reports_per_publisher,
+                header: text.publisher,
+                rows: figure_rows(&figures.reports_per_publisher),
+            },
+        ],
+    };
+    Ok(Html(render(&template)).into_response())
+}
+
+/// `?lang=nl` to keep a page's language in its links; nothing for English.
+fn lang_query(language: Lang) -> String {
+    if language == Lang::En {
+        String::new()
+    } else {
+        format!("?lang={language}")
     }
-    body.push_str("</ul><h2>Latest reports</h2><ol class=\"reports\">");
-    for row in &reports {
-        let iri = text(row, "e");
-        let slug = iri.strip_prefix(vocab::REPORT_NAMESPACE).unwrap_or(&iri);
-        let _ = write!(
-            body,
-            "<li><a href=\"/report/{}\">{}</a> <span class=\"count\">loaded {}</span></li>",
-            escape_html(slug),
-            escape_html(&text(row, "label")),
-            escape_html(&text(row, "loaded"))
-        );
-    }
-    body.push_str("</ol>");
-    body.push_str(&figures_html(&figures));
-    Ok(Html(shell("spyatlas", &language, &body)).into_response())
+}
+
+fn figure_rows(counted: &[Counted]) -> Vec<FigureRow> {
+    counted
+        .iter()
+        .map(|row| FigureRow {
+            href: row.url.clone(),
+            label: row.label.clone(),
+            count: row.count,
+        })
+        .collect()
 }
 
 /// Rows of each table of figures on the front page.
@@ -186,7 +200,7 @@ struct Figures {
 
 /// The figures, from the counts kept on write and the search index (labels, classes):
 /// a read of a few hundred numbers, answered on the spot.
-fn statistics(state: &AppState, language: &str, rows: usize) -> Figures {
+fn statistics(state: &AppState, language: Lang, rows: usize) -> Figures {
     let (vendors, countries, publishers) = state.statistics.read(|tables| {
         (
             tables.incidents_per_vendor(rows),
@@ -199,7 +213,7 @@ fn statistics(state: &AppState, language: &str, rows: usize) -> Figures {
             index
                 .describe(iri)
                 .and_then(|(labels, _)| {
-                    [language, "en"]
+                    [language.code(), "en"]
                         .iter()
                         .find_map(|wanted| labels.iter().find(|(l, _)| l == wanted))
                         .or_else(|| labels.first())
@@ -212,7 +226,7 @@ fn statistics(state: &AppState, language: &str, rows: usize) -> Figures {
                 .into_iter()
                 .map(|count| Counted {
                     label: label(&count.iri),
-                    url: super::entity::page_of(&count.iri),
+                    url: page_of(&count.iri),
                     iri: count.iri,
                     count: count.count,
                 })
@@ -234,7 +248,7 @@ fn statistics(state: &AppState, language: &str, rows: usize) -> Figures {
                 .into_iter()
                 .map(|vendor| VendorRow {
                     label: label(&vendor.vendor),
-                    url: super::entity::page_of(&vendor.vendor),
+                    url: page_of(&vendor.vendor),
                     iri: vendor.vendor,
                     total: vendor.total,
                     years: vendor.years,
@@ -244,67 +258,6 @@ fn statistics(state: &AppState, language: &str, rows: usize) -> Figures {
             reports_per_publisher: counted(publishers),
         }
     })
-}
-
-/// The figures as tables of the front page.
-fn figures_html(figures: &Figures) -> String {
-    let link = |url: &Option<String>, label: &str| match url {
-        Some(url) => format!(
-            "<a href=\"{}\">{}</a>",
-            escape_html(url),
-            escape_html(label)
-        ),
-        None => escape_html(label),
-    };
-    let mut html = String::from(
-        "<h2>In numbers</h2><p class=\"note\">Counted over every claim, whatever the status its report gives it: each page shows the claims with their statuses and reports. As JSON: <a href=\"/api/statistics\">/api/statistics</a>.</p>",
-    );
-    if !figures.complete {
-        html.push_str("<p class=\"notice\">Still being counted: the figures may be short for a few seconds.</p>");
-    }
-    html.push_str("<h3>Incidents per vendor</h3><table class=\"figures\"><thead><tr><th scope=\"col\">Vendor</th><th scope=\"col\">Incidents</th><th scope=\"col\">Per year</th></tr></thead><tbody>");
-    for row in &figures.incidents_per_vendor {
-        let years = row
-            .years
-            .iter()
-            .map(|(year, count)| format!("{}: {count}", escape_html(year)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let _ = write!(
-            html,
-            "<tr><td>{}</td><td>{}</td><td>{years}</td></tr>",
-            link(&row.url, &row.label),
-            row.total
-        );
-    }
-    html.push_str("</tbody></table>");
-    for (title, header, rows) in [
-        (
-            "Named targets per country",
-            "Country",
-            &figures.targets_per_country,
-        ),
-        (
-            "Reports per publisher",
-            "Publisher",
-            &figures.reports_per_publisher,
-        ),
-    ] {
-        let _ = write!(
-            html,
-            "<h3>{title}</h3><table class=\"figures\"><thead><tr><th scope=\"col\">{header}</th><th scope=\"col\">Count</th></tr></thead><tbody>"
-        );
-        for row in rows {
-            let _ = write!(
-                html,
-                "<tr><td>{}</td><td>{}</td></tr>",
-                link(&row.url, &row.label),
-                row.count
-            );
-        }
-        html.push_str("</tbody></table>");
-    }
-    html
 }
 
 /// `GET /api/statistics?limit=&lang=`: counts per kind, incidents per vendor (per year),
@@ -342,7 +295,7 @@ pub async fn api_statistics(
     // not wait for.
     let figures = {
         let state = state.clone();
-        blocking(&state.clone(), move || statistics(&state, &language, rows)).await?
+        blocking(&state.clone(), move || statistics(&state, language, rows)).await?
     };
     Ok(axum::Json(figures).into_response())
 }
@@ -354,7 +307,7 @@ pub async fn listing(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Some((_, class, title)) = LISTINGS.iter().find(|(name, _, _)| *name == segment) else {
+    let Some((_, class, titles)) = LISTINGS.iter().find(|(name, _, _)| *name == segment) else {
         return Err(ApiError::NotFound(format!(
             "no page /{segment}; the listings are {}",
             LISTINGS
@@ -373,54 +326,31 @@ pub async fn listing(
     // From the search index: it holds every entity's classes and labels, kept up to date
     // by every write.
     let class_iri = format!("{}{class}", vocab::ONTOLOGY_NAMESPACE);
-    let (search, lang) = (state.search.clone(), language.clone());
+    let search = state.search.clone();
     let (found, total) = blocking(&state, move || {
-        search.read(|index| index.of_type(&class_iri, &lang, (page - 1) * PAGE_SIZE, PAGE_SIZE))
+        search.read(|index| {
+            index.of_type(
+                &class_iri,
+                language.code(),
+                (page - 1).saturating_mul(PAGE_SIZE),
+                PAGE_SIZE,
+            )
+        })
     })
     .await?;
-    let more = page * PAGE_SIZE < total;
-    let mut body = format!(
-        "<h1>{}</h1><p class=\"count\">{total}</p>",
-        escape_html(title)
-    );
-    if !state.search.is_complete() {
-        body.push_str("<p class=\"notice\">The index of names is being built: this list may be short for a few seconds.</p>");
-    }
-    body.push_str("<ul class=\"listing\">");
-    for (iri, label) in &found {
-        let url = match iri.strip_prefix(vocab::ID_NAMESPACE) {
-            Some(slug) => format!("/id/{slug}"),
-            None => format!(
-                "/report/{}",
-                iri.strip_prefix(vocab::REPORT_NAMESPACE).unwrap_or(iri)
-            ),
-        };
-        let _ = write!(
-            body,
-            "<li><a href=\"{}\">{}</a></li>",
-            escape_html(&url),
-            escape_html(label)
-        );
-    }
-    body.push_str("</ul>");
-    if found.is_empty() {
-        body.push_str("<p>None yet.</p>");
-    }
-    if page > 1 {
-        let _ = write!(
-            body,
-            "<a href=\"/{segment}?page={}&amp;lang={}\" rel=\"prev\">previous</a> ",
-            page - 1,
-            escape_html(&language)
-        );
-    }
-    if more {
-        let _ = write!(
-            body,
-            "<a href=\"/{segment}?page={}&amp;lang={}\" rel=\"next\">next</a>",
-            page + 1,
-            escape_html(&language)
-        );
-    }
-    Ok(Html(shell(title, &language, &body)).into_response())
+    let more = page.saturating_mul(PAGE_SIZE) < total;
+    let at = |page: usize| format!("/{segment}?page={page}&lang={language}");
+    let template = ListingTemplate {
+        layout: Layout::new(language, titles[language.index()], &format!("/{segment}"), segment.as_str()),
+        text: listing_words(language),
+        total,
+        complete: state.search.is_complete(),
+        entries: found
+            .into_iter()
+            .map(|(iri, label)| (page_of(&iri).unwrap_or_default(), label))
+            .collect(),
+        previous: (page > 1).then(|| at(page - 1)),
+        next: more.then(|| at(page + 1)),
+    };
+    Ok(Html(render(&template)).into_response())
 }

@@ -12,10 +12,11 @@
 use super::AppState;
 use super::conneg::{Representation, negotiate};
 use super::error::ApiError;
-use super::page::escape_html;
 use super::stream::answer;
 use crate::queries::NamedQuery;
 use crate::store::StoreError;
+use crate::views::Lang;
+use crate::views::pages::{Layout, NamedQueryTemplate, render};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -191,46 +192,33 @@ fn term_json(term: &Term) -> Value {
 }
 
 /// `GET /queries/{name}`: a form that runs the query, for browsers (no script needed).
+/// The named queries are written in English, and so is their page.
 pub async fn form(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let query = find(&state, &name)?;
-    let mut fields = String::new();
-    for param in &query.params {
-        fields.push_str(&format!(
-            "<p><label>{name} <small>({kind})</small><br><input name=\"{name}\" size=\"50\"></label><br><small>{description}</small></p>\n",
-            name = escape_html(&param.name),
-            kind = escape_html(&param.kind.to_string()),
-            description = escape_html(&param.description),
-        ));
-    }
-    let page = format!(
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · spyatlas</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}}pre{{background:#f4f4f4;padding:1rem;overflow:auto}}</style>
-</head>
-<body>
-<p><a href="/sparql">SPARQL</a> · <a href="/api/queries">all named queries (JSON)</a></p>
-<h1>{title}</h1>
-<p>{description}</p>
-<form method="get" action="/api/queries/{name}">
-{fields}<p><label>answer as <select name="format"><option value="json">JSON</option><option value="csv">CSV</option></select></label>
-<button type="submit">Run</button></p>
-</form>
-<h2>The query</h2>
-<pre>{text}</pre>
-</body>
-</html>
-"#,
-        title = escape_html(&query.title),
-        description = escape_html(&query.description),
-        name = escape_html(&query.name),
-        text = escape_html(query.text),
-    );
-    Ok(Html(page).into_response())
+    let template = NamedQueryTemplate {
+        layout: Layout::new(
+            Lang::En,
+            query.title.clone(),
+            &format!("/queries/{}", query.name),
+            "",
+        ),
+        query,
+        params: query
+            .params
+            .iter()
+            .map(|param| {
+                (
+                    param.name.clone(),
+                    param.kind.to_string(),
+                    param.description.clone(),
+                )
+            })
+            .collect(),
+    };
+    Ok(Html(render(&template)).into_response())
 }
 
 #[cfg(test)]

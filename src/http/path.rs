@@ -7,19 +7,21 @@
 //! store.
 
 use super::error::ApiError;
-use super::page::escape_html;
 use super::{AppState, blocking};
 use crate::claims::Relationship;
 use crate::network::{self, Connections};
 use crate::store::{Graph, StoreError};
 use crate::vocab;
+use crate::views::Lang;
+use crate::views::pages::{Layout, PathTemplate, render};
+use crate::views::path::PathPage;
 use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use oxigraph::model::{GraphName, NamedNodeRef, Term};
 use oxigraph::sparql::QueryResults;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fmt::Write as _;
 
 /// One edge: the triple `subject property object` in `graph`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -305,118 +307,88 @@ pub async fn api(
     Ok(axum::Json(value).into_response())
 }
 
-/// `GET /path`: the chains as a picture and a list.
+/// `GET /path`: the form, and the chains as pictures and sentences. The ends may be given
+/// as slugs or as names: a name stands for the entity search ranks first for it.
 pub async fn page(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let asked = raw.as_deref().is_some_and(|raw| raw.contains("from="));
-    let mut body = String::new();
-    if asked {
-        let request = parse(raw)?;
-        let network = state.network.clone();
-        let value = blocking(&state, move || answer(&network, &request)).await??;
-        let _ = write!(
-            body,
-            "<h1>{} ↔ {}</h1>",
-            escape_html(value["from"]["label"].as_str().unwrap_or("")),
-            escape_html(value["to"]["label"].as_str().unwrap_or(""))
-        );
-        if let Some(message) = value["message"].as_str() {
-            let _ = write!(body, "<p class=\"none\">{}</p>", escape_html(message));
-        }
-        for path in value["paths"].as_array().into_iter().flatten() {
-            let hops = path["hops"].as_array().cloned().unwrap_or_default();
-            let count = hops.len() + 1;
-            let width = 160 * count;
-            let _ = write!(
-                body,
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"path\" viewBox=\"0 0 {width} 120\" width=\"100%\">"
-            );
-            let mut nodes = vec![
-                hops.first()
-                    .map(|hop| hop["from"].clone())
-                    .unwrap_or(Value::Null),
-            ];
-            nodes.extend(hops.iter().map(|hop| hop["to"].clone()));
-            for (position, hop) in hops.iter().enumerate() {
-                let (x1, x2) = (80 + 160 * position, 80 + 160 * (position + 1));
-                let label = hop["relations"][0]["label"].as_str().unwrap_or("");
-                let _ = write!(
-                    body,
-                    "<line x1=\"{x1}\" y1=\"50\" x2=\"{x2}\" y2=\"50\" stroke=\"#999\"/><text x=\"{}\" y=\"40\" text-anchor=\"middle\" font-size=\"11\">{}</text>",
-                    (x1 + x2) / 2,
-                    escape_html(label)
-                );
+    let language = super::entity::language(raw.as_deref(), &headers);
+    let (mut from, mut to, mut max) = (String::new(), String::new(), None);
+    for (key, value) in form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "from" => from = value.trim().to_owned(),
+            "to" => to = value.trim().to_owned(),
+            "max" => max = Some(value.into_owned()),
+            "lang" => {}
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown parameter `{other}`; use from, to, max, lang"
+                )));
             }
-            for (position, node) in nodes.iter().enumerate() {
-                let x = 80 + 160 * position;
-                let label = node["label"].as_str().unwrap_or("");
-                let href = node["url"].as_str().unwrap_or("");
-                let _ = write!(
-                    body,
-                    "<a href=\"{}\" class=\"node\"><circle cx=\"{x}\" cy=\"50\" r=\"12\" fill=\"#1f77b4\"/><text x=\"{x}\" y=\"85\" text-anchor=\"middle\" font-size=\"12\">{}</text></a>",
-                    escape_html(href),
-                    escape_html(label)
-                );
-            }
-            body.push_str("</svg><ol class=\"hops\">");
-            for hop in &hops {
-                for relation in hop["relations"].as_array().into_iter().flatten() {
-                    let sources: Vec<String> = relation["sources"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|source| {
-                            let mut cite = match source["url"].as_str() {
-                                Some(url) => format!(
-                                    "<a href=\"{}\">{}</a>",
-                                    escape_html(url),
-                                    escape_html(source["label"].as_str().unwrap_or(""))
-                                ),
-                                None => escape_html(source["label"].as_str().unwrap_or("")),
-                            };
-                            // The status each asserting claim has in this report.
-                            for claim in source["asserted"].as_array().into_iter().flatten() {
-                                let _ = write!(
-                                    cite,
-                                    " <span class=\"status\" data-status=\"{}\" data-claim=\"{}\" data-graph=\"{}\">{}</span>",
-                                    escape_html(claim["status"].as_str().unwrap_or("")),
-                                    escape_html(claim["claim"]["iri"].as_str().unwrap_or("")),
-                                    escape_html(source["graph"].as_str().unwrap_or("")),
-                                    escape_html(claim["status_label"].as_str().unwrap_or(""))
-                                );
-                            }
-                            cite
-                        })
-                        .collect();
-                    let (a, b) = if relation["direction"] == "forward" {
-                        (&hop["from"], &hop["to"])
-                    } else {
-                        (&hop["to"], &hop["from"])
-                    };
-                    let _ = write!(
-                        body,
-                        "<li>{} <em>{}</em> {} <span class=\"source\">({})</span></li>",
-                        escape_html(a["label"].as_str().unwrap_or("")),
-                        escape_html(relation["label"].as_str().unwrap_or("")),
-                        escape_html(b["label"].as_str().unwrap_or("")),
-                        sources.join("; ")
-                    );
-                }
-            }
-            body.push_str("</ol>");
         }
     }
-    Ok(Html(format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>How are they connected? · spyatlas</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}.source{{color:#555;font-size:.9em}}.status{{background:#eee;border-radius:4px;padding:0 .3em;font-size:.85em}}</style></head>
-<body><p><a href="/search">Search</a> · <a href="/sparql">SPARQL</a></p>
-<form method="get" action="/path"><input name="from" placeholder="from (slug)"> <input name="to" placeholder="to (slug)"> <button type="submit">Connect</button></form>
-{body}
-</body></html>
-"#
-    ))
-    .into_response())
+    let mut page = PathPage {
+        from_text: from.clone(),
+        to_text: to.clone(),
+        ..PathPage::default()
+    };
+    if !from.is_empty() && !to.is_empty() {
+        let search = state.search.clone();
+        let (from_text, to_text) = (from.clone(), to.clone());
+        let ends = blocking(&state, move || {
+            (
+                resolve(&search, &from_text, language),
+                resolve(&search, &to_text, language),
+            )
+        })
+        .await?;
+        match ends {
+            (Some(from_slug), Some(to_slug)) => {
+                let mut query = format!("from={from_slug}&to={to_slug}");
+                if let Some(max) = &max {
+                    query.push_str("&max=");
+                    query.extend(form_urlencoded::byte_serialize(max.as_bytes()));
+                }
+                let request = parse(Some(query))?;
+                let network = state.network.clone();
+                let value = blocking(&state, move || answer(&network, &request)).await??;
+                let text = (page.from_text, page.to_text);
+                page = PathPage::from_answer(&value, language);
+                (page.from_text, page.to_text) = text;
+            }
+            (from_found, _) => {
+                let missing = if from_found.is_none() { &from } else { &to };
+                page.message = Some(format!(
+                    "nothing known is called “{missing}”; try another name or a slug"
+                ));
+            }
+        }
+    }
+    let words = crate::views::path::words(language);
+    let template = PathTemplate {
+        layout: Layout::new(language, words.title, "/path", "path"),
+        words,
+        page,
+    };
+    Ok(Html(render(&template)).into_response())
+}
+
+/// The slug of an entity given by slug or name: a known slug as it is, else the entity
+/// (not a report) that search ranks first for the text.
+fn resolve(search: &crate::search::Live, text: &str, language: Lang) -> Option<String> {
+    let slug = text.strip_prefix(vocab::ID_NAMESPACE).unwrap_or(text);
+    search.read(|index| {
+        if crate::queries::is_slug(slug)
+            && index.describe(&vocab::entity_iri(slug)).is_some()
+        {
+            return Some(slug.to_owned());
+        }
+        index
+            .search(text, &[], language.code(), 5)
+            .into_iter()
+            .find(|hit| hit.iri.starts_with(vocab::ID_NAMESPACE))
+            .map(|hit| hit.slug)
+    })
 }

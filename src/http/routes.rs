@@ -308,7 +308,7 @@ pub const ROUTES: &[Route] = &[
         handlers: || get(reports::context),
     },
     Route {
-        path: "/assets/query.js",
+        path: "/assets/sparql-editor.js",
         tag: "pages",
         operations: &[op(
             "get",
@@ -317,7 +317,55 @@ pub const ROUTES: &[Route] = &[
             &[(200, "the script")],
             &["text/javascript"],
         )],
-        handlers: || get(page::query_script),
+        handlers: || get(page::editor_script),
+    },
+    Route {
+        path: "/assets/yasgui/yasgui.min.js",
+        tag: "pages",
+        operations: &[op(
+            "get",
+            "YASGUI, the query editor of the query page",
+            &[],
+            &[(200, "the script")],
+            &["text/javascript"],
+        )],
+        handlers: || get(page::yasgui_script),
+    },
+    Route {
+        path: "/assets/yasgui/yasgui.min.css",
+        tag: "pages",
+        operations: &[op(
+            "get",
+            "YASGUI's stylesheet",
+            &[],
+            &[(200, "the stylesheet")],
+            &["text/css"],
+        )],
+        handlers: || get(page::yasgui_stylesheet),
+    },
+    Route {
+        path: "/assets/suggest.js",
+        tag: "pages",
+        operations: &[op(
+            "get",
+            "The script that suggests names in the inputs of the path page",
+            &[],
+            &[(200, "the script")],
+            &["text/javascript"],
+        )],
+        handlers: || get(page::suggest_script),
+    },
+    Route {
+        path: "/assets/spyatlas.css",
+        tag: "pages",
+        operations: &[op(
+            "get",
+            "The stylesheet of every page",
+            &[],
+            &[(200, "the stylesheet")],
+            &["text/css"],
+        )],
+        handlers: || get(page::stylesheet),
     },
     Route {
         path: "/api/reports",
@@ -475,7 +523,7 @@ pub const ROUTES: &[Route] = &[
         operations: &[op(
             "get",
             "The search page",
-            &[query("q", false, "the name")],
+            &[query("q", false, "the name"), LANG],
             &[(200, "the page")],
             HTML,
         )],
@@ -507,12 +555,14 @@ pub const ROUTES: &[Route] = &[
         tag: "relationships",
         operations: &[op(
             "get",
-            "The chains between two entities, drawn",
+            "The chains between two entities, drawn and told as sentences with their sources",
             &[
-                query("from", false, "an entity slug"),
-                query("to", false, "an entity slug"),
+                query("from", false, "an entity's slug or name"),
+                query("to", false, "an entity's slug or name"),
+                query("max", false, "the most hops, from 1 to 8 (6 unless given)"),
+                LANG,
             ],
-            &[(200, "the page")],
+            &[(200, "the page"), (400, "an unknown parameter or a bad max")],
             HTML,
         )],
         handlers: || get(path::page),
@@ -586,7 +636,11 @@ pub const ROUTES: &[Route] = &[
 const STATIC: &[&str] = &[
     "/health",
     "/context.jsonld",
-    "/assets/query.js",
+    "/assets/sparql-editor.js",
+    "/assets/yasgui/yasgui.min.js",
+    "/assets/yasgui/yasgui.min.css",
+    "/assets/suggest.js",
+    "/assets/spyatlas.css",
     "/openapi.json",
 ];
 

@@ -2,11 +2,12 @@
 //! reports by name, from the in-memory index of [`crate::search`].
 
 use super::error::ApiError;
-use super::page::escape_html;
 use super::{AppState, blocking};
 use crate::search::{Hit, MAX_QUERY_CHARS};
+use crate::views::pages::{Layout, SearchHit, SearchTemplate, render, search_words};
 use crate::vocab;
 use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
@@ -171,70 +172,46 @@ fn page_url(hit: &Hit) -> String {
 pub async fn page(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let language = super::entity::language(raw.as_deref(), &headers);
     let searched = raw.as_deref().is_some_and(|raw| raw.contains("q="));
-    let (text, results) = if searched {
-        let request = parse(raw)?;
+    let (text, results, complete) = if searched {
+        let mut request = parse(raw)?;
+        request.language = language.code().to_owned();
         let (hits, complete) = run(&state, &request).await?;
-        (request.text, Some((hits, complete)))
+        (request.text, Some(hits), complete)
     } else {
-        (String::new(), None)
+        (String::new(), None, true)
     };
-    let mut list = String::new();
-    if let Some((_, false)) = &results {
-        list.push_str("<p class=\"notice\">The search index is being built: some names may be missing for a few seconds.</p>");
-    }
-    let results = results.map(|(hits, _)| hits);
-    match &results {
-        Some(hits) if hits.is_empty() => list.push_str("<p>Nothing found.</p>"),
-        Some(hits) => {
-            list.push_str("<ol class=\"results\">");
-            for hit in hits {
-                let kind = hit
+    let hits = results.map(|hits| {
+        hits.iter()
+            .map(|hit| SearchHit {
+                href: page_url(hit),
+                label: hit.label.clone(),
+                kinds: hit
                     .types
                     .iter()
                     .filter_map(|class| class.strip_prefix(vocab::ONTOLOGY_NAMESPACE))
                     .collect::<Vec<_>>()
-                    .join(", ");
-                let via = if hit.matched == hit.label {
-                    String::new()
-                } else {
-                    format!(
-                        " <small>(as “{}”{})</small>",
-                        escape_html(&hit.matched),
-                        hit.language
-                            .as_ref()
-                            .map(|language| format!(", {}", escape_html(language)))
-                            .unwrap_or_default()
-                    )
-                };
-                list.push_str(&format!(
-                    "<li><a href=\"{url}\">{label}</a> <span class=\"kind\">{kind}</span>{via}</li>",
-                    url = escape_html(&page_url(hit)),
-                    label = escape_html(&hit.label),
-                    kind = escape_html(&kind),
-                ));
-            }
-            list.push_str("</ol>");
-        }
-        None => {}
-    }
-    Ok(Html(format!(
-        r#"<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Search · spyatlas</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}}.kind{{color:#666;font-size:.9em}}input{{font-size:1.1em;width:70%}}</style>
-</head>
-<body>
-<p><a href="/sparql">SPARQL</a> · <a href="/api/queries">named queries</a></p>
-<h1>Search</h1>
-<form method="get" action="/search"><input name="q" value="{text}" autofocus> <button type="submit">Search</button></form>
-{list}
-</body>
-</html>
-"#,
-        text = escape_html(&text),
-    ))
-    .into_response())
+                    .join(", "),
+                via: (hit.matched != hit.label)
+                    .then(|| (hit.matched.clone(), hit.language.clone())),
+            })
+            .collect()
+    });
+    let ui = crate::views::pages::ui(language);
+    let title = if text.is_empty() {
+        ui.search.to_owned()
+    } else {
+        format!("{text} · {}", ui.search)
+    };
+    let template = SearchTemplate {
+        layout: Layout::new(language, title, "/search", "search"),
+        words: search_words(language),
+        text,
+        complete,
+        hits,
+    };
+    Ok(Html(render(&template)).into_response())
 }

@@ -543,12 +543,12 @@ async fn every_answer_carries_the_security_headers() {
             );
         }
     }
-    let script = app.get("/assets/query.js", None).await;
+    let script = app.get("/assets/sparql-editor.js", None).await;
     assert_eq!(script.status, StatusCode::OK);
     assert!(script.content_type().starts_with("text/javascript"));
     assert!(
-        script.body.contains("pageOf"),
-        "result IRIs are linked only when safe"
+        script.body.contains("localPage"),
+        "result IRIs of spyatlas are linked to their pages"
     );
 }
 

@@ -17,6 +17,7 @@ mod model_questions;
 mod named_api;
 mod named_queries;
 mod openapi;
+mod pages;
 mod path;
 mod reports;
 mod search;

@@ -113,7 +113,7 @@ async fn pages_show_the_new_relations_with_each_reports_status() {
     // A claim's own values, readable, with their report.
     let acquisition = app.get("/id/example-acquisition", Some("text/html")).await;
     assert!(
-        acquisition.body.contains("<h2>Details</h2>"),
+        acquisition.body.contains("<h2 id=\"details\">Details</h2>"),
         "{}",
         acquisition.body
     );

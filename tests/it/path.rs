@@ -92,5 +92,9 @@ async fn the_path_page_draws_the_chain() {
     let svg = page.body.split("<svg").nth(1).expect("a picture");
     assert!(svg.contains("<a href=\"/id/luca-casarini\" class=\"node\">"));
     assert!(svg.contains("<a href=\"/id/paragon-solutions\" class=\"node\">"));
-    assert!(page.body.contains("<em>vendor</em>"), "{}", page.body);
+    assert!(
+        page.body.contains("The vendor involved in"),
+        "each hop as a sentence: {}",
+        page.body
+    );
 }

@@ -1,0 +1,213 @@
+//! Every page kind on the bundled data, as HTML snapshots (`tests/it/snapshots/`): a change
+//! to what a page shows is seen and reviewed as a change to its snapshot. And what every
+//! page shares: one stylesheet from this server, the frame, escaped values, sentences for
+//! relationships and a legend of the statuses they carry.
+
+use crate::support::TestApp;
+use axum::http::StatusCode;
+
+const SEED: &str = "italie-belgische-nummers-doelwit-van-israelische-whatsapp-hack";
+
+/// The page kinds, by a name for their snapshot and their address.
+const PAGES: &[(&str, &str)] = &[
+    ("front", "/"),
+    ("front_nl", "/?lang=nl"),
+    ("listing_people", "/people"),
+    ("entity_person", "/id/luca-casarini"),
+    ("entity_person_it", "/id/luca-casarini?lang=it"),
+    (
+        "entity_incident",
+        "/id/paragon-spyware-attacks-on-whatsapp-users-2024",
+    ),
+    ("entity_vendor", "/id/paragon-solutions"),
+    ("entity_country_nl", "/id/italy?lang=nl"),
+    ("report", "/report/italie-belgische-nummers-doelwit-van-israelische-whatsapp-hack"),
+    ("search", "/search?q=paragon"),
+    ("path", "/path?from=luca-casarini&to=paragon-solutions"),
+    ("path_by_name", "/path?from=Husam+El+Gomati&to=WhatsApp"),
+    ("named_query", "/queries/entity_statements"),
+    ("sparql", "/sparql"),
+    ("not_found", "/id/paragon-solution"),
+];
+
+/// Masks what changes from one load to the next (when each report was loaded), so that a
+/// snapshot shows only what the data says.
+fn stable(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find("<time>") {
+        let (before, after) = rest.split_at(at + "<time>".len());
+        out.push_str(before);
+        let end = after.find("</time>").unwrap_or(after.len());
+        let value = &after[..end];
+        // A load time has a clock time (`2026-12-03T09:00:00Z`); dates from reports do not.
+        if value.contains('T') && value.contains(':') {
+            out.push_str("[loaded at]");
+        } else {
+            out.push_str(value);
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test]
+async fn every_page_kind_matches_its_snapshot() {
+    let app = TestApp::with_bundled_data();
+    for (name, address) in PAGES {
+        let response = app.get(address, Some("text/html")).await;
+        let expected = if *name == "not_found" {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(response.status, expected, "{address}: {}", response.body);
+        insta::assert_snapshot!(*name, stable(&response.body));
+    }
+}
+
+#[tokio::test]
+async fn every_page_has_the_frame_and_the_stylesheet_of_this_server_only() {
+    let app = TestApp::with_bundled_data();
+    for (_, address) in PAGES {
+        let body = app.get(address, Some("text/html")).await.body;
+        assert!(body.starts_with("<!DOCTYPE html>"), "{address}");
+        assert!(
+            body.contains("<link rel=\"stylesheet\" href=\"/assets/spyatlas.css\">"),
+            "{address}"
+        );
+        assert!(body.contains("<main id=\"main\""), "{address}");
+        assert!(body.contains("<nav aria-label="), "{address}");
+        assert!(!body.contains("<style"), "no inline style: {address}");
+        for outside in ["src=\"http", "href=\"//", "src=\"//", "@import"] {
+            assert!(!body.contains(outside), "{address} loads {outside}");
+        }
+    }
+    let css = app.get("/assets/spyatlas.css", None).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(
+        css.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(css.body.contains("@media print"), "print-friendly");
+    assert!(css.body.contains("@media (min-width"), "a layout for wide screens");
+    assert!(!css.body.contains("url(http"), "nothing from elsewhere");
+    let script = app.get("/assets/suggest.js", None).await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert!(script.body.contains("/api/search"));
+}
+
+#[tokio::test]
+async fn relationships_read_as_sentences_grouped_by_topic_with_a_legend() {
+    let app = TestApp::with_bundled_data();
+    let body = app.get("/id/luca-casarini", Some("text/html")).await.body;
+    // The incident targeted him: a sentence, in the section about incidents, with the
+    // incident linked and his name as the sentence's subject or object.
+    let incidents = body
+        .split("<h2 id=\"incidents\">")
+        .nth(1)
+        .expect("a section on incidents and targeting")
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(incidents.contains("was targeted in"), "{incidents}");
+    assert!(
+        incidents.contains(
+            "<a href=\"/id/paragon-spyware-attacks-on-whatsapp-users-2024\">Paragon spyware attacks on WhatsApp users (2024)</a>"
+        ),
+        "{incidents}"
+    );
+    // No heading names a property with "(of)".
+    assert!(!body.contains("(of)"), "no inverse property names");
+    // The legend explains every status, from the ontology.
+    let legend = body.split("<h2 id=\"legend\">").nth(1).expect("a legend");
+    for status in ["confirmed", "attributed", "reported", "alleged", "unknown"] {
+        assert!(legend.contains(&format!("data-key=\"{status}\"")), "{status}");
+    }
+    assert!(legend.contains("first-hand"), "definitions come with the words");
+    // In Dutch, the sentence and the frame are Dutch.
+    let dutch = app.get("/id/luca-casarini?lang=nl", Some("text/html")).await.body;
+    assert!(dutch.contains("<html lang=\"nl\">"));
+    assert!(dutch.contains("werd geviseerd bij"), "a Dutch sentence");
+    assert!(dutch.contains("volgens <a href=\"/report/"), "the source, in Dutch");
+}
+
+#[tokio::test]
+async fn a_report_page_states_every_claim_of_its_report_with_its_status() {
+    let app = TestApp::with_bundled_data();
+    let body = app
+        .get(&format!("/report/{SEED}"), Some("text/html"))
+        .await
+        .body;
+    let claims = body
+        .split("<h2 id=\"claims\">")
+        .nth(1)
+        .expect("the report's claims")
+        .split("</section>")
+        .next()
+        .unwrap();
+    // The claims name the targets and the vendor, as sentences with their badges.
+    for name in ["Luca Casarini", "Husam El Gomati", "Paragon Solutions"] {
+        assert!(claims.contains(name), "{name} in {claims}");
+    }
+    assert!(claims.contains("<span class=\"status\""), "badges");
+    assert!(claims.matches("<li data-subject=").count() >= 20);
+    // The report's own metadata: its publisher and date.
+    assert!(body.contains("Data News"));
+    assert!(body.contains("2025-02"));
+}
+
+#[tokio::test]
+async fn the_path_page_takes_names_and_tells_each_hop_with_its_source() {
+    let app = TestApp::with_bundled_data();
+    let page = app
+        .get("/path?from=Luca+Casarini&to=Paragon+Solutions", Some("text/html"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let hops = page
+        .body
+        .split("<ol class=\"hops relationships\">")
+        .nth(1)
+        .expect("the hops")
+        .split("</ol>")
+        .next()
+        .unwrap();
+    assert!(hops.contains("targeted"), "{hops}");
+    assert!(hops.contains(&format!("according to <a href=\"/report/{SEED}\">")));
+    assert!(hops.contains("<span class=\"status\""), "each source with its status");
+    // Labels of the picture sit on rows of their own.
+    let svg = page.body.split("<svg").nth(1).unwrap();
+    let rows: Vec<&str> = svg
+        .split("<text x=\"52\" y=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    let mut unique = rows.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(rows.len(), unique.len(), "two labels on one row: {rows:?}");
+    // A name nothing is called is said plainly.
+    let unknown = app
+        .get("/path?from=Nobody+Known+At+All&to=italy", Some("text/html"))
+        .await;
+    assert_eq!(unknown.status, StatusCode::OK);
+    assert!(unknown.body.contains("nothing known is called"), "{}", unknown.body);
+}
+
+#[tokio::test]
+async fn values_from_the_store_and_the_request_are_escaped_on_every_page() {
+    let app = TestApp::with_bundled_data();
+    for address in [
+        "/search?q=%3Cscript%3Ealert(1)%3C/script%3E",
+        "/path?from=%3Cscript%3E&to=%22%3E%3Cimg",
+        "/id/%3Cscript%3E",
+        "/sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%22%3C/textarea%3E%3Cscript%3E%22%7D",
+    ] {
+        let body = app.get(address, Some("text/html")).await.body;
+        assert!(!body.contains("<script>"), "{address}: {body}");
+        assert!(!body.contains("<img"), "{address}");
+    }
+}
