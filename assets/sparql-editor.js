@@ -145,7 +145,10 @@
     '#yasgui .yasgui .controlbar .autocompleteWrapper,\n' +
     '#yasgui .yasgui .controlbar .clearEndpointBtn { display: none; }\n' +
     '#yasgui .yasr .yasr_external_ref_btn { display: none; }\n' +
-    '#yasgui .yasr .yasr_results { overflow-x: auto; }\n';
+    '#yasgui .yasr .yasr_results { overflow-x: auto; }\n' +
+    '#yasgui .CodeMirror-focused { outline: 3px solid #ffbf47; outline-offset: 2px; }\n' +
+    '#yasgui .CodeMirror textarea:focus { outline: 3px solid #ffbf47 !important; }\n' +
+    '#yasgui .cm-string-2 { color: #8a3b00; }\n';
   document.head.appendChild(style);
 
   // A link made with YASGUI's "share" button carries its query in the address
@@ -281,6 +284,31 @@
     var query = queryFromAddress();
     if (query !== null) { yasgui.addTab(true, { yasqe: { value: query } }); }
   });
+
+  // --- Accessibility --------------------------------------------------------------
+  // Each editor's text input gets a name; the tab list holds tabs only (YASGUI puts its
+  // "+" button inside it, which a tablist may not own), so the button is moved beside it.
+  // Both are redrawn as tabs come and go, so they are fixed whenever the editor changes.
+  function fixAccessibility() {
+    var inputs = root.querySelectorAll('.CodeMirror textarea:not([aria-label])');
+    for (var i = 0; i < inputs.length; i++) {
+      inputs[i].setAttribute('aria-label', 'SPARQL query');
+    }
+    var lists = root.querySelectorAll('[role="tablist"]');
+    for (var j = 0; j < lists.length; j++) {
+      var children = Array.prototype.slice.call(lists[j].children);
+      for (var k = 0; k < children.length; k++) {
+        var child = children[k];
+        if (!child.querySelector('[role="tab"]')) {
+          lists[j].parentNode.insertBefore(child, lists[j].nextSibling);
+        }
+      }
+    }
+  }
+  fixAccessibility();
+  if (window.MutationObserver) {
+    new window.MutationObserver(fixAccessibility).observe(root, { childList: true, subtree: true });
+  }
 
   window.spyatlasEditor = yasgui;
 })();

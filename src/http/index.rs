@@ -341,7 +341,12 @@ pub async fn listing(
     let more = page.saturating_mul(PAGE_SIZE) < total;
     let at = |page: usize| format!("/{segment}?page={page}&lang={language}");
     let template = ListingTemplate {
-        layout: Layout::new(language, titles[language.index()], &format!("/{segment}"), segment.as_str()),
+        layout: Layout::new(
+            language,
+            titles[language.index()],
+            &format!("/{segment}"),
+            segment.as_str(),
+        ),
         text: listing_words(language),
         total,
         complete: state.search.is_complete(),

@@ -121,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         router = router.route(routes::axum_path(route.path), (route.handlers)());
     }
     router
+        .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
             state.settings.query_timeout,
@@ -132,13 +133,20 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Gives the request its deadline, which all the work it hands to the pool shares, and
-/// its answer the security headers.
+/// its answer the security headers; an error answered to a browser becomes a page.
 async fn around_request(
     State(limit): State<std::time::Duration>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    let browser = wants_page(request.headers()).then(|| {
+        let query = request.uri().query().map(str::to_owned);
+        entity::language(query.as_deref(), request.headers())
+    });
     let mut response = pool::within(limit, next.run(request)).await;
+    if let Some(language) = browser {
+        response = error_page(response, language).await;
+    }
     let headers = response.headers_mut();
     for (name, value) in SECURITY_HEADERS {
         headers
@@ -146,6 +154,58 @@ async fn around_request(
             .or_insert(axum::http::HeaderValue::from_static(value));
     }
     response
+}
+
+/// Any address no route serves.
+async fn unknown_route(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!(
+        "nothing is served at {}; /openapi.json lists every route",
+        uri.path()
+    ))
+}
+
+/// Whether a request comes from a browser showing pages: it asks for HTML before anything
+/// else (`Accept: text/html,...`).
+fn wants_page(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.trim_start().starts_with("text/html"))
+}
+
+/// The longest error message turned into a page; longer ones stay as they are.
+const MAX_ERROR_PAGE_MESSAGE: usize = 16 * 1024;
+
+/// An error answered in plain text, as a page in `language` with the same status and
+/// headers; any other answer as it is.
+async fn error_page(response: Response, language: crate::views::Lang) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_PAGE_MESSAGE).await else {
+        return (status, "the error's message could not be read\n").into_response();
+    };
+    let message = String::from_utf8_lossy(&bytes).trim().to_owned();
+    let heading = crate::views::pages::error_heading(status.as_u16(), language);
+    let page = crate::views::pages::render(&crate::views::pages::ErrorTemplate {
+        layout: crate::views::pages::Layout::new(language, heading, "/", ""),
+        status: status.as_u16(),
+        heading,
+        message,
+    });
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(page))
 }
 
 /// What every answer tells the browser: scripts and styles only from this server, and no

@@ -3,10 +3,10 @@
 //! the scripts, compiled into the binary (no request ever goes elsewhere).
 
 use crate::queries::Queries;
-use axum::http::header;
-use axum::response::IntoResponse;
 use crate::views::Lang;
 use crate::views::pages::{Layout, SparqlTemplate, render};
+use axum::http::header;
+use axum::response::IntoResponse;
 
 const DEFAULT_QUERY: &str = "PREFIX sa: <https://w3id.org/spyatlas/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -108,14 +108,18 @@ pub async fn stylesheet() -> impl IntoResponse {
 }
 
 /// The scripts and the stylesheet of the pages.
-const EDITOR_SCRIPT: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/sparql-editor.js"));
-const YASGUI_SCRIPT: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/yasgui/yasgui.min.js"));
-const YASGUI_STYLESHEET: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/yasgui/yasgui.min.css"));
+const EDITOR_SCRIPT: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/sparql-editor.js"
+));
+const YASGUI_SCRIPT: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/yasgui/yasgui.min.js"
+));
+const YASGUI_STYLESHEET: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/yasgui/yasgui.min.css"
+));
 const SUGGEST_SCRIPT: &str =
     include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/suggest.js"));
-const STYLESHEET: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/spyatlas.css"));
-
+const STYLESHEET: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/spyatlas.css"));

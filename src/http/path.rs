@@ -11,10 +11,10 @@ use super::{AppState, blocking};
 use crate::claims::Relationship;
 use crate::network::{self, Connections};
 use crate::store::{Graph, StoreError};
-use crate::vocab;
 use crate::views::Lang;
 use crate::views::pages::{Layout, PathTemplate, render};
 use crate::views::path::PathPage;
+use crate::vocab;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
@@ -380,9 +380,7 @@ pub async fn page(
 fn resolve(search: &crate::search::Live, text: &str, language: Lang) -> Option<String> {
     let slug = text.strip_prefix(vocab::ID_NAMESPACE).unwrap_or(text);
     search.read(|index| {
-        if crate::queries::is_slug(slug)
-            && index.describe(&vocab::entity_iri(slug)).is_some()
-        {
+        if crate::queries::is_slug(slug) && index.describe(&vocab::entity_iri(slug)).is_some() {
             return Some(slug.to_owned());
         }
         index

@@ -285,7 +285,13 @@ pub fn neighbourhood(
     };
     let named_in_claims: Vec<String> = claims
         .iter()
-        .flat_map(|link| [link.subject.clone(), link.object.clone(), link.property.clone()])
+        .flat_map(|link| {
+            [
+                link.subject.clone(),
+                link.object.clone(),
+                link.property.clone(),
+            ]
+        })
         .filter(|thing| !context.labels.contains_key(thing))
         .collect::<HashSet<String>>()
         .into_iter()
@@ -494,8 +500,18 @@ impl Neighbourhood {
         label_in(self.context.labels.get(iri), language, iri)
     }
 
+    /// `iri` with its name: a web address without one is shown in full.
     fn named(&self, iri: &str, language: Lang) -> Named {
-        Named::of(iri, self.label(iri, language))
+        let text = match self.context.labels.get(iri) {
+            None if crate::links::is_web_address(iri)
+                && page_of(iri).is_none()
+                && !iri.starts_with(SA) =>
+            {
+                iri.to_owned()
+            }
+            labels => label_in(labels, language, iri),
+        };
+        Named::of(iri, text)
     }
 
     fn kind(&self, iri: &str) -> Kind {
@@ -710,6 +726,8 @@ pub struct EntityPage {
     pub sections: Vec<Section>,
     /// The reports mentioning the entity.
     pub mentioned_in: Vec<Citation>,
+    /// A report's page: who and what the report names.
+    pub names: Vec<Named>,
     /// A report's page: every link its graph states, as sentences by topic, and whether
     /// there were more than a page shows.
     pub claims: Vec<Section>,
@@ -762,7 +780,7 @@ impl EntityPage {
                 _ => None,
             })
             .collect();
-        let (sections, mentioned_in) = sections(n, language);
+        let (sections, mentioned_in, names) = sections(n, language);
         let shown_statuses: HashSet<&str> = sections
             .iter()
             .flat_map(|section| &section.sentences)
@@ -819,6 +837,7 @@ impl EntityPage {
             details: details(n, language),
             sections,
             mentioned_in,
+            names,
             claims,
             claims_omitted: n.claims_omitted,
             timeline,
@@ -891,11 +910,13 @@ fn topic_id(topic: Option<Topic>) -> &'static str {
     }
 }
 
-/// The relationships as sentences, by topic; and the reports mentioning the entity.
-fn sections(n: &Neighbourhood, language: Lang) -> (Vec<Section>, Vec<Citation>) {
+/// The relationships as sentences, by topic; the reports mentioning the entity; and, on
+/// a report's page, who and what the report names.
+fn sections(n: &Neighbourhood, language: Lang) -> (Vec<Section>, Vec<Citation>, Vec<Named>) {
     let this = n.label(&n.iri, language);
     let mut by_topic: BTreeMap<Option<Topic>, Section> = BTreeMap::new();
     let mut mentioned_in: Vec<Citation> = Vec::new();
+    let mut names: Vec<Named> = Vec::new();
     let section = |topic: Option<Topic>| Section {
         id: topic_id(topic),
         title: topic.map_or_else(
@@ -917,8 +938,10 @@ fn sections(n: &Neighbourhood, language: Lang) -> (Vec<Section>, Vec<Citation>) 
         {
             continue;
         }
-        if statement.property == MENTIONS && !statement.outgoing {
-            if let Some(citation) = n.citation(Some(&other.as_str().to_owned()), language) {
+        if statement.property == MENTIONS {
+            if statement.outgoing {
+                names.push(n.named(other.as_str(), language));
+            } else if let Some(citation) = n.citation(Some(&other.as_str().to_owned()), language) {
                 mentioned_in.push(citation);
             }
             continue;
@@ -965,7 +988,11 @@ fn sections(n: &Neighbourhood, language: Lang) -> (Vec<Section>, Vec<Citation>) 
             .push(Sentence {
                 parts,
                 badges,
-                source: n.citation(statement.graph.as_ref(), language),
+                // On a report's own page, its statements need no citation of it.
+                source: n.citation(
+                    statement.graph.as_ref().filter(|graph| **graph != n.iri),
+                    language,
+                ),
                 relationship,
                 order: (
                     format!("{}{}", u8::from(!statement.outgoing), statement.property),
@@ -994,7 +1021,9 @@ fn sections(n: &Neighbourhood, language: Lang) -> (Vec<Section>, Vec<Citation>) 
     }
     mentioned_in.sort_by(|a, b| (&a.issued, &a.title).cmp(&(&b.issued, &b.title)));
     mentioned_in.dedup_by(|a, b| a.graph == b.graph);
-    (sections, mentioned_in)
+    names.sort_by(|a, b| a.text.cmp(&b.text));
+    names.dedup();
+    (sections, mentioned_in, names)
 }
 
 /// A report's links as sentences by topic, each with the status the report gives it.
@@ -1164,13 +1193,7 @@ fn draw(n: &Neighbourhood, name: &str, language: Lang) -> Picture {
             .get(other.as_str())
             .into_iter()
             .flatten()
-            .filter_map(|far| {
-                Some((
-                    n.label(far, language),
-                    page_of(far)?,
-                    n.kind(far),
-                ))
-            })
+            .filter_map(|far| Some((n.label(far, language), page_of(far)?, n.kind(far))))
             .collect();
         neighbours.push(picture::Neighbour {
             name: n.label(other.as_str(), language),

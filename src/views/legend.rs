@@ -84,14 +84,12 @@ fn read() -> Vec<Status> {
         let Term::Literal(literal) = &quad.object else {
             continue;
         };
-        let status = found
-            .entry(subject.to_owned())
-            .or_insert_with(|| Status {
-                iri: subject.to_owned(),
-                key: super::short(subject),
-                names: HashMap::new(),
-                definitions: HashMap::new(),
-            });
+        let status = found.entry(subject.to_owned()).or_insert_with(|| Status {
+            iri: subject.to_owned(),
+            key: super::short(subject),
+            names: HashMap::new(),
+            definitions: HashMap::new(),
+        });
         let language = literal.language().unwrap_or("en").to_owned();
         match predicate.strip_prefix(SKOS) {
             Some("prefLabel") => {
@@ -119,7 +117,14 @@ mod tests {
     #[test]
     fn the_legend_lists_the_schemes_statuses_with_their_definitions() {
         let keys: Vec<&str> = statuses().iter().map(|s| s.key.as_str()).collect();
-        for key in ["confirmed", "attributed", "reported", "alleged", "denied", "unknown"] {
+        for key in [
+            "confirmed",
+            "attributed",
+            "reported",
+            "alleged",
+            "denied",
+            "unknown",
+        ] {
             assert!(keys.contains(&key), "{keys:?}");
         }
         let confirmed = status(&format!("{}confirmed", vocab::ONTOLOGY_NAMESPACE)).unwrap();

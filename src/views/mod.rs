@@ -82,9 +82,12 @@ pub fn label_in(labels: Option<&Vec<(String, String)>>, language: Lang, iri: &st
         .unwrap_or_else(|| short(iri))
 }
 
-/// The last segment of an IRI.
+/// The last segment of an IRI (`…/id/nso-group` → `nso-group`), else the whole IRI.
 pub fn short(iri: &str) -> String {
-    iri.rsplit(['/', '#']).next().unwrap_or(iri).to_owned()
+    match iri.trim_end_matches(['/', '#']).rsplit(['/', '#']).next() {
+        Some(last) if !last.is_empty() => last.to_owned(),
+        _ => iri.to_owned(),
+    }
 }
 
 /// The page of an IRI of ours: `/id/{slug}`, `/report/{slug}`; `None` for other IRIs.

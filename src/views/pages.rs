@@ -8,9 +8,17 @@ use askama::Template;
 
 /// The listings of the navigation: path segment, class, title in en, nl, it.
 pub const LISTINGS: &[(&str, &str, [&str; 3])] = &[
-    ("vendors", "Vendor", ["Vendors", "Leveranciers", "Fornitori"]),
+    (
+        "vendors",
+        "Vendor",
+        ["Vendors", "Leveranciers", "Fornitori"],
+    ),
     ("products", "Product", ["Products", "Producten", "Prodotti"]),
-    ("governments", "Government", ["Governments", "Overheden", "Governi"]),
+    (
+        "governments",
+        "Government",
+        ["Governments", "Overheden", "Governi"],
+    ),
     ("agencies", "Agency", ["Agencies", "Diensten", "Agenzie"]),
     ("people", "Person", ["People", "Personen", "Persone"]),
     (
@@ -18,8 +26,16 @@ pub const LISTINGS: &[(&str, &str, [&str; 3])] = &[
         "Organization",
         ["Organisations", "Organisaties", "Organizzazioni"],
     ),
-    ("platforms", "Platform", ["Platforms", "Platformen", "Piattaforme"]),
-    ("incidents", "Incident", ["Incidents", "Incidenten", "Incidenti"]),
+    (
+        "platforms",
+        "Platform",
+        ["Platforms", "Platformen", "Piattaforme"],
+    ),
+    (
+        "incidents",
+        "Incident",
+        ["Incidents", "Incidenten", "Incidenti"],
+    ),
     ("reports", "Report", ["Reports", "Rapporten", "Rapporti"]),
 ];
 
@@ -50,6 +66,7 @@ pub struct Ui {
     pub picture_title: &'static str,
     pub report_claims: &'static str,
     pub more_claims: &'static str,
+    pub names: &'static str,
 }
 
 const EN: Ui = Ui {
@@ -78,6 +95,7 @@ const EN: Ui = Ui {
     picture_title: "Who and what is linked to",
     report_claims: "What the report states",
     more_claims: "The report states more than one page shows:",
+    names: "Who and what it names",
 };
 
 const NL: Ui = Ui {
@@ -106,6 +124,7 @@ const NL: Ui = Ui {
     picture_title: "Wie en wat verbonden is met",
     report_claims: "Wat het rapport stelt",
     more_claims: "Het rapport stelt meer dan één pagina toont:",
+    names: "Wie en wat het noemt",
 };
 
 const IT: Ui = Ui {
@@ -134,6 +153,7 @@ const IT: Ui = Ui {
     picture_title: "Chi e che cosa è collegato a",
     report_claims: "Che cosa afferma il rapporto",
     more_claims: "Il rapporto afferma più di quanto mostri una pagina:",
+    names: "Chi e che cosa nomina",
 };
 
 /// The frame's words in `language`.
@@ -559,4 +579,50 @@ pub struct SparqlTemplate {
     /// runs at once, the prefixes): JSON safe inside a script element.
     pub examples: String,
     pub settings: String,
+}
+
+/// An error, for a browser: what went wrong, in the server's words, and where to go on.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorTemplate {
+    pub layout: Layout,
+    pub status: u16,
+    pub heading: &'static str,
+    pub message: String,
+}
+
+/// The heading of an error page for an HTTP status, in `language`.
+pub fn error_heading(status: u16, language: Lang) -> &'static str {
+    let [en, nl, it] = match status {
+        400 => [
+            "The request cannot be answered",
+            "Het verzoek kan niet beantwoord worden",
+            "La richiesta non può avere risposta",
+        ],
+        401 | 403 => ["Not allowed", "Niet toegestaan", "Non consentito"],
+        404 => ["Nothing here", "Hier is niets", "Qui non c'è niente"],
+        406 | 415 => [
+            "Not in that format",
+            "Niet in dat formaat",
+            "Non in quel formato",
+        ],
+        413 => ["Too large", "Te groot", "Troppo grande"],
+        429 => ["Too many requests", "Te veel verzoeken", "Troppe richieste"],
+        503 => [
+            "Busy, or taking too long",
+            "Bezet, of het duurt te lang",
+            "Occupato, o ci vuole troppo",
+        ],
+        _ if status >= 500 => [
+            "Something went wrong",
+            "Er ging iets mis",
+            "Qualcosa è andato storto",
+        ],
+        _ => [
+            "The request cannot be answered",
+            "Het verzoek kan niet beantwoord worden",
+            "La richiesta non può avere risposta",
+        ],
+    };
+    [en, nl, it][language.index()]
 }

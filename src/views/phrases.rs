@@ -1167,6 +1167,21 @@ static PHRASES: &[Phrase] = &[
             "{o} si collega a {s}.",
         ],
     },
+    // A report's address on the web (`url`).
+    Phrase {
+        property: "http://schema.org/url",
+        topic: Topic::Sources,
+        forward: [
+            "{s} is published at {o}.",
+            "{s} is gepubliceerd op {o}.",
+            "{s} è pubblicato all'indirizzo {o}.",
+        ],
+        inverse: [
+            "{o} is where {s} is published.",
+            "Op {o} is {s} gepubliceerd.",
+            "All'indirizzo {o} è pubblicato {s}.",
+        ],
+    },
     // The `of` key of an assertion: the subject of the triple the assertion states.
     Phrase {
         property: "http://www.w3.org/1999/02/22-rdf-syntax-ns#subject",

@@ -70,7 +70,10 @@ impl Kind {
         // Every n-ary claim class ends its name with what it is (`CustomerRelationship`,
         // `Targeting`): when none above matched, a node typed by the claim hierarchy is a
         // claim.
-        if classes.iter().any(|class| super::entity::is_claim_class(class)) {
+        if classes
+            .iter()
+            .any(|class| super::entity::is_claim_class(class))
+        {
             return Kind::Claim;
         }
         Kind::Other
@@ -311,16 +314,7 @@ pub fn draw(entity: (&str, Kind), neighbours: &[Neighbour]) -> Picture {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn node(
-    x: i32,
-    y: i32,
-    r: i32,
-    side: i32,
-    name: &str,
-    href: &str,
-    kind: Kind,
-    far: bool,
-) -> Node {
+fn node(x: i32, y: i32, r: i32, side: i32, name: &str, href: &str, kind: Kind, far: bool) -> Node {
     Node {
         x,
         y,
@@ -344,10 +338,20 @@ mod tests {
             .map(|i| Neighbour {
                 name: format!("A rather long name of neighbour number {i}"),
                 href: format!("/id/n{i}"),
-                kind: if i % 2 == 0 { Kind::Person } else { Kind::Vendor },
+                kind: if i % 2 == 0 {
+                    Kind::Person
+                } else {
+                    Kind::Vendor
+                },
                 relation: "target".into(),
                 further: (0..further)
-                    .map(|j| (format!("far {i}.{j}"), format!("/id/f{i}-{j}"), Kind::Country))
+                    .map(|j| {
+                        (
+                            format!("far {i}.{j}"),
+                            format!("/id/f{i}-{j}"),
+                            Kind::Country,
+                        )
+                    })
                     .collect(),
             })
             .collect()

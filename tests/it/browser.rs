@@ -119,6 +119,7 @@ fn the_query_page_runs_a_query_from_its_address_and_links_only_safe_iris() {
 /// at 375, 1024 and 1440 px are left in `target/tmp/browser-pages/`.
 #[test]
 fn every_page_kind_passes_the_accessibility_and_layout_checks() {
+    let _busy = crate::support::timing_sensitive();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let harness = root.join("tests/browser");
     assert!(
@@ -148,7 +149,11 @@ fn every_page_kind_passes_the_accessibility_and_layout_checks() {
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["failures"], 0, "{summary}");
     let pages = report["pages"].as_array().unwrap();
-    assert!(pages.len() >= 15, "every page kind is checked: {}", pages.len());
+    assert!(
+        pages.len() >= 15,
+        "every page kind is checked: {}",
+        pages.len()
+    );
     for page in pages {
         assert_eq!(
             page["screenshots"].as_array().map(Vec::len),

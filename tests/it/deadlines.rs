@@ -105,6 +105,7 @@ fn runaway_queries() -> Vec<String> {
 
 #[test]
 fn work_from_memory_answers_503_by_its_deadline_and_then_stops() {
+    let _quiet = crate::support::timing_sensitive();
     let server = Server::start(&["--query-timeout", "2"]);
     for query in runaway_queries() {
         let started = Instant::now();
@@ -139,6 +140,7 @@ fn work_from_memory_answers_503_by_its_deadline_and_then_stops() {
 
 #[test]
 fn runaway_queries_on_every_event_loop_leave_health_answering() {
+    let _quiet = crate::support::timing_sensitive();
     let server = Server::start(&["--query-timeout", "3"]);
     let query = runaway_queries().remove(0);
     let base = server.base.clone();
@@ -176,6 +178,7 @@ fn runaway_queries_on_every_event_loop_leave_health_answering() {
 
 #[test]
 fn a_full_queue_answers_at_once_with_retry_after() {
+    let _quiet = crate::support::timing_sensitive();
     let server = Server::start(&[
         "--query-timeout",
         "3",
@@ -228,6 +231,7 @@ fn a_full_queue_answers_at_once_with_retry_after() {
 
 #[test]
 fn a_rate_limited_client_gets_429() {
+    let _quiet = crate::support::timing_sensitive();
     let server = Server::start(&[
         "--query-timeout",
         "1",
@@ -254,6 +258,7 @@ fn a_rate_limited_client_gets_429() {
 
 #[test]
 fn an_update_past_its_deadline_changes_nothing() {
+    let _quiet = crate::support::timing_sensitive();
     let server = Server::start(&["--query-timeout", "2"]);
     let count = || {
         let response = server.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }");
@@ -279,6 +284,7 @@ fn an_update_past_its_deadline_changes_nothing() {
 
 #[test]
 fn shutdown_is_not_held_by_a_running_query() {
+    let _quiet = crate::support::timing_sensitive();
     let mut server = Server::start(&["--query-timeout", "60"]);
     let query = runaway_queries().remove(0);
     let base = server.base.clone();
@@ -299,6 +305,7 @@ fn shutdown_is_not_held_by_a_running_query() {
 
 #[test]
 fn a_path_between_hubs_answers_by_its_deadline() {
+    let _quiet = crate::support::timing_sensitive();
     // Two hubs sharing 12,000 leaves, loaded before the server starts.
     let dir = TempDir::new().unwrap();
     let mut triples = String::new();

@@ -21,10 +21,7 @@ async fn the_front_page_counts_what_spyatlas_holds_and_lists_the_latest_reports(
         page.body
     );
     assert!(page.body.contains("<a href=\"/report/italie-belgische-nummers-doelwit-van-israelische-whatsapp-hack\">Italy: Belgian numbers targeted in Israeli WhatsApp hack</a>"));
-    assert!(
-        page.body
-            .contains("method=\"get\" action=\"/search\"")
-    );
+    assert!(page.body.contains("method=\"get\" action=\"/search\""));
 }
 
 #[tokio::test]

@@ -21,34 +21,62 @@ const PAGES: &[(&str, &str)] = &[
     ),
     ("entity_vendor", "/id/paragon-solutions"),
     ("entity_country_nl", "/id/italy?lang=nl"),
-    ("report", "/report/italie-belgische-nummers-doelwit-van-israelische-whatsapp-hack"),
+    (
+        "report",
+        "/report/italie-belgische-nummers-doelwit-van-israelische-whatsapp-hack",
+    ),
     ("search", "/search?q=paragon"),
     ("path", "/path?from=luca-casarini&to=paragon-solutions"),
     ("path_by_name", "/path?from=Husam+El+Gomati&to=WhatsApp"),
     ("named_query", "/queries/entity_statements"),
     ("sparql", "/sparql"),
     ("not_found", "/id/paragon-solution"),
+    (
+        "error_bad_request",
+        "/path?from=luca-casarini&to=italy&max=99",
+    ),
+    ("error_no_route", "/id/luca-casarini/more"),
 ];
 
-/// Masks what changes from one load to the next (when each report was loaded), so that a
-/// snapshot shows only what the data says.
+/// Masks what changes from one load to the next (when each report was loaded: a date
+/// with a clock time, `2026-12-03T09:00:00Z`), so that a snapshot shows only what the
+/// data says. Dates from reports have no clock time and stay.
 fn stable(body: &str) -> String {
+    let bytes = body.as_bytes();
+    let is_digits = |from: usize, count: usize| {
+        bytes
+            .get(from..from + count)
+            .is_some_and(|part| part.iter().all(u8::is_ascii_digit))
+    };
     let mut out = String::with_capacity(body.len());
-    let mut rest = body;
-    while let Some(at) = rest.find("<time>") {
-        let (before, after) = rest.split_at(at + "<time>".len());
-        out.push_str(before);
-        let end = after.find("</time>").unwrap_or(after.len());
-        let value = &after[..end];
-        // A load time has a clock time (`2026-12-03T09:00:00Z`); dates from reports do not.
-        if value.contains('T') && value.contains(':') {
-            out.push_str("[loaded at]");
-        } else {
-            out.push_str(value);
+    let mut at = 0;
+    let mut copied = 0;
+    while at < bytes.len() {
+        // YYYY-MM-DDTHH:MM:SS
+        let stamp = is_digits(at, 4)
+            && bytes.get(at + 4) == Some(&b'-')
+            && is_digits(at + 5, 2)
+            && bytes.get(at + 7) == Some(&b'-')
+            && is_digits(at + 8, 2)
+            && bytes.get(at + 10) == Some(&b'T')
+            && is_digits(at + 11, 2)
+            && bytes.get(at + 13) == Some(&b':');
+        if !stamp {
+            at += 1;
+            continue;
         }
-        rest = &after[end..];
+        let mut end = at + 11;
+        while end < bytes.len()
+            && (bytes[end].is_ascii_digit() || matches!(bytes[end], b':' | b'.' | b'Z' | b'+'))
+        {
+            end += 1;
+        }
+        out.push_str(&body[copied..at]);
+        out.push_str("[loaded at]");
+        copied = end;
+        at = end;
     }
-    out.push_str(rest);
+    out.push_str(&body[copied..]);
     out
 }
 
@@ -57,10 +85,10 @@ async fn every_page_kind_matches_its_snapshot() {
     let app = TestApp::with_bundled_data();
     for (name, address) in PAGES {
         let response = app.get(address, Some("text/html")).await;
-        let expected = if *name == "not_found" {
-            StatusCode::NOT_FOUND
-        } else {
-            StatusCode::OK
+        let expected = match *name {
+            "not_found" | "error_no_route" => StatusCode::NOT_FOUND,
+            "error_bad_request" => StatusCode::BAD_REQUEST,
+            _ => StatusCode::OK,
         };
         assert_eq!(response.status, expected, "{address}: {}", response.body);
         insta::assert_snapshot!(*name, stable(&response.body));
@@ -93,7 +121,10 @@ async fn every_page_has_the_frame_and_the_stylesheet_of_this_server_only() {
             .starts_with("text/css")
     );
     assert!(css.body.contains("@media print"), "print-friendly");
-    assert!(css.body.contains("@media (min-width"), "a layout for wide screens");
+    assert!(
+        css.body.contains("@media (min-width"),
+        "a layout for wide screens"
+    );
     assert!(!css.body.contains("url(http"), "nothing from elsewhere");
     let script = app.get("/assets/suggest.js", None).await;
     assert_eq!(script.status, StatusCode::OK);
@@ -125,14 +156,26 @@ async fn relationships_read_as_sentences_grouped_by_topic_with_a_legend() {
     // The legend explains every status, from the ontology.
     let legend = body.split("<h2 id=\"legend\">").nth(1).expect("a legend");
     for status in ["confirmed", "attributed", "reported", "alleged", "unknown"] {
-        assert!(legend.contains(&format!("data-key=\"{status}\"")), "{status}");
+        assert!(
+            legend.contains(&format!("data-key=\"{status}\"")),
+            "{status}"
+        );
     }
-    assert!(legend.contains("first-hand"), "definitions come with the words");
+    assert!(
+        legend.contains("first-hand"),
+        "definitions come with the words"
+    );
     // In Dutch, the sentence and the frame are Dutch.
-    let dutch = app.get("/id/luca-casarini?lang=nl", Some("text/html")).await.body;
+    let dutch = app
+        .get("/id/luca-casarini?lang=nl", Some("text/html"))
+        .await
+        .body;
     assert!(dutch.contains("<html lang=\"nl\">"));
     assert!(dutch.contains("werd geviseerd bij"), "a Dutch sentence");
-    assert!(dutch.contains("volgens <a href=\"/report/"), "the source, in Dutch");
+    assert!(
+        dutch.contains("volgens <a href=\"/report/"),
+        "the source, in Dutch"
+    );
 }
 
 #[tokio::test]
@@ -164,7 +207,10 @@ async fn a_report_page_states_every_claim_of_its_report_with_its_status() {
 async fn the_path_page_takes_names_and_tells_each_hop_with_its_source() {
     let app = TestApp::with_bundled_data();
     let page = app
-        .get("/path?from=Luca+Casarini&to=Paragon+Solutions", Some("text/html"))
+        .get(
+            "/path?from=Luca+Casarini&to=Paragon+Solutions",
+            Some("text/html"),
+        )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let hops = page
@@ -177,7 +223,10 @@ async fn the_path_page_takes_names_and_tells_each_hop_with_its_source() {
         .unwrap();
     assert!(hops.contains("targeted"), "{hops}");
     assert!(hops.contains(&format!("according to <a href=\"/report/{SEED}\">")));
-    assert!(hops.contains("<span class=\"status\""), "each source with its status");
+    assert!(
+        hops.contains("<span class=\"status\""),
+        "each source with its status"
+    );
     // Labels of the picture sit on rows of their own.
     let svg = page.body.split("<svg").nth(1).unwrap();
     let rows: Vec<&str> = svg
@@ -194,7 +243,11 @@ async fn the_path_page_takes_names_and_tells_each_hop_with_its_source() {
         .get("/path?from=Nobody+Known+At+All&to=italy", Some("text/html"))
         .await;
     assert_eq!(unknown.status, StatusCode::OK);
-    assert!(unknown.body.contains("nothing known is called"), "{}", unknown.body);
+    assert!(
+        unknown.body.contains("nothing known is called"),
+        "{}",
+        unknown.body
+    );
 }
 
 #[tokio::test]
@@ -210,4 +263,54 @@ async fn values_from_the_store_and_the_request_are_escaped_on_every_page() {
         assert!(!body.contains("<script>"), "{address}: {body}");
         assert!(!body.contains("<img"), "{address}");
     }
+}
+
+#[tokio::test]
+async fn errors_are_pages_for_browsers_and_plain_text_for_programs() {
+    let app = TestApp::with_bundled_data();
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let page = app
+        .get(
+            "/api/path?from=luca-casarini&to=italy&max=99",
+            Some(browser),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.content_type().starts_with("text/html"));
+    assert!(
+        page.body
+            .contains("max must be a number of hops from 1 to 8"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("/assets/spyatlas.css"),
+        "in the site's frame"
+    );
+    let program = app
+        .get("/api/path?from=luca-casarini&to=italy&max=99", None)
+        .await;
+    assert_eq!(program.status, StatusCode::BAD_REQUEST);
+    assert!(program.content_type().starts_with("text/plain"));
+    // An address no route serves; a message holding markup is escaped in the page.
+    let nowhere = app.get("/id/a/%3Cscript%3E", Some(browser)).await;
+    assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+    assert!(
+        nowhere
+            .body
+            .contains("nothing is served at /id/a/%3Cscript%3E"),
+        "{}",
+        nowhere.body
+    );
+    let markup = app
+        .get("/search?q=x&type=%3Cb%3Ebold%3C/b%3E", Some(browser))
+        .await;
+    assert_eq!(markup.status, StatusCode::BAD_REQUEST, "{}", markup.body);
+    assert!(
+        markup.body.contains("&#60;b&#62;bold&#60;/b&#62;") && !markup.body.contains("<b>"),
+        "{}",
+        markup.body
+    );
+    let dutch = app.get("/nowhere/at/all?lang=nl", Some(browser)).await;
+    assert!(dutch.body.contains("Hier is niets"), "{}", dutch.body);
 }

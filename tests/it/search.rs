@@ -143,11 +143,7 @@ async fn the_search_page_lists_links() {
     let app = TestApp::with_bundled_data();
     let empty = app.get("/search", Some("text/html")).await;
     assert_eq!(empty.status, StatusCode::OK);
-    assert!(
-        empty
-            .body
-            .contains("method=\"get\" action=\"/search\"")
-    );
+    assert!(empty.body.contains("method=\"get\" action=\"/search\""));
     let page = app.get("/search?q=casarini", Some("text/html")).await;
     assert!(page.content_type().starts_with("text/html"));
     assert!(

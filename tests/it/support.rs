@@ -270,3 +270,11 @@ impl Drop for Spawned {
         }
     }
 }
+
+/// Held by the tests that time the server (deadlines, answers within a second) and by the
+/// test that loads the machine most (every page in chromium at three widths), so that the
+/// one never runs beside the other.
+pub fn timing_sensitive() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
