@@ -7,6 +7,7 @@
 
 use super::conneg::{GRAPHS, Representation, negotiate};
 use super::error::ApiError;
+use super::params::Slug;
 use super::{AppState, blocking};
 use crate::store::Graph;
 use crate::views::entity::{EntityPage, Neighbourhood, RDF_TYPE, neighbourhood};
@@ -101,8 +102,12 @@ async fn respond(
     let (content_type, bytes) = match state.pages.get(&key) {
         Ok(page) => page,
         Err(ticket) => {
-            let found = if crate::queries::is_slug(&slug) {
-                let iri = NamedNode::new_unchecked(format!("{namespace}{slug}"));
+            let found = if let Some(slug) = Slug::parse(&slug) {
+                let iri = if namespace == vocab::ID_NAMESPACE {
+                    slug.entity()
+                } else {
+                    slug.report()
+                };
                 let (graph, search) = (state.graph.clone(), state.search.clone());
                 blocking(&state, move || neighbourhood(&graph, &search, &iri)).await??
             } else {

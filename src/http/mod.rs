@@ -15,6 +15,7 @@ mod graph_store;
 mod index;
 mod named;
 mod page;
+mod params;
 mod path;
 pub mod pool;
 mod reports;

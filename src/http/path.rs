@@ -7,6 +7,7 @@
 //! store.
 
 use super::error::ApiError;
+use super::params::Slug;
 use super::{AppState, blocking};
 use crate::claims::Relationship;
 use crate::network::{self, Connections};
@@ -131,14 +132,9 @@ fn parse(raw: Option<String>) -> Result<Request, ApiError> {
                 "give `{name}`: the slug of an entity, e.g. luca-casarini"
             ))
         })?;
-        let slug = value.strip_prefix(vocab::ID_NAMESPACE).unwrap_or(&value);
-        if crate::queries::is_slug(slug) {
-            Ok(vocab::entity_iri(slug))
-        } else {
-            Err(ApiError::BadRequest(format!(
-                "`{value}` is not an entity slug or IRI"
-            )))
-        }
+        Slug::of_entity(&value)
+            .map(|slug| slug.entity().into_string())
+            .ok_or_else(|| ApiError::BadRequest(format!("`{value}` is not an entity slug or IRI")))
     };
     Ok(Request {
         from: entity(from, "from")?,
@@ -367,8 +363,17 @@ pub async fn page(
         }
     }
     let words = crate::views::path::words(language);
+    let here = if page.from_text.is_empty() && page.to_text.is_empty() {
+        "/path".to_owned()
+    } else {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("from", &page.from_text)
+            .append_pair("to", &page.to_text)
+            .finish();
+        format!("/path?{query}")
+    };
     let template = PathTemplate {
-        layout: Layout::new(language, words.title, "/path", "path"),
+        layout: Layout::new(language, words.title, &here, "path"),
         words,
         page,
     };
@@ -378,10 +383,11 @@ pub async fn page(
 /// The slug of an entity given by slug or name: a known slug as it is, else the entity
 /// (not a report) that search ranks first for the text.
 fn resolve(search: &crate::search::Live, text: &str, language: Lang) -> Option<String> {
-    let slug = text.strip_prefix(vocab::ID_NAMESPACE).unwrap_or(text);
     search.read(|index| {
-        if crate::queries::is_slug(slug) && index.describe(&vocab::entity_iri(slug)).is_some() {
-            return Some(slug.to_owned());
+        if let Some(slug) = Slug::of_entity(text)
+            && index.describe(slug.entity().as_str()).is_some()
+        {
+            return Some(slug.to_string());
         }
         index
             .search(text, &[], language.code(), 5)

@@ -362,15 +362,13 @@ pub async fn list_all(State(state): State<AppState>) -> Result<Response, ApiErro
 }
 
 fn report_iri(slug: &str) -> Result<NamedNode, ApiError> {
-    if !crate::queries::is_slug(slug) {
-        return Err(ApiError::NotFound(format!(
-            "`{slug}` is not a report slug (lower-case letters, digits and hyphens); GET /api/reports lists the reports"
-        )));
-    }
-    Ok(NamedNode::new_unchecked(format!(
-        "{}{slug}",
-        vocab::REPORT_NAMESPACE
-    )))
+    super::params::Slug::parse(slug)
+        .map(|slug| slug.report())
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "`{slug}` is not a report slug (lower-case letters, digits and hyphens); GET /api/reports lists the reports"
+            ))
+        })
 }
 
 /// `GET /api/reports/{slug}`: the report's metadata as JSON (default, or

@@ -206,8 +206,16 @@ pub async fn page(
     } else {
         format!("{text} · {}", ui.search)
     };
+    let here = if text.is_empty() {
+        "/search".to_owned()
+    } else {
+        format!(
+            "/search?q={}",
+            form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+        )
+    };
     let template = SearchTemplate {
-        layout: Layout::new(language, title, "/search", "search"),
+        layout: Layout::new(language, title, &here, "search"),
         words: search_words(language),
         text,
         complete,

@@ -196,8 +196,8 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The frame of a page at `path` (for the language switch; `current` names the
-    /// navigation entry it belongs to).
+    /// The frame of a page at `path`, with its query string but no `lang` (the language
+    /// switch adds it); `current` names the navigation entry the page belongs to.
     pub fn new(language: Lang, title: impl Into<String>, path: &str, current: &str) -> Layout {
         let ui = ui(language);
         let lang_query = if language == Lang::En {
@@ -228,7 +228,10 @@ impl Layout {
             .map(|other| LanguageItem {
                 code: other.code(),
                 name: other.name(),
-                href: format!("{path}?lang={other}"),
+                href: format!(
+                    "{path}{}lang={other}",
+                    if path.contains('?') { '&' } else { '?' }
+                ),
                 current: other == language,
             })
             .collect();

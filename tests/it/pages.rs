@@ -314,3 +314,23 @@ async fn errors_are_pages_for_browsers_and_plain_text_for_programs() {
     let dutch = app.get("/nowhere/at/all?lang=nl", Some(browser)).await;
     assert!(dutch.body.contains("Hier is niets"), "{}", dutch.body);
 }
+
+#[tokio::test]
+async fn the_language_switch_keeps_what_was_asked() {
+    let app = TestApp::with_bundled_data();
+    let search = app.get("/search?q=paragon", Some("text/html")).await.body;
+    assert!(
+        search.contains("href=\"/search?q=paragon&#38;lang=nl\""),
+        "{search}"
+    );
+    let path = app
+        .get("/path?from=Luca+Casarini&to=italy", Some("text/html"))
+        .await
+        .body;
+    assert!(
+        path.contains("href=\"/path?from=Luca+Casarini&#38;to=italy&#38;lang=it\""),
+        "{path}"
+    );
+    let entity = app.get("/id/italy", Some("text/html")).await.body;
+    assert!(entity.contains("href=\"/id/italy?lang=nl\""), "{entity}");
+}
