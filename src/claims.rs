@@ -70,7 +70,7 @@ const STATUS_VALUED: &[&str] = &["status", "attributionStatus", "targetIdentityS
 pub const MAX_LOOKUPS: usize = 400;
 
 /// A relationship: `subject property object` in `graph`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Relationship {
     pub subject: String,
     pub property: String,

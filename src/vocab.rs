@@ -114,6 +114,19 @@ pub mod dct {
         NamedNodeRef::new_unchecked("http://purl.org/dc/terms/description");
 }
 
+/// Terms of other vocabularies that pages read, as IRI strings.
+pub mod read {
+    pub const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
+    pub const RDFS_LABEL: &str = "http://www.w3.org/2000/01/rdf-schema#label";
+    pub const RDFS_COMMENT: &str = "http://www.w3.org/2000/01/rdf-schema#comment";
+    pub const SKOS: &str = "http://www.w3.org/2004/02/skos/core#";
+    pub const SKOS_ALT_LABEL: &str = "http://www.w3.org/2004/02/skos/core#altLabel";
+    pub const SKOS_EXACT_MATCH: &str = "http://www.w3.org/2004/02/skos/core#exactMatch";
+    pub const SCHEMA_MENTIONS: &str = "http://schema.org/mentions";
+    pub const SCHEMA_URL: &str = "http://schema.org/url";
+    pub const DCT: &str = "http://purl.org/dc/terms/";
+}
+
 /// Returns the IRI of the entity with the given slug.
 pub fn entity_iri(slug: &str) -> String {
     format!("{ID_NAMESPACE}{slug}")

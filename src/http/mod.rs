@@ -186,7 +186,11 @@ async fn error_page(response: Response, language: crate::views::Lang) -> Respons
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("text/plain"));
-    if !(status.is_client_error() || status.is_server_error()) || !plain {
+    // Error messages are written whole, so their length is known before they are read.
+    let short = axum::body::HttpBody::size_hint(response.body())
+        .exact()
+        .is_some_and(|length| length <= MAX_ERROR_PAGE_MESSAGE as u64);
+    if !(status.is_client_error() || status.is_server_error()) || !plain || !short {
         return response;
     }
     let (mut parts, body) = response.into_parts();

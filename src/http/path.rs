@@ -330,6 +330,14 @@ pub async fn page(
         to_text: to.clone(),
         ..PathPage::default()
     };
+    for (name, text) in [("from", &from), ("to", &to)] {
+        if text.chars().count() > crate::search::MAX_QUERY_CHARS {
+            return Err(ApiError::BadRequest(format!(
+                "`{name}` is longer than {} characters: give a name or a slug",
+                crate::search::MAX_QUERY_CHARS
+            )));
+        }
+    }
     if !from.is_empty() && !to.is_empty() {
         let search = state.search.clone();
         let (from_text, to_text) = (from.clone(), to.clone());

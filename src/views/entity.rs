@@ -12,17 +12,14 @@ use crate::claims::{Asserted, Relationship};
 use crate::store::{Graph, StoreError};
 use crate::vocab;
 use oxigraph::model::{NamedNode, Term};
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::vocab::read::{
+    DCT, RDF_TYPE, RDFS_COMMENT, RDFS_LABEL, SCHEMA_MENTIONS as MENTIONS, SCHEMA_URL,
+    SKOS_ALT_LABEL as ALT_LABEL, SKOS_EXACT_MATCH as EXACT_MATCH,
+};
+
 const SA: &str = vocab::ONTOLOGY_NAMESPACE;
-pub(crate) const RDFS_LABEL: &str = "http://www.w3.org/2000/01/rdf-schema#label";
-pub(crate) const RDFS_COMMENT: &str = "http://www.w3.org/2000/01/rdf-schema#comment";
-pub(crate) const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
-pub(crate) const ALT_LABEL: &str = "http://www.w3.org/2004/02/skos/core#altLabel";
-const EXACT_MATCH: &str = "http://www.w3.org/2004/02/skos/core#exactMatch";
-const MENTIONS: &str = "http://schema.org/mentions";
-const DCT: &str = "http://purl.org/dc/terms/";
 
 /// Statements read for one page at most.
 const MAX_STATEMENTS: usize = 600;
@@ -346,7 +343,7 @@ pub fn neighbourhood(
                    GRAPH <{report}> {{ <{report}> a <{SA}Report> .
                      OPTIONAL {{ <{report}> <{DCT}publisher> ?publisher }}
                      OPTIONAL {{ <{report}> <{DCT}issued> ?issued }}
-                     OPTIONAL {{ <{report}> <http://schema.org/url> ?url }} }} }} LIMIT 1"
+                     OPTIONAL {{ <{report}> <{SCHEMA_URL}> ?url }} }} }} LIMIT 1"
             ),
         )? {
             sources.insert(
@@ -599,7 +596,7 @@ impl Neighbourhood {
 }
 
 /// A report cited for a statement.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Citation {
     pub title: String,
     /// Its page here.
@@ -613,7 +610,7 @@ pub struct Citation {
 }
 
 /// The status one claim has in one report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Badge {
     /// The status IRI, and its key (`confirmed`).
     pub status: String,
@@ -629,7 +626,7 @@ pub struct Badge {
 }
 
 /// A piece of a sentence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub enum Part {
     Text(String),
     /// The entity the page is about.
@@ -638,7 +635,7 @@ pub enum Part {
 }
 
 /// One relationship, as a sentence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Sentence {
     pub parts: Vec<Part>,
     pub badges: Vec<Badge>,
@@ -646,29 +643,44 @@ pub struct Sentence {
     /// The triple and its graph, for scripts and tests reading the page.
     pub relationship: Option<Relationship>,
     /// For ordering: (property, the other end's name).
-    #[serde(skip)]
     order: (String, String),
 }
 
 /// "And N more" of one kind of relationship.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Omitted {
     pub count: usize,
     pub what: String,
 }
 
 /// The relationships of one topic.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Section {
     /// Its anchor on the page.
-    pub id: &'static str,
+    pub id: String,
     pub title: &'static str,
     pub sentences: Vec<Sentence>,
     pub omitted: Vec<Omitted>,
 }
 
+impl Section {
+    /// An empty section of `topic` (`None`: relationships no phrase places), its anchor
+    /// starting with `prefix`.
+    fn new(topic: Option<Topic>, language: Lang, prefix: &str) -> Section {
+        Section {
+            id: format!("{prefix}{}", topic_id(topic)),
+            title: topic.map_or_else(
+                || other_title(language),
+                |topic| phrases::topic_title(topic, language.code()),
+            ),
+            sentences: Vec::new(),
+            omitted: Vec::new(),
+        }
+    }
+}
+
 /// One value of the entity's own (a date, a count, an amount), with its report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Value {
     pub text: String,
     pub language: Option<String>,
@@ -676,14 +688,14 @@ pub struct Value {
 }
 
 /// The values of one property.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Detail {
     pub property: String,
     pub values: Vec<Value>,
 }
 
 /// A dated thing around the entity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Event {
     pub date: String,
     pub what: Named,
@@ -692,7 +704,7 @@ pub struct Event {
 }
 
 /// A status in the legend, in the page's language.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct LegendEntry {
     pub key: String,
     pub word: String,
@@ -702,14 +714,14 @@ pub struct LegendEntry {
 }
 
 /// A kind of node in the picture's legend.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct KindEntry {
     pub key: &'static str,
     pub name: &'static str,
 }
 
 /// What an entity page shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct EntityPage {
     pub language: Lang,
     pub iri: String,
@@ -781,27 +793,15 @@ impl EntityPage {
             })
             .collect();
         let (sections, mentioned_in, names) = sections(n, language);
-        let shown_statuses: HashSet<&str> = sections
+        let claims = report_claims(n, language);
+        let timeline = timeline(n, language);
+        // The statuses the page shows a badge of, marked in the legend.
+        let shown: HashSet<&str> = sections
             .iter()
+            .chain(&claims)
             .flat_map(|section| &section.sentences)
             .flat_map(|sentence| &sentence.badges)
-            .map(|badge| badge.key.as_str())
-            .collect();
-        let claims = report_claims(n, language);
-        let shown_statuses: HashSet<&str> = shown_statuses
-            .into_iter()
-            .chain(
-                claims
-                    .iter()
-                    .flat_map(|section| &section.sentences)
-                    .flat_map(|sentence| &sentence.badges)
-                    .map(|badge| badge.key.as_str()),
-            )
-            .collect();
-        let timeline = timeline(n, language);
-        let shown_in_timeline: HashSet<&str> = timeline
-            .iter()
-            .flat_map(|event| &event.badges)
+            .chain(timeline.iter().flat_map(|event| &event.badges))
             .map(|badge| badge.key.as_str())
             .collect();
         let legend = legend::statuses()
@@ -810,8 +810,7 @@ impl EntityPage {
                 key: status.key.clone(),
                 word: status.name(language).to_owned(),
                 definition: status.definition(language).to_owned(),
-                shown: shown_statuses.contains(status.key.as_str())
-                    || shown_in_timeline.contains(status.key.as_str()),
+                shown: shown.contains(status.key.as_str()),
             })
             .collect();
         let picture = draw(n, &name, language);
@@ -917,15 +916,7 @@ fn sections(n: &Neighbourhood, language: Lang) -> (Vec<Section>, Vec<Citation>, 
     let mut by_topic: BTreeMap<Option<Topic>, Section> = BTreeMap::new();
     let mut mentioned_in: Vec<Citation> = Vec::new();
     let mut names: Vec<Named> = Vec::new();
-    let section = |topic: Option<Topic>| Section {
-        id: topic_id(topic),
-        title: topic.map_or_else(
-            || other_title(language),
-            |topic| phrases::topic_title(topic, language.code()),
-        ),
-        sentences: Vec::new(),
-        omitted: Vec::new(),
-    };
+    let section = |topic: Option<Topic>| Section::new(topic, language, "");
     for statement in &n.statements {
         let Term::NamedNode(other) = &statement.other else {
             continue;
@@ -946,36 +937,22 @@ fn sections(n: &Neighbourhood, language: Lang) -> (Vec<Section>, Vec<Citation>, 
             }
             continue;
         }
-        let phrase = phrases::phrase(&statement.property);
-        let topic = phrase.map(|phrase| phrase.topic);
+        let topic = phrases::phrase(&statement.property).map(|phrase| phrase.topic);
         let other_named = n.named(other.as_str(), language);
-        let property_label = n.label(&statement.property, language);
-        let parts = match phrase {
-            Some(phrase) => {
-                let pattern = if statement.outgoing {
-                    phrase.forward[language.index()]
-                } else {
-                    phrase.inverse[language.index()]
-                };
-                let (subject, object) = if statement.outgoing {
-                    (Part::This(this.clone()), Part::Other(other_named.clone()))
-                } else {
-                    (Part::Other(other_named.clone()), Part::This(this.clone()))
-                };
-                fill(pattern, subject, object)
-            }
-            // A property no phrase reads (from another vocabulary): the triple as it is.
-            None if statement.outgoing => vec![
-                Part::This(this.clone()),
-                Part::Text(format!(" — {property_label} — ")),
-                Part::Other(other_named.clone()),
-            ],
-            None => vec![
-                Part::Other(other_named.clone()),
-                Part::Text(format!(" — {property_label} — ")),
-                Part::This(this.clone()),
-            ],
+        let (this, other_part) = (Part::This(this.clone()), Part::Other(other_named.clone()));
+        let (subject, object) = if statement.outgoing {
+            (this, other_part)
+        } else {
+            (other_part, this)
         };
+        let parts = reading(
+            &statement.property,
+            &n.label(&statement.property, language),
+            language,
+            !statement.outgoing,
+            subject,
+            object,
+        );
         let relationship = statement.relationship(&n.iri);
         let badges = relationship
             .as_ref()
@@ -1030,34 +1007,20 @@ fn sections(n: &Neighbourhood, language: Lang) -> (Vec<Section>, Vec<Citation>, 
 fn report_claims(n: &Neighbourhood, language: Lang) -> Vec<Section> {
     let mut by_topic: BTreeMap<Option<Topic>, Section> = BTreeMap::new();
     for link in &n.claims {
-        let phrase = phrases::phrase(&link.property);
-        let topic = phrase.map(|phrase| phrase.topic);
+        let topic = phrases::phrase(&link.property).map(|phrase| phrase.topic);
         let subject = n.named(&link.subject, language);
-        let object = n.named(&link.object, language);
         let order = (subject.text.clone(), link.property.clone());
-        let parts = match phrase {
-            Some(phrase) => fill(
-                phrase.forward[language.index()],
-                Part::Other(subject),
-                Part::Other(object),
-            ),
-            None => vec![
-                Part::Other(subject),
-                Part::Text(format!(" — {} — ", n.label(&link.property, language))),
-                Part::Other(object),
-            ],
-        };
+        let parts = reading(
+            &link.property,
+            &n.label(&link.property, language),
+            language,
+            false,
+            Part::Other(subject),
+            Part::Other(n.named(&link.object, language)),
+        );
         by_topic
             .entry(topic)
-            .or_insert_with(|| Section {
-                id: topic_id(topic),
-                title: topic.map_or_else(
-                    || other_title(language),
-                    |topic| phrases::topic_title(topic, language.code()),
-                ),
-                sentences: Vec::new(),
-                omitted: Vec::new(),
-            })
+            .or_insert_with(|| Section::new(topic, language, "claims-"))
             .sentences
             .push(Sentence {
                 parts,
@@ -1070,22 +1033,36 @@ fn report_claims(n: &Neighbourhood, language: Lang) -> Vec<Section> {
     let mut sections: Vec<Section> = by_topic.into_values().collect();
     for section in &mut sections {
         section.sentences.sort_by(|a, b| a.order.cmp(&b.order));
-        section.id = match section.id {
-            "incidents" => "claims-incidents",
-            "products" => "claims-products",
-            "customers" => "claims-customers",
-            "responses" => "claims-responses",
-            "organisation" => "claims-organisation",
-            "places" => "claims-places",
-            "sources" => "claims-sources",
-            _ => "claims-other",
-        };
     }
     sections
 }
 
+/// How a relationship reads: its phrase in `language` (the one for the object's page when
+/// `inverse`), else, for a property no phrase reads (from another vocabulary), the triple
+/// as it is.
+pub(crate) fn reading(
+    property: &str,
+    label: &str,
+    language: Lang,
+    inverse: bool,
+    subject: Part,
+    object: Part,
+) -> Vec<Part> {
+    match phrases::phrase(property) {
+        Some(phrase) => {
+            let patterns = if inverse {
+                phrase.inverse
+            } else {
+                phrase.forward
+            };
+            fill(patterns[language.index()], subject, object)
+        }
+        None => vec![subject, Part::Text(format!(" — {label} — ")), object],
+    }
+}
+
 /// The pattern's text with `{s}` and `{o}` replaced by the two ends.
-pub(crate) fn fill(pattern: &str, subject: Part, object: Part) -> Vec<Part> {
+fn fill(pattern: &str, subject: Part, object: Part) -> Vec<Part> {
     let mut parts = Vec::new();
     let mut rest = pattern;
     let (mut subject, mut object) = (Some(subject), Some(object));

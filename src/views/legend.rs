@@ -4,12 +4,11 @@
 
 use super::Lang;
 use crate::vocab;
+use crate::vocab::read::SKOS;
 use oxigraph::io::{RdfFormat, RdfParser};
-use oxigraph::model::Term;
+use oxigraph::model::{NamedOrBlankNode, Term};
 use std::collections::HashMap;
 use std::sync::LazyLock;
-
-const SKOS: &str = "http://www.w3.org/2004/02/skos/core#";
 
 /// One status of the legend.
 #[derive(Debug, Clone)]
@@ -72,8 +71,10 @@ fn read() -> Vec<Status> {
         .expect("the ontology namespace is a valid IRI");
     for quad in parser.for_slice(ontology) {
         let quad = quad.expect("the bundled ontology parses");
-        let subject = quad.subject.to_string();
-        let subject = subject.trim_start_matches('<').trim_end_matches('>');
+        let NamedOrBlankNode::NamedNode(subject) = &quad.subject else {
+            continue;
+        };
+        let subject = subject.as_str();
         let predicate = quad.predicate.as_str();
         if subject == scheme && predicate == format!("{SKOS}hasTopConcept") {
             if let Term::NamedNode(concept) = &quad.object {

@@ -15,11 +15,9 @@ pub mod phrases;
 pub mod picture;
 
 use crate::vocab;
-use serde::Serialize;
 
 /// The languages pages are written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
     #[default]
     En,
@@ -101,7 +99,7 @@ pub fn page_of(iri: &str) -> Option<String> {
 
 /// Something a page names: a link to its page, a link out (web addresses only, so that no
 /// `javascript:` IRI in the store becomes a link), or a name alone (a concept).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Named {
     pub text: String,
     pub href: Option<String>,
@@ -109,7 +107,7 @@ pub struct Named {
 }
 
 /// Where a [`Named`] leads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NameKind {
     /// A page of spyatlas.
     Page,

@@ -3,9 +3,7 @@
 //! sentence with the reports stating it and the statuses they give.
 
 use super::entity::{Badge, Part};
-use super::phrases;
 use super::{Lang, Named, legend, truncate};
-use serde::Serialize;
 use serde_json::Value;
 
 /// Characters of a node's label in the picture.
@@ -14,7 +12,7 @@ const ROW: i32 = 64;
 const TOP: i32 = 24;
 
 /// A node of a chain, as drawn.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Node {
     pub y: i32,
     pub label: String,
@@ -23,14 +21,14 @@ pub struct Node {
 }
 
 /// One way a hop is stated, with its sources.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct HopSentence {
     pub parts: Vec<Part>,
     pub sources: Vec<HopSource>,
 }
 
 /// A report stating a hop, with the statuses its claims have there.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct HopSource {
     pub title: String,
     pub href: Option<String>,
@@ -38,7 +36,7 @@ pub struct HopSource {
 }
 
 /// One chain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Chain {
     pub height: i32,
     pub nodes: Vec<Node>,
@@ -48,7 +46,7 @@ pub struct Chain {
 }
 
 /// What the path page shows.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PathPage {
     /// What was asked, as typed (names or slugs), for the form.
     pub from_text: String,
@@ -116,18 +114,14 @@ impl PathPage {
                         (&hop["to"], &hop["from"])
                     };
                     let property = relation["property"].as_str().unwrap_or_default();
-                    let parts = match phrases::phrase(property) {
-                        Some(phrase) => super::entity::fill(
-                            phrase.forward[language.index()],
-                            Part::Other(named(subject)),
-                            Part::Other(named(object)),
-                        ),
-                        None => vec![
-                            Part::Other(named(subject)),
-                            Part::Text(format!(" — {} — ", text(&relation["label"]))),
-                            Part::Other(named(object)),
-                        ],
-                    };
+                    let parts = super::entity::reading(
+                        property,
+                        &text(&relation["label"]),
+                        language,
+                        false,
+                        Part::Other(named(subject)),
+                        Part::Other(named(object)),
+                    );
                     let sources = relation["sources"]
                         .as_array()
                         .into_iter()

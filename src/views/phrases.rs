@@ -1169,7 +1169,7 @@ static PHRASES: &[Phrase] = &[
     },
     // A report's address on the web (`url`).
     Phrase {
-        property: "http://schema.org/url",
+        property: crate::vocab::read::SCHEMA_URL,
         topic: Topic::Sources,
         forward: [
             "{s} is published at {o}.",

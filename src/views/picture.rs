@@ -3,8 +3,6 @@
 //! can overlap), grouped by kind, each neighbour's own neighbours indented below it; past
 //! [`MAX_ROWS`] rows a side, the rest is one "and N more" row.
 
-use serde::Serialize;
-
 /// Rows per column before the rest is summed up.
 pub const MAX_ROWS: usize = 14;
 /// Characters of a label before it is cut (the full name is the node's tooltip).
@@ -30,7 +28,7 @@ pub struct Neighbour {
 }
 
 /// The kinds of node the picture tells apart by colour, in the legend's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Vendor,
     Product,
@@ -142,7 +140,7 @@ impl Kind {
 }
 
 /// A node as drawn.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Node {
     pub x: i32,
     pub y: i32,
@@ -160,7 +158,7 @@ pub struct Node {
 }
 
 /// A line between two nodes, with what it stands for.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Line {
     pub x1: i32,
     pub y1: i32,
@@ -171,7 +169,7 @@ pub struct Line {
 }
 
 /// The "and N more" row of a column.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct More {
     pub x: i32,
     pub y: i32,
@@ -180,7 +178,7 @@ pub struct More {
 }
 
 /// The picture, ready to draw.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Picture {
     pub width: i32,
     pub height: i32,

@@ -238,6 +238,11 @@ async fn the_path_page_takes_names_and_tells_each_hop_with_its_source() {
     unique.sort();
     unique.dedup();
     assert_eq!(rows.len(), unique.len(), "two labels on one row: {rows:?}");
+    // A name longer than any search takes is refused before it is searched for.
+    let long = format!("/path?from={}&to=italy", "a".repeat(10_000));
+    let refused = app.get(&long, Some("text/html")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("is longer than"), "{}", refused.body);
     // A name nothing is called is said plainly.
     let unknown = app
         .get("/path?from=Nobody+Known+At+All&to=italy", Some("text/html"))
