@@ -18,10 +18,10 @@
 //! A triple whose object is itself a status (`sa:status`, `sa:attributionStatus`) gets no
 //! badge: the value is the status.
 
+use crate::lookups;
 use crate::store::{Graph, StoreError};
 use crate::vocab::ONTOLOGY_NAMESPACE as SA;
 use oxigraph::model::Term;
-use oxigraph::model::vocab::rdf;
 use std::collections::{BTreeMap, HashMap};
 
 /// A direct edge and the n-ary node it stands beside: `?node <to_subject> subject` and
@@ -117,12 +117,7 @@ pub fn asserting<'a>(
     relationships: impl IntoIterator<Item = &'a Relationship>,
     is_claim: impl Fn(&str) -> bool,
 ) -> Result<HashMap<Relationship, Vec<Asserted>>, StoreError> {
-    let any_assertion = !graph
-        .select(&format!(
-            "SELECT ?a WHERE {{ GRAPH ?g {{ ?a a <{}> }} }} LIMIT 1",
-            crate::vocab::term::ASSERTION
-        ))?
-        .is_empty();
+    let any_assertion = !lookups::ANY_ASSERTION.rows(graph, &[], 1)?.is_empty();
     // (subject, graph) → status, read once per subject for every graph.
     let mut own: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
     // subject → (property, object, graph) → assertions reifying that triple.
@@ -152,16 +147,11 @@ pub fn asserting<'a>(
             // reifying its links.
             let mut by_triple = Reified::new();
             let mut by_graph: HashMap<String, Vec<String>> = HashMap::new();
-            for row in graph.select(&format!(
-                "SELECT ?g ?claim ?p ?o ?status WHERE {{ GRAPH ?g {{
-                   {{ <{subject}> <{SA}status> ?status }} UNION
-                   {{ ?claim {rdf_subject} <{subject}> ; {rdf_predicate} ?p ;
-                       {rdf_object} ?o ; <{SA}status> ?status }} }} }}",
-                subject = relationship.subject,
-                rdf_subject = rdf::SUBJECT,
-                rdf_predicate = rdf::PREDICATE,
-                rdf_object = rdf::OBJECT,
-            ))? {
+            for row in lookups::OWN_STATUS_AND_ASSERTIONS.rows(
+                graph,
+                &[("subject", lookups::iri(&relationship.subject))],
+                usize::MAX,
+            )? {
                 let (Some(g), Some(status)) = (iri(row.get("g")), iri(row.get("status"))) else {
                     continue;
                 };
@@ -204,13 +194,16 @@ pub fn asserting<'a>(
                     ..
                 } = BESIDE[rule];
                 let mut by_graph: BTreeMap<String, Vec<Asserted>> = BTreeMap::new();
-                for row in graph.select(&format!(
-                    "SELECT ?g ?claim ?status WHERE {{ GRAPH ?g {{
-                       ?claim <{SA}{to_subject}> <{subject}> ; <{SA}{to_object}> <{object}> ;
-                         <{SA}status> ?status }} }}",
-                    subject = relationship.subject,
-                    object = relationship.object,
-                ))? {
+                for row in lookups::CLAIMS_BESIDE.rows(
+                    graph,
+                    &[
+                        ("subject", lookups::iri(&relationship.subject)),
+                        ("object", lookups::iri(&relationship.object)),
+                        ("toSubject", lookups::iri(&format!("{SA}{to_subject}"))),
+                        ("toObject", lookups::iri(&format!("{SA}{to_object}"))),
+                    ],
+                    usize::MAX,
+                )? {
                     if let (Some(g), Some(claim), Some(status)) = (
                         iri(row.get("g")),
                         iri(row.get("claim")),

@@ -10,6 +10,7 @@
 //! - [`validate`]: SHACL validation of data against `ontology/shapes.ttl` (rudof's `shacl`).
 //! - [`claims`]: which claim asserts a relationship, and the status its report gives it.
 //! - [`limits`]: the named limits on client input, checked before any parser runs on it.
+//! - [`lookups`]: the SPARQL the crate runs itself, in `src/lookups/*.rq`, parsed once.
 //! - [`links`]: which IRIs may become links (web addresses only).
 //! - [`queries`]: the named questions of `queries/*.rq`, parsed once, bound with typed terms.
 //! - [`search`]: search by name over every label and alias, folded, from memory.
@@ -30,6 +31,7 @@ pub mod http;
 pub mod ingest;
 pub mod limits;
 pub mod links;
+pub mod lookups;
 pub mod network;
 pub mod queries;
 pub mod search;

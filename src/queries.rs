@@ -51,7 +51,7 @@ pub enum ParamError {
 }
 
 /// The type of a query parameter, from the `(kind)` in its header line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ParamKind {
     /// An entity slug (`paragon-solutions`) or an absolute IRI.
@@ -94,7 +94,8 @@ impl FromStr for ParamKind {
 }
 
 /// One parameter of a named query.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Param {
     pub name: String,
     pub kind: ParamKind,

@@ -14,12 +14,12 @@
 
 use crate::changes::{Change, Follows, Kept};
 use crate::ingest::resolve::fold;
+use crate::lookups;
 use crate::sorted::SortedVec;
 use crate::store::{Graph, StoreError};
 use crate::vocab;
 use oxigraph::model::vocab::{rdf, rdfs};
 use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNodeRef, QuadRef, Term};
-use oxigraph::sparql::QueryResults;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -46,7 +46,9 @@ const MAX_FUZZY_CANDIDATES: usize = 10_000;
 const MAX_FUZZY_WORD_CHARS: usize = 32;
 
 /// How a name matched, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Match {
     Exact,
@@ -807,37 +809,21 @@ impl SearchIndex {
     }
 }
 
-/// Every label, alias and class statement of the store, in every graph (a statement in
-/// several graphs comes several times).
 /// Calls `take` with every label, alias and class the store holds, as they are read (at
 /// ten million triples, a list of them all would take more memory than the index).
 fn for_each_fact(graph: &Graph, mut take: impl FnMut(Fact)) -> Result<(), StoreError> {
-    let query = format!(
-        "SELECT ?e ?p ?o WHERE {{ VALUES ?p {{ {} {} {} }} {{ GRAPH ?g {{ ?e ?p ?o }} }} UNION {{ ?e ?p ?o }} }}",
-        rdfs::LABEL,
-        SKOS_ALT_LABEL,
-        rdf::TYPE
-    );
-    let prepared = Graph::evaluator()
-        .parse_query(&query)
-        .expect("the search query is valid SPARQL");
-    if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
-        for solution in solutions {
-            let solution = solution?;
-            if let (
-                Some(Term::NamedNode(subject)),
-                Some(Term::NamedNode(predicate)),
-                Some(object),
-            ) = (solution.get("e"), solution.get("p"), solution.get("o"))
-            {
-                take(Fact {
-                    subject: subject.clone(),
-                    predicate: predicate.clone(),
-                    object: object.clone(),
-                });
-            }
+    lookups::NAMES_AND_CLASSES.for_each(graph, &[], |solution| {
+        if let (Some(Term::NamedNode(subject)), Some(Term::NamedNode(predicate)), Some(object)) =
+            (solution.get("e"), solution.get("p"), solution.get("o"))
+        {
+            take(Fact {
+                subject: subject.clone(),
+                predicate: predicate.clone(),
+                object: object.clone(),
+            });
         }
-    }
+        true
+    })?;
     Ok(())
 }
 

@@ -7,7 +7,8 @@
 
 use super::conneg::{GRAPHS, Representation, negotiate};
 use super::error::ApiError;
-use super::params::Slug;
+use super::openapi::EntityAnswer;
+use super::params::{PageLang, Params, Slug};
 use super::{AppState, blocking};
 use crate::store::Graph;
 use crate::views::entity::{EntityPage, Neighbourhood, neighbourhood};
@@ -15,23 +16,22 @@ use crate::views::pages::{EntityTemplate, Layout, NotFoundTemplate, not_found_wo
 use crate::views::{Lang, page_of};
 use crate::vocab;
 use crate::vocab::read::RDF_TYPE;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use oxigraph::io::RdfSerializer;
 use oxigraph::model::{NamedNode, Quad, Term, Triple};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};
+use utoipa::IntoParams;
 
 const SA: &str = vocab::ONTOLOGY_NAMESPACE;
 
 /// The language of the page: `?lang=` when it is one pages are written in, else the
 /// first of `Accept-Language` that is, else English.
-pub(super) fn language(raw: Option<&str>, headers: &HeaderMap) -> Lang {
-    if let Some(lang) = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .find(|(key, _)| key == "lang")
-        .and_then(|(_, value)| Lang::parse(&value))
-    {
+pub(super) fn language(lang: Option<PageLang>, headers: &HeaderMap) -> Lang {
+    if let Some(PageLang(Some(lang))) = lang {
         return lang;
     }
     headers
@@ -46,6 +46,27 @@ pub(super) fn language(raw: Option<&str>, headers: &HeaderMap) -> Lang {
         .unwrap_or_default()
 }
 
+/// [`language`] from a query string that may not parse as a whole (an error page's).
+pub(super) fn language_of_query(raw: Option<&str>, headers: &HeaderMap) -> Lang {
+    let lang = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "lang")
+        .map(|(_, value)| PageLang(Lang::parse(&value)));
+    language(lang, headers)
+}
+
+/// The query string of an entity's or report's page; other keys are ignored, as links
+/// from elsewhere may carry them.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// The page's language: en, nl or it (else `Accept-Language`, else en).
+    #[param(value_type = Option<String>)]
+    lang: Option<PageLang>,
+    /// A representation by name (html, json, turtle, jsonld, nt, nq, trig), overriding
+    /// `Accept`.
+    format: Option<String>,
+}
+
 /// What the entity page offers, in order of preference.
 fn offered() -> Vec<(&'static str, Representation)> {
     let mut offered = vec![
@@ -58,41 +79,63 @@ fn offered() -> Vec<(&'static str, Representation)> {
 }
 
 /// `GET /id/{slug}`.
+#[utoipa::path(
+    get,
+    path = "/id/{slug}",
+    tag = "entities",
+    summary = "An entity: its page, JSON or RDF description by Accept",
+    params(("slug" = String, Path, description = "the entity's slug"), PageParams),
+    responses(
+        EntityAnswer,
+        (status = 404, description = "unknown, with suggestions"),
+        (status = 406, description = "no acceptable representation"),
+    )
+)]
 pub async fn entity(
     state: State<AppState>,
     Path(slug): Path<String>,
-    RawQuery(raw): RawQuery,
+    Params(params): Params<PageParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    respond(state, vocab::ID_NAMESPACE, slug, raw, headers).await
+    respond(state, vocab::ID_NAMESPACE, slug, params, headers).await
 }
 
 /// `GET /report/{slug}`.
+#[utoipa::path(
+    get,
+    path = "/report/{slug}",
+    tag = "entities",
+    summary = "A report as an entity: its page, JSON or RDF description by Accept",
+    params(("slug" = String, Path, description = "the report's slug"), PageParams),
+    responses(
+        EntityAnswer,
+        (status = 404, description = "unknown"),
+        (status = 406, description = "no acceptable representation"),
+    )
+)]
 pub async fn report(
     state: State<AppState>,
     Path(slug): Path<String>,
-    RawQuery(raw): RawQuery,
+    Params(params): Params<PageParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    respond(state, vocab::REPORT_NAMESPACE, slug, raw, headers).await
+    respond(state, vocab::REPORT_NAMESPACE, slug, params, headers).await
 }
 
 async fn respond(
     State(state): State<AppState>,
     namespace: &str,
     slug: String,
-    raw: Option<String>,
+    params: PageParams,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let format = form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes())
-        .find(|(key, _)| key == "format")
-        .map(|(_, value)| value.into_owned());
+    let format = params.format;
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let representation = match format.as_deref() {
         Some("json") => Representation::Json,
         other => negotiate(accept, other, &offered())?,
     };
-    let language = language(raw.as_deref(), &headers);
+    let language = language(params.lang, &headers);
     let base = if namespace == vocab::ID_NAMESPACE {
         "id"
     } else {

@@ -9,6 +9,7 @@
 use super::auth::authorize_write;
 use super::conneg::{self, GRAPHS, Representation, negotiate};
 use super::error::ApiError;
+use super::openapi::GraphAnswer;
 use super::stream::stream_blocking;
 use super::{AppState, blocking, origin};
 use axum::extract::{FromRequest, Multipart, Request, State};
@@ -29,6 +30,32 @@ enum Target {
 }
 
 /// `/store` with indirect identification (or graph creation by POST).
+#[utoipa::path(
+    method(get, head, put, post, delete),
+    path = "/store",
+    tag = "sparql",
+    summary = "Graph Store Protocol: read (GET, HEAD), replace (PUT), add to or create (POST), delete (DELETE) a graph; writes need the write token",
+    params(
+        ("graph" = Option<String>, Query, description = "the graph's IRI"),
+        ("default" = Option<String>, Query, description = "present: the default graph"),
+    ),
+    request_body(description = "for PUT and POST: RDF, or multipart/form-data with one RDF file per part", content(
+            (String = "text/turtle"), (String = "application/n-triples"), (String = "application/n-quads"),
+            (String = "application/trig"), (String = "application/rdf+xml"), (String = "application/ld+json"),
+        )),
+    responses(
+        GraphAnswer,
+        (status = 201, description = "created (POST without a graph: with Location)"),
+        (status = 204, description = "replaced, added to or deleted"),
+        (status = 400, description = "a malformed graph IRI or body"),
+        (status = 401, description = "a write without the right token"),
+        (status = 404, description = "no such graph"),
+        (status = 405, description = "not a Graph Store Protocol method"),
+        (status = 406, description = "no acceptable representation"),
+        (status = 415, description = "an unsupported Content-Type"),
+    ),
+    security((), ("bearer" = []))
+)]
 #[tracing::instrument(level = "debug", skip_all, fields(method = %request.method()))]
 pub async fn handle_indirect(State(state): State<AppState>, request: Request) -> Response {
     let target = indirect_target(&request);
@@ -36,6 +63,25 @@ pub async fn handle_indirect(State(state): State<AppState>, request: Request) ->
 }
 
 /// `/store/{path}` with direct identification: the graph IRI is the request URL.
+#[utoipa::path(
+    method(get, head, put, post, delete),
+    path = "/store/{*path}",
+    tag = "sparql",
+    summary = "Graph Store Protocol, direct identification: the graph named by this URL, read, replaced, added to or deleted as on /store",
+    params(("path" = String, Path, description = "the rest of the graph's URL")),
+    request_body(description = "for PUT and POST: RDF", content(
+            (String = "text/turtle"), (String = "application/n-triples"), (String = "application/n-quads"),
+            (String = "application/trig"), (String = "application/rdf+xml"), (String = "application/ld+json"),
+        )),
+    responses(
+        GraphAnswer,
+        (status = 201, description = "created"),
+        (status = 204, description = "replaced, added to or deleted"),
+        (status = 401, description = "a write without the right token"),
+        (status = 404, description = "no such graph"),
+    ),
+    security((), ("bearer" = []))
+)]
 #[tracing::instrument(level = "debug", skip_all, fields(method = %request.method()))]
 pub async fn handle_direct(State(state): State<AppState>, request: Request) -> Response {
     let target = direct_target(&request);

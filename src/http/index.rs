@@ -8,7 +8,9 @@
 
 use super::entity::language;
 use super::error::ApiError;
+use super::params::{Bounded, PageLang, Params};
 use super::{AppState, blocking};
+use crate::lookups;
 use crate::store::StoreError;
 use crate::views::pages::{
     CountItem, FigureRow, FigureTable, HomeTemplate, LISTINGS, LatestReport, Layout,
@@ -16,11 +18,20 @@ use crate::views::pages::{
 };
 use crate::views::{Lang, page_of};
 use crate::vocab;
-use axum::extract::{Path, RawQuery, State};
+use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
-use oxigraph::model::Term;
+use oxigraph::model::{Literal, Term};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+
+/// Reports on the front page.
+const LATEST_REPORTS: usize = 10;
+
+/// The last page of a listing that may be asked for.
+const MAX_PAGE: usize = 100_000;
 
 /// Entities per page of a listing.
 const PAGE_SIZE: usize = 200;
@@ -33,26 +44,21 @@ fn text_of(row: &HashMap<String, Term>, name: &str) -> String {
     }
 }
 
-/// A `SELECT ?e ?label` that picks one label per entity in `language`, else English,
-/// else any.
-fn labelled(pattern: &str, language: Lang) -> String {
-    format!(
-        "SELECT ?e (COALESCE(SAMPLE(?wanted), SAMPLE(?english), SAMPLE(?any)) AS ?label) WHERE {{
-           {pattern}
-           OPTIONAL {{ GRAPH ?g1 {{ ?e <http://www.w3.org/2000/01/rdf-schema#label> ?wanted FILTER(LANG(?wanted) = \"{language}\") }} }}
-           OPTIONAL {{ GRAPH ?g2 {{ ?e <http://www.w3.org/2000/01/rdf-schema#label> ?english FILTER(LANG(?english) = \"en\") }} }}
-           OPTIONAL {{ GRAPH ?g3 {{ ?e <http://www.w3.org/2000/01/rdf-schema#label> ?any }} }}
-         }} GROUP BY ?e"
-    )
-}
-
 /// `GET /`: what spyatlas holds.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "pages",
+    summary = "What spyatlas holds: counts per kind, latest reports, a search box",
+    params(ListingParams),
+    responses((status = 200, description = "the page", content_type = "text/html"))
+)]
 pub async fn home(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
+    Params(params): Params<ListingParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let language = language(raw.as_deref(), &headers);
+    let language = language(params.lang, &headers);
     let graph = state.graph.clone();
     let lang = language;
     let search = state.search.clone();
@@ -66,18 +72,11 @@ pub async fn home(
     let (counts, reports) = blocking(&state, move || {
         // Counts from the search index (it holds every entity's classes).
         let counts = search.read(|index| index.counts());
-        let reports = graph.select(&format!(
-            "{} ORDER BY DESC(?loaded) LIMIT 10",
-            labelled(
-                &format!(
-                    "GRAPH ?e {{ ?e <{}loadedAt> ?loaded }}",
-                    vocab::ONTOLOGY_NAMESPACE
-                ),
-                lang
-            )
-            .replace("GROUP BY ?e", "GROUP BY ?e ?loaded")
-            .replace("SELECT ?e ", "SELECT ?e ?loaded ")
-        ))?;
+        let reports = lookups::LATEST_REPORTS.rows(
+            &graph,
+            &[("language", Literal::new_simple_literal(lang.code()).into())],
+            LATEST_REPORTS,
+        )?;
         Ok::<_, StoreError>((counts, reports))
     })
     .await??;
@@ -166,41 +165,82 @@ const FRONT_PAGE_ROWS: usize = 10;
 /// The most rows `/api/statistics` gives per table.
 const MAX_ROWS: usize = 1_000;
 
-/// A thing counted, with its label and page.
-#[derive(serde::Serialize)]
-struct Counted {
+/// A thing counted (a country by named targets, a publisher by reports), with its label
+/// and page.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Counted {
     iri: String,
+    /// The label in the language asked, else English, else any.
     label: String,
+    /// Its page on this server, when it has one.
     url: Option<String>,
     count: usize,
 }
 
-/// A vendor's incidents, with its label and page.
-#[derive(serde::Serialize)]
-struct VendorRow {
+/// A vendor's incidents (named on the incident, or through a product it used), with its
+/// label and page.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VendorIncidents {
     iri: String,
     label: String,
     url: Option<String>,
     total: usize,
+    /// Incidents per year of their date.
     years: std::collections::BTreeMap<String, usize>,
 }
 
-/// The figures of `/api/statistics` and the front page.
-#[derive(serde::Serialize)]
-struct Figures {
+/// Figures kept up to date by every write, counted over every claim whatever its status
+/// (the pages linked show each claim with its status and report).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Statistics {
+    /// Whether the counts cover the whole store: false for the few seconds after a start
+    /// (or a SPARQL update) while they are counted in the background.
     complete: bool,
+    /// Entities per class (local name in the spyatlas ontology).
     counts: std::collections::BTreeMap<String, usize>,
+    /// Vendors by incidents, most first.
     #[serde(rename = "incidentsPerVendor")]
-    incidents_per_vendor: Vec<VendorRow>,
+    incidents_per_vendor: Vec<VendorIncidents>,
+    /// Countries by the targets named in them, most first.
     #[serde(rename = "targetsPerCountry")]
     targets_per_country: Vec<Counted>,
+    /// Publishers by reports, most first.
     #[serde(rename = "reportsPerPublisher")]
     reports_per_publisher: Vec<Counted>,
 }
 
+/// The query string of the front page and the listings; other keys are ignored, as links
+/// from elsewhere may carry them.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListingParams {
+    /// The page's language: en, nl or it (else `Accept-Language`, else en).
+    #[param(value_type = Option<String>)]
+    lang: Option<PageLang>,
+    /// The page of a listing, from 1.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
+    page: Option<Bounded<1, MAX_PAGE>>,
+}
+
+/// The query string of `/api/statistics`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatisticsParams {
+    /// At most this many rows per table (20 unless given).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    limit: Option<Bounded<1, MAX_ROWS>>,
+    /// The language of the labels: en, nl or it (else `Accept-Language`, else en).
+    #[param(value_type = Option<String>)]
+    lang: Option<PageLang>,
+}
+
 /// The figures, from the counts kept on write and the search index (labels, classes):
 /// a read of a few hundred numbers, answered on the spot.
-fn statistics(state: &AppState, language: Lang, rows: usize) -> Figures {
+fn statistics(state: &AppState, language: Lang, rows: usize) -> Statistics {
     let (vendors, countries, publishers) = state.statistics.read(|tables| {
         (
             tables.incidents_per_vendor(rows),
@@ -232,7 +272,7 @@ fn statistics(state: &AppState, language: Lang, rows: usize) -> Figures {
                 })
                 .collect()
         };
-        Figures {
+        Statistics {
             complete: state.statistics.is_complete() && state.search.is_complete(),
             counts: index
                 .counts()
@@ -246,7 +286,7 @@ fn statistics(state: &AppState, language: Lang, rows: usize) -> Figures {
                 .collect(),
             incidents_per_vendor: vendors
                 .into_iter()
-                .map(|vendor| VendorRow {
+                .map(|vendor| VendorIncidents {
                     label: label(&vendor.vendor),
                     url: page_of(&vendor.vendor),
                     iri: vendor.vendor,
@@ -263,48 +303,52 @@ fn statistics(state: &AppState, language: Lang, rows: usize) -> Figures {
 /// `GET /api/statistics?limit=&lang=`: counts per kind, incidents per vendor (per year),
 /// named targets per country and reports per publisher, most first, from the counts kept
 /// on write.
+#[utoipa::path(
+    get,
+    path = "/api/statistics",
+    tag = "search",
+    summary = "Counts per kind, incidents per vendor and year, named targets per country, reports per publisher: kept up to date by every write",
+    params(StatisticsParams),
+    responses(
+        (status = 200, description = "the figures", body = Statistics),
+        (status = 400, description = "a bad limit or an unknown parameter"),
+    )
+)]
 pub async fn api_statistics(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
+    Params(params): Params<StatisticsParams>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let mut rows = 20;
-    for (key, value) in form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes()) {
-        match key.as_ref() {
-            "limit" => {
-                rows = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|rows| (1..=MAX_ROWS).contains(rows))
-                    .ok_or_else(|| {
-                        ApiError::BadRequest(format!(
-                            "limit must be a number from 1 to {MAX_ROWS}, not `{value}`"
-                        ))
-                    })?;
-            }
-            "lang" => {}
-            other => {
-                return Err(ApiError::BadRequest(format!(
-                    "unknown parameter `{other}`; use limit, lang"
-                )));
-            }
-        }
-    }
-    let language = language(raw.as_deref(), &headers);
+) -> Result<Json<Statistics>, ApiError> {
+    let rows = params.limit.map_or(20, |limit| limit.0);
+    let language = language(params.lang, &headers);
     // In the pool: a large write holds the indexes for a moment, which the event loop must
     // not wait for.
     let figures = {
         let state = state.clone();
         blocking(&state.clone(), move || statistics(&state, language, rows)).await?
     };
-    Ok(axum::Json(figures).into_response())
+    Ok(Json(figures))
 }
 
 /// `GET /{listing}`: every entity of one kind, by name, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/{listing}",
+    tag = "pages",
+    summary = "Every entity of one kind: vendors, products, governments, agencies, people, organizations, platforms, incidents, reports",
+    params(
+        ("listing" = String, Path, description = "vendors, products, governments, agencies, people, organizations, platforms, incidents or reports"),
+        ListingParams,
+    ),
+    responses(
+        (status = 200, description = "the listing", content_type = "text/html"),
+        (status = 404, description = "no such listing"),
+    )
+)]
 pub async fn listing(
     State(state): State<AppState>,
     Path(segment): Path<String>,
-    RawQuery(raw): RawQuery,
+    Params(params): Params<ListingParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let Some((_, class, titles)) = LISTINGS.iter().find(|(name, _, _)| *name == segment) else {
@@ -317,12 +361,8 @@ pub async fn listing(
                 .join(", ")
         )));
     };
-    let language = language(raw.as_deref(), &headers);
-    let page: usize = form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes())
-        .find(|(key, _)| key == "page")
-        .and_then(|(_, value)| value.parse().ok())
-        .filter(|page| *page >= 1)
-        .unwrap_or(1);
+    let language = language(params.lang, &headers);
+    let page = params.page.map_or(1, |page| page.0);
     // From the search index: it holds every entity's classes and labels, kept up to date
     // by every write.
     let class_iri = format!("{}{class}", vocab::ONTOLOGY_NAMESPACE);

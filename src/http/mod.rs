@@ -1,4 +1,5 @@
-//! The HTTP interface: [`router`] lists every route; [`serve`] runs it on a listener.
+//! The HTTP interface: [`routes`] lists every route, each handler with its OpenAPI
+//! description ([`openapi`]); [`router`] adds the layers; [`serve`] runs it on a listener.
 //!
 //! Handlers are async at the edge only: they cross over to the synchronous store through
 //! [`blocking`], which runs the work in the [work pool](pool) under the request's deadline
@@ -14,12 +15,12 @@ pub mod error;
 mod graph_store;
 mod index;
 mod named;
+pub mod openapi;
 mod page;
 mod params;
 mod path;
 pub mod pool;
 mod reports;
-pub mod routes;
 mod search;
 mod server;
 mod service_description;
@@ -40,6 +41,8 @@ use std::io;
 use std::sync::Arc;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -114,13 +117,51 @@ pub enum StateError {
     Pool(io::Error),
 }
 
-/// Every route of the server.
+/// Every route of the server, each handler mounted at the path its `#[utoipa::path]`
+/// describes.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    // The Graph Store Protocol answers other methods itself, with what it accepts.
+    let (schemas, paths, indirect) = routes!(graph_store::handle_indirect);
+    let indirect = (
+        schemas,
+        paths,
+        indirect.fallback(graph_store::handle_indirect),
+    );
+    let (schemas, paths, direct) = routes!(graph_store::handle_direct);
+    let direct = (schemas, paths, direct.fallback(graph_store::handle_direct));
+    OpenApiRouter::with_openapi(openapi::frame())
+        .routes(routes!(index::home))
+        .routes(routes!(index::listing))
+        .routes(routes!(health))
+        .routes(routes!(sparql::get_sparql, sparql::post_sparql))
+        .routes(routes!(sparql::get_sparql_slash, sparql::post_sparql_slash))
+        .routes(indirect)
+        .routes(direct)
+        .routes(routes!(reports::context))
+        .routes(routes!(page::editor_script))
+        .routes(routes!(page::yasgui_script))
+        .routes(routes!(page::yasgui_stylesheet))
+        .routes(routes!(page::suggest_script))
+        .routes(routes!(page::stylesheet))
+        .routes(routes!(reports::list_all, reports::post))
+        .routes(routes!(reports::get_one, reports::delete))
+        .routes(routes!(entity::entity))
+        .routes(routes!(entity::report))
+        .routes(routes!(search::api))
+        .routes(routes!(index::api_statistics))
+        .routes(routes!(search::page))
+        .routes(routes!(path::api))
+        .routes(routes!(path::page))
+        .routes(routes!(named::list))
+        .routes(routes!(named::run))
+        .routes(routes!(named::form))
+        .routes(routes!(openapi::openapi_json))
+}
+
+/// The server: [`routes`] with the layers every request passes through.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
-    let mut router = Router::new();
-    for route in routes::ROUTES {
-        router = router.route(routes::axum_path(route.path), (route.handlers)());
-    }
+    let (router, _) = routes().split_for_parts();
     router
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -142,7 +183,7 @@ async fn around_request(
 ) -> Response {
     let browser = wants_page(request.headers()).then(|| {
         let query = request.uri().query().map(str::to_owned);
-        entity::language(query.as_deref(), request.headers())
+        entity::language_of_query(query.as_deref(), request.headers())
     });
     let mut response = pool::within(limit, next.run(request)).await;
     if let Some(language) = browser {
@@ -273,6 +314,16 @@ pub async fn shutdown_signal() {
 
 /// `GET /health`: 200 when the store can be read. Answered on the event loop (reading
 /// one quad takes microseconds), so that it answers even when the work pool is full.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "service",
+    summary = "200 when the store can be read",
+    responses(
+        (status = 200, description = "ok", content_type = "text/plain"),
+        (status = 500, description = "the store cannot be read"),
+    )
+)]
 async fn health(State(state): State<AppState>) -> Response {
     match state.graph.check_readable() {
         Ok(()) => (StatusCode::OK, "ok\n").into_response(),

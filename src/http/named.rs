@@ -12,20 +12,24 @@
 use super::AppState;
 use super::conneg::{Representation, negotiate};
 use super::error::ApiError;
+use super::params::Params;
 use super::stream::answer;
-use crate::queries::NamedQuery;
+use crate::queries::{NamedQuery, Param};
 use crate::store::StoreError;
 use crate::views::Lang;
 use crate::views::pages::{Layout, NamedQueryTemplate, render};
-use axum::extract::{Path, RawQuery, State};
+use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use oxigraph::model::Term;
 use oxigraph::sparql::QueryResults;
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
-use serde_json::{Value, json};
+use serde::Serialize;
+use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
+use utoipa::ToSchema;
 
 /// What the answers of named queries can be sent as, in order of preference.
 const ANSWERS: &[(&str, Representation)] = &[
@@ -41,23 +45,99 @@ const ANSWERS: &[(&str, Representation)] = &[
     ),
 ];
 
-fn describe(query: &NamedQuery) -> Value {
-    json!({
-        "name": query.name,
-        "title": query.title,
-        "description": query.description,
-        "parameters": query.params,
-        "links": {
-            "run": format!("/api/queries/{}", query.name),
-            "form": format!("/queries/{}", query.name),
+/// The named queries.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NamedQueryList {
+    count: usize,
+    queries: Vec<NamedQueryDescription>,
+}
+
+/// A named query: what it asks, its parameters, and where to run it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NamedQuery)]
+pub struct NamedQueryDescription {
+    name: String,
+    title: String,
+    description: String,
+    parameters: Vec<Param>,
+    links: NamedQueryLinks,
+}
+
+/// Where a named query runs: its REST answer and its form.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NamedQueryLinks {
+    run: String,
+    form: String,
+}
+
+/// The answer of a named query.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NamedQueryAnswer {
+    /// The query's name.
+    query: String,
+    /// The variables of the answer, in order.
+    variables: Vec<String>,
+    /// One row per solution: each bound variable with its value.
+    rows: Vec<BTreeMap<String, TermValue>>,
+}
+
+/// An RDF term: its value, and what kind of value it is.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Term)]
+pub struct TermValue {
+    #[serde(rename = "type")]
+    kind: TermKind,
+    value: String,
+    /// The language of a literal that has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
+    /// The datatype IRI of a literal without a language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    datatype: Option<String>,
+}
+
+/// The kinds of RDF terms.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TermKind {
+    Iri,
+    Blank,
+    Literal,
+    Triple,
+}
+
+fn describe(query: &NamedQuery) -> NamedQueryDescription {
+    NamedQueryDescription {
+        name: query.name.clone(),
+        title: query.title.clone(),
+        description: query.description.clone(),
+        parameters: query.params.clone(),
+        links: NamedQueryLinks {
+            run: format!("/api/queries/{}", query.name),
+            form: format!("/queries/{}", query.name),
         },
-    })
+    }
 }
 
 /// `GET /api/queries`: every named query with its parameters.
-pub async fn list(State(state): State<AppState>) -> Response {
-    let queries: Vec<Value> = state.queries.iter().map(describe).collect();
-    axum::Json(json!({ "count": queries.len(), "queries": queries })).into_response()
+#[utoipa::path(
+    get,
+    path = "/api/queries",
+    tag = "relationships",
+    summary = "The named queries of queries/, with their parameters",
+    responses((status = 200, description = "the list", body = NamedQueryList))
+)]
+pub async fn list(State(state): State<AppState>) -> Json<NamedQueryList> {
+    let queries: Vec<NamedQueryDescription> = state.queries.iter().map(describe).collect();
+    Json(NamedQueryList {
+        count: queries.len(),
+        queries,
+    })
 }
 
 fn find<'a>(state: &'a AppState, name: &str) -> Result<&'a NamedQuery, ApiError> {
@@ -68,21 +148,41 @@ fn find<'a>(state: &'a AppState, name: &str) -> Result<&'a NamedQuery, ApiError>
     })
 }
 
-/// `GET /api/queries/{name}?param=value`: runs a named query.
+/// `GET /api/queries/{name}?param=value`: runs a named query. Its parameters are the
+/// query's own (`GET /api/queries` lists them), so they are read as pairs and checked by
+/// [`NamedQuery::bind`], which refuses a name the query does not have.
+#[utoipa::path(
+    get,
+    path = "/api/queries/{name}",
+    tag = "relationships",
+    summary = "Run a named query; each parameter is bound as a typed RDF term (an iri parameter takes a slug or an IRI)",
+    params(
+        ("name" = String, Path, description = "the query's name"),
+        ("format" = Option<String>, Query, description = "json (default), csv, tsv or sparql-json, overriding Accept; any other parameter is one of the query's own"),
+    ),
+    responses(
+        (status = 200, description = "the answer", content(
+            (NamedQueryAnswer = "application/json"), (String = "text/csv"),
+            (String = "application/sparql-results+json"), (String = "text/tab-separated-values"),
+        )),
+        (status = 400, description = "a parameter that is not a valid term, or not the query's"),
+        (status = 404, description = "no such query"),
+    )
+)]
 pub async fn run(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    RawQuery(raw): RawQuery,
+    Params(pairs): Params<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let query = find(&state, &name)?;
     let mut format = None;
     let mut values: Vec<(String, String)> = Vec::new();
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+    for (key, value) in pairs {
         if key == "format" {
-            format = Some(value.into_owned());
+            format = Some(value);
         } else {
-            values.push((key.into_owned(), value.into_owned()));
+            values.push((key, value));
         }
     }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
@@ -158,13 +258,18 @@ fn write_answer(
             let mut rows = Vec::new();
             for solution in solutions {
                 let solution = solution?;
-                let mut row = serde_json::Map::new();
-                for (variable, term) in solution.iter() {
-                    row.insert(variable.as_str().to_owned(), term_json(term));
-                }
-                rows.push(Value::Object(row));
+                rows.push(
+                    solution
+                        .iter()
+                        .map(|(variable, term)| (variable.as_str().to_owned(), term_value(term)))
+                        .collect(),
+                );
             }
-            let body = json!({ "query": name, "variables": variables, "rows": rows });
+            let body = NamedQueryAnswer {
+                query: name.to_owned(),
+                variables,
+                rows,
+            };
             serde_json::to_writer(&mut *out, &body).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
         }
@@ -172,27 +277,42 @@ fn write_answer(
     Ok(())
 }
 
-/// A term as JSON: its value, and what kind of value it is.
-fn term_json(term: &Term) -> Value {
-    match term {
-        Term::NamedNode(node) => json!({ "type": "iri", "value": node.as_str() }),
-        Term::BlankNode(node) => json!({ "type": "blank", "value": node.as_str() }),
+/// A term with its kind.
+fn term_value(term: &Term) -> TermValue {
+    let (kind, value) = match term {
+        Term::NamedNode(node) => (TermKind::Iri, node.as_str().to_owned()),
+        Term::BlankNode(node) => (TermKind::Blank, node.as_str().to_owned()),
+        Term::Literal(literal) => (TermKind::Literal, literal.value().to_owned()),
+        other => (TermKind::Triple, other.to_string()),
+    };
+    let (language, datatype) = match term {
         Term::Literal(literal) => match literal.language() {
-            Some(language) => {
-                json!({ "type": "literal", "value": literal.value(), "language": language })
-            }
-            None => json!({
-                "type": "literal",
-                "value": literal.value(),
-                "datatype": literal.datatype().as_str(),
-            }),
+            Some(language) => (Some(language.to_owned()), None),
+            None => (None, Some(literal.datatype().as_str().to_owned())),
         },
-        other => json!({ "type": "triple", "value": other.to_string() }),
+        _ => (None, None),
+    };
+    TermValue {
+        kind,
+        value,
+        language,
+        datatype,
     }
 }
 
 /// `GET /queries/{name}`: a form that runs the query, for browsers (no script needed).
 /// The named queries are written in English, and so is their page.
+#[utoipa::path(
+    get,
+    path = "/queries/{name}",
+    tag = "relationships",
+    summary = "A form to run a named query",
+    params(("name" = String, Path, description = "the query's name")),
+    responses(
+        (status = 200, description = "the form", content_type = "text/html"),
+        (status = 404, description = "no such query"),
+    )
+)]
 pub async fn form(
     State(state): State<AppState>,
     Path(name): Path<String>,

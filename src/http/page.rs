@@ -83,26 +83,61 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
 /// `GET /assets/sparql-editor.js`: the query page's set-up of YASGUI. Scripts are files
 /// of their own rather than inline, so that pages can forbid inline scripts
 /// (`Content-Security-Policy`).
+#[utoipa::path(
+    get,
+    path = "/assets/sparql-editor.js",
+    tag = "pages",
+    summary = "The script of the query page",
+    responses((status = 200, description = "the script", content_type = "text/javascript"))
+)]
 pub async fn editor_script() -> impl IntoResponse {
     asset("text/javascript; charset=utf-8", EDITOR_SCRIPT)
 }
 
 /// `GET /assets/yasgui/yasgui.min.js`: YASGUI 4 (MIT; `assets/yasgui/README.md`).
+#[utoipa::path(
+    get,
+    path = "/assets/yasgui/yasgui.min.js",
+    tag = "pages",
+    summary = "YASGUI, the query editor of the query page",
+    responses((status = 200, description = "the script", content_type = "text/javascript"))
+)]
 pub async fn yasgui_script() -> impl IntoResponse {
     asset("text/javascript; charset=utf-8", YASGUI_SCRIPT)
 }
 
 /// `GET /assets/yasgui/yasgui.min.css`: YASGUI's stylesheet.
+#[utoipa::path(
+    get,
+    path = "/assets/yasgui/yasgui.min.css",
+    tag = "pages",
+    summary = "YASGUI's stylesheet",
+    responses((status = 200, description = "the stylesheet", content_type = "text/css"))
+)]
 pub async fn yasgui_stylesheet() -> impl IntoResponse {
     asset("text/css; charset=utf-8", YASGUI_STYLESHEET)
 }
 
 /// `GET /assets/suggest.js`: suggestions by name for the inputs of the path page.
+#[utoipa::path(
+    get,
+    path = "/assets/suggest.js",
+    tag = "pages",
+    summary = "The script that suggests names in the inputs of the path page",
+    responses((status = 200, description = "the script", content_type = "text/javascript"))
+)]
 pub async fn suggest_script() -> impl IntoResponse {
     asset("text/javascript; charset=utf-8", SUGGEST_SCRIPT)
 }
 
 /// `GET /assets/spyatlas.css`: the stylesheet of every page.
+#[utoipa::path(
+    get,
+    path = "/assets/spyatlas.css",
+    tag = "pages",
+    summary = "The stylesheet of every page",
+    responses((status = 200, description = "the stylesheet", content_type = "text/css"))
+)]
 pub async fn stylesheet() -> impl IntoResponse {
     asset("text/css; charset=utf-8", STYLESHEET)
 }

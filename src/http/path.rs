@@ -7,22 +7,26 @@
 //! store.
 
 use super::error::ApiError;
-use super::params::Slug;
+use super::params::{Bounded, PageLang, Params, Slug};
 use super::{AppState, blocking};
 use crate::claims::Relationship;
+use crate::lookups;
 use crate::network::{self, Connections};
 use crate::store::{Graph, StoreError};
 use crate::views::Lang;
 use crate::views::pages::{Layout, PathTemplate, render};
-use crate::views::path::PathPage;
+use crate::views::path::{
+    AssertingClaim, Direction, Hop, Path, PathAnswer, PathNode, PathPage, Relation, Source,
+};
 use crate::vocab;
-use axum::extract::{RawQuery, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use oxigraph::model::{GraphName, NamedNodeRef, Term};
-use oxigraph::sparql::QueryResults;
-use serde_json::{Value, json};
+use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use utoipa::IntoParams;
 
 /// One edge: the triple `subject property object` in `graph`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -67,22 +71,12 @@ fn labels(graph: &Graph, iris: &BTreeSet<String>) -> Result<HashMap<String, Stri
     if iris.is_empty() {
         return Ok(HashMap::new());
     }
-    let values: String = iris.iter().map(|iri| format!("<{iri}> ")).collect();
-    let query = format!(
-        "SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} GRAPH ?g {{ ?x <http://www.w3.org/2000/01/rdf-schema#label> ?l }} }}"
-    );
-    let prepared = Graph::evaluator()
-        .parse_query(&query)
-        .expect("valid SPARQL");
-    if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
-        for solution in solutions {
-            let solution = solution?;
-            if let (Some(Term::NamedNode(x)), Some(Term::Literal(label))) =
-                (solution.get("x"), solution.get("l"))
-            {
+    for iri in iris {
+        for row in lookups::LABELS.rows(graph, &[("thing", lookups::iri(iri))], usize::MAX)? {
+            if let Some(Term::Literal(label)) = row.get("label") {
                 let english = label.language() == Some("en");
                 let entry = labels
-                    .entry(x.as_str().to_owned())
+                    .entry(iri.clone())
                     .or_insert((english, label.value().to_owned()));
                 if english && !entry.0 {
                     *entry = (true, label.value().to_owned());
@@ -96,61 +90,73 @@ fn labels(graph: &Graph, iris: &BTreeSet<String>) -> Result<HashMap<String, Stri
         .collect())
 }
 
+/// The query string of `/api/path`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PathParams {
+    /// An entity slug or IRI.
+    #[param(required = true)]
+    from: Option<String>,
+    /// An entity slug or IRI.
+    #[param(required = true)]
+    to: Option<String>,
+    /// The most hops (6 unless given).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 8)]
+    max: Option<Bounded<1, 8>>,
+}
+
+/// The query string of `/path`: `/api/path`'s, where the ends may also be names, and the
+/// page's language.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PathPageParams {
+    /// An entity's slug or name.
+    from: Option<String>,
+    /// An entity's slug or name.
+    to: Option<String>,
+    /// The most hops (6 unless given).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 8)]
+    max: Option<Bounded<1, 8>>,
+    /// The page's language: en, nl or it (else `Accept-Language`, else en).
+    #[param(value_type = Option<String>)]
+    lang: Option<PageLang>,
+}
+
+/// A path request, checked.
 struct Request {
     from: String,
     to: String,
     max: usize,
 }
 
-fn parse(raw: Option<String>) -> Result<Request, ApiError> {
-    let (mut from, mut to, mut max) = (None, None, 6);
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        match key.as_ref() {
-            "from" => from = Some(value.into_owned()),
-            "to" => to = Some(value.into_owned()),
-            "max" => {
-                max = value
-                    .parse()
-                    .ok()
-                    .filter(|max| (1..=8).contains(max))
-                    .ok_or_else(|| {
-                        ApiError::BadRequest(format!(
-                            "max must be a number of hops from 1 to 8, not `{value}`"
-                        ))
-                    })?;
-            }
-            other => {
-                return Err(ApiError::BadRequest(format!(
-                    "unknown parameter `{other}`; use from, to, max"
-                )));
-            }
-        }
+impl PathParams {
+    fn check(self) -> Result<Request, ApiError> {
+        let entity = |value: Option<String>, name: &str| -> Result<String, ApiError> {
+            let value = value.ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "give `{name}`: the slug of an entity, e.g. luca-casarini"
+                ))
+            })?;
+            Slug::of_entity(&value)
+                .map(|slug| slug.entity().into_string())
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!("`{value}` is not an entity slug or IRI"))
+                })
+        };
+        Ok(Request {
+            from: entity(self.from, "from")?,
+            to: entity(self.to, "to")?,
+            max: self.max.map_or(6, |max| max.0),
+        })
     }
-    let entity = |value: Option<String>, name: &str| -> Result<String, ApiError> {
-        let value = value.ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "give `{name}`: the slug of an entity, e.g. luca-casarini"
-            ))
-        })?;
-        Slug::of_entity(&value)
-            .map(|slug| slug.entity().into_string())
-            .ok_or_else(|| ApiError::BadRequest(format!("`{value}` is not an entity slug or IRI")))
-    };
-    Ok(Request {
-        from: entity(from, "from")?,
-        to: entity(to, "to")?,
-        max,
-    })
 }
 
-fn answer(network: &Connections, request: &Request) -> Result<Value, ApiError> {
+fn answer(network: &Connections, request: &Request) -> Result<PathAnswer, ApiError> {
     let graph = network.graph();
     for iri in [&request.from, &request.to] {
-        let query = format!("ASK {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}");
-        let prepared = Graph::evaluator()
-            .parse_query(&query)
-            .expect("valid SPARQL");
-        if !matches!(graph.query(prepared)?, QueryResults::Boolean(true)) {
+        if !lookups::ENTITY_EXISTS.ask(graph, &[("entity", lookups::iri(iri))])? {
             return Err(ApiError::NotFound(format!(
                 "no entity {iri} is known; /api/search finds entities by name"
             )));
@@ -217,24 +223,32 @@ fn answer(network: &Connections, request: &Request) -> Result<Value, ApiError> {
             .cloned()
             .unwrap_or_else(|| iri.rsplit(['/', '#']).next().unwrap_or(iri).to_owned())
     };
-    let node = |iri: &str| json!({ "iri": iri, "label": name(iri), "url": iri.strip_prefix(vocab::ID_NAMESPACE).map(|slug| format!("/id/{slug}")) });
-    let paths: Vec<Value> = found
+    let node = |iri: &str| PathNode {
+        iri: iri.to_owned(),
+        label: name(iri),
+        url: iri
+            .strip_prefix(vocab::ID_NAMESPACE)
+            .map(|slug| format!("/id/{slug}")),
+    };
+    let paths: Vec<Path> = found
         .paths
         .iter()
         .map(|path| {
-            let hops: Vec<Value> = path
+            let hops: Vec<Hop> = path
                 .windows(2)
                 .map(|pair| {
                     let edges = hop_edges(&pair[0], &pair[1]);
-                    let mut relations: Vec<Value> = Vec::new();
+                    let mut relations: Vec<Relation> = Vec::new();
                     let mut seen = HashSet::new();
                     for edge in &edges {
                         if !seen.insert((edge.property.clone(), edge.subject.clone())) {
                             continue;
                         }
-                        let sources: Vec<Value> = edges
+                        let sources: Vec<Source> = edges
                             .iter()
-                            .filter(|other| other.property == edge.property && other.subject == edge.subject)
+                            .filter(|other| {
+                                other.property == edge.property && other.subject == edge.subject
+                            })
                             .map(|other| {
                                 let relationship = Relationship {
                                     subject: other.subject.clone(),
@@ -242,26 +256,49 @@ fn answer(network: &Connections, request: &Request) -> Result<Value, ApiError> {
                                     object: other.object.clone(),
                                     graph: other.graph.clone(),
                                 };
-                                let asserted: Vec<Value> = asserted
+                                let asserted: Vec<AssertingClaim> = asserted
                                     .get(&relationship)
                                     .into_iter()
                                     .flatten()
-                                    .map(|claim| json!({ "claim": node(&claim.claim), "status": claim.status, "status_label": name(&claim.status) }))
+                                    .map(|claim| AssertingClaim {
+                                        claim: node(&claim.claim),
+                                        status: claim.status.clone(),
+                                        status_label: name(&claim.status),
+                                    })
                                     .collect();
-                                json!({ "graph": other.graph, "label": name(&other.graph), "url": other.graph.strip_prefix(vocab::REPORT_NAMESPACE).map(|slug| format!("/report/{slug}")), "asserted": asserted })
+                                Source {
+                                    graph: other.graph.clone(),
+                                    label: name(&other.graph),
+                                    url: other
+                                        .graph
+                                        .strip_prefix(vocab::REPORT_NAMESPACE)
+                                        .map(|slug| format!("/report/{slug}")),
+                                    asserted,
+                                }
                             })
                             .collect();
-                        relations.push(json!({
-                            "property": edge.property,
-                            "label": name(&edge.property),
-                            "direction": if edge.subject == pair[0] { "forward" } else { "backward" },
-                            "sources": sources,
-                        }));
+                        relations.push(Relation {
+                            property: edge.property.clone(),
+                            label: name(&edge.property),
+                            direction: if edge.subject == pair[0] {
+                                Direction::Forward
+                            } else {
+                                Direction::Backward
+                            },
+                            sources,
+                        });
                     }
-                    json!({ "from": node(&pair[0]), "to": node(&pair[1]), "relations": relations })
+                    Hop {
+                        from: node(&pair[0]),
+                        to: node(&pair[1]),
+                        relations,
+                    }
                 })
                 .collect();
-            json!({ "length": path.len() - 1, "hops": hops })
+            Path {
+                length: path.len() - 1,
+                hops,
+            }
         })
         .collect();
     let message = if paths.is_empty() {
@@ -281,50 +318,62 @@ fn answer(network: &Connections, request: &Request) -> Result<Value, ApiError> {
     } else {
         None
     };
-    Ok(json!({
-        "from": node(&request.from),
-        "to": node(&request.to),
-        "max": request.max,
-        "length": found.paths.first().map(|path| path.len() - 1),
-        "paths": paths,
-        "message": message,
-        "complete": complete,
-    }))
+    Ok(PathAnswer {
+        from: node(&request.from),
+        to: node(&request.to),
+        max: request.max,
+        length: found.paths.first().map(|path| path.len() - 1),
+        paths,
+        message,
+        complete,
+    })
 }
 
 /// `GET /api/path`.
+#[utoipa::path(
+    get,
+    path = "/api/path",
+    tag = "relationships",
+    summary = "The shortest chains of relationships between two entities, each hop with its reports",
+    params(PathParams),
+    responses(
+        (status = 200, description = "the chains, or a message when there is none", body = PathAnswer),
+        (status = 400, description = "a parameter is missing or malformed"),
+        (status = 404, description = "an unknown entity"),
+    )
+)]
 pub async fn api(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let request = parse(raw)?;
+    Params(params): Params<PathParams>,
+) -> Result<Json<PathAnswer>, ApiError> {
+    let request = params.check()?;
     let network = state.network.clone();
-    let value = blocking(&state, move || answer(&network, &request)).await??;
-    Ok(axum::Json(value).into_response())
+    Ok(Json(
+        blocking(&state, move || answer(&network, &request)).await??,
+    ))
 }
 
 /// `GET /path`: the form, and the chains as pictures and sentences. The ends may be given
 /// as slugs or as names: a name stands for the entity search ranks first for it.
+#[utoipa::path(
+    get,
+    path = "/path",
+    tag = "relationships",
+    summary = "The chains between two entities, drawn and told as sentences with their sources",
+    params(PathPageParams),
+    responses(
+        (status = 200, description = "the page", content_type = "text/html"),
+        (status = 400, description = "an unknown parameter, a bad max, or a name too long"),
+    )
+)]
 pub async fn page(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
+    Params(params): Params<PathPageParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let language = super::entity::language(raw.as_deref(), &headers);
-    let (mut from, mut to, mut max) = (String::new(), String::new(), None);
-    for (key, value) in form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes()) {
-        match key.as_ref() {
-            "from" => from = value.trim().to_owned(),
-            "to" => to = value.trim().to_owned(),
-            "max" => max = Some(value.into_owned()),
-            "lang" => {}
-            other => {
-                return Err(ApiError::BadRequest(format!(
-                    "unknown parameter `{other}`; use from, to, max, lang"
-                )));
-            }
-        }
-    }
+    let language = super::entity::language(params.lang, &headers);
+    let from = params.from.unwrap_or_default().trim().to_owned();
+    let to = params.to.unwrap_or_default().trim().to_owned();
     let mut page = PathPage {
         from_text: from.clone(),
         to_text: to.clone(),
@@ -350,12 +399,12 @@ pub async fn page(
         .await?;
         match ends {
             (Some(from_slug), Some(to_slug)) => {
-                let mut query = format!("from={from_slug}&to={to_slug}");
-                if let Some(max) = &max {
-                    query.push_str("&max=");
-                    query.extend(form_urlencoded::byte_serialize(max.as_bytes()));
+                let request = PathParams {
+                    from: Some(from_slug),
+                    to: Some(to_slug),
+                    max: params.max,
                 }
-                let request = parse(Some(query))?;
+                .check()?;
                 let network = state.network.clone();
                 let value = blocking(&state, move || answer(&network, &request)).await??;
                 let text = (page.from_text, page.to_text);

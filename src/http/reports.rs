@@ -12,6 +12,7 @@ use super::body::{self, Sender};
 use super::conneg::{self, GRAPHS, Representation, negotiate};
 use super::error::ApiError;
 use super::error::is_disk_full;
+use super::params::Params;
 use super::stream::stream_blocking;
 use super::{AppState, blocking};
 use crate::bundled;
@@ -19,14 +20,16 @@ use crate::ingest::report::{self, Outcome};
 use crate::ingest::{Loader, ReportError, ReportResult, check_limits, kind_of_media_type};
 use crate::store::{Graph, StoreError};
 use crate::vocab;
+use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use oxigraph::model::{GraphNameRef, NamedNode, Term};
 use oxigraph::sparql::QueryResults;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
+use utoipa::{IntoParams, ToSchema};
 
 /// The report loader shared by requests: it keeps the compiled shapes and the entity index
 /// between requests, and rebuilds the index when the store changed under it.
@@ -80,6 +83,13 @@ impl SharedLoader {
 }
 
 /// `GET /context.jsonld`: the context of report documents.
+#[utoipa::path(
+    get,
+    path = "/context.jsonld",
+    tag = "reports",
+    summary = "The JSON-LD context of report documents",
+    responses((status = 200, description = "the context", content_type = "application/ld+json"))
+)]
 pub async fn context() -> Response {
     (
         [
@@ -91,15 +101,55 @@ pub async fn context() -> Response {
         .into_response()
 }
 
+/// The query string of `POST /api/reports`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LoadParams {
+    /// true: validate only, write nothing (no token needed).
+    #[serde(rename = "dry-run")]
+    dry_run: Option<bool>,
+}
+
+/// The query string of `GET /api/reports/{slug}`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportParams {
+    /// A representation by name (json, turtle, jsonld, nt, nq, trig), overriding `Accept`.
+    format: Option<String>,
+}
+
 /// `POST /api/reports`: loads the report(s) in the body. `?dry-run=true` validates only.
+#[utoipa::path(
+    post,
+    path = "/api/reports",
+    tag = "reports",
+    summary = "Load a report: parsed, linked to known entities, validated, written whole or not at all",
+    params(LoadParams),
+    request_body(description = "a report document (YAML or JSON-LD, see docs/reports.md) or RDF", content(
+        (String = "application/yaml"), (String = "application/ld+json"),
+        (String = "application/n-quads"), (String = "application/trig"), (String = "text/turtle"),
+        (String = "application/n-triples"), (String = "application/rdf+xml"),
+    )),
+    responses(
+        (status = 200, description = "unchanged, replaced or valid", body = LoadAnswer),
+        (status = 201, description = "loaded, with Location", body = LoadAnswer),
+        (status = 400, description = "syntax error, with line and column", body = LoadAnswer),
+        (status = 401, description = "wrong token"),
+        (status = 403, description = "writes disabled"),
+        (status = 415, description = "unsupported Content-Type"),
+        (status = 422, description = "violations: entity, property, message, line", body = LoadAnswer),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn post(
     State(state): State<AppState>,
-    RawQuery(query): RawQuery,
+    Params(params): Params<LoadParams>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let dry_run = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .any(|(name, value)| name == "dry-run" && value != "false");
+    let dry_run = params.dry_run.unwrap_or(false);
     // Checked before the body is read: a write without the token costs nothing.
     let authorized = authorize_write(&state.settings.write_access, &headers);
     let sender = match authorized {
@@ -182,7 +232,6 @@ fn respond(results: Vec<ReportResult>) -> Response {
         }
         None => StatusCode::OK,
     };
-    let bodies: Vec<Value> = results.iter().map(result_json).collect();
     let location = match results.as_slice() {
         [only] if status == StatusCode::CREATED => only
             .slug
@@ -190,11 +239,13 @@ fn respond(results: Vec<ReportResult>) -> Response {
             .map(|slug| format!("/api/reports/{slug}")),
         _ => None,
     };
-    let body = match bodies.as_slice() {
-        [only] => only.clone(),
-        _ => json!({ "reports": bodies }),
+    let mut bodies: Vec<LoadResult> = results.iter().map(LoadResult::of).collect();
+    let body = if bodies.len() == 1 {
+        LoadAnswer::One(bodies.remove(0))
+    } else {
+        LoadAnswer::Several { reports: bodies }
     };
-    let mut response = (status, axum::Json(body)).into_response();
+    let mut response = (status, Json(body)).into_response();
     if let Some(location) = location
         && let Ok(value) = location.parse()
     {
@@ -203,99 +254,188 @@ fn respond(results: Vec<ReportResult>) -> Response {
     response
 }
 
-fn result_json(result: &ReportResult) -> Value {
-    let mut body = json!({
-        "report": result.slug,
-        "iri": result.slug.as_ref().map(|slug| format!("{}{slug}", vocab::REPORT_NAMESPACE)),
-        "triples": result.triples,
-    });
-    match &result.outcome {
-        Ok(outcome) => {
-            body["outcome"] = json!(outcome);
-        }
-        Err(error) => {
-            body["outcome"] = json!("failed");
-            match error {
-                ReportError::Syntax {
-                    line,
-                    column,
-                    message,
-                } => {
-                    body["error"] = json!("syntax");
-                    body["message"] = json!(format!("{line}:{column}: {message}"));
-                    body["line"] = json!(line);
-                    body["column"] = json!(column);
-                }
-                ReportError::Invalid(problems) => {
-                    body["error"] = json!("invalid");
-                    body["message"] = json!(format!(
+/// The answer to a load: one document's result, or the list of several.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoadAnswer {
+    One(LoadResult),
+    Several { reports: Vec<LoadResult> },
+}
+
+/// What loading one report document did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadResult {
+    /// The slug; null when the document could not be read.
+    report: Option<String>,
+    iri: Option<String>,
+    triples: usize,
+    outcome: LoadOutcome,
+    /// What kind of failure, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<LoadError>,
+    /// What went wrong and how to fix it, when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    /// Where a syntax error is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<u64>,
+    /// The rules the report breaks, when it is invalid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    violations: Option<Vec<report::Problem>>,
+}
+
+/// The outcome of loading a report.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadOutcome {
+    /// A report that was not in the store.
+    Loaded,
+    /// The identical report was already there; nothing was written.
+    Unchanged,
+    /// A changed report replaced its previous revision.
+    Replaced,
+    /// Valid, not written (a dry run).
+    Valid,
+    /// Nothing was written.
+    Failed,
+}
+
+/// Why a load failed.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadError {
+    Syntax,
+    Invalid,
+    Structure,
+    DiskFull,
+    Internal,
+}
+
+impl LoadResult {
+    fn of(result: &ReportResult) -> LoadResult {
+        let mut answer = LoadResult {
+            report: result.slug.clone(),
+            iri: result
+                .slug
+                .as_ref()
+                .map(|slug| format!("{}{slug}", vocab::REPORT_NAMESPACE)),
+            triples: result.triples,
+            outcome: LoadOutcome::Failed,
+            error: None,
+            message: None,
+            line: None,
+            column: None,
+            violations: None,
+        };
+        let error = match &result.outcome {
+            Ok(outcome) => {
+                answer.outcome = match outcome {
+                    Outcome::Loaded => LoadOutcome::Loaded,
+                    Outcome::Unchanged => LoadOutcome::Unchanged,
+                    Outcome::Replaced => LoadOutcome::Replaced,
+                    Outcome::Valid => LoadOutcome::Valid,
+                };
+                return answer;
+            }
+            Err(error) => error,
+        };
+        let (kind, message) = match error {
+            ReportError::Syntax {
+                line,
+                column,
+                message,
+            } => {
+                answer.line = Some(*line as u64);
+                answer.column = Some(*column as u64);
+                (LoadError::Syntax, format!("{line}:{column}: {message}"))
+            }
+            ReportError::Invalid(problems) => {
+                answer.violations = Some(problems.clone());
+                (
+                    LoadError::Invalid,
+                    format!(
                         "the report breaks {} rule{}; nothing was written",
                         problems.len(),
                         if problems.len() == 1 { "" } else { "s" }
-                    ));
-                    body["violations"] = json!(problems);
-                }
-                ReportError::Structure(message) | ReportError::UnknownFormat(message) => {
-                    body["error"] = json!("structure");
-                    body["message"] = json!(message);
-                }
-                ReportError::Store(error @ StoreError::DiskFull { .. }) => {
-                    body["error"] = json!("disk-full");
-                    body["message"] = json!(error.to_string());
-                }
-                ReportError::Store(StoreError::Storage(error)) if is_disk_full(error) => {
-                    body["error"] = json!("disk-full");
-                    body["message"] = json!(
-                        "the disk holding the store is full; nothing was written: free some space"
-                    );
-                }
-                _ => {
-                    body["error"] = json!("internal");
-                    body["message"] = json!("internal error; the server log has the details");
-                }
+                    ),
+                )
             }
-        }
+            ReportError::Structure(message) | ReportError::UnknownFormat(message) => {
+                (LoadError::Structure, message.clone())
+            }
+            ReportError::Store(error @ StoreError::DiskFull { .. }) => {
+                (LoadError::DiskFull, error.to_string())
+            }
+            ReportError::Store(StoreError::Storage(error)) if is_disk_full(error) => (
+                LoadError::DiskFull,
+                "the disk holding the store is full; nothing was written: free some space".into(),
+            ),
+            _ => (
+                LoadError::Internal,
+                "internal error; the server log has the details".into(),
+            ),
+        };
+        answer.error = Some(kind);
+        answer.message = Some(message);
+        answer
     }
-    body
 }
 
-/// The listing query: every loaded report with its metadata.
-fn listing_query(filter: Option<&NamedNode>) -> String {
-    let values = filter.map_or(String::new(), |iri| format!("VALUES ?report {{ {iri} }}"));
-    format!(
-        "PREFIX sa: <{sa}>
-PREFIX dct: <http://purl.org/dc/terms/>
-PREFIX schema: <http://schema.org/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?report (SAMPLE(?t) AS ?title) (SAMPLE(?l) AS ?label) ?publisher (SAMPLE(?pl) AS ?publisherLabel)
-       ?issued ?language ?url ?loadedAt ?revision ?triples ?hash ?modified
-       (GROUP_CONCAT(DISTINCT STR(?type); separator=\" \") AS ?types)
-WHERE {{
-  {values}
-  GRAPH ?report {{
-    ?report sa:contentHash ?hash ; sa:loadedAt ?loadedAt ; sa:revision ?revision ; sa:tripleCount ?triples .
-    OPTIONAL {{ ?report a ?type }}
-    OPTIONAL {{ ?report dct:title ?t }}
-    OPTIONAL {{ ?report rdfs:label ?l FILTER(LANGMATCHES(LANG(?l), \"en\")) }}
-    OPTIONAL {{ ?report dct:publisher ?publisher }}
-    OPTIONAL {{ ?report dct:issued ?issued }}
-    OPTIONAL {{ ?report dct:language ?language }}
-    OPTIONAL {{ ?report schema:url ?url }}
-    OPTIONAL {{ ?report dct:modified ?modified }}
-  }}
-  OPTIONAL {{ GRAPH ?labels {{ ?publisher rdfs:label ?pl FILTER(LANGMATCHES(LANG(?pl), \"en\")) }} }}
-}}
-GROUP BY ?report ?publisher ?issued ?language ?url ?loadedAt ?revision ?triples ?hash ?modified
-ORDER BY DESC(?loadedAt) ?report",
-        sa = vocab::ONTOLOGY_NAMESPACE
-    )
+/// The loaded reports, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportList {
+    count: usize,
+    reports: Vec<ReportSummary>,
 }
 
-fn list(graph: &Graph, filter: Option<&NamedNode>) -> Result<Vec<Value>, ApiError> {
-    let prepared = Graph::evaluator()
-        .parse_query(&listing_query(filter))
-        .expect("the listing query is valid SPARQL");
-    let QueryResults::Solutions(solutions) = graph.query(prepared)? else {
+/// A loaded report and its provenance; fields the report does not give are null.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = Report)]
+pub struct ReportSummary {
+    slug: String,
+    iri: String,
+    title: Option<String>,
+    label: Option<String>,
+    /// Class IRIs.
+    types: Vec<String>,
+    publisher: Option<String>,
+    publisher_label: Option<String>,
+    issued: Option<String>,
+    language: Option<String>,
+    /// Where the original is published.
+    url: Option<String>,
+    loaded_at: Option<String>,
+    /// When a changed revision replaced the previous one.
+    modified: Option<String>,
+    revision: Option<u64>,
+    triples: Option<u64>,
+    /// SHA-256 of the report's canonical N-Quads (RDFC-1.0).
+    content_hash: Option<String>,
+    links: ReportLinks,
+}
+
+/// Where a report's metadata and graph are.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportLinks {
+    #[serde(rename = "self")]
+    this: String,
+    rdf: String,
+}
+
+fn list(graph: &Graph, filter: Option<&NamedNode>) -> Result<Vec<ReportSummary>, ApiError> {
+    let bindings: Vec<(&str, Term)> = filter
+        .map(|iri| ("report", iri.clone().into()))
+        .into_iter()
+        .collect();
+    let QueryResults::Solutions(solutions) =
+        graph.query(crate::lookups::REPORT_LISTING.prepare(&bindings))?
+    else {
         unreachable!("a SELECT query");
     };
     let mut reports = Vec::new();
@@ -303,16 +443,13 @@ fn list(graph: &Graph, filter: Option<&NamedNode>) -> Result<Vec<Value>, ApiErro
         let solution =
             solution.map_err(|error| ApiError::from(crate::store::StoreError::from(error)))?;
         let text = |name: &str| match solution.get(name) {
-            Some(Term::Literal(literal)) => json!(literal.value()),
-            Some(Term::NamedNode(node)) => json!(node.as_str()),
-            _ => Value::Null,
+            Some(Term::Literal(literal)) => Some(literal.value().to_owned()),
+            Some(Term::NamedNode(node)) => Some(node.as_str().to_owned()),
+            _ => None,
         };
         let number = |name: &str| match solution.get(name) {
-            Some(Term::Literal(literal)) => literal
-                .value()
-                .parse::<u64>()
-                .map_or(Value::Null, |value| json!(value)),
-            _ => Value::Null,
+            Some(Term::Literal(literal)) => literal.value().parse::<u64>().ok(),
+            _ => None,
         };
         let Some(Term::NamedNode(iri)) = solution.get("report") else {
             continue;
@@ -321,44 +458,55 @@ fn list(graph: &Graph, filter: Option<&NamedNode>) -> Result<Vec<Value>, ApiErro
             .as_str()
             .strip_prefix(vocab::REPORT_NAMESPACE)
             .unwrap_or(iri.as_str());
-        let types: Vec<&str> = match solution.get("types") {
+        let types: Vec<String> = match solution.get("types") {
             Some(Term::Literal(literal)) => literal
                 .value()
                 .split(' ')
                 .filter(|t| !t.is_empty())
+                .map(str::to_owned)
                 .collect(),
             _ => Vec::new(),
         };
-        reports.push(json!({
-            "slug": slug,
-            "iri": iri.as_str(),
-            "title": text("title"),
-            "label": text("label"),
-            "types": types,
-            "publisher": text("publisher"),
-            "publisherLabel": text("publisherLabel"),
-            "issued": text("issued"),
-            "language": text("language"),
-            "url": text("url"),
-            "loadedAt": text("loadedAt"),
-            "modified": text("modified"),
-            "revision": number("revision"),
-            "triples": number("triples"),
-            "contentHash": text("hash"),
-            "links": {
-                "self": format!("/api/reports/{slug}"),
-                "rdf": format!("/api/reports/{slug}?format=trig"),
+        reports.push(ReportSummary {
+            slug: slug.to_owned(),
+            iri: iri.as_str().to_owned(),
+            title: text("title"),
+            label: text("label"),
+            types,
+            publisher: text("publisher"),
+            publisher_label: text("publisherLabel"),
+            issued: text("issued"),
+            language: text("language"),
+            url: text("url"),
+            loaded_at: text("loadedAt"),
+            modified: text("modified"),
+            revision: number("revision"),
+            triples: number("triples"),
+            content_hash: text("hash"),
+            links: ReportLinks {
+                this: format!("/api/reports/{slug}"),
+                rdf: format!("/api/reports/{slug}?format=trig"),
             },
-        }));
+        });
     }
     Ok(reports)
 }
 
 /// `GET /api/reports`: every loaded report, newest first.
-pub async fn list_all(State(state): State<AppState>) -> Result<Response, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/reports",
+    tag = "reports",
+    summary = "The loaded reports, with their metadata and triple counts",
+    responses((status = 200, description = "the list", body = ReportList))
+)]
+pub async fn list_all(State(state): State<AppState>) -> Result<Json<ReportList>, ApiError> {
     let graph = state.graph.clone();
     let reports = blocking(&state, move || list(&graph, None)).await??;
-    Ok(axum::Json(json!({ "count": reports.len(), "reports": reports })).into_response())
+    Ok(Json(ReportList {
+        count: reports.len(),
+        reports,
+    }))
 }
 
 fn report_iri(slug: &str) -> Result<NamedNode, ApiError> {
@@ -373,17 +521,31 @@ fn report_iri(slug: &str) -> Result<NamedNode, ApiError> {
 
 /// `GET /api/reports/{slug}`: the report's metadata as JSON (default, or
 /// `Accept: application/json`), or its graph in an RDF syntax by `Accept` or `?format=`.
+#[utoipa::path(
+    get,
+    path = "/api/reports/{slug}",
+    tag = "reports",
+    summary = "One report: its metadata as JSON, or its graph in RDF",
+    params(("slug" = String, Path, description = "the report's slug"), ReportParams),
+    responses(
+        (status = 200, description = "the report", content(
+            (ReportSummary = "application/json"), (String = "text/turtle"),
+            (String = "application/n-quads"), (String = "application/trig"),
+            (String = "application/ld+json"),
+        )),
+        (status = 404, description = "no such report"),
+        (status = 406, description = "no acceptable representation"),
+    )
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    RawQuery(query): RawQuery,
+    Params(params): Params<ReportParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let iri = report_iri(&slug)?;
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let format = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(name, _)| name == "format")
-        .map(|(_, value)| value.into_owned());
+    let format = params.format;
     let mut offered: Vec<(&str, Representation)> = vec![("application/json", Representation::Json)];
     offered.extend_from_slice(GRAPHS);
     let representation = match format.as_deref() {
@@ -418,11 +580,25 @@ pub async fn get_one(
             )
             .await
         }
-        _ => Ok(axum::Json(summary).into_response()),
+        _ => Ok(Json(summary).into_response()),
     }
 }
 
 /// `DELETE /api/reports/{slug}`: removes the report's graph (claims and metadata) at once.
+#[utoipa::path(
+    delete,
+    path = "/api/reports/{slug}",
+    tag = "reports",
+    summary = "Retract a report: its graph, claims and metadata, at once",
+    params(("slug" = String, Path, description = "the report's slug")),
+    responses(
+        (status = 204, description = "retracted"),
+        (status = 401, description = "wrong token"),
+        (status = 403, description = "writes disabled"),
+        (status = 404, description = "no such report"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Path(slug): Path<String>,

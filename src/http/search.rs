@@ -2,16 +2,82 @@
 //! reports by name, from the in-memory index of [`crate::search`].
 
 use super::error::ApiError;
+use super::params::{Bounded, PageLang, Params};
 use super::{AppState, blocking};
-use crate::search::{Hit, MAX_QUERY_CHARS};
-use crate::views::pages::{Layout, SearchHit, SearchTemplate, render, search_words};
+use crate::search::{Hit, MAX_QUERY_CHARS, Match};
+use crate::views::pages::{Layout, SearchTemplate, render, search_words};
 use crate::vocab;
-use axum::extract::{RawQuery, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-/// The parameters of a search.
+/// The query string of `/api/search`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// The name, in any language, case and accents ignored.
+    #[param(required = true)]
+    q: Option<String>,
+    /// Kinds to keep: vendor, person, incident... (comma-separated), or class IRIs.
+    #[serde(rename = "type")]
+    types: Option<String>,
+    /// The language of the labels answered, a BCP 47 tag (`en` unless given).
+    lang: Option<String>,
+    /// At most this many results (20 unless given).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    limit: Option<Bounded<1, 200>>,
+}
+
+/// The query string of `/search`; other keys are ignored, as a page's links may carry them.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchPageParams {
+    /// The name; the page shows a search box alone without it.
+    q: Option<String>,
+    /// The page's language: en, nl or it (else `Accept-Language`, else en).
+    #[param(value_type = Option<String>)]
+    lang: Option<PageLang>,
+}
+
+/// Entities and reports whose names match the query, best first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchResults {
+    /// The text searched for.
+    query: String,
+    /// Number of results given.
+    count: usize,
+    /// Whether the index held every name of the store: false for the few seconds after a
+    /// start (or a SPARQL update) while it is built in the background.
+    complete: bool,
+    results: Vec<SearchHit>,
+}
+
+/// One entity or report found.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchHit {
+    iri: String,
+    slug: String,
+    /// The label in the language asked, else English, else any.
+    label: String,
+    /// The name (label or alias) that matched.
+    matched: String,
+    /// The language of the name that matched.
+    language: Option<String>,
+    #[serde(rename = "match")]
+    how: Match,
+    /// Class IRIs.
+    types: Vec<String>,
+    /// The entity's or report's page.
+    url: String,
+}
+
+/// The parameters of a search, checked.
 struct Request {
     text: String,
     types: Vec<String>,
@@ -19,62 +85,43 @@ struct Request {
     limit: usize,
 }
 
-fn parse(raw: Option<String>) -> Result<Request, ApiError> {
-    let mut request = Request {
-        text: String::new(),
-        types: Vec::new(),
-        language: "en".into(),
-        limit: 20,
-    };
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        match key.as_ref() {
-            "q" => request.text = value.into_owned(),
-            "type" => {
-                for name in value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|name| !name.is_empty())
-                {
-                    request.types.push(class(name)?);
-                }
-            }
-            "lang" => request.language = value.to_ascii_lowercase(),
-            "limit" => {
-                request.limit = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|limit| (1..=200).contains(limit))
-                    .ok_or_else(|| {
-                        ApiError::BadRequest(format!(
-                            "limit must be a number from 1 to 200, not `{value}`"
-                        ))
-                    })?;
-            }
-            other => {
-                return Err(ApiError::BadRequest(format!(
-                    "unknown search parameter `{other}`; use q, type, lang, limit"
-                )));
-            }
+impl SearchParams {
+    fn check(self) -> Result<Request, ApiError> {
+        let text = self.q.unwrap_or_default();
+        if text.trim().is_empty() {
+            return Err(ApiError::BadRequest(
+                "give the name to search for: ?q=paragon".into(),
+            ));
         }
+        let length = text.chars().count();
+        if length > MAX_QUERY_CHARS {
+            return Err(ApiError::BadRequest(format!(
+                "the search text is {length} characters long; search for at most {MAX_QUERY_CHARS} (a name, not a document)"
+            )));
+        }
+        let names: Vec<&str> = self
+            .types
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .collect();
+        if names.len() > MAX_TYPES {
+            return Err(ApiError::BadRequest(format!(
+                "{} types given; narrow a search to at most {MAX_TYPES}",
+                names.len()
+            )));
+        }
+        Ok(Request {
+            text,
+            types: names.into_iter().map(class).collect::<Result<_, _>>()?,
+            language: self
+                .lang
+                .map_or_else(|| "en".to_owned(), |lang| lang.to_ascii_lowercase()),
+            limit: self.limit.map_or(20, |limit| limit.0),
+        })
     }
-    if request.text.trim().is_empty() {
-        return Err(ApiError::BadRequest(
-            "give the name to search for: ?q=paragon".into(),
-        ));
-    }
-    let length = request.text.chars().count();
-    if length > MAX_QUERY_CHARS {
-        return Err(ApiError::BadRequest(format!(
-            "the search text is {length} characters long; search for at most {MAX_QUERY_CHARS} (a name, not a document)"
-        )));
-    }
-    if request.types.len() > MAX_TYPES {
-        return Err(ApiError::BadRequest(format!(
-            "{} types given; narrow a search to at most {MAX_TYPES}",
-            request.types.len()
-        )));
-    }
-    Ok(request)
 }
 
 /// The class IRI of a `type` value: a class of the ontology by name, any case
@@ -137,27 +184,42 @@ async fn run(state: &AppState, request: &Request) -> Result<(Vec<Hit>, bool), Ap
 }
 
 /// `GET /api/search`: the best matches as JSON.
+#[utoipa::path(
+    get,
+    path = "/api/search",
+    tag = "search",
+    summary = "Entities and reports by name: exact, prefix, word start or one typo per word, ranked",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "the results", body = SearchResults),
+        (status = 400, description = "no q, an unknown type or parameter, or a bad limit"),
+    )
+)]
 pub async fn api(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let request = parse(raw)?;
+    Params(params): Params<SearchParams>,
+) -> Result<Json<SearchResults>, ApiError> {
+    let request = params.check()?;
     let (hits, complete) = run(&state, &request).await?;
-    let results: Vec<serde_json::Value> = hits
-        .iter()
-        .map(|hit| {
-            let mut value = serde_json::to_value(hit).expect("hits serialise");
-            value["url"] = json!(page_url(hit));
-            value
+    let results: Vec<SearchHit> = hits
+        .into_iter()
+        .map(|hit| SearchHit {
+            url: page_url(&hit),
+            iri: hit.iri,
+            slug: hit.slug,
+            label: hit.label,
+            matched: hit.matched,
+            language: hit.language,
+            how: hit.how,
+            types: hit.types,
         })
         .collect();
-    Ok(axum::Json(json!({
-        "query": request.text,
-        "count": results.len(),
-        "complete": complete,
-        "results": results,
+    Ok(Json(SearchResults {
+        query: request.text,
+        count: results.len(),
+        complete,
+        results,
     }))
-    .into_response())
 }
 
 fn page_url(hit: &Hit) -> String {
@@ -169,24 +231,39 @@ fn page_url(hit: &Hit) -> String {
 }
 
 /// `GET /search`: a search box and the results, as a page.
+#[utoipa::path(
+    get,
+    path = "/search",
+    tag = "search",
+    summary = "The search page",
+    params(SearchPageParams),
+    responses(
+        (status = 200, description = "the page", content_type = "text/html"),
+        (status = 400, description = "a search text that is too long"),
+    )
+)]
 pub async fn page(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
+    Params(params): Params<SearchPageParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let language = super::entity::language(raw.as_deref(), &headers);
-    let searched = raw.as_deref().is_some_and(|raw| raw.contains("q="));
-    let (text, results, complete) = if searched {
-        let mut request = parse(raw)?;
-        request.language = language.code().to_owned();
-        let (hits, complete) = run(&state, &request).await?;
-        (request.text, Some(hits), complete)
-    } else {
-        (String::new(), None, true)
+    let language = super::entity::language(params.lang, &headers);
+    let (text, results, complete) = match params.q {
+        Some(text) => {
+            let request = SearchParams {
+                q: Some(text),
+                lang: Some(language.code().to_owned()),
+                ..SearchParams::default()
+            }
+            .check()?;
+            let (hits, complete) = run(&state, &request).await?;
+            (request.text, Some(hits), complete)
+        }
+        None => (String::new(), None, true),
     };
     let hits = results.map(|hits| {
         hits.iter()
-            .map(|hit| SearchHit {
+            .map(|hit| crate::views::pages::SearchHit {
                 href: page_url(hit),
                 label: hit.label.clone(),
                 kinds: hit

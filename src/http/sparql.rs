@@ -6,6 +6,7 @@ use super::auth::authorize_write;
 use super::body::{self, Sender};
 use super::conneg::{self, GRAPHS, Representation, SOLUTIONS, negotiate};
 use super::error::ApiError;
+use super::openapi::SparqlAnswer;
 use super::stream::answer;
 use super::{AppState, blocking, page, service_description};
 use crate::limits;
@@ -62,8 +63,41 @@ impl ProtocolParams {
     }
 }
 
+/// The query string of `/sparql`, as the SPARQL 1.1 Protocol defines it. It documents
+/// what [`ProtocolParams`] reads: the protocol repeats keys (`default-graph-uri`), which
+/// a struct of single values cannot hold.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ProtocolQueryString {
+    /// The SPARQL query; without one, the service description (RDF) or, for a browser,
+    /// the query page.
+    query: Option<String>,
+    /// A default graph (repeatable).
+    #[param(rename = "default-graph-uri")]
+    default_graph_uri: Option<Vec<String>>,
+    /// A named graph (repeatable).
+    #[param(rename = "named-graph-uri")]
+    named_graph_uri: Option<Vec<String>>,
+    /// A results format by name (json, xml, csv, tsv, turtle, jsonld, html), overriding
+    /// `Accept`.
+    format: Option<String>,
+}
+
 /// `GET /sparql`: a query, or without one the service description (or, for a browser,
 /// the query page).
+#[utoipa::path(
+    get,
+    path = "/sparql",
+    tag = "sparql",
+    summary = "SPARQL 1.1 Protocol query; without a query, the service description (RDF) or the query page (browsers)",
+    params(ProtocolQueryString),
+    responses(
+        SparqlAnswer,
+        (status = 400, description = "a malformed query, or an update sent with GET"),
+        (status = 406, description = "no acceptable representation"),
+    )
+)]
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_sparql(
     State(state): State<AppState>,
@@ -86,10 +120,65 @@ pub async fn get_sparql(
     }
 }
 
+/// `GET /sparql/`: the same as `GET /sparql`, for clients that add the slash.
+#[utoipa::path(
+    get,
+    path = "/sparql/",
+    tag = "sparql",
+    summary = "The same as GET /sparql",
+    params(ProtocolQueryString),
+    responses(SparqlAnswer)
+)]
+pub async fn get_sparql_slash(
+    state: State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    get_sparql(state, headers, uri).await
+}
+
+/// `POST /sparql/`: the same as `POST /sparql`.
+#[utoipa::path(
+    post,
+    path = "/sparql/",
+    tag = "sparql",
+    summary = "The same as POST /sparql",
+    responses(SparqlAnswer),
+    security((), ("bearer" = []))
+)]
+pub async fn post_sparql_slash(
+    state: State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> Result<Response, ApiError> {
+    post_sparql(state, headers, uri, body).await
+}
+
 /// `POST /sparql`: a query or an update, as a form or as a SPARQL body.
 ///
 /// The body is read after what the headers tell is checked: an update body only with the
 /// write token, a query body only up to the query limit.
+#[utoipa::path(
+    post,
+    path = "/sparql",
+    tag = "sparql",
+    summary = "SPARQL 1.1 Protocol query or update (form or direct body); updates need the write token",
+    params(ProtocolQueryString),
+    request_body(description = "a query or update: a form (query= or update=) or a SPARQL body", content(
+        (String = "application/x-www-form-urlencoded"), (String = "application/sparql-query"),
+        (String = "application/sparql-update"),
+    )),
+    responses(
+        SparqlAnswer,
+        (status = 204, description = "the update is done"),
+        (status = 400, description = "a malformed query or update"),
+        (status = 401, description = "an update without the right token"),
+        (status = 403, description = "writes disabled"),
+        (status = 415, description = "an unsupported Content-Type"),
+    ),
+    security((), ("bearer" = []))
+)]
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn post_sparql(
     State(state): State<AppState>,

@@ -24,7 +24,9 @@ use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// One thing wrong with a report: which entity, which property, what to do, and where.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Violation)]
 pub struct Problem {
     /// The entity at fault: its IRI, slug or label.
     pub entity: String,

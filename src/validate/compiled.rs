@@ -5,7 +5,8 @@
 //! a dump of a thousand reports and a million triples. [`CompiledShapes`] covers the part
 //! of SHACL Core the shapes use — node shapes with `sh:targetClass`, property shapes with
 //! a predicate path, and `sh:class`, `sh:datatype`, `sh:nodeKind`, `sh:in`, `sh:or`,
-//! `sh:minCount`, `sh:maxCount`, `sh:languageIn`, `sh:uniqueLang`, `sh:message` — and
+//! `sh:maxLength`, `sh:minCount`, `sh:maxCount`, `sh:languageIn`, `sh:uniqueLang`,
+//! `sh:message` — and
 //! refuses to compile shapes that use anything else, so it never silently checks less
 //! than the shapes say. Its answers are the same violations as rudof's (focus node, path,
 //! constraint component, value); the tests compare the two on valid and broken data.
@@ -34,6 +35,9 @@ enum Check {
     In(Vec<Term>),
     Or(Vec<Vec<Check>>),
     LanguageIn(Vec<String>),
+    /// At most this many characters in the value's string (an IRI's or a literal's
+    /// lexical form); a blank node fails, as SHACL says.
+    MaxLength(usize),
 }
 
 impl Check {
@@ -45,6 +49,7 @@ impl Check {
             Self::In(_) => "InConstraintComponent",
             Self::Or(_) => "OrConstraintComponent",
             Self::LanguageIn(_) => "LanguageInConstraintComponent",
+            Self::MaxLength(_) => "MaxLengthConstraintComponent",
         }
     }
 }
@@ -344,6 +349,11 @@ impl<'a> Data<'a> {
             Check::Or(alternatives) => alternatives
                 .iter()
                 .any(|checks| checks.iter().all(|check| self.passes(check, value))),
+            Check::MaxLength(most) => match value {
+                TermRef::Literal(literal) => literal.value().chars().count() <= *most,
+                TermRef::NamedNode(node) => node.as_str().chars().count() <= *most,
+                _ => false,
+            },
             Check::LanguageIn(languages) => match value {
                 TermRef::Literal(literal) => literal
                     .language()
@@ -461,6 +471,7 @@ impl Compiler<'_> {
                 "maxCount",
                 "uniqueLang",
                 "languageIn",
+                "maxLength",
                 "message",
                 "class",
                 "nodeKind",
@@ -502,6 +513,9 @@ impl Compiler<'_> {
         };
         if let Some(languages) = languages {
             checks.push(Check::LanguageIn(languages));
+        }
+        if let Some(most) = count(self.one(node, "maxLength"))? {
+            checks.push(Check::MaxLength(most));
         }
         let shape = PropertyShape {
             id: shape_id(node),

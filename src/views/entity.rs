@@ -9,14 +9,15 @@ use super::phrases::{self, Topic};
 use super::picture::{self, Kind, Picture};
 use super::{Lang, Named, label_in, legend, page_of, short};
 use crate::claims::{Asserted, Relationship};
+use crate::lookups;
 use crate::store::{Graph, StoreError};
 use crate::vocab;
 use oxigraph::model::{NamedNode, Term};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::vocab::read::{
-    DCT, RDF_TYPE, RDFS_COMMENT, RDFS_LABEL, SCHEMA_MENTIONS as MENTIONS, SCHEMA_URL,
-    SKOS_ALT_LABEL as ALT_LABEL, SKOS_EXACT_MATCH as EXACT_MATCH,
+    RDF_TYPE, RDFS_COMMENT, RDFS_LABEL, SCHEMA_MENTIONS as MENTIONS, SKOS_ALT_LABEL as ALT_LABEL,
+    SKOS_EXACT_MATCH as EXACT_MATCH,
 };
 
 const SA: &str = vocab::ONTOLOGY_NAMESPACE;
@@ -33,6 +34,8 @@ const MAX_PER_KIND: usize = 25;
 const MAX_REPORT_LINKS: usize = 800;
 /// Claims whose statuses and dates are read for one page.
 const MAX_CLAIMS: usize = 30;
+/// Passages read per claim.
+const MAX_QUOTES: usize = 20;
 /// The most reports cited on one page.
 const MAX_SOURCES: usize = 30;
 /// The classes of claims (n-ary nodes with a status and dates).
@@ -99,6 +102,9 @@ pub struct Context {
     pub status: HashMap<(String, String), Vec<String>>,
     /// thing → (date, graph stating it).
     pub dates: HashMap<String, Vec<(String, String)>>,
+    /// (claim, graph) → the passages that report quotes for the claim, with their
+    /// language.
+    pub quotes: HashMap<(String, String), Vec<(String, String)>>,
 }
 
 /// A report cited on a page.
@@ -148,13 +154,6 @@ impl Statement {
     }
 }
 
-fn query(graph: &Graph, text: &str) -> Result<Vec<HashMap<String, Term>>, StoreError> {
-    let started = std::time::Instant::now();
-    let rows = graph.select(text);
-    tracing::trace!(elapsed = ?started.elapsed(), query = %text.split_whitespace().take(12).collect::<Vec<_>>().join(" "), "entity query");
-    rows
-}
-
 fn iri_of(term: Option<&Term>) -> Option<String> {
     match term {
         Some(Term::NamedNode(node)) => Some(node.as_str().to_owned()),
@@ -168,15 +167,8 @@ pub fn neighbourhood(
     index: &crate::search::Live,
     iri: &NamedNode,
 ) -> Result<Option<Neighbourhood>, StoreError> {
-    let rows = query(
-        graph,
-        &format!(
-            "SELECT ?out ?p ?other ?g WHERE {{
-               {{ GRAPH ?g {{ {iri} ?p ?other }} BIND(true AS ?out) }}
-               UNION {{ GRAPH ?g {{ ?other ?p {iri} }} BIND(false AS ?out) }}
-             }} LIMIT {MAX_STATEMENTS}"
-        ),
-    )?;
+    let rows =
+        lookups::NEIGHBOURHOOD.rows(graph, &[("entity", iri.clone().into())], MAX_STATEMENTS)?;
     if rows.is_empty() {
         return Ok(None);
     }
@@ -244,13 +236,12 @@ pub fn neighbourhood(
         })
         .take(MAX_CLAIMS)
         .collect();
+    let claims_read: Vec<String> = claims.iter().map(|claim| (*claim).clone()).collect();
     for claim in claims {
-        for row in query(
+        for row in lookups::CLAIM_STATUS_AND_DATES.rows(
             graph,
-            &format!(
-                "SELECT ?p ?v ?g WHERE {{ GRAPH ?g {{ <{claim}> ?p ?v }}
-                   FILTER(?p IN (<{SA}status>, <{SA}date>, <{SA}startDate>)) }}"
-            ),
+            &[("claim", lookups::iri(claim))],
+            MAX_QUOTES * 4,
         )? {
             let Some(g) = iri_of(row.get("g")) else {
                 continue;
@@ -262,6 +253,12 @@ pub fn neighbourhood(
                         .entry((claim.clone(), g))
                         .or_default()
                         .push(value.as_str().to_owned());
+                }
+                (Some(p), Some(Term::Literal(quote))) if p.ends_with("#quote") => {
+                    context.quotes.entry((claim.clone(), g)).or_default().push((
+                        quote.language().unwrap_or_default().to_owned(),
+                        quote.value().to_owned(),
+                    ));
                 }
                 (Some(_), Some(Term::Literal(date))) => {
                     context
@@ -321,6 +318,7 @@ pub fn neighbourhood(
         })
     };
     let asserted = crate::claims::asserting(graph, &relationships, is_claim)?;
+    let mut quoted: HashSet<String> = claims_read.into_iter().collect();
     for claims in asserted.values() {
         for asserted in claims {
             for thing in [&asserted.claim, &asserted.status] {
@@ -330,22 +328,34 @@ pub fn neighbourhood(
                     context.labels.insert(thing.clone(), labels);
                 }
             }
+            // The passages quoted for the asserting claims the page did not read yet.
+            if quoted.len() < MAX_CLAIMS * 2 && quoted.insert(asserted.claim.clone()) {
+                for row in lookups::QUOTES.rows(
+                    graph,
+                    &[("claim", lookups::iri(&asserted.claim))],
+                    MAX_QUOTES,
+                )? {
+                    if let (Some(g), Some(Term::Literal(quote))) =
+                        (iri_of(row.get("g")), row.get("quote"))
+                    {
+                        context
+                            .quotes
+                            .entry((asserted.claim.clone(), g))
+                            .or_default()
+                            .push((
+                                quote.language().unwrap_or_default().to_owned(),
+                                quote.value().to_owned(),
+                            ));
+                    }
+                }
+            }
         }
     }
     let mut sources = BTreeMap::new();
     // One lookup per report: with the report's IRI written in, each is an index lookup (a
     // VALUES list over GRAPH ?r made the planner scan).
     for report in &graphs {
-        for row in query(
-            graph,
-            &format!(
-                "SELECT ?publisher ?issued ?url WHERE {{
-                   GRAPH <{report}> {{ <{report}> a <{SA}Report> .
-                     OPTIONAL {{ <{report}> <{DCT}publisher> ?publisher }}
-                     OPTIONAL {{ <{report}> <{DCT}issued> ?issued }}
-                     OPTIONAL {{ <{report}> <{SCHEMA_URL}> ?url }} }} }} LIMIT 1"
-            ),
-        )? {
+        for row in lookups::REPORT_SOURCE.rows(graph, &[("report", lookups::iri(report))], 1)? {
             sources.insert(
                 report.clone(),
                 Source {
@@ -385,15 +395,13 @@ pub fn neighbourhood(
     if first.len() <= SECOND_HOP_WHEN {
         for neighbour in &first {
             let mut next: Vec<String> = Vec::new();
-            for row in query(
+            for row in lookups::SECOND_HOP.rows(
                 graph,
-                &format!(
-                    "SELECT DISTINCT ?n WHERE {{
-                       {{ GRAPH ?g {{ <{neighbour}> ?p ?n }} }} UNION {{ GRAPH ?g {{ ?n ?p <{neighbour}> }} }}
-                       FILTER(isIRI(?n) && STRSTARTS(STR(?n), \"{id}\") && ?n != {iri})
-                     }} LIMIT {SECOND_HOP_EACH}",
-                    id = vocab::ID_NAMESPACE
-                ),
+                &[
+                    ("neighbour", lookups::iri(neighbour)),
+                    ("entity", iri.clone().into()),
+                ],
+                SECOND_HOP_EACH,
             )? {
                 if let Some(n) = iri_of(row.get("n"))
                     && !first.contains(&n)
@@ -427,15 +435,10 @@ pub fn neighbourhood(
 /// `subject property object` with an IRI object, except classes, mentions and statuses
 /// (a status shows as the badge of the links it qualifies).
 fn report_links(graph: &Graph, report: &str) -> Result<(Vec<Relationship>, bool), StoreError> {
-    let rows = query(
+    let rows = lookups::REPORT_LINKS.rows(
         graph,
-        &format!(
-            "SELECT ?s ?p ?o WHERE {{ GRAPH <{report}> {{ ?s ?p ?o }}
-               FILTER(isIRI(?s) && isIRI(?o) && ?s != <{report}>
-                 && ?p NOT IN (<{RDF_TYPE}>, <{MENTIONS}>, <{EXACT_MATCH}>, <{SA}status>))
-             }} LIMIT {}",
-            MAX_REPORT_LINKS + 1
-        ),
+        &[("report", lookups::iri(report))],
+        MAX_REPORT_LINKS + 1,
     )?;
     let mut links: Vec<Relationship> = rows
         .iter()
@@ -587,6 +590,26 @@ impl Neighbourhood {
             .collect()
     }
 
+    /// The passages quoted for the claims of `badges`, in the badges' reports.
+    fn quotes(&self, badges: &[Badge]) -> Vec<Quote> {
+        let mut quotes: Vec<Quote> = Vec::new();
+        for badge in badges {
+            let key = (badge.claim.clone(), badge.graph.clone());
+            for (language, text) in self.context.quotes.get(&key).into_iter().flatten() {
+                let quote = Quote {
+                    text: text.clone(),
+                    language: language.clone(),
+                    claim: badge.claim.clone(),
+                    graph: badge.graph.clone(),
+                };
+                if !quotes.contains(&quote) {
+                    quotes.push(quote);
+                }
+            }
+        }
+        quotes
+    }
+
     fn status_word(&self, status: &str, language: Lang) -> String {
         legend::status(status).map_or_else(
             || self.label(status, language),
@@ -625,6 +648,17 @@ pub struct Badge {
     pub per: Option<Named>,
 }
 
+/// A passage of a report, word for word, quoted for a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quote {
+    pub text: String,
+    /// Its language tag, for the page's `lang` attribute.
+    pub language: String,
+    /// The claim and report it is quoted for.
+    pub claim: String,
+    pub graph: String,
+}
+
 /// A piece of a sentence.
 #[derive(Debug, Clone)]
 pub enum Part {
@@ -640,6 +674,9 @@ pub struct Sentence {
     pub parts: Vec<Part>,
     pub badges: Vec<Badge>,
     pub source: Option<Citation>,
+    /// The passages the report quotes for the claims asserting the relationship, each
+    /// shown once on a page (with the first sentence of its claim).
+    pub quotes: Vec<Quote>,
     /// The triple and its graph, for scripts and tests reading the page.
     pub relationship: Option<Relationship>,
     /// For ordering: (property, the other end's name).
@@ -958,12 +995,14 @@ fn sections(n: &Neighbourhood, language: Lang) -> (Vec<Section>, Vec<Citation>, 
             .as_ref()
             .map(|relationship| n.badges(relationship, language))
             .unwrap_or_default();
+        let quotes = n.quotes(&badges);
         by_topic
             .entry(topic)
             .or_insert_with(|| section(topic))
             .sentences
             .push(Sentence {
                 parts,
+                quotes,
                 badges,
                 // On a report's own page, its statements need no citation of it.
                 source: n.citation(
@@ -996,6 +1035,7 @@ fn sections(n: &Neighbourhood, language: Lang) -> (Vec<Section>, Vec<Citation>, 
     for section in &mut sections {
         section.sentences.sort_by(|a, b| a.order.cmp(&b.order));
     }
+    quote_once(&mut sections);
     mentioned_in.sort_by(|a, b| (&a.issued, &a.title).cmp(&(&b.issued, &b.title)));
     mentioned_in.dedup_by(|a, b| a.graph == b.graph);
     names.sort_by(|a, b| a.text.cmp(&b.text));
@@ -1022,19 +1062,38 @@ fn report_claims(n: &Neighbourhood, language: Lang) -> Vec<Section> {
             .entry(topic)
             .or_insert_with(|| Section::new(topic, language, "claims-"))
             .sentences
-            .push(Sentence {
-                parts,
-                badges: n.badges(link, language),
-                source: None,
-                relationship: Some(link.clone()),
-                order,
+            .push({
+                let badges = n.badges(link, language);
+                Sentence {
+                    quotes: n.quotes(&badges),
+                    parts,
+                    badges,
+                    source: None,
+                    relationship: Some(link.clone()),
+                    order,
+                }
             });
     }
     let mut sections: Vec<Section> = by_topic.into_values().collect();
     for section in &mut sections {
         section.sentences.sort_by(|a, b| a.order.cmp(&b.order));
     }
+    quote_once(&mut sections);
     sections
+}
+
+/// Keeps each passage with the first sentence (in page order) that shows its claim: an
+/// incident asserting a dozen links is quoted once, not a dozen times.
+fn quote_once(sections: &mut [Section]) {
+    let mut shown: HashSet<(String, String, String)> = HashSet::new();
+    for sentence in sections
+        .iter_mut()
+        .flat_map(|section| section.sentences.iter_mut())
+    {
+        sentence.quotes.retain(|quote| {
+            shown.insert((quote.claim.clone(), quote.graph.clone(), quote.text.clone()))
+        });
+    }
 }
 
 /// How a relationship reads: its phrase in `language` (the one for the object's page when

@@ -4,7 +4,97 @@
 
 use super::entity::{Badge, Part};
 use super::{Lang, Named, legend, truncate};
-use serde_json::Value;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The shortest chains of relationships between two entities: the answer of `/api/path`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PathAnswer {
+    pub from: PathNode,
+    pub to: PathNode,
+    /// The longest chain looked for, in hops.
+    pub max: usize,
+    /// Hops of the shortest chain; null when none was found.
+    pub length: Option<usize>,
+    pub paths: Vec<Path>,
+    /// Why no chain is given, when none is.
+    pub message: Option<String>,
+    /// Whether the network of links the chains are found in held all of the store: false
+    /// for the seconds after a start (or a SPARQL update) while it is read in the
+    /// background.
+    pub complete: bool,
+}
+
+/// An entity, claim or report on a chain.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PathNode {
+    pub iri: String,
+    pub label: String,
+    /// The entity's page; null outside the entity namespace.
+    pub url: Option<String>,
+}
+
+/// One chain.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Path {
+    pub length: usize,
+    pub hops: Vec<Hop>,
+}
+
+/// One step of a chain, with every relationship linking its two ends.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hop {
+    pub from: PathNode,
+    pub to: PathNode,
+    pub relations: Vec<Relation>,
+}
+
+/// Which end of a hop is the subject of a relationship.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// `from` is the subject.
+    Forward,
+    /// `to` is the subject.
+    Backward,
+}
+
+/// A relationship between the two ends of a hop, with the reports stating it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Relation {
+    pub property: String,
+    pub label: String,
+    pub direction: Direction,
+    pub sources: Vec<Source>,
+}
+
+/// A report (a graph) stating a relationship.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// The graph (a report) asserting the relationship.
+    pub graph: String,
+    pub label: String,
+    pub url: Option<String>,
+    /// The claims of this report asserting the relationship, each with the status this
+    /// report gives it; empty for a plain link, which carries no status.
+    pub asserted: Vec<AssertingClaim>,
+}
+
+/// A claim asserting a relationship, with the status its report gives it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssertingClaim {
+    pub claim: PathNode,
+    /// The status IRI (a concept of sa:ClaimStatusScheme).
+    pub status: String,
+    pub status_label: String,
+}
 
 /// Characters of a node's label in the picture.
 const LABEL_CHARS: usize = 48;
@@ -57,42 +147,37 @@ pub struct PathPage {
     pub chains: Vec<Chain>,
 }
 
-fn text(value: &Value) -> String {
-    value.as_str().unwrap_or_default().to_owned()
-}
-
-fn named(node: &Value) -> Named {
-    let label = text(&node["label"]);
-    match node["url"].as_str() {
+fn named(node: &PathNode) -> Named {
+    match &node.url {
         Some(url) => Named {
-            text: label,
-            href: Some(url.to_owned()),
+            text: node.label.clone(),
+            href: Some(url.clone()),
             kind: super::NameKind::Page,
         },
-        None => Named::of(node["iri"].as_str().unwrap_or_default(), label),
+        None => Named::of(&node.iri, node.label.clone()),
     }
 }
 
 impl PathPage {
     /// The page of an answer of `/api/path`.
-    pub fn from_answer(answer: &Value, language: Lang) -> PathPage {
+    pub fn from_answer(answer: &PathAnswer, language: Lang) -> PathPage {
         let mut page = PathPage {
-            ends: Some((named(&answer["from"]), named(&answer["to"]))),
-            message: answer["message"].as_str().map(str::to_owned),
+            ends: Some((named(&answer.from), named(&answer.to))),
+            message: answer.message.clone(),
             ..PathPage::default()
         };
-        for path in answer["paths"].as_array().into_iter().flatten() {
-            let hops = path["hops"].as_array().cloned().unwrap_or_default();
-            let mut ends: Vec<&Value> = hops.first().map(|hop| &hop["from"]).into_iter().collect();
-            ends.extend(hops.iter().map(|hop| &hop["to"]));
+        for path in &answer.paths {
+            let hops = &path.hops;
+            let mut ends: Vec<&PathNode> = hops.first().map(|hop| &hop.from).into_iter().collect();
+            ends.extend(hops.iter().map(|hop| &hop.to));
             let nodes: Vec<Node> = ends
                 .iter()
                 .enumerate()
                 .map(|(position, node)| Node {
                     y: TOP + ROW * position as i32,
-                    label: truncate(&text(&node["label"]), LABEL_CHARS),
-                    name: text(&node["label"]),
-                    href: node["url"].as_str().unwrap_or_default().to_owned(),
+                    label: truncate(&node.label, LABEL_CHARS),
+                    name: node.label.clone(),
+                    href: node.url.clone().unwrap_or_default(),
                 })
                 .collect();
             let links = hops
@@ -101,51 +186,47 @@ impl PathPage {
                 .map(|(position, hop)| {
                     (
                         TOP + ROW * position as i32 + ROW / 2,
-                        text(&hop["relations"][0]["label"]),
+                        hop.relations
+                            .first()
+                            .map(|relation| relation.label.clone())
+                            .unwrap_or_default(),
                     )
                 })
                 .collect();
             let mut sentences = Vec::new();
-            for hop in &hops {
-                for relation in hop["relations"].as_array().into_iter().flatten() {
-                    let (subject, object) = if relation["direction"] == "forward" {
-                        (&hop["from"], &hop["to"])
-                    } else {
-                        (&hop["to"], &hop["from"])
+            for hop in hops {
+                for relation in &hop.relations {
+                    let (subject, object) = match relation.direction {
+                        Direction::Forward => (&hop.from, &hop.to),
+                        Direction::Backward => (&hop.to, &hop.from),
                     };
-                    let property = relation["property"].as_str().unwrap_or_default();
                     let parts = super::entity::reading(
-                        property,
-                        &text(&relation["label"]),
+                        &relation.property,
+                        &relation.label,
                         language,
                         false,
                         Part::Other(named(subject)),
                         Part::Other(named(object)),
                     );
-                    let sources = relation["sources"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
+                    let sources = relation
+                        .sources
+                        .iter()
                         .map(|source| HopSource {
-                            title: text(&source["label"]),
-                            href: source["url"].as_str().map(str::to_owned),
-                            badges: source["asserted"]
-                                .as_array()
-                                .into_iter()
-                                .flatten()
-                                .map(|claim| {
-                                    let status = text(&claim["status"]);
-                                    Badge {
-                                        key: legend::key_of(&status).to_owned(),
-                                        word: legend::status(&status).map_or_else(
-                                            || text(&claim["status_label"]),
-                                            |known| known.name(language).to_owned(),
-                                        ),
-                                        status,
-                                        claim: text(&claim["claim"]["iri"]),
-                                        graph: text(&source["graph"]),
-                                        per: None,
-                                    }
+                            title: source.label.clone(),
+                            href: source.url.clone(),
+                            badges: source
+                                .asserted
+                                .iter()
+                                .map(|claim| Badge {
+                                    key: legend::key_of(&claim.status).to_owned(),
+                                    word: legend::status(&claim.status).map_or_else(
+                                        || claim.status_label.clone(),
+                                        |known| known.name(language).to_owned(),
+                                    ),
+                                    status: claim.status.clone(),
+                                    claim: claim.claim.iri.clone(),
+                                    graph: source.graph.clone(),
+                                    per: None,
                                 })
                                 .collect(),
                         })

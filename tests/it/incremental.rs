@@ -503,7 +503,8 @@ async fn statistics_show_the_bundled_data_and_follow_a_load() {
     let bad = app.get("/api/statistics?limit=0", None).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(
-        bad.body.contains("limit must be a number from 1 to 1000"),
+        bad.body
+            .contains("`limit`: a number from 1 to 1000 was expected, not `0`"),
         "{}",
         bad.body
     );

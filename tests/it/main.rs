@@ -18,6 +18,7 @@ mod named_api;
 mod named_queries;
 mod openapi;
 mod pages;
+mod params;
 mod path;
 mod reports;
 mod search;

@@ -201,6 +201,39 @@ async fn a_report_page_states_every_claim_of_its_report_with_its_status() {
     // The report's own metadata: its publisher and date.
     assert!(body.contains("Data News"));
     assert!(body.contains("2025-02"));
+    // The passages it quotes for its claims, in its language, once per claim however
+    // many links the claim asserts (the incident asserts a dozen).
+    let ninety = "Het gaat wereldwijd over negentig WhatsApp-gebruikers";
+    assert_eq!(claims.matches(ninety).count(), 1, "{claims}");
+    assert!(claims.contains(&format!(
+        "<blockquote class=\"quote\" lang=\"nl\" cite=\"https://w3id.org/spyatlas/report/{SEED}\"><p>{ninety}"
+    )));
+    // Each of the three named targetings quotes the sentence naming them.
+    let named = "Het gaat om de Italiaanse onderzoeksjournalist Francesco Cancellato";
+    assert_eq!(claims.matches(named).count(), 3, "{claims}");
+}
+
+#[tokio::test]
+async fn an_entity_page_quotes_the_report_beside_the_status_it_gives() {
+    let app = TestApp::with_bundled_data();
+    let body = app.get("/id/luca-casarini", Some("text/html")).await.body;
+    // The targeting of Luca Casarini, reported by the article, and the sentence saying so.
+    let item = body
+        .split("<li ")
+        .find(|item| {
+            item.starts_with(
+                "data-subject=\"https://w3id.org/spyatlas/id/luca-casarini-targeted-with-paragon-spyware\"",
+            )
+        })
+        .expect("the targeting");
+    assert!(item.contains("data-key=\"reported\""), "{item}");
+    assert!(
+        item.contains("<blockquote class=\"quote\" lang=\"nl\""),
+        "{item}"
+    );
+    assert!(item.contains("twee activisten: Luca Casarini"), "{item}");
+    // No passage comes twice.
+    assert_eq!(body.matches("twee activisten: Luca Casarini").count(), 1);
 }
 
 #[tokio::test]
@@ -284,7 +317,7 @@ async fn errors_are_pages_for_browsers_and_plain_text_for_programs() {
     assert!(page.content_type().starts_with("text/html"));
     assert!(
         page.body
-            .contains("max must be a number of hops from 1 to 8"),
+            .contains("`max`: a number from 1 to 8 was expected, not `99`"),
         "{}",
         page.body
     );
@@ -308,7 +341,7 @@ async fn errors_are_pages_for_browsers_and_plain_text_for_programs() {
         nowhere.body
     );
     let markup = app
-        .get("/search?q=x&type=%3Cb%3Ebold%3C/b%3E", Some(browser))
+        .get("/api/search?q=x&type=%3Cb%3Ebold%3C/b%3E", Some(browser))
         .await;
     assert_eq!(markup.status, StatusCode::BAD_REQUEST, "{}", markup.body);
     assert!(

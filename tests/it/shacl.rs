@@ -408,6 +408,29 @@ fn the_compiled_shapes_agree_with_rudof() {
             "no types",
             drop(oxigraph::model::vocab::rdf::TYPE.into_owned()),
         ),
+        (
+            "a quote too long",
+            add(
+                incident.clone().into(),
+                sa("quote"),
+                oxigraph::model::Literal::new_language_tagged_literal_unchecked(
+                    "zo meldde het bedrijf ".repeat(100),
+                    "nl",
+                )
+                .into(),
+            ),
+        ),
+        (
+            "a quote without a language tag",
+            add(
+                incident.clone().into(),
+                sa("quote"),
+                oxigraph::model::Literal::new_simple_literal(
+                    "Het gaat wereldwijd over negentig WhatsApp-gebruikers",
+                )
+                .into(),
+            ),
+        ),
     ];
     let mut broken = 0;
     for (what, edit) in edits {
