@@ -348,8 +348,8 @@ impl LoadResult {
                 column,
                 message,
             } => {
-                answer.line = Some(*line as u64);
-                answer.column = Some(*column as u64);
+                answer.line = Some(*line);
+                answer.column = Some(*column);
                 (LoadError::Syntax, format!("{line}:{column}: {message}"))
             }
             ReportError::Invalid(problems) => {

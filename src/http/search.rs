@@ -7,7 +7,6 @@ use super::{AppState, blocking};
 use crate::search::{Hit, MAX_QUERY_CHARS, Match};
 use crate::views::pages::{Layout, SearchTemplate, render, search_words};
 use crate::vocab;
-use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
@@ -198,8 +197,24 @@ async fn run(state: &AppState, request: &Request) -> Result<(Vec<Hit>, bool), Ap
 pub async fn api(
     State(state): State<AppState>,
     Params(params): Params<SearchParams>,
-) -> Result<Json<SearchResults>, ApiError> {
+) -> Result<Response, ApiError> {
     let request = params.check()?;
+    // An answer given before, while nothing was written since, is given again from
+    // memory, without a turn in the work pool: suggestions as people type ask the same
+    // prefixes again and again. The generation is read before the search: the index is
+    // brought up to date inside each write, before the generation moves on.
+    let generation = state.graph.generation();
+    let key: std::sync::Arc<str> = format!(
+        "search\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+        request.text,
+        request.types.join(" "),
+        request.language,
+        request.limit
+    )
+    .into();
+    if let Some(kept) = state.answers.get(generation, &key) {
+        return Ok(json_answer(kept));
+    }
     let (hits, complete) = run(&state, &request).await?;
     let results: Vec<SearchHit> = hits
         .into_iter()
@@ -214,12 +229,28 @@ pub async fn api(
             types: hit.types,
         })
         .collect();
-    Ok(Json(SearchResults {
+    let body: bytes::Bytes = serde_json::to_vec(&SearchResults {
         query: request.text,
         count: results.len(),
         complete,
         results,
-    }))
+    })
+    .expect("search results serialise")
+    .into();
+    // An index still being built (after a start or a SPARQL update) grows without a
+    // write: its answers are not kept.
+    if complete {
+        state.answers.insert(generation, key, body.clone());
+    }
+    Ok(json_answer(body))
+}
+
+fn json_answer(body: bytes::Bytes) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 fn page_url(hit: &Hit) -> String {
