@@ -6,7 +6,8 @@
 //! - [`http`]: the axum router — SPARQL 1.1 Protocol at `/sparql`, Graph Store Protocol at
 //!   `/store`, health; [`http::serve`] runs it on a listener.
 //! - [`views`]: what each page shows, as plain data, and the templates rendering it.
-//! - [`ingest`]: RDF files → the store, atomically, with line-and-column errors.
+//! - [`ingest`]: RDF files → the store, atomically, with line-and-column errors; seeding a
+//!   new store with the bundled knowledge.
 //! - [`validate`]: SHACL validation of data against `ontology/shapes.ttl` (rudof's `shacl`).
 //! - [`claims`]: which claim asserts a relationship, and the status its report gives it.
 //! - [`limits`]: the named limits on client input, checked before any parser runs on it.
@@ -20,7 +21,8 @@
 //! - [`changes`]: what each write did, told to the indexes that follow the store.
 //! - [`config`]: command-line and environment settings.
 //! - [`vocab`]: the IRIs of our vocabulary and namespaces.
-//! - [`bundled`]: the ontology, data and queries compiled into the binary.
+//! - [`bundled`]: the ontology, data and queries compiled into the binary, as tables; it
+//!   imports nothing.
 //! - [`table`]: plain-text rendering of results for the command line.
 
 pub mod bundled;

@@ -12,7 +12,7 @@
 //! use spyatlas::lookups;
 //! use spyatlas::store::Graph;
 //!
-//! let graph = Graph::in_memory_with_bundled()?;
+//! let graph = spyatlas::ingest::seed::in_memory_with_bundled()?;
 //! let luca = NamedNode::new("https://w3id.org/spyatlas/id/luca-casarini")?;
 //! assert!(lookups::ENTITY_EXISTS.ask(&graph, &[("entity", luca.into())])?);
 //! # Ok::<_, Box<dyn std::error::Error>>(())
@@ -450,7 +450,7 @@ mod tests {
 
     #[test]
     fn a_bound_projected_variable_keeps_its_value_in_the_answer() {
-        let graph = Graph::in_memory_with_bundled().unwrap();
+        let graph = crate::ingest::seed::in_memory_with_bundled().unwrap();
         let luca = iri("https://w3id.org/spyatlas/id/luca-casarini");
         let rows = LABELS.rows(&graph, &[("thing", luca.clone())], 10).unwrap();
         assert!(!rows.is_empty());
@@ -462,7 +462,7 @@ mod tests {
 
     #[test]
     fn a_string_cannot_change_a_lookups_shape() {
-        let graph = Graph::in_memory_with_bundled().unwrap();
+        let graph = crate::ingest::seed::in_memory_with_bundled().unwrap();
         // Text that would close a literal and add a pattern, were it spliced in.
         let hostile: Term = Literal::new_simple_literal("en\") } UNION { ?e ?p ?o } #").into();
         let rows = LATEST_REPORTS

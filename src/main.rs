@@ -10,6 +10,7 @@ use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use spyatlas::config::{DataArgs, HttpSettings, ServeConfig};
 use spyatlas::http::{self, AppState};
 use spyatlas::ingest::pipeline::ProgressFn;
+use spyatlas::ingest::seed;
 use spyatlas::ingest::{self, LoadOptions, Loader, Progress, ReportError, ReportResult, report};
 use spyatlas::limits;
 use spyatlas::served;
@@ -150,10 +151,14 @@ fn main() -> anyhow::Result<()> {
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let path = config.data.data.clone();
     let min_free_disk = config.min_free_disk_mb.saturating_mul(1024 * 1024);
-    let graph = tokio::task::spawn_blocking(move || Graph::open_keeping_free(&path, min_free_disk))
-        .await
-        .context("opening the store")?
-        .with_context(|| format!("opening the store in {}", config.data.data.display()))?;
+    let graph = tokio::task::spawn_blocking(move || {
+        let graph = Graph::open_keeping_free(&path, min_free_disk)?;
+        seed::seed_if_empty(&graph)?;
+        Ok::<_, StoreError>(graph)
+    })
+    .await
+    .context("opening the store")?
+    .with_context(|| format!("opening the store in {}", config.data.data.display()))?;
     let settings = HttpSettings::from(&config);
     let writes = match &settings.write_access {
         spyatlas::config::WriteAccess::Token(_) => "writes need the bearer token",
@@ -183,8 +188,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 }
 
 fn load_reports(data: &Path, paths: &[PathBuf], dry_run: bool) -> anyhow::Result<()> {
-    let graph =
-        Graph::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
+    let graph = open(data)?;
     let started = Instant::now();
     let bar = ProgressBar::new_spinner();
     bar.set_style(
@@ -322,8 +326,7 @@ fn print_summary(results: &[ReportResult], elapsed: Duration, dry_run: bool) -> 
 }
 
 fn unload(data: &Path, slugs: &[String]) -> anyhow::Result<()> {
-    let graph =
-        Graph::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
+    let graph = open(data)?;
     let mut missing = Vec::new();
     for slug in slugs {
         let slug = slug.strip_prefix(vocab::REPORT_NAMESPACE).unwrap_or(slug);
@@ -351,8 +354,7 @@ fn load_raw(data: &Path, paths: &[PathBuf], graph_iri: &str) -> anyhow::Result<(
         NamedNode::new(graph_iri)
             .with_context(|| format!("--graph {graph_iri} is not an absolute IRI"))?,
     );
-    let graph =
-        Graph::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
+    let graph = open(data)?;
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {pos} quads loaded ({per_sec}, {elapsed})")
@@ -380,6 +382,16 @@ fn load_raw(data: &Path, paths: &[PathBuf], graph_iri: &str) -> anyhow::Result<(
     Ok(())
 }
 
+/// Opens (or creates) the store in `data` for a write; a new store is seeded with the
+/// bundled knowledge first.
+fn open(data: &Path) -> anyhow::Result<Graph> {
+    let graph =
+        Graph::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
+    seed::seed_if_empty(&graph)
+        .with_context(|| format!("seeding the new store in {}", data.display()))?;
+    Ok(graph)
+}
+
 /// Where a read goes: the store itself, or the server that holds it.
 enum Reader {
     Store(Graph),
@@ -389,7 +401,7 @@ enum Reader {
 /// Opens the store for a read (so a new store gets the bundled data), or, when a server
 /// holds it, finds that server: opening a store that another process writes is not safe.
 fn open_for_reading(data: &Path) -> anyhow::Result<Reader> {
-    match Graph::open(data) {
+    match Graph::open(data).and_then(|graph| seed::seed_if_empty(&graph).map(|_| graph)) {
         Ok(graph) => Ok(Reader::Store(graph)),
         Err(error @ StoreError::InUse { .. }) => match served::address(data) {
             Some(address) => {

@@ -7,14 +7,13 @@
 //! ```
 //! use spyatlas::store::Graph;
 //!
-//! let graph = Graph::in_memory_with_bundled()?;
+//! let graph = spyatlas::ingest::seed::in_memory_with_bundled()?;
 //! let query = Graph::evaluator().parse_query("ASK { ?s ?p ?o }")?;
 //! let query = Graph::with_union_default_graph(query);
 //! assert!(matches!(graph.query(query)?, oxigraph::sparql::QueryResults::Boolean(true)));
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::bundled;
 use crate::changes::{BulkWrites, Change, Watcher, Watchers, Writes};
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::{
@@ -119,8 +118,8 @@ struct Background {
 }
 
 impl Graph {
-    /// Opens (or creates) the on-disk store in `path`; an empty store receives the bundled
-    /// ontology and data.
+    /// Opens (or creates) the on-disk store in `path`, as it is (seeding a new one is
+    /// [`crate::ingest::seed`]'s work).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         Self::open_keeping_free(path, DEFAULT_MIN_FREE_DISK)
     }
@@ -154,7 +153,6 @@ impl Graph {
         })?;
         let mut graph = Self::from_store(store).with_min_free_disk(min_free_disk);
         graph.folder = Some(Arc::new(path.to_owned()));
-        graph.load_bundled_if_empty()?;
         Ok(graph)
     }
 
@@ -172,13 +170,6 @@ impl Graph {
     /// An empty in-memory store (tests, and conformance runs that need a blank slate).
     pub fn in_memory() -> Result<Self, StoreError> {
         Ok(Self::from_store(Store::new()?))
-    }
-
-    /// An in-memory store holding the bundled ontology and data.
-    pub fn in_memory_with_bundled() -> Result<Self, StoreError> {
-        let graph = Self::in_memory()?;
-        graph.load_bundled()?;
-        Ok(graph)
     }
 
     fn from_store(store: Store) -> Self {
@@ -286,26 +277,6 @@ impl Graph {
                 reserve: needed,
             });
         }
-        Ok(())
-    }
-
-    /// Loads the bundled knowledge when the store holds nothing; returns whether it did.
-    pub fn load_bundled_if_empty(&self) -> Result<bool, StoreError> {
-        if !self.store.is_empty()? {
-            return Ok(false);
-        }
-        self.load_bundled()?;
-        Ok(true)
-    }
-
-    /// Loads the bundled knowledge (see [`bundled::quads`]) in one transaction.
-    fn load_bundled(&self) -> Result<(), StoreError> {
-        let quads = bundled::quads()?;
-        let _writer = self.lock_writer()?;
-        let mut transaction = Writes::new(self.store.start_transaction()?);
-        transaction.extend(&quads)?;
-        let change = transaction.commit()?;
-        self.watchers.tell(&self.store, &change);
         Ok(())
     }
 
@@ -788,14 +759,6 @@ mod tests {
         // Work started afterwards stops at once; work outside stays uncancelled.
         assert!(graph.in_background(|| check_cancelled().is_err()));
         assert!(check_cancelled().is_ok());
-    }
-
-    #[test]
-    fn bundled_knowledge_loads_into_an_empty_store() {
-        let graph = Graph::in_memory().unwrap();
-        assert!(graph.load_bundled_if_empty().unwrap());
-        assert!(!graph.is_empty().unwrap());
-        assert!(!graph.load_bundled_if_empty().unwrap(), "loads only once");
     }
 
     #[test]

@@ -5,7 +5,6 @@
 
 use crate::support::{TOKEN, TestServer};
 use spyatlas::config::HttpSettings;
-use spyatlas::store::Graph;
 use std::process::Command;
 use std::time::Duration;
 
@@ -38,7 +37,7 @@ fn rendered(url: &str) -> String {
 
 fn server() -> TestServer {
     TestServer::start(
-        Graph::in_memory_with_bundled().unwrap(),
+        spyatlas::ingest::seed::in_memory_with_bundled().unwrap(),
         HttpSettings::with_token(TOKEN, Duration::from_secs(30)),
     )
 }

@@ -808,7 +808,7 @@ fn a_query_as_deep_as_the_limits_allow_is_answered() {
     use crate::http_client;
     use crate::support::TestServer;
     let server = TestServer::start(
-        Graph::in_memory_with_bundled().unwrap(),
+        spyatlas::ingest::seed::in_memory_with_bundled().unwrap(),
         spyatlas::config::HttpSettings::with_token(TOKEN, std::time::Duration::from_secs(60)),
     );
     // 60 nested groups around a chain of 350 additions: near both limits, inside both.

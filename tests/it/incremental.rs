@@ -201,7 +201,7 @@ proptest! {
 /// order (ties broken by name and IRI, not by when a name came in).
 #[test]
 fn searches_answer_alike_from_kept_and_built_indexes() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let live = Live::build(&graph).unwrap();
     // Remove a report, add it back and add a name: the kept index went through removals.
     let report = NamedNode::new_unchecked(format!("{REPORT}r-test"));
@@ -313,7 +313,7 @@ async fn pages_search_and_listings_show_a_write_as_soon_as_it_is_answered() {
 /// server over the same store shows.
 #[tokio::test]
 async fn cached_pages_equal_fresh_renders_after_writes() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let settings = || HttpSettings::with_token(TOKEN, Duration::from_secs(30));
     let app = TestApp::new(graph.clone(), settings());
     let pages = [

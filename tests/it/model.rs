@@ -7,7 +7,7 @@ use spyatlas::store::Graph;
 
 /// The values of the first column of a SELECT over the bundled data.
 fn column(query: &str) -> Vec<String> {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let prepared = Graph::with_union_default_graph(Graph::evaluator().parse_query(query).unwrap());
     let QueryResults::Solutions(solutions) = graph.query(prepared).unwrap() else {
         panic!("a SELECT query");
@@ -27,7 +27,7 @@ fn column(query: &str) -> Vec<String> {
 
 #[test]
 fn nothing_is_in_the_default_graph() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let query = Graph::evaluator()
         .parse_query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
         .unwrap();

@@ -15,7 +15,7 @@ const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/model
 
 /// The bundled data and the fixture reports, loaded as one folder.
 pub fn store_with_fixture() -> Graph {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let mut loader = Loader::new(&graph, false).unwrap();
     let results = loader.load_paths(&[PathBuf::from(FIXTURE)]);
     assert_eq!(results.len(), 3, "three fixture reports");

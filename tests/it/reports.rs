@@ -98,7 +98,7 @@ fn problems(result: &ReportResult) -> &[spyatlas::ingest::Problem] {
 
 #[test]
 fn a_document_links_entities_by_slug_iri_wikidata_dutch_label_alias_and_folded_name() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let extra = format!(
         r#"  - id: letter-to-paragon-about-husam
     type: [Response, Letter]
@@ -208,7 +208,7 @@ fn a_document_links_entities_by_slug_iri_wikidata_dutch_label_alias_and_folded_n
 
 #[test]
 fn an_entity_without_id_whose_name_is_known_is_linked_not_duplicated() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let extra = r#"  - type: Vendor
     label: {en: "PARAGON  solutions", nl: "Paragon Solutions", it: "Paragon Solutions"}
 "#;
@@ -246,7 +246,7 @@ fn an_entity_without_id_whose_name_is_known_is_linked_not_duplicated() {
 
 #[test]
 fn a_new_slug_for_a_known_name_is_refused() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let before = snapshot(&graph);
     let extra = r#"  - id: paragon-solution
     type: Vendor
@@ -268,7 +268,7 @@ fn a_new_slug_for_a_known_name_is_refused() {
 
 #[test]
 fn an_ambiguous_name_is_an_error_listing_the_candidates() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     // Two people called the same, described by one raw RDF report.
     let turtle = format!(
         r#"@prefix sa: <https://w3id.org/spyatlas/ontology#> .
@@ -303,7 +303,7 @@ fn an_ambiguous_name_is_an_error_listing_the_candidates() {
 
 #[test]
 fn each_kind_of_bad_input_is_named_and_writes_nothing() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let before = snapshot(&graph);
     let valid = document("bad-input", "Bo Li", "");
     let cases: Vec<(&str, String, Syntax, &str)> = vec![
@@ -399,7 +399,7 @@ fn each_kind_of_bad_input_is_named_and_writes_nothing() {
 
 #[test]
 fn a_shape_violation_names_entity_property_and_line() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let text = document("violation", "Bo Li", "")
         .replace("    status: reported\n", "    status: rumoured\n");
     let result = load(&graph, &text, Syntax::Yaml);
@@ -420,7 +420,7 @@ fn a_shape_violation_names_entity_property_and_line() {
 
 #[test]
 fn raw_rdf_errors_are_named_and_write_nothing() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let before = snapshot(&graph);
     let cases = [
         (
@@ -463,7 +463,7 @@ fn raw_rdf_errors_are_named_and_write_nothing() {
 
 #[test]
 fn loading_twice_is_unchanged_a_change_replaces_and_records_the_revision() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let first = document("revised", "Bo Li", "");
     assert!(matches!(
         load(&graph, &first, Syntax::Yaml).outcome,
@@ -522,7 +522,7 @@ fn loading_twice_is_unchanged_a_change_replaces_and_records_the_revision() {
 
 #[test]
 fn a_retracted_report_takes_its_claims_and_its_own_entities_with_it() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let before = snapshot(&graph);
     assert!(matches!(
         load(&graph, &document("retracted", "Bo Li", ""), Syntax::Yaml).outcome,
@@ -542,7 +542,7 @@ fn a_retracted_report_takes_its_claims_and_its_own_entities_with_it() {
 
 #[test]
 fn a_dry_run_validates_and_writes_nothing() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let before = snapshot(&graph);
     let mut loader = Loader::new(&graph, true).unwrap();
     let text = document("dry", "Bo Li", "");
@@ -559,7 +559,7 @@ fn a_dry_run_validates_and_writes_nothing() {
 
 #[test]
 fn n_quads_with_many_report_graphs_load_each_report() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let mut nquads = String::new();
     for n in 0..3 {
         let g = format!("<{REPORT_NS}batch-{n}>");
@@ -609,7 +609,7 @@ fn the_seed_report_round_trips_through_the_store() {
     use sophia::api::source::TripleSource as _;
     use sophia::inmem::graph::LightGraph;
 
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let iri = NamedNode::new(format!("{REPORT_NS}{SEED}")).unwrap();
     // From the store: the report's graph, as N-Triples, without the loader's metadata.
     let mut stored = RdfSerializer::from_format(RdfFormat::NTriples).for_writer(Vec::new());
@@ -849,7 +849,7 @@ async fn the_context_is_served_and_is_json_ld() {
 /// is read as RDF describing one report; a remote context is never fetched.
 #[test]
 fn plain_json_ld_describing_one_report_loads_as_rdf() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let json_ld = format!(
         r#"{{"@context": {{"rdfs": "http://www.w3.org/2000/01/rdf-schema#", "dct": "http://purl.org/dc/terms/"}},
           "@graph": [{{"@id": "{REPORT_NS}plain-json-ld",
@@ -876,7 +876,7 @@ fn plain_json_ld_describing_one_report_loads_as_rdf() {
 
 #[test]
 fn a_year_written_as_a_number_is_an_xsd_g_year() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let text = document("year", "Bo Li", "").replace("issued: 2025-03-14", "issued: 2025");
     let result = load(&graph, &text, Syntax::Yaml);
     assert!(matches!(result.outcome, Ok(Outcome::Loaded)), "{result:?}");

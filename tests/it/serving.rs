@@ -5,7 +5,6 @@
 use super::http_client;
 use super::support::{TOKEN, TestServer};
 use spyatlas::config::{HttpSettings, InlineLimits};
-use spyatlas::store::Graph;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -31,7 +30,10 @@ fn server_with(inline: InlineLimits) -> TestServer {
     settings.inline = inline;
     // Every request evaluates its query: none is answered from the answers kept.
     settings.answer_cache_bytes = 0;
-    TestServer::start(Graph::in_memory_with_bundled().unwrap(), settings)
+    TestServer::start(
+        spyatlas::ingest::seed::in_memory_with_bundled().unwrap(),
+        settings,
+    )
 }
 
 /// The answer to [`EVERYTHING`] once its shape is known quick: the first request of a
@@ -178,7 +180,10 @@ fn many_connections_at_once_each_kept_alive_across_requests() {
     let mut settings = HttpSettings::with_token(TOKEN, Duration::from_secs(30));
     settings.pool.max_queued = 128;
     settings.pool.max_queued_per_client = 128;
-    let server = TestServer::start(Graph::in_memory_with_bundled().unwrap(), settings);
+    let server = TestServer::start(
+        spyatlas::ingest::seed::in_memory_with_bundled().unwrap(),
+        settings,
+    );
     let target = format!(
         "/sparql?query={}",
         encode(

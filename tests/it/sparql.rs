@@ -5,7 +5,6 @@ use super::http_client;
 use super::support::{TOKEN, TestApp, TestServer};
 use axum::http::StatusCode;
 use spyatlas::config::{HttpSettings, WriteAccess};
-use spyatlas::store::Graph;
 use std::time::{Duration, Instant};
 
 const ASK_VENDOR: &str = "ASK { ?v a <https://w3id.org/spyatlas/ontology#Vendor> }";
@@ -354,7 +353,7 @@ async fn updates_need_the_right_token() {
 
 #[tokio::test]
 async fn without_a_configured_token_writes_are_403_with_instructions() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let mut settings = HttpSettings::with_token("unused", Duration::from_secs(30));
     settings.write_access = WriteAccess::NoToken;
     let app = TestApp::new(graph, settings);
@@ -373,7 +372,7 @@ async fn without_a_configured_token_writes_are_403_with_instructions() {
 
 #[tokio::test]
 async fn a_read_only_server_refuses_writes_even_with_the_token() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let mut settings = HttpSettings::with_token(TOKEN, Duration::from_secs(30));
     settings.write_access = WriteAccess::ReadOnly;
     let app = TestApp::new(graph, settings);
@@ -486,7 +485,7 @@ const SLOW_QUERY: &str =
 
 #[test]
 fn a_slow_query_gets_503_at_its_deadline_while_others_are_served() {
-    let graph = Graph::in_memory_with_bundled().unwrap();
+    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let server = TestServer::start(
         graph,
         HttpSettings::with_token(TOKEN, Duration::from_secs(2)),
@@ -535,7 +534,7 @@ fn a_slow_query_gets_503_at_its_deadline_while_others_are_served() {
 #[test]
 fn the_real_server_answers_over_tcp() {
     let server = TestServer::start(
-        Graph::in_memory_with_bundled().unwrap(),
+        spyatlas::ingest::seed::in_memory_with_bundled().unwrap(),
         HttpSettings::with_token(TOKEN, Duration::from_secs(30)),
     );
     let response = http_client::send(&server.base_url, "GET", "/health", &[], b"");

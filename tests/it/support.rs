@@ -42,7 +42,7 @@ impl TestApp {
     /// An app over the bundled ontology and data; writes need [`TOKEN`].
     pub fn with_bundled_data() -> Self {
         Self::new(
-            Graph::in_memory_with_bundled().expect("bundled data loads"),
+            spyatlas::ingest::seed::in_memory_with_bundled().expect("bundled data loads"),
             HttpSettings::with_token(TOKEN, Duration::from_secs(30)),
         )
     }
