@@ -70,8 +70,10 @@ impl<'de, const LOW: usize, const HIGH: usize> Deserialize<'de> for Bounded<LOW,
             .filter(|value| (LOW..=HIGH).contains(value))
             .map(Bounded)
             .ok_or_else(|| {
+                let shown: String = text.chars().take(40).collect();
+                let cut = if shown.len() < text.len() { "…" } else { "" };
                 D::Error::custom(format!(
-                    "a number from {LOW} to {HIGH} was expected, not `{text}`"
+                    "a number from {LOW} to {HIGH} was expected, not `{shown}{cut}`"
                 ))
             })
     }

@@ -20,6 +20,10 @@ async fn a_bad_parameter_is_named_with_what_it_takes() {
         ),
         ("/api/search?q=paragon&colour=red", "unknown field `colour`"),
         (
+            "/api/search?q=paragon&limit=99999999999999999999999999999999999999999999999999",
+            "was expected, not `9999999999999999999999999999999999999999…`",
+        ),
+        (
             "/api/search?q=paragon&colour=red",
             "`q`, `type`, `lang`, `limit`",
         ),
