@@ -30,8 +30,8 @@ const SA: &str = vocab::ONTOLOGY_NAMESPACE;
 
 /// The language of the page: `?lang=` when it is one pages are written in, else the
 /// first of `Accept-Language` that is, else English.
-pub(super) fn language(lang: Option<PageLang>, headers: &HeaderMap) -> Lang {
-    if let Some(PageLang(Some(lang))) = lang {
+pub(super) fn language(PageLang(lang): PageLang, headers: &HeaderMap) -> Lang {
+    if let Some(lang) = lang {
         return lang;
     }
     headers
@@ -50,8 +50,8 @@ pub(super) fn language(lang: Option<PageLang>, headers: &HeaderMap) -> Lang {
 pub(super) fn language_of_query(raw: Option<&str>, headers: &HeaderMap) -> Lang {
     let lang = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .find(|(key, _)| key == "lang")
-        .map(|(_, value)| PageLang(Lang::parse(&value)));
-    language(lang, headers)
+        .and_then(|(_, value)| Lang::parse(&value));
+    language(PageLang(lang), headers)
 }
 
 /// The query string of an entity's or report's page; other keys are ignored, as links
@@ -61,7 +61,8 @@ pub(super) fn language_of_query(raw: Option<&str>, headers: &HeaderMap) -> Lang 
 pub struct PageParams {
     /// The page's language: en, nl or it (else `Accept-Language`, else en).
     #[param(value_type = Option<String>)]
-    lang: Option<PageLang>,
+    #[serde(default)]
+    lang: PageLang,
     /// A representation by name (html, json, turtle, jsonld, nt, nq, trig), overriding
     /// `Accept`.
     format: Option<String>,

@@ -219,7 +219,8 @@ pub struct Statistics {
 pub struct ListingParams {
     /// The page's language: en, nl or it (else `Accept-Language`, else en).
     #[param(value_type = Option<String>)]
-    lang: Option<PageLang>,
+    #[serde(default)]
+    lang: PageLang,
     /// The page of a listing, from 1.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100000)]
     page: Option<Bounded<1, MAX_PAGE>>,
@@ -235,7 +236,8 @@ pub struct StatisticsParams {
     limit: Option<Bounded<1, MAX_ROWS>>,
     /// The language of the labels: en, nl or it (else `Accept-Language`, else en).
     #[param(value_type = Option<String>)]
-    lang: Option<PageLang>,
+    #[serde(default)]
+    lang: PageLang,
 }
 
 /// The figures, from the counts kept on write and the search index (labels, classes):

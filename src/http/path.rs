@@ -13,17 +13,17 @@ use crate::claims::Relationship;
 use crate::lookups;
 use crate::network::{self, Connections};
 use crate::store::{Graph, StoreError};
-use crate::views::Lang;
 use crate::views::pages::{Layout, PathTemplate, render};
 use crate::views::path::{
     AssertingClaim, Direction, Hop, Path, PathAnswer, PathNode, PathPage, Relation, Source,
 };
+use crate::views::{Lang, label_in};
 use crate::vocab;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
-use oxigraph::model::{GraphName, NamedNodeRef, Term};
+use oxigraph::model::{GraphName, NamedNodeRef};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use utoipa::IntoParams;
@@ -65,31 +65,6 @@ fn edges_between(graph: &Graph, a: &str, b: &str) -> Result<BTreeSet<Edge>, Stor
     Ok(edges)
 }
 
-/// English labels (else any) of IRIs, and the reports' issue date and publisher.
-fn labels(graph: &Graph, iris: &BTreeSet<String>) -> Result<HashMap<String, String>, StoreError> {
-    let mut labels: HashMap<String, (bool, String)> = HashMap::new();
-    if iris.is_empty() {
-        return Ok(HashMap::new());
-    }
-    for iri in iris {
-        for row in lookups::LABELS.rows(graph, &[("thing", lookups::iri(iri))], usize::MAX)? {
-            if let Some(Term::Literal(label)) = row.get("label") {
-                let english = label.language() == Some("en");
-                let entry = labels
-                    .entry(iri.clone())
-                    .or_insert((english, label.value().to_owned()));
-                if english && !entry.0 {
-                    *entry = (true, label.value().to_owned());
-                }
-            }
-        }
-    }
-    Ok(labels
-        .into_iter()
-        .map(|(iri, (_, label))| (iri, label))
-        .collect())
-}
-
 /// The query string of `/api/path`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -121,7 +96,8 @@ pub struct PathPageParams {
     max: Option<Bounded<1, 8>>,
     /// The page's language: en, nl or it (else `Accept-Language`, else en).
     #[param(value_type = Option<String>)]
-    lang: Option<PageLang>,
+    #[serde(default)]
+    lang: PageLang,
 }
 
 /// A path request, checked.
@@ -153,7 +129,11 @@ impl PathParams {
     }
 }
 
-fn answer(network: &Connections, request: &Request) -> Result<PathAnswer, ApiError> {
+fn answer(
+    network: &Connections,
+    search: &crate::search::Live,
+    request: &Request,
+) -> Result<PathAnswer, ApiError> {
     let graph = network.graph();
     for iri in [&request.from, &request.to] {
         if !lookups::ENTITY_EXISTS.ask(graph, &[("entity", lookups::iri(iri))])? {
@@ -216,13 +196,10 @@ fn answer(network: &Connections, request: &Request) -> Result<PathAnswer, ApiErr
             iris.insert(claim.status.clone());
         }
     }
-    let names = labels(graph, &iris)?;
-    let name = |iri: &str| {
-        names
-            .get(iri)
-            .cloned()
-            .unwrap_or_else(|| iri.rsplit(['/', '#']).next().unwrap_or(iri).to_owned())
-    };
+    // Names from the search index, as pages take them: English, else any.
+    let iris: Vec<String> = iris.into_iter().collect();
+    let names = search.describe_all(&iris)?;
+    let name = |iri: &str| label_in(names.get(iri).map(|(labels, _)| labels), Lang::En, iri);
     let node = |iri: &str| PathNode {
         iri: iri.to_owned(),
         label: name(iri),
@@ -347,9 +324,9 @@ pub async fn api(
     Params(params): Params<PathParams>,
 ) -> Result<Json<PathAnswer>, ApiError> {
     let request = params.check()?;
-    let network = state.network.clone();
+    let (network, search) = (state.network.clone(), state.search.clone());
     Ok(Json(
-        blocking(&state, move || answer(&network, &request)).await??,
+        blocking(&state, move || answer(&network, &search, &request)).await??,
     ))
 }
 
@@ -405,8 +382,8 @@ pub async fn page(
                     max: params.max,
                 }
                 .check()?;
-                let network = state.network.clone();
-                let value = blocking(&state, move || answer(&network, &request)).await??;
+                let (network, search) = (state.network.clone(), state.search.clone());
+                let value = blocking(&state, move || answer(&network, &search, &request)).await??;
                 let text = (page.from_text, page.to_text);
                 page = PathPage::from_answer(&value, language);
                 (page.from_text, page.to_text) = text;

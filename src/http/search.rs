@@ -39,7 +39,8 @@ pub struct SearchPageParams {
     q: Option<String>,
     /// The page's language: en, nl or it (else `Accept-Language`, else en).
     #[param(value_type = Option<String>)]
-    lang: Option<PageLang>,
+    #[serde(default)]
+    lang: PageLang,
 }
 
 /// Entities and reports whose names match the query, best first.

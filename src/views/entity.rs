@@ -107,6 +107,19 @@ pub struct Context {
     pub quotes: HashMap<(String, String), Vec<(String, String)>>,
 }
 
+impl Context {
+    /// Keeps a passage `graph` quotes for `claim`, with its language.
+    fn add_quote(&mut self, claim: &str, graph: String, quote: &oxigraph::model::Literal) {
+        self.quotes
+            .entry((claim.to_owned(), graph))
+            .or_default()
+            .push((
+                quote.language().unwrap_or_default().to_owned(),
+                quote.value().to_owned(),
+            ));
+    }
+}
+
 /// A report cited on a page.
 pub struct Source {
     pub iri: String,
@@ -255,10 +268,7 @@ pub fn neighbourhood(
                         .push(value.as_str().to_owned());
                 }
                 (Some(p), Some(Term::Literal(quote))) if p.ends_with("#quote") => {
-                    context.quotes.entry((claim.clone(), g)).or_default().push((
-                        quote.language().unwrap_or_default().to_owned(),
-                        quote.value().to_owned(),
-                    ));
+                    context.add_quote(claim, g, quote);
                 }
                 (Some(_), Some(Term::Literal(date))) => {
                     context
@@ -338,14 +348,7 @@ pub fn neighbourhood(
                     if let (Some(g), Some(Term::Literal(quote))) =
                         (iri_of(row.get("g")), row.get("quote"))
                     {
-                        context
-                            .quotes
-                            .entry((asserted.claim.clone(), g))
-                            .or_default()
-                            .push((
-                                quote.language().unwrap_or_default().to_owned(),
-                                quote.value().to_owned(),
-                            ));
+                        context.add_quote(&asserted.claim, g, quote);
                     }
                 }
             }
