@@ -15,9 +15,14 @@
 //! to oxigraph's, and keeps the exact difference it makes (a quad inserted that was
 //! already there is no change; one removed and inserted again is none either).
 
-use oxigraph::model::{GraphNameRef, NamedNodeRef, NamedOrBlankNodeRef, Quad, QuadRef, TermRef};
+use crate::store::{Graph, StoreError};
+use oxigraph::model::{
+    GraphName, GraphNameRef, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Quad, QuadRef,
+    TermRef,
+};
 use oxigraph::store::{BulkLoader, StorageError, Transaction};
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock, Weak};
 
@@ -69,14 +74,27 @@ impl Change {
 /// to the store, and must not wait for readers for long.
 pub trait Watcher: Send + Sync {
     /// The store (read it to learn what holds now) changed by `change`.
-    fn changed(&self, store: &oxigraph::store::Store, change: &Change);
+    fn changed(&self, graph: &Graph, change: &Change);
 }
 
 /// The watchers of one store. Held weakly: a dropped index stops being told.
 #[derive(Clone, Default)]
 pub struct Watchers(Arc<RwLock<Vec<Weak<dyn Watcher>>>>);
 
+/// [`Watchers`] that do not keep the list alive.
+pub(crate) struct WeakWatchers(Weak<RwLock<Vec<Weak<dyn Watcher>>>>);
+
+impl WeakWatchers {
+    pub(crate) fn upgrade(&self) -> Option<Watchers> {
+        self.0.upgrade().map(Watchers)
+    }
+}
+
 impl Watchers {
+    pub(crate) fn downgrade(&self) -> WeakWatchers {
+        WeakWatchers(Arc::downgrade(&self.0))
+    }
+
     /// Tells `watcher` of every change from now on.
     pub fn add(&self, watcher: Weak<dyn Watcher>) {
         let mut watchers = self
@@ -88,7 +106,7 @@ impl Watchers {
     }
 
     /// Tells every live watcher of `change`.
-    pub fn tell(&self, store: &oxigraph::store::Store, change: &Change) {
+    pub fn tell(&self, graph: &Graph, change: &Change) {
         if change.is_empty() {
             return;
         }
@@ -100,39 +118,102 @@ impl Watchers {
             .filter_map(Weak::upgrade)
             .collect();
         for watcher in watchers {
-            watcher.changed(store, change);
+            watcher.changed(graph, change);
         }
     }
 }
 
-/// An oxigraph transaction that keeps the difference it makes. Reads go to the
-/// transaction (through `Deref`: they see its own writes); writes go through the methods
-/// here.
+/// A transaction that keeps the difference it makes. Reads through it see its own
+/// writes; writes go through the methods here.
+///
+/// On the embedded store it is an oxigraph transaction. On a remote store, the graphs it
+/// touches are read once and changed here, and [`Writes::commit`] sends the result in one
+/// update request (see [`crate::store`]'s remote store).
 pub struct Writes<'a> {
-    transaction: Transaction<'a>,
+    inner: Inner<'a>,
     added: HashSet<Quad>,
     removed: HashSet<Quad>,
+}
+
+enum Inner<'a> {
+    Embedded(Transaction<'a>),
+    Remote(RemoteWrites<'a>),
+}
+
+/// What a transaction on a remote store has done so far.
+pub(crate) struct RemoteWrites<'a> {
+    pub(crate) remote: &'a crate::store::remote::Remote,
+    /// The content of each graph touched, as the transaction leaves it; read from the
+    /// store when first touched.
+    pub(crate) graphs: RefCell<HashMap<GraphName, HashSet<Quad>>>,
+    /// The content of each graph touched, as the store held it.
+    pub(crate) before: RefCell<HashMap<GraphName, HashSet<Quad>>>,
+    /// Named graphs created (and not removed again) by the transaction.
+    pub(crate) created: HashSet<NamedOrBlankNode>,
+}
+
+impl RemoteWrites<'_> {
+    /// Runs `work` on the content of `graph` as the transaction has it.
+    fn with_graph<T>(
+        &self,
+        graph: GraphNameRef<'_>,
+        work: impl FnOnce(&mut HashSet<Quad>) -> T,
+    ) -> Result<T, StoreError> {
+        let mut graphs = self.graphs.borrow_mut();
+        let key = graph.into_owned();
+        if !graphs.contains_key(&key) {
+            let content = self
+                .remote
+                .quads(None, None, None, Some(graph), None)?
+                .collect::<Result<HashSet<_>, _>>()?;
+            self.before.borrow_mut().insert(key.clone(), content.clone());
+            graphs.insert(key.clone(), content);
+        }
+        Ok(work(graphs.get_mut(&key).expect("just read")))
+    }
 }
 
 impl<'a> Writes<'a> {
     pub(crate) fn new(transaction: Transaction<'a>) -> Self {
         Self {
-            transaction,
+            inner: Inner::Embedded(transaction),
+            added: HashSet::new(),
+            removed: HashSet::new(),
+        }
+    }
+
+    pub(crate) fn remote(remote: &'a crate::store::remote::Remote) -> Self {
+        Self {
+            inner: Inner::Remote(RemoteWrites {
+                remote,
+                graphs: RefCell::default(),
+                before: RefCell::default(),
+                created: HashSet::new(),
+            }),
             added: HashSet::new(),
             removed: HashSet::new(),
         }
     }
 
     /// Adds a quad.
-    pub fn insert<'b>(&mut self, quad: impl Into<QuadRef<'b>>) -> Result<(), StorageError> {
+    pub fn insert<'b>(&mut self, quad: impl Into<QuadRef<'b>>) -> Result<(), StoreError> {
         let quad = quad.into();
         let owned = quad.into_owned();
+        let new = match &mut self.inner {
+            Inner::Embedded(transaction) => {
+                let new = !transaction.contains(quad)?;
+                transaction.insert(quad);
+                new
+            }
+            Inner::Remote(writes) => {
+                writes.with_graph(quad.graph_name, |content| content.insert(owned.clone()))?
+            }
+        };
         if self.removed.remove(&owned) {
             // It was there before this transaction, and is there again.
-        } else if !self.added.contains(&owned) && !self.transaction.contains(quad)? {
+        } else if new {
             self.added.insert(owned);
         }
-        self.transaction.insert(quad);
         Ok(())
     }
 
@@ -140,7 +221,7 @@ impl<'a> Writes<'a> {
     pub fn extend<'b>(
         &mut self,
         quads: impl IntoIterator<Item = impl Into<QuadRef<'b>>>,
-    ) -> Result<(), StorageError> {
+    ) -> Result<(), StoreError> {
         for quad in quads {
             self.insert(quad)?;
         }
@@ -148,26 +229,31 @@ impl<'a> Writes<'a> {
     }
 
     /// Removes a quad.
-    pub fn remove<'b>(&mut self, quad: impl Into<QuadRef<'b>>) -> Result<(), StorageError> {
+    pub fn remove<'b>(&mut self, quad: impl Into<QuadRef<'b>>) -> Result<(), StoreError> {
         let quad = quad.into();
         let owned = quad.into_owned();
+        let there = match &mut self.inner {
+            Inner::Embedded(transaction) => {
+                let there = transaction.contains(quad)?;
+                transaction.remove(quad);
+                there
+            }
+            Inner::Remote(writes) => {
+                writes.with_graph(quad.graph_name, |content| content.remove(&owned))?
+            }
+        };
         if self.added.remove(&owned) {
             // Added by this transaction: gone again, no change.
-        } else if !self.removed.contains(&owned) && self.transaction.contains(quad)? {
+        } else if there {
             self.removed.insert(owned);
         }
-        self.transaction.remove(quad);
         Ok(())
     }
 
     /// Removes every quad of a graph (the named graph itself stays).
-    pub fn clear_graph<'b>(
-        &mut self,
-        graph: impl Into<GraphNameRef<'b>>,
-    ) -> Result<(), StorageError> {
+    pub fn clear_graph<'b>(&mut self, graph: impl Into<GraphNameRef<'b>>) -> Result<(), StoreError> {
         let graph = graph.into();
         let quads = self
-            .transaction
             .quads_for_pattern(None, None, None, Some(graph))
             .collect::<Result<Vec<_>, _>>()?;
         for quad in &quads {
@@ -178,22 +264,122 @@ impl<'a> Writes<'a> {
 
     /// Creates a named graph (no quad: not a change the indexes see).
     pub fn insert_named_graph<'b>(&mut self, graph: impl Into<NamedOrBlankNodeRef<'b>>) {
-        self.transaction.insert_named_graph(graph);
+        let graph = graph.into();
+        match &mut self.inner {
+            Inner::Embedded(transaction) => {
+                transaction.insert_named_graph(graph);
+            }
+            Inner::Remote(writes) => {
+                writes.created.insert(graph.into_owned());
+            }
+        }
     }
 
     /// Removes a named graph with its quads.
     pub fn remove_named_graph<'b>(
         &mut self,
         graph: impl Into<NamedOrBlankNodeRef<'b>>,
-    ) -> Result<(), StorageError> {
+    ) -> Result<(), StoreError> {
         let graph = graph.into();
         self.clear_graph(graph)?;
-        self.transaction.remove_named_graph(graph)
+        match &mut self.inner {
+            Inner::Embedded(transaction) => transaction.remove_named_graph(graph)?,
+            Inner::Remote(writes) => {
+                writes.created.remove(&graph.into_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a named graph exists, as this transaction leaves it.
+    pub fn contains_named_graph<'b>(
+        &self,
+        graph: impl Into<NamedOrBlankNodeRef<'b>>,
+    ) -> Result<bool, StoreError> {
+        let graph = graph.into();
+        match &self.inner {
+            Inner::Embedded(transaction) => Ok(transaction.contains_named_graph(graph)?),
+            Inner::Remote(writes) => {
+                if writes.created.contains(&graph.into_owned()) {
+                    return Ok(true);
+                }
+                writes.with_graph(GraphNameRef::from(graph), |content| !content.is_empty())
+            }
+        }
+    }
+
+    /// The quads matching a pattern (`None`: any), as this transaction leaves the store.
+    pub fn quads_for_pattern<'b>(
+        &'b self,
+        subject: Option<NamedOrBlankNodeRef<'_>>,
+        predicate: Option<NamedNodeRef<'_>>,
+        object: Option<TermRef<'_>>,
+        graph: Option<GraphNameRef<'_>>,
+    ) -> Box<dyn Iterator<Item = Result<Quad, StoreError>> + 'b> {
+        match &self.inner {
+            Inner::Embedded(transaction) => Box::new(
+                transaction
+                    .quads_for_pattern(subject, predicate, object, graph)
+                    .map(|quad| quad.map_err(StoreError::from)),
+            ),
+            Inner::Remote(writes) => {
+                let matches = {
+                    let subject = subject.map(NamedOrBlankNodeRef::into_owned);
+                    let predicate = predicate.map(NamedNodeRef::into_owned);
+                    let object = object.map(TermRef::into_owned);
+                    move |quad: &Quad| {
+                        subject.as_ref().is_none_or(|subject| quad.subject == *subject)
+                            && predicate
+                                .as_ref()
+                                .is_none_or(|predicate| quad.predicate == *predicate)
+                            && object.as_ref().is_none_or(|object| quad.object == *object)
+                    }
+                };
+                if let Some(graph) = graph {
+                    let found = writes.with_graph(graph, |content| {
+                        content.iter().filter(|quad| matches(quad)).cloned().collect::<Vec<_>>()
+                    });
+                    return match found {
+                        Ok(found) => Box::new(found.into_iter().map(Ok)),
+                        Err(error) => Box::new(std::iter::once(Err(error))),
+                    };
+                }
+                let stored = match writes.remote.quads(subject, predicate, object, None, None) {
+                    Ok(stored) => stored,
+                    Err(error) => return Box::new(std::iter::once(Err(error))),
+                };
+                let added: Vec<Quad> = self.added.iter().filter(|quad| matches(quad)).cloned().collect();
+                Box::new(
+                    stored
+                        .filter(|quad| quad.as_ref().map_or(true, |quad| !self.removed.contains(quad) && !self.added.contains(quad)))
+                        .chain(added.into_iter().map(Ok)),
+                )
+            }
+        }
+    }
+
+    /// Whether the store holds a quad, as this transaction leaves it.
+    pub fn contains<'b>(&self, quad: impl Into<QuadRef<'b>>) -> Result<bool, StoreError> {
+        let quad = quad.into();
+        match &self.inner {
+            Inner::Embedded(transaction) => Ok(transaction.contains(quad)?),
+            Inner::Remote(writes) => {
+                let owned = quad.into_owned();
+                writes.with_graph(quad.graph_name, |content| content.contains(&owned))
+            }
+        }
     }
 
     /// Commits, and answers what changed.
-    pub(crate) fn commit(self) -> Result<Change, StorageError> {
-        self.transaction.commit()?;
+    pub(crate) fn commit(self) -> Result<Change, StoreError> {
+        match self.inner {
+            Inner::Embedded(transaction) => transaction.commit()?,
+            Inner::Remote(writes) => {
+                if !self.added.is_empty() || !self.removed.is_empty() {
+                    crate::store::remote::commit(&writes, &self.added, &self.removed)?;
+                }
+            }
+        }
         Ok(Change::Quads {
             added: self.added.into_iter().collect(),
             removed: self.removed.into_iter().collect(),
@@ -201,30 +387,41 @@ impl<'a> Writes<'a> {
     }
 }
 
-impl<'a> std::ops::Deref for Writes<'a> {
-    type Target = Transaction<'a>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.transaction
-    }
-}
-
 /// The most quads a bulk load keeps to tell the watchers; a larger one tells them only
 /// that the store changed, and they read it again in the background.
 pub const MAX_RECORDED_BULK_QUADS: usize = 1_000_000;
 
-/// oxigraph's bulk loader, keeping the quads it loads into new graphs.
+/// A bulk load, keeping the quads it loads into new graphs: oxigraph's bulk loader, or,
+/// on a remote store, the quads to send in one update request.
 pub struct BulkWrites<'a> {
-    loader: BulkLoader<'a>,
+    loader: Loader<'a>,
     /// `None` once the load is too large to keep, or loaded quads that may have been
     /// in the store already.
     added: Option<HashSet<Quad>>,
 }
 
+enum Loader<'a> {
+    Embedded(BulkLoader<'a>),
+    Remote {
+        remote: &'a crate::store::remote::Remote,
+        quads: Vec<Quad>,
+    },
+}
+
 impl<'a> BulkWrites<'a> {
     pub(crate) fn new(loader: BulkLoader<'a>) -> Self {
         Self {
-            loader,
+            loader: Loader::Embedded(loader),
+            added: Some(HashSet::new()),
+        }
+    }
+
+    pub(crate) fn remote(remote: &'a crate::store::remote::Remote) -> Self {
+        Self {
+            loader: Loader::Remote {
+                remote,
+                quads: Vec::new(),
+            },
             added: Some(HashSet::new()),
         }
     }
@@ -233,9 +430,9 @@ impl<'a> BulkWrites<'a> {
     pub fn load_quads(
         &mut self,
         quads: impl IntoIterator<Item = impl Into<Quad>>,
-    ) -> Result<(), StorageError> {
+    ) -> Result<(), StoreError> {
         let added = &mut self.added;
-        self.loader.load_quads(quads.into_iter().map(|quad| {
+        let quads = quads.into_iter().map(|quad| {
             let quad: Quad = quad.into();
             if added
                 .as_ref()
@@ -246,7 +443,12 @@ impl<'a> BulkWrites<'a> {
                 kept.insert(quad.clone());
             }
             quad
-        }))
+        });
+        match &mut self.loader {
+            Loader::Embedded(loader) => loader.load_quads(quads)?,
+            Loader::Remote { quads: kept, .. } => kept.extend(quads),
+        }
+        Ok(())
     }
 
     /// Loads quads that may already be in the store: the change is then not known quad
@@ -256,11 +458,22 @@ impl<'a> BulkWrites<'a> {
         quads: impl IntoIterator<Item = Result<impl Into<Quad>, EI>>,
     ) -> Result<(), EO> {
         self.added = None;
-        self.loader.load_ok_quads(quads)
+        match &mut self.loader {
+            Loader::Embedded(loader) => loader.load_ok_quads(quads),
+            Loader::Remote { quads: kept, .. } => {
+                for quad in quads {
+                    kept.push(quad?.into());
+                }
+                Ok(())
+            }
+        }
     }
 
-    pub(crate) fn commit(self) -> Result<Change, StorageError> {
-        self.loader.commit()?;
+    pub(crate) fn commit(self) -> Result<Change, StoreError> {
+        match self.loader {
+            Loader::Embedded(loader) => loader.commit()?,
+            Loader::Remote { remote, quads } => crate::store::remote::insert(remote, &quads)?,
+        }
         Ok(match self.added {
             Some(added) => Change::Quads {
                 added: added.into_iter().collect(),
@@ -274,12 +487,12 @@ impl<'a> BulkWrites<'a> {
 /// Whether the store holds `subject predicate object` in any graph (the default graph
 /// included): what an index of the union of the graphs asks after a change.
 pub fn holds(
-    store: &oxigraph::store::Store,
+    graph: &Graph,
     subject: NamedOrBlankNodeRef<'_>,
     predicate: NamedNodeRef<'_>,
     object: TermRef<'_>,
 ) -> bool {
-    store
+    graph
         .quads_for_pattern(Some(subject), Some(predicate), Some(object), None)
         .next()
         .is_some_and(|quad| quad.is_ok())
@@ -298,9 +511,9 @@ pub trait Follows: Default + Send + Sync + 'static {
     fn build(graph: &crate::store::Graph) -> Result<Self, crate::store::StoreError>;
     /// What `change` (known quad by quad) touched, or `None` when nothing this index
     /// follows.
-    fn touched(store: &oxigraph::store::Store, change: &Change) -> Option<Self::Touched>;
+    fn touched(graph: &Graph, change: &Change) -> Option<Self::Touched>;
     /// Takes in what the store now says of what `touched` names.
-    fn catch_up(&mut self, store: &oxigraph::store::Store, touched: &Self::Touched);
+    fn catch_up(&mut self, graph: &Graph, touched: &Self::Touched);
 }
 
 /// An index kept up to date by the writes of one store.
@@ -465,7 +678,7 @@ impl<T: Follows> KeptInner<T> {
             match built {
                 Ok(mut built) => {
                     for touched in rebuild.touched.take().unwrap_or_default() {
-                        built.catch_up(self.graph.store(), &touched);
+                        built.catch_up(&self.graph, &touched);
                     }
                     *index = built;
                     tracing::debug!(elapsed = ?started.elapsed(), index = T::NAME, "index built");
@@ -488,16 +701,16 @@ impl<T: Follows> KeptInner<T> {
 }
 
 impl<T: Follows> Watcher for KeptInner<T> {
-    fn changed(&self, store: &oxigraph::store::Store, change: &Change) {
+    fn changed(&self, graph: &Graph, change: &Change) {
         if matches!(change, Change::Unknown) {
             self.rebuild();
             return;
         }
-        let Some(touched) = T::touched(store, change) else {
+        let Some(touched) = T::touched(graph, change) else {
             return;
         };
         let mut index = self.write();
-        index.catch_up(store, &touched);
+        index.catch_up(graph, &touched);
         let mut rebuild = self.lock_rebuild();
         if let Some(pending) = rebuild.touched.as_mut() {
             pending.push(touched);

@@ -18,9 +18,9 @@
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::store::{Graph, StoreError};
+use crate::store::{Dataset, Graph, StoreError};
 use oxigraph::model::{Literal, NamedNode, Term, Variable};
-use oxigraph::sparql::{PreparedSparqlQuery, QueryResults, QuerySolution};
+use oxigraph::sparql::{QueryResults, QuerySolution};
 use spargebra::algebra::{AggregateExpression, Expression, GraphPattern, OrderExpression};
 use spargebra::term::{NamedNodePattern, TermPattern, TriplePattern};
 use spargebra::{Query, SparqlParser};
@@ -104,12 +104,12 @@ impl Lookup {
 
     /// The query with each `(variable, term)` bound, for evaluation under the current
     /// request's deadline (see [`Graph::evaluator`]).
-    pub fn prepare(&self, bindings: &[(&str, Term)]) -> PreparedSparqlQuery {
+    pub fn prepare(&self, bindings: &[(&str, Term)]) -> Query {
         let bindings: HashMap<Variable, Term> = bindings
             .iter()
             .map(|(name, term)| (Variable::new_unchecked(*name), term.clone()))
             .collect();
-        Graph::evaluator().for_query(bind_query(self.parsed(), &bindings))
+        bind_query(self.parsed(), &bindings)
     }
 
     /// The rows of a SELECT lookup, at most `limit` of them.
@@ -141,7 +141,7 @@ impl Lookup {
         mut take: impl FnMut(&QuerySolution) -> bool,
     ) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
-        let QueryResults::Solutions(solutions) = graph.query(self.prepare(bindings))? else {
+        let QueryResults::Solutions(solutions) = graph.query(self.prepare(bindings), Dataset::Stored)? else {
             panic!("src/lookups/{} is not a SELECT query", self.file);
         };
         for solution in solutions {
@@ -155,7 +155,7 @@ impl Lookup {
 
     /// The answer of an ASK lookup.
     pub fn ask(&self, graph: &Graph, bindings: &[(&str, Term)]) -> Result<bool, StoreError> {
-        match graph.query(self.prepare(bindings))? {
+        match graph.query(self.prepare(bindings), Dataset::Stored)? {
             QueryResults::Boolean(answer) => Ok(answer),
             _ => panic!("src/lookups/{} is not an ASK query", self.file),
         }
@@ -168,7 +168,7 @@ pub fn iri(iri: &str) -> Term {
     NamedNode::new_unchecked(iri).into()
 }
 
-fn bind_query(query: &Query, bindings: &HashMap<Variable, Term>) -> Query {
+pub(crate) fn bind_query(query: &Query, bindings: &HashMap<Variable, Term>) -> Query {
     let mut query = query.clone();
     match &mut query {
         Query::Select { pattern, .. }

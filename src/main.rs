@@ -447,8 +447,7 @@ fn run_query(
         Reader::Store(graph) => graph,
         Reader::Server(address) => return query_server(address, &text, &parsed, format),
     };
-    let prepared = Graph::evaluator().for_query(parsed);
-    let results = graph.query(Graph::with_union_default_graph(prepared))?;
+    let results = graph.query(parsed, spyatlas::store::Dataset::Union)?;
     let mut out = BufWriter::new(io::stdout().lock());
     print_results(results, format, &mut out)?;
     out.flush()?;

@@ -18,7 +18,6 @@ use crate::store::{Graph, StoreError};
 use crate::vocab;
 use oxigraph::model::vocab::rdf;
 use oxigraph::model::{GraphNameRef, NamedNodeRef, NamedOrBlankNodeRef, QuadRef, TermRef};
-use oxigraph::store::Store;
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -82,7 +81,7 @@ fn is_relationship(property: NamedNodeRef<'_>) -> bool {
 }
 
 /// Whether the store links `a` and `b` (in either direction, in a named graph).
-fn linked(store: &Store, a: &str, b: &str) -> bool {
+fn linked(store: &Graph, a: &str, b: &str) -> bool {
     let (a, b) = (
         NamedNodeRef::new_unchecked(a),
         NamedNodeRef::new_unchecked(b),
@@ -101,7 +100,7 @@ fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
 
 impl Network {
     /// The network of everything `store` holds.
-    pub fn of(store: &Store) -> Result<Self, StoreError> {
+    pub fn of(store: &Graph) -> Result<Self, StoreError> {
         let mut network = Self::default();
         for (position, quad) in store.iter().enumerate() {
             if position % 65_536 == 0 {
@@ -299,10 +298,10 @@ impl Follows for Network {
     const NAME: &'static str = "network";
 
     fn build(graph: &Graph) -> Result<Self, StoreError> {
-        Self::of(graph.store())
+        Self::of(graph)
     }
 
-    fn touched(_store: &Store, change: &Change) -> Option<Pairs> {
+    fn touched(_store: &Graph, change: &Change) -> Option<Pairs> {
         let pairs: Pairs = change
             .quads()
             .filter_map(|(quad, _)| linked_by(quad.as_ref()))
@@ -314,7 +313,7 @@ impl Follows for Network {
         (!pairs.is_empty()).then_some(pairs)
     }
 
-    fn catch_up(&mut self, store: &Store, pairs: &Pairs) {
+    fn catch_up(&mut self, store: &Graph, pairs: &Pairs) {
         for (a, b) in pairs {
             if linked(store, a, b) {
                 self.link(a, b);
@@ -339,9 +338,11 @@ mod tests {
     }
 
     fn network(quads: &[Quad]) -> Network {
-        let store = Store::new().unwrap();
-        store.extend(quads.iter().cloned()).unwrap();
-        Network::of(&store).unwrap()
+        let graph = Graph::in_memory().unwrap();
+        graph
+            .transaction(|writes| writes.extend(quads))
+            .unwrap();
+        Network::of(&graph).unwrap()
     }
 
     fn link(a: &str, b: &str) -> Quad {

@@ -12,11 +12,11 @@
 //! the query text, so a parameter value cannot change the query's shape.
 
 use crate::bundled;
-use crate::store::Graph;
 use crate::vocab;
 use oxigraph::model::vocab::xsd;
 use oxigraph::model::{Literal, NamedNode, Term, Variable};
-use oxigraph::sparql::{PreparedSparqlQuery, SparqlSyntaxError};
+use oxigraph::sparql::SparqlSyntaxError;
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -110,7 +110,7 @@ pub struct NamedQuery {
     pub description: String,
     pub params: Vec<Param>,
     pub text: &'static str,
-    prepared: PreparedSparqlQuery,
+    parsed: spargebra::Query,
 }
 
 impl NamedQuery {
@@ -118,8 +118,8 @@ impl NamedQuery {
     pub fn bind<'a>(
         &self,
         values: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<PreparedSparqlQuery, ParamError> {
-        let mut query = self.prepared.clone();
+    ) -> Result<spargebra::Query, ParamError> {
+        let mut bindings = HashMap::new();
         for (name, value) in values {
             let param = self
                 .params
@@ -132,26 +132,9 @@ impl NamedQuery {
                 })?;
             let term = param_term(param, value)?;
             let variable = Variable::new(&param.name).expect("checked when the header was parsed");
-            query = query.substitute_variable(variable, term);
+            bindings.insert(variable, term);
         }
-        Ok(query)
-    }
-
-    /// [`NamedQuery::bind`], for an evaluation that `token` can cancel (its deadline).
-    pub fn bind_cancellable<'a>(
-        &self,
-        token: oxigraph::sparql::CancellationToken,
-        values: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<PreparedSparqlQuery, ParamError> {
-        let prepared = Graph::evaluator()
-            .with_cancellation_token(token)
-            .parse_query(self.text)
-            .expect("parsed when the queries were loaded");
-        NamedQuery {
-            prepared: Graph::with_union_default_graph(prepared),
-            ..self.clone()
-        }
-        .bind(values)
+        Ok(crate::lookups::bind_query(&self.parsed, &bindings))
     }
 
     fn param_names(&self) -> String {
@@ -298,7 +281,7 @@ fn parse_file(path: &str, bytes: &'static [u8]) -> Result<NamedQuery, QueriesErr
         }
     }
     let title = title.ok_or_else(|| header_error("missing `# title:` line".to_owned()))?;
-    let prepared = Graph::evaluator()
+    let parsed = spargebra::SparqlParser::new()
         .parse_query(text)
         .map_err(|source| QueriesError::Syntax {
             file: file.clone(),
@@ -310,7 +293,7 @@ fn parse_file(path: &str, bytes: &'static [u8]) -> Result<NamedQuery, QueriesErr
         description,
         params,
         text,
-        prepared: Graph::with_union_default_graph(prepared),
+        parsed,
     })
 }
 

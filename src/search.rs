@@ -227,7 +227,7 @@ impl Fact {
     }
 
     /// Whether the store states it, in any graph.
-    fn holds(&self, store: &oxigraph::store::Store) -> bool {
+    fn holds(&self, store: &Graph) -> bool {
         crate::changes::holds(
             store,
             self.subject.as_ref().into(),
@@ -839,7 +839,7 @@ pub fn describe_from_store(
             continue;
         };
         for predicate in [rdfs::LABEL, rdf::TYPE] {
-            for quad in graph.store().quads_for_pattern(
+            for quad in graph.quads_for_pattern(
                 Some(subject.as_ref().into()),
                 Some(predicate),
                 None,
@@ -911,7 +911,7 @@ impl Follows for SearchIndex {
         SearchIndex::build(graph)
     }
 
-    fn touched(_: &oxigraph::store::Store, change: &Change) -> Option<Vec<Fact>> {
+    fn touched(_: &Graph, change: &Change) -> Option<Vec<Fact>> {
         let facts: Vec<Fact> = change
             .quads()
             .filter_map(|(quad, _)| Fact::of(quad.as_ref()))
@@ -919,7 +919,7 @@ impl Follows for SearchIndex {
         (!facts.is_empty()).then_some(facts)
     }
 
-    fn catch_up(&mut self, store: &oxigraph::store::Store, facts: &Vec<Fact>) {
+    fn catch_up(&mut self, store: &Graph, facts: &Vec<Fact>) {
         for fact in facts {
             self.set(fact, fact.holds(store));
         }

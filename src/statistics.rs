@@ -20,7 +20,6 @@ use crate::vocab;
 use crate::vocab::DCT_PUBLISHER;
 use oxigraph::model::vocab::rdf;
 use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef};
-use oxigraph::store::Store;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 fn sa(local: &str) -> NamedNode {
@@ -75,7 +74,7 @@ impl Tables {
     /// Counts everything in the store.
     ///
     /// A build stops when the work on this thread is cancelled (the server is stopping).
-    pub fn build(store: &Store) -> Result<Self, crate::store::StoreError> {
+    pub fn build(store: &Graph) -> Result<Self, crate::store::StoreError> {
         let mut tables = Self::default();
         let mut anchors = Anchors::default();
         let mut read = 0usize;
@@ -123,7 +122,7 @@ impl Tables {
     }
 
     /// Counts again what `anchors` contribute, as the store now says.
-    fn recount(&mut self, store: &Store, anchors: &Anchors) {
+    fn recount(&mut self, store: &Graph, anchors: &Anchors) {
         // Never stops: a write's change is counted whole.
         let _ = self.recount_checking(store, anchors, &mut || Ok(()));
     }
@@ -132,7 +131,7 @@ impl Tables {
     /// when it fails).
     fn recount_checking(
         &mut self,
-        store: &Store,
+        store: &Graph,
         anchors: &Anchors,
         check: &mut dyn FnMut() -> Result<(), crate::store::StoreError>,
     ) -> Result<(), crate::store::StoreError> {
@@ -232,7 +231,7 @@ fn update<K: Clone + Eq + std::hash::Hash + Ord>(
 }
 
 /// The objects of `subject predicate ?o` that are IRIs, in any graph.
-fn objects(store: &Store, subject: &NamedNode, predicate: NamedNodeRef<'_>) -> BTreeSet<NamedNode> {
+fn objects(store: &Graph, subject: &NamedNode, predicate: NamedNodeRef<'_>) -> BTreeSet<NamedNode> {
     store
         .quads_for_pattern(Some(subject.as_ref().into()), Some(predicate), None, None)
         .flatten()
@@ -245,7 +244,7 @@ fn objects(store: &Store, subject: &NamedNode, predicate: NamedNodeRef<'_>) -> B
 
 /// An incident's vendors (named on it, or developing a product it used), each with the
 /// incident's year: the earliest of its dates, else of its start dates, else undated.
-fn incident_pairs(store: &Store, incident: &NamedNode) -> BTreeSet<(NamedNode, String)> {
+fn incident_pairs(store: &Graph, incident: &NamedNode) -> BTreeSet<(NamedNode, String)> {
     let is_incident = crate::changes::holds(
         store,
         incident.as_ref().into(),
@@ -291,7 +290,7 @@ fn incident_pairs(store: &Store, incident: &NamedNode) -> BTreeSet<(NamedNode, S
 
 /// A target's countries (nationality, residence, country), when it is the target of
 /// something.
-fn target_countries(store: &Store, target: &NamedNode) -> BTreeSet<NamedNode> {
+fn target_countries(store: &Graph, target: &NamedNode) -> BTreeSet<NamedNode> {
     let targeted = store
         .quads_for_pattern(
             None,
@@ -311,7 +310,7 @@ fn target_countries(store: &Store, target: &NamedNode) -> BTreeSet<NamedNode> {
 }
 
 /// The publishers a report names in its own graph.
-fn report_publishers(store: &Store, report: &NamedNode) -> BTreeSet<NamedNode> {
+fn report_publishers(store: &Graph, report: &NamedNode) -> BTreeSet<NamedNode> {
     store
         .quads_for_pattern(
             Some(report.as_ref().into()),
@@ -328,7 +327,7 @@ fn report_publishers(store: &Store, report: &NamedNode) -> BTreeSet<NamedNode> {
 }
 
 /// The anchors a change may have touched.
-fn anchors_of(store: &Store, change: &Change) -> Anchors {
+fn anchors_of(store: &Graph, change: &Change) -> Anchors {
     let mut anchors = Anchors::default();
     let incident_properties = [sa("vendor"), sa("usedProduct"), sa("date"), sa("startDate")];
     let (developed_by, used_product, target) = (sa("developedBy"), sa("usedProduct"), sa("target"));
@@ -381,10 +380,10 @@ impl Follows for Tables {
     const NAME: &'static str = "statistics";
 
     fn build(graph: &Graph) -> Result<Self, crate::store::StoreError> {
-        Tables::build(graph.store())
+        Tables::build(graph)
     }
 
-    fn touched(store: &Store, change: &Change) -> Option<Anchors> {
+    fn touched(store: &Graph, change: &Change) -> Option<Anchors> {
         let anchors = anchors_of(store, change);
         let empty = anchors.incidents.is_empty()
             && anchors.targets.is_empty()
@@ -392,7 +391,7 @@ impl Follows for Tables {
         (!empty).then_some(anchors)
     }
 
-    fn catch_up(&mut self, store: &Store, anchors: &Anchors) {
+    fn catch_up(&mut self, store: &Graph, anchors: &Anchors) {
         self.recount(store, anchors);
     }
 }

@@ -14,14 +14,19 @@
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
 
+pub(crate) mod remote;
+
+pub use remote::{Auth, RemoteConfig, RemoteError};
+
 use crate::changes::{BulkWrites, Change, Watcher, Watchers, Writes};
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::{
-    GraphName, GraphNameRef, NamedNode, NamedOrBlankNodeRef, QuadRef, Triple, TripleRef,
+    GraphName, GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef,
+    Quad, QuadRef, TermRef, Triple, TripleRef,
 };
 use oxigraph::sparql::{
-    CancellationToken, DefaultServiceHandler, PreparedSparqlQuery, PreparedSparqlUpdate,
-    QueryEvaluationError, QueryResults, QuerySolutionIter, SparqlEvaluator, UpdateEvaluationError,
+    CancellationToken, DefaultServiceHandler, QueryEvaluationError, QueryResults,
+    QuerySolutionIter, SparqlEvaluator, UpdateEvaluationError,
 };
 use oxigraph::store::{StorageError, Store};
 use oxiri::Iri;
@@ -78,6 +83,12 @@ pub enum StoreError {
     /// Serialising a graph failed.
     #[error(transparent)]
     Io(#[from] io::Error),
+    /// The remote SPARQL store failed or could not be reached.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    /// What the store was asked cannot be done on a remote SPARQL store.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl From<QueryEvaluationError> for StoreError {
@@ -89,24 +100,99 @@ impl From<QueryEvaluationError> for StoreError {
     }
 }
 
-/// The knowledge graph: an oxigraph store plus the lock that serialises writers.
+/// The knowledge graph: the store (embedded, or a remote SPARQL 1.1 store) plus the lock
+/// that serialises this process's writers.
 ///
 /// Cloning is cheap and shares the same database.
 #[derive(Clone)]
 pub struct Graph {
-    store: Store,
-    /// The folder of an on-disk store, whose free space is checked before each write.
-    folder: Option<Arc<PathBuf>>,
-    /// Bytes of the disk a write must leave free.
-    min_free_disk: u64,
+    backend: Backend,
     writer: Arc<Mutex<()>>,
-    /// Counts the writers that took the lock: caches of what the store holds (the entity
-    /// index of the report loader) compare it to know when to rebuild.
+    /// Counts the writes this process has seen (its own, and those a remote store reports
+    /// made elsewhere): caches of what the store holds compare it to know when to rebuild.
     generation: Arc<AtomicU64>,
     /// The indexes told of every write (see [`crate::changes`]).
     watchers: Watchers,
     /// The work done on threads of its own (index builds), stopped before the store closes.
     background: Arc<Background>,
+}
+
+/// Where the quads are.
+#[derive(Clone)]
+enum Backend {
+    /// An oxigraph store in this process (on disk, or in memory).
+    Embedded {
+        store: Store,
+        /// The folder of an on-disk store, whose free space is checked before each write.
+        folder: Option<Arc<PathBuf>>,
+        /// Bytes of the disk a write must leave free.
+        min_free_disk: u64,
+    },
+    /// A SPARQL 1.1 store reached over HTTP.
+    Remote(Arc<remote::Remote>),
+}
+
+/// A [`Graph`] that does not keep it alive: a thread following a remote store holds one,
+/// and ends once every `Graph` of the store is dropped.
+pub(crate) struct WeakGraph {
+    backend: WeakBackend,
+    writer: std::sync::Weak<Mutex<()>>,
+    generation: std::sync::Weak<AtomicU64>,
+    watchers: crate::changes::WeakWatchers,
+    background: std::sync::Weak<Background>,
+}
+
+enum WeakBackend {
+    Embedded {
+        store: Store,
+        folder: Option<Arc<PathBuf>>,
+        min_free_disk: u64,
+    },
+    Remote(std::sync::Weak<remote::Remote>),
+}
+
+impl WeakGraph {
+    /// The graph, while some `Graph` of it lives.
+    pub(crate) fn upgrade(&self) -> Option<Graph> {
+        Some(Graph {
+            backend: match &self.backend {
+                WeakBackend::Embedded {
+                    store,
+                    folder,
+                    min_free_disk,
+                } => Backend::Embedded {
+                    store: store.clone(),
+                    folder: folder.clone(),
+                    min_free_disk: *min_free_disk,
+                },
+                WeakBackend::Remote(remote) => Backend::Remote(remote.upgrade()?),
+            },
+            writer: self.writer.upgrade()?,
+            generation: self.generation.upgrade()?,
+            watchers: self.watchers.upgrade()?,
+            background: self.background.upgrade()?,
+        })
+    }
+}
+
+/// Quads read from the store, one by one.
+pub type Quads = Box<dyn Iterator<Item = Result<Quad, StoreError>>>;
+
+/// The graphs a query reads.
+#[derive(Debug, Clone, Default)]
+pub enum Dataset {
+    /// The default graph as stored (empty: every quad of spyatlas is in a named graph);
+    /// named graphs through `GRAPH`. The crate's own queries.
+    #[default]
+    Stored,
+    /// The union of all graphs as the default graph, unless the query has `FROM` clauses
+    /// of its own: what the SPARQL endpoint offers.
+    Union,
+    /// Given by the protocol (`default-graph-uri`, `named-graph-uri`).
+    Given {
+        default: Vec<GraphName>,
+        named: Vec<NamedOrBlankNode>,
+    },
 }
 
 /// The background work on one store: a token that stops it, and how much of it runs.
@@ -151,9 +237,11 @@ impl Graph {
                 }
             }
         })?;
-        let mut graph = Self::from_store(store).with_min_free_disk(min_free_disk);
-        graph.folder = Some(Arc::new(path.to_owned()));
-        Ok(graph)
+        Ok(Self::with_backend(Backend::Embedded {
+            store,
+            folder: Some(Arc::new(path.to_owned())),
+            min_free_disk,
+        }))
     }
 
     /// Opens an existing on-disk store for reading only, without loading anything into it
@@ -164,23 +252,78 @@ impl Graph {
             path: path.to_owned(),
             source,
         })?;
-        Ok(Self::from_store(store))
+        Ok(Self::embedded(store))
     }
 
     /// An empty in-memory store (tests, and conformance runs that need a blank slate).
     pub fn in_memory() -> Result<Self, StoreError> {
-        Ok(Self::from_store(Store::new()?))
+        Ok(Self::embedded(Store::new()?))
     }
 
-    fn from_store(store: Store) -> Self {
-        Self {
+    /// The remote SPARQL 1.1 store `config` names, once it answers. Writes made there by
+    /// other processes are noticed within `config.poll` (see [`RemoteConfig`]).
+    pub fn remote(config: RemoteConfig) -> Result<Self, StoreError> {
+        let poll = config.poll;
+        let remote = Arc::new(remote::Remote::connect(config)?);
+        let graph = Self::with_backend(Backend::Remote(Arc::clone(&remote)));
+        remote::follow(&graph, &remote, poll);
+        Ok(graph)
+    }
+
+    fn embedded(store: Store) -> Self {
+        Self::with_backend(Backend::Embedded {
             store,
             folder: None,
             min_free_disk: DEFAULT_MIN_FREE_DISK,
+        })
+    }
+
+    fn with_backend(backend: Backend) -> Self {
+        Self {
+            backend,
             writer: Arc::new(Mutex::new(())),
             generation: Arc::new(AtomicU64::new(0)),
             watchers: Watchers::default(),
             background: Arc::default(),
+        }
+    }
+
+    /// A handle that does not keep the store open (see [`WeakGraph`]).
+    pub(crate) fn downgrade(&self) -> WeakGraph {
+        WeakGraph {
+            backend: match &self.backend {
+                Backend::Embedded {
+                    store,
+                    folder,
+                    min_free_disk,
+                } => WeakBackend::Embedded {
+                    store: store.clone(),
+                    folder: folder.clone(),
+                    min_free_disk: *min_free_disk,
+                },
+                Backend::Remote(remote) => WeakBackend::Remote(Arc::downgrade(remote)),
+            },
+            writer: Arc::downgrade(&self.writer),
+            generation: Arc::downgrade(&self.generation),
+            watchers: self.watchers.downgrade(),
+            background: Arc::downgrade(&self.background),
+        }
+    }
+
+    /// Whether the quads are in a remote SPARQL store.
+    pub fn is_remote(&self) -> bool {
+        matches!(self.backend, Backend::Remote(_))
+    }
+
+    /// What the store is, for the log and `/health`: a folder, memory, or an endpoint.
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Embedded {
+                folder: Some(folder),
+                ..
+            } => format!("embedded store in {}", folder.display()),
+            Backend::Embedded { folder: None, .. } => "embedded store in memory".into(),
+            Backend::Remote(remote) => format!("SPARQL store at {}", remote.query_url()),
         }
     }
 
@@ -227,19 +370,20 @@ impl Graph {
         *running == 0
     }
 
+    /// Whether [`Graph::stop_background`] was called: the store is closing.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.background.token.is_cancelled()
+    }
+
     /// Tells `watcher` of every write from now on, after its commit and before any other
     /// write (see [`Watcher`]).
     pub fn watch(&self, watcher: std::sync::Weak<dyn Watcher>) {
         self.watchers.add(watcher);
     }
 
-    /// The underlying oxigraph store, for the indexes that read it quad by quad.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    /// Runs `work` while no write can commit: a snapshot taken inside holds every write
-    /// told to the watchers so far, and none told after.
+    /// Runs `work` while no write of this process can commit: a snapshot taken inside
+    /// holds every write told to the watchers so far, and none told after. (A remote
+    /// store's other writers are not held back: their writes are told when noticed.)
     pub fn between_writes<T>(&self, work: impl FnOnce() -> T) -> T {
         let _writer = self
             .writer
@@ -250,9 +394,11 @@ impl Graph {
 
     /// Keeps `bytes` of the store's disk free: a write that starts with less free fails
     /// with [`StoreError::DiskFull`] and writes nothing. (Past a full disk, RocksDB's
-    /// background work fails in ways that can end the process.)
+    /// background work fails in ways that can end the process.) Nothing for a remote store.
     pub fn with_min_free_disk(mut self, bytes: u64) -> Self {
-        self.min_free_disk = bytes;
+        if let Backend::Embedded { min_free_disk, .. } = &mut self.backend {
+            *min_free_disk = bytes;
+        }
         self
     }
 
@@ -261,16 +407,19 @@ impl Graph {
     /// table files (twice its size, for the flush and a compaction after it). A flush that
     /// finds the disk full fails, at the latest when the server stops.
     pub fn check_free_disk(&self) -> Result<(), StoreError> {
-        let Some(folder) = &self.folder else {
+        let Backend::Embedded {
+            folder: Some(folder),
+            min_free_disk,
+            ..
+        } = &self.backend
+        else {
             return Ok(());
         };
         let Ok(stats) = rustix::fs::statvfs(folder.as_path()) else {
             return Ok(());
         };
         let available = stats.f_bavail.saturating_mul(stats.f_frsize);
-        let needed = self
-            .min_free_disk
-            .saturating_add(write_ahead_log_bytes(folder).saturating_mul(2));
+        let needed = min_free_disk.saturating_add(write_ahead_log_bytes(folder).saturating_mul(2));
         if available < needed {
             return Err(StoreError::DiskFull {
                 available,
@@ -280,11 +429,11 @@ impl Graph {
         Ok(())
     }
 
-    /// The evaluator every query and update goes through. Every `SERVICE` call is refused,
-    /// so a public endpoint never fetches an arbitrary URL, whatever HTTP client features
-    /// oxigraph was built with. Inside [`with_cancellation`], its evaluations stop when
-    /// that token is cancelled.
-    pub fn evaluator() -> SparqlEvaluator {
+    /// The evaluator the embedded store's queries and updates go through. Every `SERVICE`
+    /// call is refused, so a public endpoint never fetches an arbitrary URL, whatever HTTP
+    /// client features oxigraph was built with. Inside [`with_cancellation`], its
+    /// evaluations stop when that token is cancelled.
+    fn evaluator() -> SparqlEvaluator {
         let evaluator = SparqlEvaluator::new().with_default_service_handler(NoFederation);
         match current_token() {
             Some(token) => evaluator.with_cancellation_token(token),
@@ -292,18 +441,47 @@ impl Graph {
         }
     }
 
-    /// Makes the union of all graphs the default graph when the query names no dataset
-    /// (no `FROM`, no protocol parameters).
-    pub fn with_union_default_graph(mut query: PreparedSparqlQuery) -> PreparedSparqlQuery {
-        if query.dataset().is_default_dataset() {
-            query.dataset_mut().set_default_graph_as_union();
-        }
-        query
+    /// Parses a query the crate writes itself; a failure is a defect, told as an error.
+    pub fn parse(query: &str) -> Result<spargebra::Query, StoreError> {
+        spargebra::SparqlParser::new()
+            .parse_query(query)
+            .map_err(|error| StoreError::Io(io::Error::other(format!("internal query: {error}"))))
     }
 
-    /// Evaluates a query on a snapshot of the store.
-    pub fn query(&self, query: PreparedSparqlQuery) -> Result<QueryResults<'static>, StoreError> {
-        Ok(query.on_store(&self.store).execute()?)
+    /// Parses an update the crate (or a test) writes itself.
+    pub fn parse_update(update: &str) -> Result<spargebra::Update, StoreError> {
+        spargebra::SparqlParser::new()
+            .parse_update(update)
+            .map_err(|error| StoreError::Io(io::Error::other(format!("internal update: {error}"))))
+    }
+
+    /// Evaluates a query over `dataset`, under the deadline of the work running on this
+    /// thread (see [`with_cancellation`]). A `SERVICE` call is refused on either store.
+    pub fn query(
+        &self,
+        query: spargebra::Query,
+        dataset: Dataset,
+    ) -> Result<QueryResults<'static>, StoreError> {
+        match &self.backend {
+            Backend::Embedded { store, .. } => {
+                let mut prepared = Self::evaluator().for_query(query);
+                match dataset {
+                    Dataset::Stored => {}
+                    Dataset::Union => {
+                        if prepared.dataset().is_default_dataset() {
+                            prepared.dataset_mut().set_default_graph_as_union();
+                        }
+                    }
+                    Dataset::Given { default, named } => {
+                        let target = prepared.dataset_mut();
+                        target.set_default_graph(default);
+                        target.set_available_named_graphs(named);
+                    }
+                }
+                Ok(prepared.on_store(store).execute()?)
+            }
+            Backend::Remote(remote) => remote.query(&query, &dataset),
+        }
     }
 
     /// Runs a SELECT query written by the crate itself (on the real default graph: name
@@ -312,11 +490,8 @@ impl Graph {
         &self,
         query: &str,
     ) -> Result<Vec<std::collections::HashMap<String, oxigraph::model::Term>>, StoreError> {
-        let prepared = Self::evaluator().parse_query(query).map_err(|error| {
-            StoreError::Io(io::Error::other(format!("internal query: {error}")))
-        })?;
         let mut rows = Vec::new();
-        if let QueryResults::Solutions(solutions) = self.query(prepared)? {
+        if let QueryResults::Solutions(solutions) = self.query(Self::parse(query)?, Dataset::Stored)? {
             for solution in solutions {
                 let solution = solution?;
                 rows.push(
@@ -330,49 +505,131 @@ impl Graph {
         Ok(rows)
     }
 
-    /// Runs an update atomically, after any other writer has finished.
-    pub fn update(&self, update: PreparedSparqlUpdate) -> Result<(), StoreError> {
+    /// Runs a SPARQL update, after any other writer of this process has finished: over the
+    /// union of all graphs, or the protocol's dataset when given. Atomic on the embedded
+    /// store; on a remote store, as atomic as the engine makes one request.
+    pub fn update(
+        &self,
+        update: spargebra::Update,
+        dataset: Option<(Vec<GraphName>, Vec<NamedOrBlankNode>)>,
+    ) -> Result<(), StoreError> {
         let _writer = self.lock_writer()?;
-        let done = update.on_store(&self.store).execute();
-        // Even a failed update may have written (a multi-operation update is not atomic).
-        self.watchers.tell(&self.store, &Change::Unknown);
-        done.map_err(|error| match error {
-            UpdateEvaluationError::Storage(error) => StoreError::Storage(error),
-            UpdateEvaluationError::Unexpected(inner)
-                if matches!(
-                    inner.downcast_ref::<QueryEvaluationError>(),
-                    Some(QueryEvaluationError::Cancelled)
-                ) =>
-            {
-                cancelled()
+        let done = match &self.backend {
+            Backend::Embedded { store, .. } => {
+                let mut prepared = Self::evaluator().for_update(update);
+                for using in prepared.using_datasets_mut() {
+                    match &dataset {
+                        Some((default, named)) => {
+                            using.set_default_graph(default.clone());
+                            using.set_available_named_graphs(named.clone());
+                        }
+                        None if using.is_default_dataset() => using.set_default_graph_as_union(),
+                        None => {}
+                    }
+                }
+                prepared
+                    .on_store(store)
+                    .execute()
+                    .map_err(|error| match error {
+                        UpdateEvaluationError::Storage(error) => StoreError::Storage(error),
+                        UpdateEvaluationError::Unexpected(inner)
+                            if matches!(
+                                inner.downcast_ref::<QueryEvaluationError>(),
+                                Some(QueryEvaluationError::Cancelled)
+                            ) =>
+                        {
+                            cancelled()
+                        }
+                        error => StoreError::Update(error),
+                    })
             }
-            error => StoreError::Update(error),
-        })
+            Backend::Remote(remote) => remote.update(&update, dataset.as_ref()),
+        };
+        // Even a failed update may have written (a multi-operation update is not atomic).
+        self.watchers.tell(self, &Change::Unknown);
+        done
     }
 
     /// Answers whether the store can be read (for `/health`).
     pub fn check_readable(&self) -> Result<(), StoreError> {
-        self.store.iter().next().transpose()?;
+        match &self.backend {
+            Backend::Embedded { store, .. } => {
+                store.iter().next().transpose()?;
+            }
+            Backend::Remote(remote) => remote.check_readable()?,
+        }
         Ok(())
     }
 
     /// Number of quads in the store.
     pub fn len(&self) -> Result<usize, StoreError> {
-        Ok(self.store.len()?)
+        match &self.backend {
+            Backend::Embedded { store, .. } => Ok(store.len()?),
+            Backend::Remote(remote) => remote.len(),
+        }
     }
 
     /// Whether the store holds no quad.
     pub fn is_empty(&self) -> Result<bool, StoreError> {
-        Ok(self.store.is_empty()?)
+        match &self.backend {
+            Backend::Embedded { store, .. } => Ok(store.is_empty()?),
+            Backend::Remote(remote) => Ok(remote.quads(None, None, None, None, Some(1))?.next().is_none()),
+        }
     }
 
-    /// Whether a graph exists: the default graph always does, a named graph once created.
+    /// The quads matching a pattern (`None`: any), from a snapshot of the store.
+    pub fn quads_for_pattern(
+        &self,
+        subject: Option<NamedOrBlankNodeRef<'_>>,
+        predicate: Option<NamedNodeRef<'_>>,
+        object: Option<TermRef<'_>>,
+        graph: Option<GraphNameRef<'_>>,
+    ) -> Quads {
+        match &self.backend {
+            Backend::Embedded { store, .. } => Box::new(
+                store
+                    .quads_for_pattern(subject, predicate, object, graph)
+                    .map(|quad| quad.map_err(StoreError::from)),
+            ),
+            Backend::Remote(remote) => {
+                match remote.quads(subject, predicate, object, graph, None) {
+                    Ok(quads) => quads,
+                    Err(error) => Box::new(std::iter::once(Err(error))),
+                }
+            }
+        }
+    }
+
+    /// Every quad of the store.
+    pub fn iter(&self) -> Quads {
+        self.quads_for_pattern(None, None, None, None)
+    }
+
+    /// Whether the store holds a quad.
+    pub fn contains<'b>(&self, quad: impl Into<QuadRef<'b>>) -> Result<bool, StoreError> {
+        let quad = quad.into();
+        match &self.backend {
+            Backend::Embedded { store, .. } => Ok(store.contains(quad)?),
+            Backend::Remote(remote) => remote.contains(quad),
+        }
+    }
+
+    /// Whether a graph exists: the default graph always does, a named graph once created
+    /// (on a remote store: once it holds a quad).
     pub fn graph_exists(&self, graph: GraphNameRef<'_>) -> Result<bool, StoreError> {
-        Ok(match graph {
-            GraphNameRef::DefaultGraph => true,
-            GraphNameRef::NamedNode(name) => self.store.contains_named_graph(name)?,
-            GraphNameRef::BlankNode(name) => self.store.contains_named_graph(name)?,
-        })
+        match graph {
+            GraphNameRef::DefaultGraph => Ok(true),
+            GraphNameRef::NamedNode(name) => self.contains_named_graph(name.into()),
+            GraphNameRef::BlankNode(name) => self.contains_named_graph(name.into()),
+        }
+    }
+
+    /// Whether a named graph exists.
+    pub fn contains_named_graph(&self, name: NamedOrBlankNodeRef<'_>) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Embedded { store, .. } => Ok(store.contains_named_graph(name)?),
+            Backend::Remote(remote) => remote.contains_named_graph(name),
+        }
     }
 
     /// Serialises one graph in an RDF format.
@@ -383,7 +640,7 @@ impl Graph {
         writer: W,
     ) -> Result<W, StoreError> {
         let mut serializer = RdfSerializer::from_format(format).for_writer(writer);
-        for quad in self.store.quads_for_pattern(None, None, None, Some(graph)) {
+        for quad in self.quads_for_pattern(None, None, None, Some(graph)) {
             let quad = quad?;
             serializer.serialize_triple(TripleRef::new(
                 &quad.subject,
@@ -402,7 +659,7 @@ impl Graph {
         writer: W,
     ) -> Result<W, StoreError> {
         let mut serializer = RdfSerializer::from_format(format).for_writer(writer);
-        for quad in self.store.quads_for_pattern(None, None, None, Some(graph)) {
+        for quad in self.quads_for_pattern(None, None, None, Some(graph)) {
             serializer.serialize_quad(&quad?)?;
         }
         Ok(serializer.finish()?)
@@ -424,60 +681,63 @@ impl Graph {
         triples: &[Triple],
         mode: Mode,
     ) -> Result<bool, StoreError> {
-        let _writer = self.lock_writer()?;
-        let existed = self.graph_exists(graph.as_ref())?;
-        let mut transaction = Writes::new(self.store.start_transaction()?);
-        if mode == Mode::Replace {
-            transaction.clear_graph(graph.as_ref())?;
-        }
-        match graph {
-            GraphName::NamedNode(name) => transaction.insert_named_graph(name),
-            GraphName::BlankNode(name) => transaction.insert_named_graph(name),
-            GraphName::DefaultGraph => {}
-        }
-        for triple in triples {
-            transaction.insert(QuadRef::new(
-                &triple.subject,
-                &triple.predicate,
-                &triple.object,
-                graph.as_ref(),
-            ))?;
-        }
-        let change = transaction.commit()?;
-        self.watchers.tell(&self.store, &change);
-        Ok(existed)
+        self.transaction(|transaction| {
+            let existed = match graph.as_ref() {
+                GraphNameRef::DefaultGraph => true,
+                GraphNameRef::NamedNode(name) => transaction.contains_named_graph(name)?,
+                GraphNameRef::BlankNode(name) => transaction.contains_named_graph(name)?,
+            };
+            if mode == Mode::Replace {
+                transaction.clear_graph(graph.as_ref())?;
+            }
+            match graph {
+                GraphName::NamedNode(name) => transaction.insert_named_graph(name),
+                GraphName::BlankNode(name) => transaction.insert_named_graph(name),
+                GraphName::DefaultGraph => {}
+            }
+            for triple in triples {
+                transaction.insert(QuadRef::new(
+                    &triple.subject,
+                    &triple.predicate,
+                    &triple.object,
+                    graph.as_ref(),
+                ))?;
+            }
+            Ok::<_, StoreError>(existed)
+        })
     }
 
-    /// Runs `work` in one transaction, after any other writer has finished: it sees the
-    /// store as it is, and what it writes is committed together when it returns `Ok`, or
-    /// not at all.
+    /// Runs `work` in one transaction, after any other writer of this process has
+    /// finished: it sees the store as it is, and what it writes is committed together
+    /// when it returns `Ok`, or not at all. On a remote store, what it wrote is sent as
+    /// one update request (see [`remote`]).
     pub fn transaction<T, E: From<StorageError> + From<StoreError>>(
         &self,
         work: impl FnOnce(&mut Writes<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         let _writer = self.lock_writer()?;
-        let mut transaction = Writes::new(self.store.start_transaction()?);
+        let mut transaction = match &self.backend {
+            Backend::Embedded { store, .. } => Writes::new(store.start_transaction()?),
+            Backend::Remote(remote) => Writes::remote(remote),
+        };
         let value = work(&mut transaction)?;
         let change = transaction.commit()?;
-        self.watchers.tell(&self.store, &change);
+        self.watchers.tell(self, &change);
         Ok(value)
     }
 
     /// Deletes a graph (the default graph is emptied); returns whether it existed.
     pub fn drop_graph(&self, graph: GraphNameRef<'_>) -> Result<bool, StoreError> {
-        let _writer = self.lock_writer()?;
-        let mut transaction = Writes::new(self.store.start_transaction()?);
-        let existed = match graph {
-            GraphNameRef::DefaultGraph => {
-                transaction.clear_graph(graph)?;
-                true
-            }
-            GraphNameRef::NamedNode(name) => Self::drop_named_graph(&mut transaction, name.into())?,
-            GraphNameRef::BlankNode(name) => Self::drop_named_graph(&mut transaction, name.into())?,
-        };
-        let change = transaction.commit()?;
-        self.watchers.tell(&self.store, &change);
-        Ok(existed)
+        self.transaction(|transaction| {
+            Ok::<_, StoreError>(match graph {
+                GraphNameRef::DefaultGraph => {
+                    transaction.clear_graph(graph)?;
+                    true
+                }
+                GraphNameRef::NamedNode(name) => Self::drop_named_graph(transaction, name.into())?,
+                GraphNameRef::BlankNode(name) => Self::drop_named_graph(transaction, name.into())?,
+            })
+        })
     }
 
     fn drop_named_graph(
@@ -507,37 +767,52 @@ impl Graph {
     /// every core, even in a load of a million. A larger load takes larger batches, up to
     /// a million quads (oxigraph's default): every batch writes files that RocksDB merges
     /// afterwards, and 40 batches of a 10M-quad load took it as long to merge (on closing
-    /// the store) as to load.
+    /// the store) as to load. On a remote store, the quads are sent in one update request.
     pub fn bulk_load_expecting<E: From<StorageError> + From<StoreError>>(
         &self,
         expected: u64,
         load: impl FnOnce(&mut BulkWrites<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
         let _writer = self.lock_writer()?;
-        let batch = usize::try_from(expected / BULK_BATCHES)
-            .unwrap_or(usize::MAX)
-            .clamp(BULK_BATCH_QUADS, BULK_BATCH_MAX_QUADS);
-        let mut loader =
-            BulkWrites::new(self.store.bulk_loader().with_max_memory_size_in_megabytes(
-                batch / 1000 * std::thread::available_parallelism().map_or(1, usize::from),
-            ));
+        let mut loader = match &self.backend {
+            Backend::Embedded { store, .. } => {
+                let batch = usize::try_from(expected / BULK_BATCHES)
+                    .unwrap_or(usize::MAX)
+                    .clamp(BULK_BATCH_QUADS, BULK_BATCH_MAX_QUADS);
+                BulkWrites::new(store.bulk_loader().with_max_memory_size_in_megabytes(
+                    batch / 1000 * std::thread::available_parallelism().map_or(1, usize::from),
+                ))
+            }
+            Backend::Remote(remote) => BulkWrites::remote(remote),
+        };
         load(&mut loader)?;
         let change = loader.commit()?;
-        self.watchers.tell(&self.store, &change);
+        self.watchers.tell(self, &change);
         Ok(())
     }
 
     /// Writes every quad of the store as N-Quads.
     pub fn dump<W: Write>(&self, writer: W) -> Result<W, StoreError> {
-        Ok(self
-            .store
-            .dump_to_writer(RdfFormat::NQuads, writer)
-            .map_err(io::Error::from)?)
+        match &self.backend {
+            Backend::Embedded { store, .. } => Ok(store
+                .dump_to_writer(RdfFormat::NQuads, writer)
+                .map_err(io::Error::from)?),
+            Backend::Remote(_) => {
+                let mut serializer = RdfSerializer::from_format(RdfFormat::NQuads).for_writer(writer);
+                for quad in self.iter() {
+                    serializer.serialize_quad(&quad?)?;
+                }
+                Ok(serializer.finish()?)
+            }
+        }
     }
 
-    /// Writes what oxigraph buffered to disk.
+    /// Writes what oxigraph buffered to disk (nothing to do for a remote store).
     pub fn flush(&self) -> Result<(), StoreError> {
-        Ok(self.store.flush()?)
+        match &self.backend {
+            Backend::Embedded { store, .. } => Ok(store.flush()?),
+            Backend::Remote(_) => Ok(()),
+        }
     }
 
     /// Takes the writer lock, once the disk has room for a write.
@@ -555,10 +830,22 @@ impl Graph {
         })
     }
 
+    /// Tells the watchers that the store changed in ways not known here (a write another
+    /// process made to a remote store), as a write of this process would.
+    pub(crate) fn changed_elsewhere(&self) {
+        let _writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.watchers.tell(self, &Change::Unknown);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// A number that changes whenever a writer has had the store (see [`Graph::transaction`]
-    /// and the other writing methods); equal numbers mean nothing was written in between.
-    /// It changes when the writer is done (committed or not), so a reader that sees the
-    /// new number sees what was written.
+    /// and the other writing methods, and writes to a remote store made elsewhere, once
+    /// noticed); equal numbers mean nothing was written in between. It changes when the
+    /// writer is done (committed or not), so a reader that sees the new number sees what
+    /// was written.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }

@@ -312,7 +312,7 @@ impl PageCache {
 }
 
 impl crate::changes::Watcher for CachedPages {
-    fn changed(&self, _: &oxigraph::store::Store, change: &crate::changes::Change) {
+    fn changed(&self, _: &crate::store::Graph, change: &crate::changes::Change) {
         let mut pages = self
             .pages
             .lock()

@@ -212,13 +212,12 @@ pub async fn run(
         shape,
         content_type,
         move |out, token| {
-            let prepared = query
-                .bind_cancellable(
-                    token.clone(),
-                    values.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                )
+            let bound = query
+                .bind(values.iter().map(|(k, v)| (k.as_str(), v.as_str())))
                 .map_err(|error| StoreError::Io(std::io::Error::other(error.to_string())))?;
-            let results = graph.query(prepared)?;
+            let results = crate::store::with_cancellation(token, || {
+                graph.query(bound, crate::store::Dataset::Union)
+            })?;
             write_answer(&query.name, results, representation, out)
         },
         move |error| match error {

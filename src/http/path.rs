@@ -42,7 +42,7 @@ struct Edge {
 fn edges_between(graph: &Graph, a: &str, b: &str) -> Result<BTreeSet<Edge>, StoreError> {
     let mut edges = BTreeSet::new();
     for (subject, object) in [(a, b), (b, a)] {
-        for quad in graph.store().quads_for_pattern(
+        for quad in graph.quads_for_pattern(
             Some(NamedNodeRef::new_unchecked(subject).into()),
             None,
             Some(NamedNodeRef::new_unchecked(object).into()),

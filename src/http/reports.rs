@@ -434,7 +434,10 @@ fn list(graph: &Graph, filter: Option<&NamedNode>) -> Result<Vec<ReportSummary>,
         .into_iter()
         .collect();
     let QueryResults::Solutions(solutions) =
-        graph.query(crate::lookups::REPORT_LISTING.prepare(&bindings))?
+        graph.query(
+            crate::lookups::REPORT_LISTING.prepare(&bindings),
+            crate::store::Dataset::Stored,
+        )?
     else {
         unreachable!("a SELECT query");
     };

@@ -10,7 +10,7 @@ use super::openapi::SparqlAnswer;
 use super::stream::answer;
 use super::{AppState, blocking, page, service_description};
 use crate::limits;
-use crate::store::{Graph, StoreError};
+use crate::store::StoreError;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
@@ -367,26 +367,20 @@ async fn run_query(
         shape,
         representation.content_type(),
         move |out, token| {
-            let mut prepared = Graph::evaluator()
-                .with_cancellation_token(token.clone())
-                .for_query(parsed.query.clone());
-            match &dataset {
-                None => prepared = Graph::with_union_default_graph(prepared),
-                Some((default, named)) => {
-                    let dataset = prepared.dataset_mut();
-                    dataset.set_default_graph(default.clone());
-                    dataset.set_available_named_graphs(named.clone());
-                }
-            }
+            let dataset = match &dataset {
+                None => crate::store::Dataset::Union,
+                Some((default, named)) => crate::store::Dataset::Given {
+                    default: default.clone(),
+                    named: named.clone(),
+                },
+            };
+            let query = parsed.query.clone();
+            let results = crate::store::with_cancellation(token, || graph.query(query, dataset));
             let Some(request) = &request else {
-                return graph
-                    .query(prepared)
-                    .and_then(|results| write_results(results, representation, out));
+                return results.and_then(|results| write_results(results, representation, out));
             };
             let mut copying = Copying::new(out);
-            graph
-                .query(prepared)
-                .and_then(|results| write_results(results, representation, &mut copying))?;
+            results.and_then(|results| write_results(results, representation, &mut copying))?;
             if let Some(copy) = copying.into_copy() {
                 answers.insert(generation, Arc::clone(request), copy);
             }
@@ -708,18 +702,7 @@ async fn run_update(
     let deadline = state.settings.query_timeout;
     let graph = state.graph.clone();
     let outcome = blocking(&state, move || {
-        let mut prepared = Graph::evaluator().for_update(update);
-        for dataset in prepared.using_datasets_mut() {
-            match &protocol_dataset {
-                Some((default, named)) => {
-                    dataset.set_default_graph(default.clone());
-                    dataset.set_available_named_graphs(named.clone());
-                }
-                None if dataset.is_default_dataset() => dataset.set_default_graph_as_union(),
-                None => {}
-            }
-        }
-        graph.update(prepared)
+        graph.update(update, protocol_dataset)
     })
     .await?;
     match outcome {

@@ -103,10 +103,9 @@ impl Loader {
             self.descriptions.clear();
             return Ok(());
         }
-        let store = self.graph.store();
         for (subject, predicate, object) in &facts {
             let holds = crate::changes::holds(
-                store,
+                &self.graph,
                 subject.as_ref().into(),
                 predicate.as_ref(),
                 object.as_ref(),
@@ -1146,10 +1145,7 @@ fn background(graph: &Graph) -> Result<Vec<Triple>, ReportError> {
 }
 
 fn construct(graph: &Graph, query: &str) -> Result<Vec<Triple>, ReportError> {
-    let prepared = Graph::evaluator()
-        .parse_query(query)
-        .map_err(|error| ReportError::Structure(format!("internal query: {error}")))?;
-    match graph.query(prepared)? {
+    match graph.query(Graph::parse(query)?, crate::store::Dataset::Stored)? {
         QueryResults::Graph(triples) => Ok(triples
             .collect::<Result<Vec<_>, _>>()
             .map_err(crate::store::StoreError::from)?),
@@ -1718,7 +1714,7 @@ impl Pending {
 }
 
 impl crate::changes::Watcher for Pending {
-    fn changed(&self, _: &oxigraph::store::Store, change: &crate::changes::Change) {
+    fn changed(&self, _: &crate::store::Graph, change: &crate::changes::Change) {
         let mut pending = self
             .0
             .lock()
@@ -1786,14 +1782,14 @@ impl Descriptions {
             rdf::TYPE,
             rdfs::LABEL
         );
-        let prepared = Graph::evaluator()
-            .parse_query(&query)
-            .map_err(|error| ReportError::Structure(format!("internal query: {error}")))?;
+        let parsed = Graph::parse(&query)?;
         let mut fetched: HashMap<NamedNode, HashMap<Triple, Vec<NamedNode>>> = missing
             .iter()
             .map(|iri| ((*iri).clone(), HashMap::new()))
             .collect();
-        if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
+        if let QueryResults::Solutions(solutions) =
+            graph.query(parsed, crate::store::Dataset::Stored)?
+        {
             for solution in solutions {
                 let solution = solution.map_err(crate::store::StoreError::from)?;
                 let (Some(Term::NamedNode(entity)), Some(Term::NamedNode(predicate)), Some(object)) =

@@ -383,7 +383,7 @@ struct Previous {
 }
 
 fn previous(
-    transaction: &oxigraph::store::Transaction<'_>,
+    transaction: &crate::changes::Writes<'_>,
     draft: &ReportDraft,
 ) -> Result<Option<Previous>, ReportError> {
     let graph = draft.graph();
@@ -570,11 +570,10 @@ pub fn stored_hashes(
         "SELECT ?report ?hash WHERE {{ GRAPH ?report {{ ?report {} ?hash }} }}",
         meta::CONTENT_HASH
     );
-    let prepared = Graph::evaluator()
-        .parse_query(&query)
-        .map_err(|error| ReportError::Structure(format!("internal query: {error}")))?;
     let mut hashes = std::collections::HashMap::new();
-    if let oxigraph::sparql::QueryResults::Solutions(solutions) = graph.query(prepared)? {
+    if let oxigraph::sparql::QueryResults::Solutions(solutions) =
+        graph.query(Graph::parse(&query)?, crate::store::Dataset::Stored)?
+    {
         for solution in solutions {
             let solution = solution.map_err(StoreError::from)?;
             if let (Some(Term::NamedNode(report)), Some(Term::Literal(hash))) =
@@ -594,10 +593,9 @@ pub fn stored_hash(graph: &Graph, report: NamedNodeRef<'_>) -> Result<Option<Str
         "SELECT ?hash WHERE {{ GRAPH {report} {{ {report} {} ?hash }} }}",
         meta::CONTENT_HASH
     );
-    let prepared = Graph::evaluator()
-        .parse_query(&query)
-        .map_err(|error| ReportError::Structure(format!("internal query: {error}")))?;
-    let oxigraph::sparql::QueryResults::Solutions(mut solutions) = graph.query(prepared)? else {
+    let oxigraph::sparql::QueryResults::Solutions(mut solutions) =
+        graph.query(Graph::parse(&query)?, crate::store::Dataset::Stored)?
+    else {
         return Ok(None);
     };
     Ok(match solutions.next() {

@@ -132,11 +132,11 @@ impl EntityIndex {
             alt = SKOS_ALT_LABEL,
             exact = SKOS_EXACT_MATCH,
         );
-        let prepared = Graph::evaluator()
-            .parse_query(&query)
-            .expect("the index query is valid SPARQL");
+        let parsed = Graph::parse(&query)?;
         let mut index = Self::default();
-        if let QueryResults::Solutions(solutions) = graph.query(prepared)? {
+        if let QueryResults::Solutions(solutions) =
+            graph.query(parsed, crate::store::Dataset::Stored)?
+        {
             for solution in solutions {
                 let solution = solution?;
                 if let (

@@ -485,7 +485,7 @@ async fn pages_never_link_an_address_that_is_not_a_web_address() {
         <https://w3id.org/spyatlas/id/paragon-solutions> <http://www.w3.org/2000/01/rdf-schema#seeAlso> <javascript:alert(1)> ;
             <http://www.w3.org/2004/02/skos/core#exactMatch> <javascript:alert(2)> } }";
     app.graph
-        .update(Graph::evaluator().parse_update(update).unwrap())
+        .update(Graph::parse_update(update).unwrap(), None)
         .unwrap();
     let page = app.get("/id/paragon-solutions", Some("text/html")).await;
     assert_eq!(page.status, StatusCode::OK);

@@ -147,8 +147,7 @@ fn apply(graph: &Graph, write: &Write) {
                 subject(*s).as_str(),
                 rdfs::LABEL.as_str()
             );
-            let prepared = Graph::evaluator().parse_update(&update).unwrap();
-            graph.update(prepared).unwrap();
+            graph.update(Graph::parse_update(&update).unwrap(), None).unwrap();
         }
     }
 }
@@ -188,7 +187,7 @@ proptest! {
             prop_assert_eq!(kept, built, "search index after {:?}", write);
             prop_assert!(network.wait_until_complete(Duration::from_secs(30)));
             let kept = network.read(Network::canonical);
-            let built = Network::of(graph.store()).unwrap().canonical();
+            let built = Network::of(&graph).unwrap().canonical();
             prop_assert_eq!(kept, built, "network after {:?}", write);
             loader.refresh().unwrap();
             let built = EntityIndex::from_graph(&graph).unwrap();
@@ -432,17 +431,15 @@ proptest! {
             let quads: Vec<Quad> = quads.iter().map(|choice| statistics_quad(*choice)).collect();
             insert_or_remove(&graph, *insert, &quads);
             let kept = statistics.read(Clone::clone);
-            prop_assert_eq!(&kept, &Tables::build(graph.store()).unwrap(), "after {:?}", quads);
+            prop_assert_eq!(&kept, &Tables::build(&graph).unwrap(), "after {:?}", quads);
         }
         let report = NamedNode::new_unchecked(format!("{REPORT}r{}", dropped % 3));
         graph.drop_graph(report.as_ref().into()).unwrap();
-        prop_assert_eq!(statistics.read(Clone::clone), Tables::build(graph.store()).unwrap());
-        let update = Graph::evaluator()
-            .parse_update(&format!("DELETE WHERE {{ ?i <{SA}vendor> ?v }}"))
-            .unwrap();
-        graph.update(update).unwrap();
+        prop_assert_eq!(statistics.read(Clone::clone), Tables::build(&graph).unwrap());
+        let update = Graph::parse_update(&format!("DELETE WHERE {{ ?i <{SA}vendor> ?v }}")).unwrap();
+        graph.update(update, None).unwrap();
         prop_assert!(statistics.wait_until_complete(Duration::from_secs(30)));
-        prop_assert_eq!(statistics.read(Clone::clone), Tables::build(graph.store()).unwrap());
+        prop_assert_eq!(statistics.read(Clone::clone), Tables::build(&graph).unwrap());
     }
 }
 

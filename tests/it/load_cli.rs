@@ -59,8 +59,8 @@ fn loaded_reports(data: &Path) -> Vec<String> {
     let query = format!(
         "SELECT ?g WHERE {{ GRAPH ?g {{ ?g <{SA}contentHash> ?h }} FILTER(STRSTARTS(STR(?g), \"{REPORT_NS}cli-\")) }} ORDER BY ?g"
     );
-    let prepared = Graph::evaluator().parse_query(&query).unwrap();
-    let oxigraph::sparql::QueryResults::Solutions(solutions) = graph.query(prepared).unwrap()
+    let prepared = Graph::parse(&query).unwrap();
+    let oxigraph::sparql::QueryResults::Solutions(solutions) = graph.query(prepared, spyatlas::store::Dataset::Stored).unwrap()
     else {
         panic!("a SELECT query");
     };
@@ -180,8 +180,8 @@ fn assert_reports_whole(data: &Path) -> usize {
              FILTER(!STRSTARTS(STR(?s), CONCAT(STR(?g), \"/revision/\"))) }}
          }} GROUP BY ?g ?n"
     );
-    let prepared = Graph::evaluator().parse_query(&counts).unwrap();
-    let oxigraph::sparql::QueryResults::Solutions(solutions) = graph.query(prepared).unwrap()
+    let prepared = Graph::parse(&counts).unwrap();
+    let oxigraph::sparql::QueryResults::Solutions(solutions) = graph.query(prepared, spyatlas::store::Dataset::Stored).unwrap()
     else {
         panic!("a SELECT query");
     };
@@ -205,10 +205,10 @@ fn assert_reports_whole(data: &Path) -> usize {
     let partial = format!(
         "ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), \"{REPORT_NS}\")) FILTER NOT EXISTS {{ GRAPH ?g {{ ?g <{SA}tripleCount> ?n }} }} }}"
     );
-    let prepared = Graph::evaluator().parse_query(&partial).unwrap();
+    let prepared = Graph::parse(&partial).unwrap();
     assert!(
         matches!(
-            graph.query(prepared).unwrap(),
+            graph.query(prepared, spyatlas::store::Dataset::Stored).unwrap(),
             oxigraph::sparql::QueryResults::Boolean(false)
         ),
         "no report graph without its metadata"

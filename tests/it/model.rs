@@ -8,8 +8,8 @@ use spyatlas::store::Graph;
 /// The values of the first column of a SELECT over the bundled data.
 fn column(query: &str) -> Vec<String> {
     let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
-    let prepared = Graph::with_union_default_graph(Graph::evaluator().parse_query(query).unwrap());
-    let QueryResults::Solutions(solutions) = graph.query(prepared).unwrap() else {
+    let prepared = Graph::parse(query).unwrap();
+    let QueryResults::Solutions(solutions) = graph.query(prepared, spyatlas::store::Dataset::Union).unwrap() else {
         panic!("a SELECT query");
     };
     solutions
@@ -28,10 +28,8 @@ fn column(query: &str) -> Vec<String> {
 #[test]
 fn nothing_is_in_the_default_graph() {
     let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
-    let query = Graph::evaluator()
-        .parse_query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-        .unwrap();
-    let QueryResults::Solutions(mut solutions) = graph.query(query).unwrap() else {
+    let query = Graph::parse("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").unwrap();
+    let QueryResults::Solutions(mut solutions) = graph.query(query, spyatlas::store::Dataset::Stored).unwrap() else {
         panic!("a SELECT query");
     };
     let count = solutions

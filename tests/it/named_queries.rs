@@ -40,7 +40,7 @@ pub(crate) fn answer(
                 .map(|(name, value)| (name.as_str(), value.as_str())),
         )
         .unwrap_or_else(|e| panic!("{}: {e}", query.name));
-    let QueryResults::Solutions(solutions) = graph.query(prepared).unwrap() else {
+    let QueryResults::Solutions(solutions) = graph.query(prepared, spyatlas::store::Dataset::Union).unwrap() else {
         panic!("{} is not a SELECT query", query.name);
     };
     let variables = solutions.variables().to_vec();

@@ -58,16 +58,16 @@ fn load_rdf(graph: &Graph, text: &str, format: RdfFormat) -> Vec<ReportResult> {
 }
 
 fn ask(graph: &Graph, query: &str) -> bool {
-    let prepared = Graph::with_union_default_graph(Graph::evaluator().parse_query(query).unwrap());
-    match graph.query(prepared).unwrap() {
+    let prepared = Graph::parse(query).unwrap();
+    match graph.query(prepared, spyatlas::store::Dataset::Union).unwrap() {
         QueryResults::Boolean(value) => value,
         _ => panic!("an ASK query"),
     }
 }
 
 fn count(graph: &Graph, query: &str) -> u64 {
-    let prepared = Graph::with_union_default_graph(Graph::evaluator().parse_query(query).unwrap());
-    let QueryResults::Solutions(mut solutions) = graph.query(prepared).unwrap() else {
+    let prepared = Graph::parse(query).unwrap();
+    let QueryResults::Solutions(mut solutions) = graph.query(prepared, spyatlas::store::Dataset::Union).unwrap() else {
         panic!("a SELECT query");
     };
     let solution = solutions.next().unwrap().unwrap();

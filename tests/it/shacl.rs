@@ -27,8 +27,8 @@ fn id(slug: &str) -> NamedNode {
 /// Every triple of one named graph of the store, through SPARQL.
 fn triples_of(graph: &Graph, name: NamedNodeRef<'_>) -> Vec<Triple> {
     let query = format!("CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {name} {{ ?s ?p ?o }} }}");
-    let prepared = Graph::evaluator().parse_query(&query).unwrap();
-    let QueryResults::Graph(triples) = graph.query(prepared).unwrap() else {
+    let prepared = Graph::parse(&query).unwrap();
+    let QueryResults::Graph(triples) = graph.query(prepared, spyatlas::store::Dataset::Stored).unwrap() else {
         panic!("a CONSTRUCT query");
     };
     let triples: Vec<Triple> = triples.map(Result::unwrap).collect();
@@ -42,8 +42,8 @@ fn report_graphs(graph: &Graph) -> Vec<NamedNode> {
         "SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?g a {} }} }} ORDER BY ?g",
         sa("Report")
     );
-    let prepared = Graph::evaluator().parse_query(&query).unwrap();
-    let QueryResults::Solutions(solutions) = graph.query(prepared).unwrap() else {
+    let prepared = Graph::parse(&query).unwrap();
+    let QueryResults::Solutions(solutions) = graph.query(prepared, spyatlas::store::Dataset::Stored).unwrap() else {
         panic!("a SELECT query");
     };
     solutions

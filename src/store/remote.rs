@@ -1,0 +1,1190 @@
+//! A SPARQL 1.1 store reached over HTTP: Virtuoso, GraphDB, Fuseki, Neptune, oxigraph's
+//! own server, anything that speaks the SPARQL 1.1 Protocol and Update.
+//!
+//! Queries are sent as they are (the `SERVICE` guard is applied here first); their answers
+//! are read as they arrive, in SPARQL JSON results or N-Triples, and stop being read when
+//! the work's deadline passes. The store's default graph must be the union of its named
+//! graphs (Virtuoso's and GraphDB's default; `oxigraph serve --union-default-graph`,
+//! Fuseki's `unionDefaultGraph`): spyatlas keeps every quad in a named graph.
+//!
+//! Writes are SPARQL updates, one request each: a transaction's graphs are cleared and
+//! written again, or only added to, in one request, so an engine that runs a request in
+//! one transaction (Virtuoso, oxigraph, Fuseki, GraphDB) writes all of it or nothing.
+//! When a write fails, the graphs it touched are read again: the write either left them
+//! as they were, or wrote all of it, or (an engine that commits operation by operation)
+//! part of it, which is then undone by writing back what they held before.
+//!
+//! Every write also counts itself in a graph of its own ([`WRITES_GRAPH`]), in the same
+//! request. Each spyatlas process over the store reads that count every few seconds
+//! ([`follow`]): a count it did not make itself means another process wrote, and its
+//! indexes and caches read the store again.
+
+use super::{Dataset, Graph, Quads, StoreError, current_token};
+use crate::changes::RemoteWrites;
+use oxigraph::model::{
+    GraphName, GraphNameRef, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Quad, QuadRef,
+    Term, TermRef,
+};
+use oxigraph::sparql::results::{
+    QueryResultsFormat, QueryResultsParser, ReaderQueryResultsParserOutput,
+};
+use oxigraph::sparql::{QueryEvaluationError, QueryResults, QuerySolutionIter, QueryTripleIter};
+use spargebra::algebra::{Expression, GraphPattern};
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::io::{self, Read};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The graph where writes are counted; never shown (quads, counts and dumps leave it
+/// out).
+pub const WRITES_GRAPH: &str = "https://w3id.org/spyatlas/graph/writes";
+/// The property holding the count of writes.
+const WRITES_COUNT: &str = "https://w3id.org/spyatlas/ontology#writes";
+
+/// Graphs an engine keeps for itself, left out of what spyatlas reads (Virtuoso's schema
+/// and system graphs).
+const ENGINE_GRAPH_PREFIXES: &[&str] = &[
+    "http://www.openlinksw.com/",
+    "http://localhost:8890/",
+    "http://localuriqaserver/",
+    "http://www.w3.org/ns/ldp#",
+    "http://www.w3.org/2002/07/owl#",
+    "urn:activitystreams-owl:map",
+];
+
+/// The results format asked for: SPARQL XML, which every engine writes, and which
+/// Virtuoso writes three times faster than its JSON (and with booleans as booleans).
+const RESULTS: &str = "application/sparql-results+xml";
+
+/// The most triples in one `{ }` block of an update: Virtuoso's SPARQL parser fails past
+/// about 4,990.
+const BLOCK_TRIPLES: usize = 4_000;
+
+/// Where the store is and how to reach it.
+#[derive(Debug, Clone)]
+pub struct RemoteConfig {
+    /// The SPARQL 1.1 Protocol query endpoint.
+    pub query: String,
+    /// The SPARQL 1.1 Update endpoint (often the same URL).
+    pub update: String,
+    /// The credentials of every request.
+    pub auth: Auth,
+    /// The longest a request may take (the query deadline of the server).
+    pub timeout: Duration,
+    /// How often the count of writes is read, to notice writes made by others.
+    pub poll: Duration,
+}
+
+impl RemoteConfig {
+    /// The store at `url`, given as `sparql+http://host:port/path` (or `sparql+https://`,
+    /// or a plain `http://` URL): queries and updates at the same URL, no credentials,
+    /// a 30 s deadline and a poll every 2 s.
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        let url = url.strip_prefix("sparql+").unwrap_or(url);
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "`{url}` is not a SPARQL endpoint URL: give sparql+http://host:port/path"
+            ));
+        }
+        if url.starts_with("https://") {
+            return Err(
+                "https:// stores are not supported by this build (it has no TLS client): reach the store over a private network or a local TLS tunnel with http://".into(),
+            );
+        }
+        Ok(Self {
+            query: url.to_owned(),
+            update: url.to_owned(),
+            auth: Auth::None,
+            timeout: Duration::from_secs(30),
+            poll: Duration::from_secs(2),
+        })
+    }
+}
+
+/// The credentials of a remote store.
+#[derive(Clone, Default)]
+pub enum Auth {
+    #[default]
+    None,
+    /// HTTP Basic authentication.
+    Basic { user: String, password: String },
+    /// HTTP Digest authentication (RFC 7616, MD5, `qop=auth`), as Virtuoso's
+    /// `/sparql-auth` asks.
+    Digest { user: String, password: String },
+    /// A bearer token.
+    Bearer(String),
+}
+
+impl std::fmt::Debug for Auth {
+    /// Never shows a secret.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => formatter.write_str("none"),
+            Self::Basic { user, .. } => write!(formatter, "basic as {user}"),
+            Self::Digest { user, .. } => write!(formatter, "digest as {user}"),
+            Self::Bearer(_) => formatter.write_str("bearer token"),
+        }
+    }
+}
+
+/// What a remote store failed with.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    /// No answer: the store is down, or the address is wrong.
+    #[error("cannot reach the SPARQL store at {url}: {message}")]
+    Unreachable { url: String, message: String },
+    /// The store refused the request.
+    #[error("the SPARQL store at {url} answered {status}: {body}")]
+    Status {
+        url: String,
+        status: u16,
+        body: String,
+    },
+    /// The store's answer is not what was asked for.
+    #[error("the answer of the SPARQL store at {url} does not parse: {message}")]
+    Answer { url: String, message: String },
+    /// The store cut an answer short (Virtuoso's `ResultSetMaxRows`).
+    #[error("the SPARQL store at {url} cut its answer at {rows} rows: raise its cap (Virtuoso: ResultSetMaxRows in the [SPARQL] section of virtuoso.ini) above the number of quads in the store")]
+    Truncated { url: String, rows: String },
+    /// A write failed, and the store was left with part of it.
+    #[error("a write to the SPARQL store at {url} failed ({cause}) and left part of it in {graphs}; {outcome}")]
+    Partial {
+        url: String,
+        cause: String,
+        graphs: String,
+        outcome: String,
+    },
+}
+
+/// A remote store and the HTTP client that reaches it.
+pub struct Remote {
+    config: RemoteConfig,
+    agent: ureq::Agent,
+    /// The count of writes this process last saw (its own writes, and others' once told).
+    seen: Mutex<Option<u64>>,
+    /// The digest challenge last received, and the requests made under it.
+    challenge: Mutex<Option<(Challenge, u32)>>,
+}
+
+impl Remote {
+    /// The store of `config`, once it answers a query.
+    pub(crate) fn connect(config: RemoteConfig) -> Result<Self, StoreError> {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(config.timeout))
+            .timeout_connect(Some(Duration::from_secs(5)))
+            .proxy(None)
+            .build()
+            .into();
+        let remote = Self {
+            config,
+            agent,
+            seen: Mutex::new(None),
+            challenge: Mutex::new(None),
+        };
+        remote.check_readable()?;
+        let count = remote.count_of_writes()?;
+        *remote.lock_seen() = Some(count);
+        Ok(remote)
+    }
+
+    /// The query endpoint.
+    pub fn query_url(&self) -> &str {
+        &self.config.query
+    }
+
+    fn lock_seen(&self) -> std::sync::MutexGuard<'_, Option<u64>> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sends a form to `url`, with the credentials of the store, and answers the response
+    /// once it is a success.
+    fn post(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        accept: &str,
+    ) -> Result<ureq::http::Response<ureq::Body>, RemoteError> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut response = self.send(url, &body, accept, false)?;
+        if response.status() == 401
+            && let Auth::Digest { .. } = &self.config.auth
+            && let Some(challenge) = response
+                .headers()
+                .get_all("www-authenticate")
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .find_map(Challenge::parse)
+        {
+            *self
+                .challenge
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((challenge, 0));
+            response = self.send(url, &body, accept, true)?;
+        }
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let mut text = String::new();
+            let _ = response
+                .into_body()
+                .into_with_config()
+                .limit(64 * 1024)
+                .reader()
+                .take(64 * 1024)
+                .read_to_string(&mut text);
+            let text: String = text.trim().chars().take(600).collect();
+            return Err(RemoteError::Status {
+                url: url.to_owned(),
+                status,
+                body: if text.is_empty() {
+                    "(no message)".into()
+                } else {
+                    text
+                },
+            });
+        }
+        if let Some(rows) = response
+            .headers()
+            .get("x-sparql-maxrows")
+            .and_then(|value| value.to_str().ok())
+        {
+            return Err(RemoteError::Truncated {
+                url: url.to_owned(),
+                rows: rows.to_owned(),
+            });
+        }
+        Ok(response)
+    }
+
+    fn send(
+        &self,
+        url: &str,
+        body: &str,
+        accept: &str,
+        challenged: bool,
+    ) -> Result<ureq::http::Response<ureq::Body>, RemoteError> {
+        let mut request = self
+            .agent
+            .post(url)
+            .header("accept", accept)
+            .header("content-type", "application/x-www-form-urlencoded");
+        match &self.config.auth {
+            Auth::None => {}
+            Auth::Basic { user, password } => {
+                request = request.header(
+                    "authorization",
+                    format!("Basic {}", base64(format!("{user}:{password}").as_bytes())),
+                );
+            }
+            Auth::Bearer(token) => {
+                request = request.header("authorization", format!("Bearer {token}"));
+            }
+            Auth::Digest { user, password } => {
+                let mut challenge = self
+                    .challenge
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                if let Some((challenge, count)) = challenge.as_mut() {
+                    *count += 1;
+                    let path = url
+                        .splitn(4, '/')
+                        .nth(3)
+                        .map_or_else(|| "/".to_owned(), |path| format!("/{path}"));
+                    request = request.header(
+                        "authorization",
+                        challenge.answer(user, password, "POST", &path, *count),
+                    );
+                } else if challenged {
+                    return Err(RemoteError::Status {
+                        url: url.to_owned(),
+                        status: 401,
+                        body: "the store asked for no digest authentication".into(),
+                    });
+                }
+            }
+        }
+        request.send(body).map_err(|error| RemoteError::Unreachable {
+            url: url.to_owned(),
+            message: error.to_string(),
+        })
+    }
+
+    /// Answers whether the store answers a query.
+    pub(crate) fn check_readable(&self) -> Result<(), StoreError> {
+        self.ask("ASK { }").map(|_| ())
+    }
+
+    fn ask(&self, query: &str) -> Result<bool, StoreError> {
+        let response = self.post(
+            &self.config.query,
+            &[("query", query)],
+            RESULTS,
+        )?;
+        match parse_results(&self.config.query, response, QueryResultsFormat::Xml)? {
+            QueryResults::Boolean(answer) => Ok(answer),
+            _ => Err(RemoteError::Answer {
+                url: self.config.query.clone(),
+                message: "a yes or no was expected".into(),
+            }
+            .into()),
+        }
+    }
+
+    /// Evaluates a query; its answer is read as it arrives.
+    pub(crate) fn query(
+        &self,
+        query: &spargebra::Query,
+        dataset: &Dataset,
+    ) -> Result<QueryResults<'static>, StoreError> {
+        if let Some(service) = service_of_query(query) {
+            return Err(StoreError::Evaluation(
+                QueryEvaluationError::UnsupportedService(service),
+            ));
+        }
+        let text = query.to_string();
+        let mut form = vec![("query", text.as_str())];
+        let (defaults, nameds);
+        if let Dataset::Given { default, named } = dataset {
+            defaults = default
+                .iter()
+                .filter_map(|graph| match graph {
+                    GraphName::NamedNode(name) => Some(name.as_str().to_owned()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>();
+            nameds = named
+                .iter()
+                .filter_map(|graph| match graph {
+                    NamedOrBlankNode::NamedNode(name) => Some(name.as_str().to_owned()),
+                    NamedOrBlankNode::BlankNode(_) => None,
+                })
+                .collect::<Vec<_>>();
+            form.extend(defaults.iter().map(|graph| ("default-graph-uri", graph.as_str())));
+            form.extend(nameds.iter().map(|graph| ("named-graph-uri", graph.as_str())));
+        }
+        let graph_form = matches!(
+            query,
+            spargebra::Query::Construct { .. } | spargebra::Query::Describe { .. }
+        );
+        if graph_form {
+            let response = self.post(&self.config.query, &form, "application/n-triples")?;
+            let url = self.config.query.clone();
+            let token = current_token();
+            let reader = Deadline::new(response, token.clone());
+            let triples = oxigraph::io::RdfParser::from_format(oxigraph::io::RdfFormat::NTriples)
+                .for_reader(reader)
+                .map(move |triple| {
+                    triple
+                        .map(oxigraph::model::Triple::from)
+                        .map_err(|error| read_error(&url, &token, error.to_string()))
+                });
+            return Ok(QueryResults::Graph(QueryTripleIter::new(triples)));
+        }
+        let response = self.post(
+            &self.config.query,
+            &form,
+            RESULTS,
+        )?;
+        parse_results(&self.config.query, response, QueryResultsFormat::Xml)
+    }
+
+    /// The quads matching a pattern, at most `limit` of them; the engine's own graphs and
+    /// the count of writes left out. The remote store has no default graph of its own
+    /// (its default graph is the union), so the default graph holds nothing here.
+    pub(crate) fn quads(
+        &self,
+        subject: Option<NamedOrBlankNodeRef<'_>>,
+        predicate: Option<NamedNodeRef<'_>>,
+        object: Option<TermRef<'_>>,
+        graph: Option<GraphNameRef<'_>>,
+        limit: Option<usize>,
+    ) -> Result<Quads, StoreError> {
+        // A blank node of the store cannot be named in a query: nothing matches it.
+        if matches!(subject, Some(NamedOrBlankNodeRef::BlankNode(_)))
+            || matches!(object, Some(TermRef::BlankNode(_)))
+            || matches!(
+                graph,
+                Some(GraphNameRef::DefaultGraph | GraphNameRef::BlankNode(_))
+            )
+        {
+            return Ok(Box::new(std::iter::empty()));
+        }
+        let s = subject.map_or_else(|| "?s".to_owned(), |term| term.to_string());
+        let p = predicate.map_or_else(|| "?p".to_owned(), |term| term.to_string());
+        let o = object.map_or_else(|| "?o".to_owned(), |term| term.to_string());
+        let g = graph.map_or_else(|| "?g".to_owned(), |term| term.to_string());
+        let mut query = format!("SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} }}");
+        if graph.is_none() {
+            query.push_str(&graph_filter("?g"));
+        }
+        query.push_str(" }");
+        if let Some(limit) = limit {
+            let _ = write!(query, " LIMIT {limit}");
+        }
+        let response = self.post(
+            &self.config.query,
+            &[("query", query.as_str())],
+            RESULTS,
+        )?;
+        let QueryResults::Solutions(solutions) =
+            parse_results(&self.config.query, response, QueryResultsFormat::Xml)?
+        else {
+            return Err(RemoteError::Answer {
+                url: self.config.query.clone(),
+                message: "solutions were expected".into(),
+            }
+            .into());
+        };
+        let (subject, predicate, object, graph) = (
+            subject.map(NamedOrBlankNodeRef::into_owned),
+            predicate.map(NamedNodeRef::into_owned),
+            object.map(TermRef::into_owned),
+            graph.map(GraphNameRef::into_owned),
+        );
+        let url = self.config.query.clone();
+        Ok(Box::new(solutions.map(move |solution| {
+            let solution = solution?;
+            let malformed = || -> StoreError {
+                RemoteError::Answer {
+                    url: url.clone(),
+                    message: "a quad's part is missing or of the wrong kind".into(),
+                }
+                .into()
+            };
+            let subject = match &subject {
+                Some(subject) => subject.clone(),
+                None => match solution.get("s") {
+                    Some(Term::NamedNode(node)) => node.clone().into(),
+                    Some(Term::BlankNode(node)) => node.clone().into(),
+                    _ => return Err(malformed()),
+                },
+            };
+            let predicate = match &predicate {
+                Some(predicate) => predicate.clone(),
+                None => match solution.get("p") {
+                    Some(Term::NamedNode(node)) => node.clone(),
+                    _ => return Err(malformed()),
+                },
+            };
+            let object = match &object {
+                Some(object) => object.clone(),
+                None => solution.get("o").cloned().ok_or_else(malformed)?,
+            };
+            let graph = match &graph {
+                Some(graph) => graph.clone(),
+                None => match solution.get("g") {
+                    Some(Term::NamedNode(node)) => node.clone().into(),
+                    _ => return Err(malformed()),
+                },
+            };
+            Ok(Quad::new(subject, predicate, object, graph))
+        })))
+    }
+
+    /// Whether the store holds a quad.
+    pub(crate) fn contains(&self, quad: QuadRef<'_>) -> Result<bool, StoreError> {
+        Ok(self
+            .quads(
+                Some(quad.subject),
+                Some(quad.predicate),
+                Some(quad.object),
+                Some(quad.graph_name),
+                Some(1),
+            )?
+            .next()
+            .transpose()?
+            .is_some())
+    }
+
+    /// Whether a named graph holds a quad (stores keep no empty graphs).
+    pub(crate) fn contains_named_graph(
+        &self,
+        name: NamedOrBlankNodeRef<'_>,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .quads(None, None, None, Some(name.into()), Some(1))?
+            .next()
+            .transpose()?
+            .is_some())
+    }
+
+    /// The number of quads in the store's graphs.
+    pub(crate) fn len(&self) -> Result<usize, StoreError> {
+        let query = format!(
+            "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }}{} }}",
+            graph_filter("?g")
+        );
+        self.number(&query, "n")
+            .map(|count| usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
+    /// The integer of `variable` in the first row of a SELECT query (0 when none).
+    fn number(&self, query: &str, variable: &str) -> Result<u64, StoreError> {
+        let response = self.post(
+            &self.config.query,
+            &[("query", query)],
+            RESULTS,
+        )?;
+        let QueryResults::Solutions(mut solutions) =
+            parse_results(&self.config.query, response, QueryResultsFormat::Xml)?
+        else {
+            return Ok(0);
+        };
+        let Some(solution) = solutions.next().transpose()? else {
+            return Ok(0);
+        };
+        Ok(match solution.get(variable) {
+            Some(Term::Literal(literal)) => literal.value().parse().unwrap_or(0),
+            _ => 0,
+        })
+    }
+
+    /// The count of writes made to the store by every spyatlas process.
+    fn count_of_writes(&self) -> Result<u64, StoreError> {
+        self.number(
+            &format!(
+                "SELECT ?n WHERE {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{WRITES_COUNT}> ?n }} }}"
+            ),
+            "n",
+        )
+    }
+
+    /// Sends `operations` (SPARQL update operations, `;`-separated) with the count of
+    /// writes moved on, in one request.
+    fn write(&self, operations: &str) -> Result<(), StoreError> {
+        let before = self.count_of_writes()?;
+        let request = format!("{operations} ;\n{}", count_one_more());
+        self.post(&self.config.update, &[("update", &request)], "*/*")?;
+        self.counted(before);
+        Ok(())
+    }
+
+    /// Takes note that this process moved the count on from `before`: when it is now one
+    /// more, and this process had seen `before`, no other write came between.
+    fn counted(&self, before: u64) {
+        let after = self.count_of_writes();
+        let mut seen = self.lock_seen();
+        if let Ok(after) = after
+            && after == before + 1
+            && *seen == Some(before)
+        {
+            *seen = Some(after);
+        }
+    }
+
+    /// Runs a SPARQL update written by a client, over the protocol's dataset when given.
+    pub(crate) fn update(
+        &self,
+        update: &spargebra::Update,
+        dataset: Option<&(Vec<GraphName>, Vec<NamedOrBlankNode>)>,
+    ) -> Result<(), StoreError> {
+        let Some((default, named)) = dataset else {
+            return self.write(&update.to_string());
+        };
+        // The protocol's dataset would hide the count's graph from the counting
+        // operation: it goes in a request of its own.
+        let text = update.to_string();
+        let mut form = vec![("update", text.as_str())];
+        let defaults: Vec<String> = default
+            .iter()
+            .filter_map(|graph| match graph {
+                GraphName::NamedNode(name) => Some(name.as_str().to_owned()),
+                _ => None,
+            })
+            .collect();
+        let nameds: Vec<String> = named
+            .iter()
+            .filter_map(|graph| match graph {
+                NamedOrBlankNode::NamedNode(name) => Some(name.as_str().to_owned()),
+                NamedOrBlankNode::BlankNode(_) => None,
+            })
+            .collect();
+        form.extend(defaults.iter().map(|graph| ("using-graph-uri", graph.as_str())));
+        form.extend(nameds.iter().map(|graph| ("using-named-graph-uri", graph.as_str())));
+        let before = self.count_of_writes()?;
+        self.post(&self.config.update, &form, "*/*")?;
+        self.post(
+            &self.config.update,
+            &[("update", &count_one_more())],
+            "*/*",
+        )?;
+        self.counted(before);
+        Ok(())
+    }
+}
+
+/// Sends what a transaction wrote, in one request: each graph that lost quads is cleared
+/// and written again whole, each graph that only gained quads gets them. When the request
+/// fails, the graphs are read again, and what was partly written undone.
+pub(crate) fn commit(
+    writes: &RemoteWrites<'_>,
+    added: &HashSet<Quad>,
+    removed: &HashSet<Quad>,
+) -> Result<(), StoreError> {
+    let remote = writes.remote;
+    let graphs = writes.graphs.borrow();
+    let before = writes.before.borrow();
+    let emptied: HashSet<&GraphName> = removed.iter().map(|quad| &quad.graph_name).collect();
+    let mut operations = Vec::new();
+    let mut touched = Vec::new();
+    for (graph, content) in graphs.iter() {
+        let GraphName::NamedNode(name) = graph else {
+            if added.iter().chain(removed).any(|quad| quad.graph_name == *graph) {
+                return Err(StoreError::Unsupported(
+                    "a remote store keeps quads in named graphs only: write to a named graph"
+                        .into(),
+                ));
+            }
+            continue;
+        };
+        if emptied.contains(graph) {
+            operations.push(format!("CLEAR SILENT GRAPH {name}"));
+            if !content.is_empty() {
+                operations.push(insert_data(content.iter()));
+            }
+            touched.push(graph.clone());
+        } else {
+            let new: Vec<&Quad> = added
+                .iter()
+                .filter(|quad| quad.graph_name == *graph)
+                .collect();
+            if !new.is_empty() {
+                operations.push(insert_data(new.into_iter()));
+                touched.push(graph.clone());
+            }
+        }
+    }
+    if operations.is_empty() {
+        return Ok(());
+    }
+    let Err(error) = remote.write(&operations.join(" ;\n")) else {
+        return Ok(());
+    };
+    // What did the failed request leave?
+    let mut changed = Vec::new();
+    let mut all_written = true;
+    for graph in &touched {
+        let now = remote
+            .quads(None, None, None, Some(graph.as_ref()), None)
+            .and_then(|quads| quads.collect::<Result<HashSet<_>, _>>());
+        let Ok(now) = now else {
+            // The store cannot be read now: what it holds cannot be told.
+            return Err(error);
+        };
+        let empty = HashSet::new();
+        all_written &= same(&now, graphs.get(graph).unwrap_or(&empty));
+        if !same(&now, before.get(graph).unwrap_or(&empty)) {
+            changed.push(graph);
+        }
+    }
+    if all_written {
+        tracing::warn!(%error, "a write to the remote store answered with a failure, yet all of it was written");
+        return Ok(());
+    }
+    if changed.is_empty() {
+        return Err(error);
+    }
+    let mut undo = Vec::new();
+    for graph in &changed {
+        if let GraphName::NamedNode(name) = graph {
+            undo.push(format!("CLEAR SILENT GRAPH {name}"));
+            let was = before.get(*graph).cloned().unwrap_or_default();
+            if !was.is_empty() {
+                undo.push(insert_data(was.iter()));
+            }
+        }
+    }
+    let names = changed
+        .iter()
+        .map(|graph| graph.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let outcome = match remote.write(&undo.join(" ;\n")) {
+        Ok(()) => "it was undone: the store holds what it held before".to_owned(),
+        Err(undo_error) => format!(
+            "undoing it failed too ({undo_error}): load the reports of these graphs again"
+        ),
+    };
+    Err(RemoteError::Partial {
+        url: remote.config.update.clone(),
+        cause: error.to_string(),
+        graphs: names,
+        outcome,
+    }
+    .into())
+}
+
+/// Adds quads of graphs the store does not hold yet, in one request.
+pub(crate) fn insert(remote: &Remote, quads: &[Quad]) -> Result<(), StoreError> {
+    if quads.is_empty() {
+        return Ok(());
+    }
+    if quads
+        .iter()
+        .any(|quad| !matches!(quad.graph_name, GraphName::NamedNode(_)))
+    {
+        return Err(StoreError::Unsupported(
+            "a remote store keeps quads in named graphs only: write to a named graph".into(),
+        ));
+    }
+    remote.write(&insert_data(quads.iter()))
+}
+
+/// Follows the writes other processes make to the store of `graph`: every `poll`, reads
+/// the count of writes, and when it is not the one this process saw last, tells the
+/// graph's watchers that the store changed. Ends when the graph is dropped or stopping.
+pub(crate) fn follow(graph: &Graph, remote: &std::sync::Arc<Remote>, poll: Duration) {
+    let weak = graph.downgrade();
+    let remote = std::sync::Arc::downgrade(remote);
+    let spawned = std::thread::Builder::new()
+        .name("spyatlas-follow".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(poll);
+                let (Some(graph), Some(remote)) = (weak.upgrade(), remote.upgrade()) else {
+                    return;
+                };
+                if graph.is_stopping() {
+                    return;
+                }
+                let count = match remote.count_of_writes() {
+                    Ok(count) => count,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot read the count of writes of the remote store");
+                        continue;
+                    }
+                };
+                let new = {
+                    let mut seen = remote.lock_seen();
+                    let new = *seen != Some(count);
+                    *seen = Some(count);
+                    new
+                };
+                if new {
+                    tracing::info!(count, "the remote store was written by another process");
+                    graph.changed_elsewhere();
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start following the remote store's writes");
+    }
+}
+
+/// The update operation that moves the count of writes on by one.
+fn count_one_more() -> String {
+    format!(
+        "DELETE {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{WRITES_COUNT}> ?n }} }} \
+         INSERT {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{WRITES_COUNT}> ?next }} }} \
+         WHERE {{ OPTIONAL {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{WRITES_COUNT}> ?n }} }} \
+         BIND(COALESCE(?n + 1, 1) AS ?next) }}"
+    )
+}
+
+/// The update operation adding quads, grouped by graph in blocks of at most
+/// [`BLOCK_TRIPLES`]. `INSERT { } WHERE { }` rather than `INSERT DATA`, which Virtuoso
+/// refuses blank nodes in; each blank node label stands for one new node, in every block.
+fn insert_data<'a>(quads: impl Iterator<Item = &'a Quad>) -> String {
+    let mut by_graph: HashMap<&GraphName, Vec<&Quad>> = HashMap::new();
+    for quad in quads {
+        by_graph.entry(&quad.graph_name).or_default().push(quad);
+    }
+    let mut text = String::from("INSERT {\n");
+    for (graph, quads) in by_graph {
+        for block in quads.chunks(BLOCK_TRIPLES) {
+            let _ = writeln!(text, "GRAPH {graph} {{");
+            for quad in block {
+                let _ = writeln!(text, "{} {} {} .", quad.subject, quad.predicate, quad.object);
+            }
+            text.push_str("}\n");
+        }
+    }
+    text.push_str("} WHERE {}");
+    text
+}
+
+/// The filter leaving out the engine's own graphs and the count of writes.
+fn graph_filter(variable: &str) -> String {
+    let mut filter = format!(" FILTER({variable} != <{WRITES_GRAPH}>");
+    for prefix in ENGINE_GRAPH_PREFIXES {
+        let _ = write!(filter, " && !STRSTARTS(STR({variable}), \"{prefix}\")");
+    }
+    filter.push(')');
+    filter
+}
+
+/// Whether two contents of a graph are the same, blank node labels aside (a store labels
+/// them as it likes).
+fn same(a: &HashSet<Quad>, b: &HashSet<Quad>) -> bool {
+    fn shape(quads: &HashSet<Quad>) -> (usize, HashSet<&Quad>) {
+        let without_blank_nodes = quads
+            .iter()
+            .filter(|quad| {
+                !matches!(quad.subject, NamedOrBlankNode::BlankNode(_))
+                    && !matches!(quad.object, Term::BlankNode(_))
+            })
+            .collect();
+        (quads.len(), without_blank_nodes)
+    }
+    shape(a) == shape(b)
+}
+
+/// The `SERVICE` a query calls, if any (refused, as on the embedded store).
+fn service_of_query(query: &spargebra::Query) -> Option<oxigraph::model::NamedNode> {
+    let pattern = match query {
+        spargebra::Query::Select { pattern, .. }
+        | spargebra::Query::Construct { pattern, .. }
+        | spargebra::Query::Describe { pattern, .. }
+        | spargebra::Query::Ask { pattern, .. } => pattern,
+    };
+    service_of(pattern)
+}
+
+fn service_of(pattern: &GraphPattern) -> Option<oxigraph::model::NamedNode> {
+    match pattern {
+        GraphPattern::Service { name, .. } => Some(match name {
+            spargebra::term::NamedNodePattern::NamedNode(name) => name.clone(),
+            spargebra::term::NamedNodePattern::Variable(variable) => {
+                oxigraph::model::NamedNode::new_unchecked(format!("?{}", variable.as_str()))
+            }
+        }),
+        GraphPattern::Bgp { .. } | GraphPattern::Path { .. } | GraphPattern::Values { .. } => None,
+        GraphPattern::Join { left, right }
+        | GraphPattern::Union { left, right }
+        | GraphPattern::Minus { left, right }
+        | GraphPattern::Lateral { left, right } => service_of(left).or_else(|| service_of(right)),
+        GraphPattern::LeftJoin {
+            left,
+            right,
+            expression,
+        } => service_of(left)
+            .or_else(|| service_of(right))
+            .or_else(|| expression.as_ref().and_then(service_in)),
+        GraphPattern::Filter { expr, inner } => service_in(expr).or_else(|| service_of(inner)),
+        GraphPattern::Extend {
+            inner, expression, ..
+        } => service_of(inner).or_else(|| service_in(expression)),
+        GraphPattern::Graph { inner, .. }
+        | GraphPattern::OrderBy { inner, .. }
+        | GraphPattern::Project { inner, .. }
+        | GraphPattern::Distinct { inner }
+        | GraphPattern::Reduced { inner }
+        | GraphPattern::Slice { inner, .. }
+        | GraphPattern::Group { inner, .. } => service_of(inner),
+    }
+}
+
+fn service_in(expression: &Expression) -> Option<oxigraph::model::NamedNode> {
+    match expression {
+        Expression::Exists(pattern) => service_of(pattern),
+        Expression::Or(a, b)
+        | Expression::And(a, b)
+        | Expression::Equal(a, b)
+        | Expression::SameTerm(a, b)
+        | Expression::Greater(a, b)
+        | Expression::GreaterOrEqual(a, b)
+        | Expression::Less(a, b)
+        | Expression::LessOrEqual(a, b)
+        | Expression::Add(a, b)
+        | Expression::Subtract(a, b)
+        | Expression::Multiply(a, b)
+        | Expression::Divide(a, b) => service_in(a).or_else(|| service_in(b)),
+        Expression::UnaryPlus(a) | Expression::UnaryMinus(a) | Expression::Not(a) => service_in(a),
+        Expression::If(a, b, c) => service_in(a)
+            .or_else(|| service_in(b))
+            .or_else(|| service_in(c)),
+        Expression::In(a, list) => {
+            service_in(a).or_else(|| list.iter().find_map(service_in))
+        }
+        Expression::Coalesce(list) | Expression::FunctionCall(_, list) => {
+            list.iter().find_map(service_in)
+        }
+        _ => None,
+    }
+}
+
+/// Reads a response as query results of `format`, stopping when the work's deadline
+/// passes.
+fn parse_results(
+    url: &str,
+    response: ureq::http::Response<ureq::Body>,
+    format: QueryResultsFormat,
+) -> Result<QueryResults<'static>, StoreError> {
+    let token = current_token();
+    let reader = Deadline::new(response, token.clone());
+    let parsed = QueryResultsParser::from_format(format)
+        .for_reader(reader)
+        .map_err(|error| RemoteError::Answer {
+            url: url.to_owned(),
+            message: error.to_string(),
+        })?;
+    Ok(match parsed {
+        ReaderQueryResultsParserOutput::Boolean(answer) => QueryResults::Boolean(answer),
+        ReaderQueryResultsParserOutput::Solutions(solutions) => {
+            let variables = solutions.variables().to_vec();
+            let url = url.to_owned();
+            QueryResults::Solutions(QuerySolutionIter::new(
+                variables.into(),
+                solutions.map(move |solution| {
+                    solution.map_err(|error| read_error(&url, &token, error.to_string()))
+                }),
+            ))
+        }
+    })
+}
+
+/// The error of an answer that stopped being read: the deadline, or a broken answer.
+fn read_error(
+    url: &str,
+    token: &Option<oxigraph::sparql::CancellationToken>,
+    message: String,
+) -> QueryEvaluationError {
+    if token.as_ref().is_some_and(|token| token.is_cancelled()) {
+        QueryEvaluationError::Cancelled
+    } else {
+        QueryEvaluationError::Dataset(Box::new(RemoteError::Answer {
+            url: url.to_owned(),
+            message,
+        }))
+    }
+}
+
+/// The body of a response, which stops being read once its work is cancelled.
+struct Deadline {
+    body: ureq::BodyReader<'static>,
+    token: Option<oxigraph::sparql::CancellationToken>,
+}
+
+impl Deadline {
+    fn new(
+        response: ureq::http::Response<ureq::Body>,
+        token: Option<oxigraph::sparql::CancellationToken>,
+    ) -> Self {
+        Self {
+            body: response
+                .into_body()
+                .into_with_config()
+                .limit(u64::MAX)
+                .reader(),
+            token,
+        }
+    }
+}
+
+impl Read for Deadline {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        if self.token.as_ref().is_some_and(|token| token.is_cancelled()) {
+            return Err(io::Error::other("the query was cancelled"));
+        }
+        self.body.read(buffer)
+    }
+}
+
+/// A digest challenge (`WWW-Authenticate: Digest ...`).
+#[derive(Debug, Clone)]
+struct Challenge {
+    realm: String,
+    nonce: String,
+    opaque: Option<String>,
+    qop: bool,
+}
+
+impl Challenge {
+    fn parse(header: &str) -> Option<Self> {
+        let rest = header.trim().strip_prefix("Digest")?.trim();
+        let mut fields = HashMap::new();
+        for part in split_fields(rest) {
+            if let Some((key, value)) = part.split_once('=') {
+                fields.insert(
+                    key.trim().to_ascii_lowercase(),
+                    value.trim().trim_matches('"').to_owned(),
+                );
+            }
+        }
+        Some(Self {
+            realm: fields.get("realm")?.clone(),
+            nonce: fields.get("nonce")?.clone(),
+            opaque: fields.get("opaque").cloned(),
+            qop: fields
+                .get("qop")
+                .is_some_and(|qop| qop.split(',').any(|one| one.trim() == "auth")),
+        })
+    }
+
+    /// The `Authorization` header answering the challenge for one request.
+    fn answer(&self, user: &str, password: &str, method: &str, uri: &str, count: u32) -> String {
+        let ha1 = md5_hex(&format!("{user}:{}:{password}", self.realm));
+        let ha2 = md5_hex(&format!("{method}:{uri}"));
+        let nc = format!("{count:08x}");
+        let cnonce = md5_hex(&format!("{}:{count}:{:?}", self.nonce, std::time::SystemTime::now()));
+        let mut header = format!(
+            "Digest username=\"{user}\", realm=\"{}\", nonce=\"{}\", uri=\"{uri}\", algorithm=MD5",
+            self.realm, self.nonce
+        );
+        if self.qop {
+            let response = md5_hex(&format!("{ha1}:{}:{nc}:{cnonce}:auth:{ha2}", self.nonce));
+            let _ = write!(
+                header,
+                ", qop=auth, nc={nc}, cnonce=\"{cnonce}\", response=\"{response}\""
+            );
+        } else {
+            let response = md5_hex(&format!("{ha1}:{}:{ha2}", self.nonce));
+            let _ = write!(header, ", response=\"{response}\"");
+        }
+        if let Some(opaque) = &self.opaque {
+            let _ = write!(header, ", opaque=\"{opaque}\"");
+        }
+        header
+    }
+}
+
+/// The comma-separated fields of a challenge, commas inside quotes kept.
+fn split_fields(text: &str) -> Vec<&str> {
+    let mut fields = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (index, character) in text.char_indices() {
+        match character {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                fields.push(&text[start..index]);
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    fields.push(&text[start..]);
+    fields
+}
+
+fn md5_hex(text: &str) -> String {
+    use md5::Digest as _;
+    md5::Md5::digest(text.as_bytes())
+        .iter()
+        .fold(String::with_capacity(32), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
+}
+
+/// Standard base64 with padding (for HTTP Basic credentials).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut text = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let value = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |value, (index, byte)| {
+                value | u32::from(*byte) << (16 - 8 * index)
+            });
+        for index in 0..4 {
+            if index <= chunk.len() {
+                text.push(char::from(ALPHABET[(value >> (18 - 6 * index)) as usize & 63]));
+            } else {
+                text.push('=');
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_as_rfc_4648_gives_it() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64(b"dba:dba"), "ZGJhOmRiYQ==");
+    }
+
+    #[test]
+    fn a_digest_answer_is_rfc_2617s_example() {
+        // RFC 2617, section 3.5.
+        let challenge = Challenge::parse(
+            r#"Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41""#,
+        )
+        .unwrap();
+        let header = challenge.answer("Mufasa", "Circle Of Life", "GET", "/dir/index.html", 1);
+        let cnonce = header
+            .split("cnonce=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_owned();
+        let ha1 = md5_hex("Mufasa:testrealm@host.com:Circle Of Life");
+        let ha2 = md5_hex("GET:/dir/index.html");
+        let expected = md5_hex(&format!(
+            "{ha1}:dcd98b7102dd2f0e8b11d0f600bfb0c093:00000001:{cnonce}:auth:{ha2}"
+        ));
+        assert!(header.contains(&format!("response=\"{expected}\"")), "{header}");
+        assert!(header.contains("opaque=\"5ccc069c403ebaf9f0171e9517f40e41\""));
+        // With the RFC's own client nonce, the RFC's own response.
+        let fixed = md5_hex(&format!(
+            "{ha1}:dcd98b7102dd2f0e8b11d0f600bfb0c093:00000001:0a4f113b:auth:{ha2}"
+        ));
+        assert_eq!(fixed, "6629fae49393a05397450978507c4ef1");
+    }
+
+    #[test]
+    fn a_service_call_is_found_wherever_it_hides() {
+        for query in [
+            "SELECT * WHERE { SERVICE <http://example.com/s> { ?s ?p ?o } }",
+            "SELECT * WHERE { ?a ?b ?c OPTIONAL { SERVICE <http://example.com/s> { ?s ?p ?o } } }",
+            "SELECT * WHERE { ?a ?b ?c FILTER EXISTS { SERVICE <http://example.com/s> { ?s ?p ?o } } }",
+            "ASK { { SELECT * WHERE { GRAPH ?g { SERVICE <http://example.com/s> { ?s ?p ?o } } } } }",
+        ] {
+            let query = spargebra::SparqlParser::new().parse_query(query).unwrap();
+            assert_eq!(
+                service_of_query(&query).map(|name| name.into_string()),
+                Some("http://example.com/s".to_owned())
+            );
+        }
+        let query = spargebra::SparqlParser::new()
+            .parse_query("SELECT * WHERE { ?s ?p ?o FILTER(?o > 1) }")
+            .unwrap();
+        assert_eq!(service_of_query(&query), None);
+    }
+
+    #[test]
+    fn a_store_url_is_an_http_sparql_endpoint() {
+        let config = RemoteConfig::from_url("sparql+http://127.0.0.1:8890/sparql").unwrap();
+        assert_eq!(config.query, "http://127.0.0.1:8890/sparql");
+        assert_eq!(config.update, config.query);
+        assert!(RemoteConfig::from_url("ftp://example.com/").is_err());
+        assert!(
+            RemoteConfig::from_url("sparql+https://example.com/sparql")
+                .unwrap_err()
+                .contains("TLS")
+        );
+    }
+
+    #[test]
+    fn inserted_quads_name_each_graph_once_a_block() {
+        let quad = |graph: &str, object: &str| {
+            Quad::new(
+                oxigraph::model::NamedNode::new_unchecked("http://e/s"),
+                oxigraph::model::NamedNode::new_unchecked("http://e/p"),
+                oxigraph::model::Literal::new_simple_literal(object),
+                oxigraph::model::NamedNode::new_unchecked(graph),
+            )
+        };
+        let quads = [quad("http://e/g", "a \"quoted\"\nline"), quad("http://e/g", "b"), quad("http://e/h", "c")];
+        let text = insert_data(quads.iter());
+        assert!(text.starts_with("INSERT {"), "{text}");
+        assert_eq!(text.matches("GRAPH <http://e/g>").count(), 1);
+        assert_eq!(text.matches("GRAPH <http://e/h>").count(), 1);
+        let update = spargebra::SparqlParser::new().parse_update(&text).unwrap();
+        assert_eq!(update.operations.len(), 1);
+        assert!(text.contains(r#""a \"quoted\"\nline""#), "{text}");
+    }
+}
