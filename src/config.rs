@@ -5,13 +5,94 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Where the on-disk store lives; shared by every command.
+/// Where the store is: an on-disk folder, or a remote SPARQL 1.1 store; shared by every
+/// command.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
     /// Folder of the on-disk store; created (and filled with the bundled ontology and data)
-    /// when it does not exist yet.
+    /// when it does not exist yet. Not used with --store.
     #[arg(long = "data", env = "SPYATLAS_DATA", default_value = "spyatlas-data")]
     pub data: PathBuf,
+
+    /// A remote SPARQL 1.1 store instead of the folder: its query endpoint, as
+    /// `sparql+http://host:8890/sparql` (see docs/deployment.md). Its default graph must
+    /// be the union of its named graphs. A new (empty) store is seeded with the bundled
+    /// data.
+    #[arg(long, env = "SPYATLAS_STORE", value_name = "URL")]
+    pub store: Option<String>,
+
+    /// The remote store's SPARQL Update endpoint, when not the query endpoint.
+    #[arg(long, env = "SPYATLAS_STORE_UPDATE", value_name = "URL", requires = "store")]
+    pub store_update: Option<String>,
+
+    /// The user name for the remote store (the password comes from
+    /// SPYATLAS_STORE_PASSWORD, never from the command line, which `ps` shows).
+    #[arg(long, env = "SPYATLAS_STORE_USER", requires = "store")]
+    pub store_user: Option<String>,
+
+    /// How the user name and password are sent: HTTP `basic`, or `digest` (Virtuoso's
+    /// /sparql-auth).
+    #[arg(long, value_enum, env = "SPYATLAS_STORE_AUTH", default_value_t = StoreAuth::Basic)]
+    pub store_auth: StoreAuth,
+
+    /// Seconds between two looks at the remote store for writes made by other processes
+    /// (other spyatlas servers over the same store).
+    #[arg(long, env = "SPYATLAS_STORE_POLL", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub store_poll: u64,
+}
+
+/// How credentials reach a remote store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreAuth {
+    Basic,
+    Digest,
+}
+
+impl DataArgs {
+    /// The remote store these arguments name, if any, its requests taking at most
+    /// `timeout`. The password is read from `SPYATLAS_STORE_PASSWORD`, a bearer token
+    /// from `SPYATLAS_STORE_TOKEN`.
+    pub fn remote(&self, timeout: Duration) -> Result<Option<crate::store::RemoteConfig>, String> {
+        let Some(url) = &self.store else {
+            return Ok(None);
+        };
+        let mut config = crate::store::RemoteConfig::from_url(url)?;
+        if let Some(update) = &self.store_update {
+            config.update = crate::store::RemoteConfig::from_url(update)?.query;
+        }
+        config.timeout = timeout;
+        config.poll = Duration::from_secs(self.store_poll);
+        let password = std::env::var("SPYATLAS_STORE_PASSWORD").ok();
+        let token = std::env::var("SPYATLAS_STORE_TOKEN").ok();
+        config.auth = match (&self.store_user, password, token) {
+            (Some(user), Some(password), _) => match self.store_auth {
+                StoreAuth::Basic => crate::store::Auth::Basic {
+                    user: user.clone(),
+                    password,
+                },
+                StoreAuth::Digest => crate::store::Auth::Digest {
+                    user: user.clone(),
+                    password,
+                },
+            },
+            (Some(user), None, _) => {
+                return Err(format!(
+                    "--store-user {user} needs its password in SPYATLAS_STORE_PASSWORD"
+                ));
+            }
+            (None, _, Some(token)) => crate::store::Auth::Bearer(token),
+            (None, _, None) => crate::store::Auth::None,
+        };
+        Ok(Some(config))
+    }
+
+    /// What the store is, for messages: the folder, or the endpoint.
+    pub fn describe(&self) -> String {
+        match &self.store {
+            Some(url) => format!("the SPARQL store at {url}"),
+            None => format!("the store in {}", self.data.display()),
+        }
+    }
 }
 
 /// Options of `spyatlas serve`.

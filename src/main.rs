@@ -128,22 +128,22 @@ fn main() -> anyhow::Result<()> {
             graph: Some(graph),
         } => {
             debug_assert!(!dry_run, "clap keeps --dry-run and --graph apart");
-            load_raw(&data.data, &paths, &graph)
+            load_raw(&data, &paths, &graph)
         }
         Command::Load {
             data,
             paths,
             dry_run,
             graph: None,
-        } => load_reports(&data.data, &paths, dry_run),
-        Command::Unload { data, slugs } => unload(&data.data, &slugs),
+        } => load_reports(&data, &paths, dry_run),
+        Command::Unload { data, slugs } => unload(&data, &slugs),
         Command::Query {
             data,
             query,
             file,
             format,
-        } => run_query(&data.data, query, file, format),
-        Command::Dump { data, output } => dump(&data.data, output.as_deref()),
+        } => run_query(&data, query, file, format),
+        Command::Dump { data, output } => dump(&data, output.as_deref()),
     }
 }
 
@@ -151,14 +151,22 @@ fn main() -> anyhow::Result<()> {
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let path = config.data.data.clone();
     let min_free_disk = config.min_free_disk_mb.saturating_mul(1024 * 1024);
+    let remote = config
+        .data
+        .remote(Duration::from_secs(config.query_timeout))
+        .map_err(|message| anyhow::anyhow!(message))?;
+    let remote_store = remote.is_some();
     let graph = tokio::task::spawn_blocking(move || {
-        let graph = Graph::open_keeping_free(&path, min_free_disk)?;
+        let graph = match remote {
+            Some(remote) => Graph::remote(remote)?,
+            None => Graph::open_keeping_free(&path, min_free_disk)?,
+        };
         seed::seed_if_empty(&graph)?;
         Ok::<_, StoreError>(graph)
     })
     .await
     .context("opening the store")?
-    .with_context(|| format!("opening the store in {}", config.data.data.display()))?;
+    .with_context(|| format!("opening {}", config.data.describe()))?;
     let settings = HttpSettings::from(&config);
     let writes = match &settings.write_access {
         spyatlas::config::WriteAccess::Token(_) => "writes need the bearer token",
@@ -172,11 +180,18 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     // Tells `spyatlas query` and `spyatlas dump` where to ask while this server holds the
     // store; removed when the server stops.
-    let _announcement = served::Announcement::write(&config.data.data, address)
-        .with_context(|| format!("writing {} into the store's folder", served::SERVER_FILE))?;
+    let _announcement = if remote_store {
+        None
+    } else {
+        Some(
+            served::Announcement::write(&config.data.data, address).with_context(|| {
+                format!("writing {} into the store's folder", served::SERVER_FILE)
+            })?,
+        )
+    };
     tracing::info!(
-        "spyatlas listening on http://{address}/sparql (store {}, {writes})",
-        config.data.data.display()
+        "spyatlas listening on http://{address}/sparql ({}, {writes})",
+        graph.describe()
     );
     http::serve(listener, state, http::shutdown_signal()).await?;
     // The store closes when this returns: index builds still reading it stop first.
@@ -187,7 +202,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load_reports(data: &Path, paths: &[PathBuf], dry_run: bool) -> anyhow::Result<()> {
+fn load_reports(data: &DataArgs, paths: &[PathBuf], dry_run: bool) -> anyhow::Result<()> {
     let graph = open(data)?;
     let started = Instant::now();
     let bar = ProgressBar::new_spinner();
@@ -325,7 +340,7 @@ fn print_summary(results: &[ReportResult], elapsed: Duration, dry_run: bool) -> 
     failed
 }
 
-fn unload(data: &Path, slugs: &[String]) -> anyhow::Result<()> {
+fn unload(data: &DataArgs, slugs: &[String]) -> anyhow::Result<()> {
     let graph = open(data)?;
     let mut missing = Vec::new();
     for slug in slugs {
@@ -349,7 +364,7 @@ fn unload(data: &Path, slugs: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load_raw(data: &Path, paths: &[PathBuf], graph_iri: &str) -> anyhow::Result<()> {
+fn load_raw(data: &DataArgs, paths: &[PathBuf], graph_iri: &str) -> anyhow::Result<()> {
     let graph_name = Some(
         NamedNode::new(graph_iri)
             .with_context(|| format!("--graph {graph_iri} is not an absolute IRI"))?,
@@ -384,12 +399,21 @@ fn load_raw(data: &Path, paths: &[PathBuf], graph_iri: &str) -> anyhow::Result<(
 
 /// Opens (or creates) the store in `data` for a write; a new store is seeded with the
 /// bundled knowledge first.
-fn open(data: &Path) -> anyhow::Result<Graph> {
-    let graph =
-        Graph::open(data).with_context(|| format!("opening the store in {}", data.display()))?;
-    seed::seed_if_empty(&graph)
-        .with_context(|| format!("seeding the new store in {}", data.display()))?;
+fn open(data: &DataArgs) -> anyhow::Result<Graph> {
+    let graph = match remote(data)? {
+        Some(remote) => Graph::remote(remote),
+        None => Graph::open(&data.data),
+    }
+    .with_context(|| format!("opening {}", data.describe()))?;
+    seed::seed_if_empty(&graph).with_context(|| format!("seeding {}", data.describe()))?;
     Ok(graph)
+}
+
+/// The remote store of a command-line command, if one is named; its requests may take
+/// up to ten minutes (a load, a dump).
+fn remote(data: &DataArgs) -> anyhow::Result<Option<spyatlas::store::RemoteConfig>> {
+    data.remote(Duration::from_secs(600))
+        .map_err(|message| anyhow::anyhow!(message))
 }
 
 /// Where a read goes: the store itself, or the server that holds it.
@@ -400,7 +424,11 @@ enum Reader {
 
 /// Opens the store for a read (so a new store gets the bundled data), or, when a server
 /// holds it, finds that server: opening a store that another process writes is not safe.
-fn open_for_reading(data: &Path) -> anyhow::Result<Reader> {
+fn open_for_reading(args: &DataArgs) -> anyhow::Result<Reader> {
+    if remote(args)?.is_some() {
+        return open(args).map(Reader::Store);
+    }
+    let data = args.data.as_path();
     match Graph::open(data).and_then(|graph| seed::seed_if_empty(&graph).map(|_| graph)) {
         Ok(graph) => Ok(Reader::Store(graph)),
         Err(error @ StoreError::InUse { .. }) => match served::address(data) {
@@ -419,7 +447,7 @@ fn open_for_reading(data: &Path) -> anyhow::Result<Reader> {
 }
 
 fn run_query(
-    data: &Path,
+    data: &DataArgs,
     text: Option<String>,
     file: Option<PathBuf>,
     format: OutputFormat,
@@ -581,7 +609,7 @@ fn write_boolean(out: &mut dyn Write, format: QueryResultsFormat, value: bool) -
     Ok(())
 }
 
-fn dump(data: &Path, output: Option<&Path>) -> anyhow::Result<()> {
+fn dump(data: &DataArgs, output: Option<&Path>) -> anyhow::Result<()> {
     let graph = match open_for_reading(data)? {
         Reader::Store(graph) => graph,
         Reader::Server(address) => {

@@ -14,10 +14,12 @@
 //! as they were, or wrote all of it, or (an engine that commits operation by operation)
 //! part of it, which is then undone by writing back what they held before.
 //!
-//! Every write also counts itself in a graph of its own ([`WRITES_GRAPH`]), in the same
-//! request. Each spyatlas process over the store reads that count every few seconds
-//! ([`follow`]): a count it did not make itself means another process wrote, and its
-//! indexes and caches read the store again.
+//! Every write also leaves a mark of its own in a graph of its own ([`WRITES_GRAPH`]), in
+//! the same request: a new random token in place of the one before (a counter would need
+//! a read and a write in one operation, which Virtuoso gets wrong on an empty graph). Each
+//! spyatlas process over the store reads the mark every few seconds ([`follow`]): a mark
+//! it did not leave itself means another process wrote, and its indexes and caches read
+//! the store again.
 
 use super::{Dataset, Graph, Quads, StoreError, current_token};
 use crate::changes::RemoteWrites;
@@ -36,11 +38,11 @@ use std::io::{self, Read};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// The graph where writes are counted; never shown (quads, counts and dumps leave it
-/// out).
+/// The graph holding the mark of the last write; never shown (quads, counts and dumps
+/// leave it out).
 pub const WRITES_GRAPH: &str = "https://w3id.org/spyatlas/graph/writes";
-/// The property holding the count of writes.
-const WRITES_COUNT: &str = "https://w3id.org/spyatlas/ontology#writes";
+/// The property holding the mark of the last write.
+const LAST_WRITE: &str = "https://w3id.org/spyatlas/ontology#lastWrite";
 
 /// Graphs an engine keeps for itself, left out of what spyatlas reads (Virtuoso's schema
 /// and system graphs).
@@ -161,8 +163,8 @@ pub enum RemoteError {
 pub struct Remote {
     config: RemoteConfig,
     agent: ureq::Agent,
-    /// The count of writes this process last saw (its own writes, and others' once told).
-    seen: Mutex<Option<u64>>,
+    /// The mark of the last write this process saw (its own, and others' once told).
+    seen: Mutex<Option<String>>,
     /// The digest challenge last received, and the requests made under it.
     challenge: Mutex<Option<(Challenge, u32)>>,
 }
@@ -184,8 +186,8 @@ impl Remote {
             challenge: Mutex::new(None),
         };
         remote.check_readable()?;
-        let count = remote.count_of_writes()?;
-        *remote.lock_seen() = Some(count);
+        let mark = remote.last_write()?;
+        *remote.lock_seen() = mark;
         Ok(remote)
     }
 
@@ -194,7 +196,7 @@ impl Remote {
         &self.config.query
     }
 
-    fn lock_seen(&self) -> std::sync::MutexGuard<'_, Option<u64>> {
+    fn lock_seen(&self) -> std::sync::MutexGuard<'_, Option<String>> {
         self.seen
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -544,36 +546,48 @@ impl Remote {
         })
     }
 
-    /// The count of writes made to the store by every spyatlas process.
-    fn count_of_writes(&self) -> Result<u64, StoreError> {
-        self.number(
-            &format!(
-                "SELECT ?n WHERE {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{WRITES_COUNT}> ?n }} }}"
-            ),
-            "n",
-        )
+    /// The mark of the last write made to the store by any spyatlas process.
+    fn last_write(&self) -> Result<Option<String>, StoreError> {
+        let query = format!(
+            "SELECT ?mark WHERE {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{LAST_WRITE}> ?mark }} }}"
+        );
+        let response = self.post(&self.config.query, &[("query", query.as_str())], RESULTS)?;
+        let QueryResults::Solutions(mut solutions) =
+            parse_results(&self.config.query, response, QueryResultsFormat::Xml)?
+        else {
+            return Ok(None);
+        };
+        Ok(match solutions.next().transpose()? {
+            Some(solution) => match solution.get("mark") {
+                Some(Term::Literal(mark)) => Some(mark.value().to_owned()),
+                _ => None,
+            },
+            None => None,
+        })
     }
 
-    /// Sends `operations` (SPARQL update operations, `;`-separated) with the count of
-    /// writes moved on, in one request.
+    /// Sends `operations` (SPARQL update operations, `;`-separated) with a new mark of the
+    /// last write, in one request.
     fn write(&self, operations: &str) -> Result<(), StoreError> {
-        let before = self.count_of_writes()?;
-        let request = format!("{operations} ;\n{}", count_one_more());
+        let before = self.last_write()?;
+        let (mark, marking) = new_mark();
+        let request = format!("{operations} ;\n{marking}");
         self.post(&self.config.update, &[("update", &request)], "*/*")?;
-        self.counted(before);
+        self.marked(before, mark);
         Ok(())
     }
 
-    /// Takes note that this process moved the count on from `before`: when it is now one
-    /// more, and this process had seen `before`, no other write came between.
-    fn counted(&self, before: u64) {
-        let after = self.count_of_writes();
+    /// Takes note that this process left `mark` on a store whose mark was `before`: when
+    /// `mark` is still there, and this process had seen `before`, no other write came
+    /// between, and there is nothing to read again.
+    fn marked(&self, before: Option<String>, mark: String) {
+        let after = self.last_write();
         let mut seen = self.lock_seen();
-        if let Ok(after) = after
-            && after == before + 1
-            && *seen == Some(before)
+        if let Ok(Some(after)) = after
+            && after == mark
+            && *seen == before
         {
-            *seen = Some(after);
+            *seen = Some(mark);
         }
     }
 
@@ -586,8 +600,8 @@ impl Remote {
         let Some((default, named)) = dataset else {
             return self.write(&update.to_string());
         };
-        // The protocol's dataset would hide the count's graph from the counting
-        // operation: it goes in a request of its own.
+        // The protocol's dataset would hide the mark's graph from the marking operation:
+        // it goes in a request of its own.
         let text = update.to_string();
         let mut form = vec![("update", text.as_str())];
         let defaults: Vec<String> = default
@@ -606,14 +620,11 @@ impl Remote {
             .collect();
         form.extend(defaults.iter().map(|graph| ("using-graph-uri", graph.as_str())));
         form.extend(nameds.iter().map(|graph| ("using-named-graph-uri", graph.as_str())));
-        let before = self.count_of_writes()?;
+        let before = self.last_write()?;
         self.post(&self.config.update, &form, "*/*")?;
-        self.post(
-            &self.config.update,
-            &[("update", &count_one_more())],
-            "*/*",
-        )?;
-        self.counted(before);
+        let (mark, marking) = new_mark();
+        self.post(&self.config.update, &[("update", &marking)], "*/*")?;
+        self.marked(before, mark);
         Ok(())
     }
 }
@@ -736,8 +747,8 @@ pub(crate) fn insert(remote: &Remote, quads: &[Quad]) -> Result<(), StoreError> 
 }
 
 /// Follows the writes other processes make to the store of `graph`: every `poll`, reads
-/// the count of writes, and when it is not the one this process saw last, tells the
-/// graph's watchers that the store changed. Ends when the graph is dropped or stopping.
+/// the mark of the last write, and when it is not the one this process saw last, tells
+/// the graph's watchers that the store changed. Ends when the graph is dropped or stopping.
 pub(crate) fn follow(graph: &Graph, remote: &std::sync::Arc<Remote>, poll: Duration) {
     let weak = graph.downgrade();
     let remote = std::sync::Arc::downgrade(remote);
@@ -752,21 +763,21 @@ pub(crate) fn follow(graph: &Graph, remote: &std::sync::Arc<Remote>, poll: Durat
                 if graph.is_stopping() {
                     return;
                 }
-                let count = match remote.count_of_writes() {
-                    Ok(count) => count,
+                let mark = match remote.last_write() {
+                    Ok(mark) => mark,
                     Err(error) => {
-                        tracing::warn!(%error, "cannot read the count of writes of the remote store");
+                        tracing::warn!(%error, "cannot read the mark of the remote store's last write");
                         continue;
                     }
                 };
                 let new = {
                     let mut seen = remote.lock_seen();
-                    let new = *seen != Some(count);
-                    *seen = Some(count);
+                    let new = *seen != mark;
+                    *seen = mark;
                     new
                 };
                 if new {
-                    tracing::info!(count, "the remote store was written by another process");
+                    tracing::info!("the remote store was written by another process");
                     graph.changed_elsewhere();
                 }
             }
@@ -776,36 +787,71 @@ pub(crate) fn follow(graph: &Graph, remote: &std::sync::Arc<Remote>, poll: Durat
     }
 }
 
-/// The update operation that moves the count of writes on by one.
-fn count_one_more() -> String {
-    format!(
-        "DELETE {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{WRITES_COUNT}> ?n }} }} \
-         INSERT {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{WRITES_COUNT}> ?next }} }} \
-         WHERE {{ OPTIONAL {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{WRITES_COUNT}> ?n }} }} \
-         BIND(COALESCE(?n + 1, 1) AS ?next) }}"
-    )
+/// A new mark of the last write, and the update operations that leave it in place of
+/// the one before.
+fn new_mark() -> (String, String) {
+    use sha2::Digest as _;
+    static SEQUENCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seed = format!(
+        "{:?} {} {} {:p}",
+        std::time::SystemTime::now(),
+        std::process::id(),
+        SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        &SEQUENCE,
+    );
+    let mark: String = sha2::Sha256::digest(seed.as_bytes())
+        .iter()
+        .take(16)
+        .fold(String::with_capacity(32), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        });
+    let marking = format!(
+        "DELETE WHERE {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{LAST_WRITE}> ?mark }} }} ;\n\
+         INSERT DATA {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{LAST_WRITE}> \"{mark}\" }} }}"
+    );
+    (mark, marking)
 }
 
-/// The update operation adding quads, grouped by graph in blocks of at most
-/// [`BLOCK_TRIPLES`]. `INSERT { } WHERE { }` rather than `INSERT DATA`, which Virtuoso
-/// refuses blank nodes in; each blank node label stands for one new node, in every block.
+/// The update operations adding quads, grouped by graph in blocks of at most
+/// [`BLOCK_TRIPLES`]: `INSERT DATA`, but for quads with blank nodes, which Virtuoso
+/// refuses there: those go in one `INSERT { } WHERE { }`, so that each blank node label
+/// stands for one new node throughout.
 fn insert_data<'a>(quads: impl Iterator<Item = &'a Quad>) -> String {
-    let mut by_graph: HashMap<&GraphName, Vec<&Quad>> = HashMap::new();
-    for quad in quads {
-        by_graph.entry(&quad.graph_name).or_default().push(quad);
+    fn has_blank_node(quad: &Quad) -> bool {
+        matches!(quad.subject, NamedOrBlankNode::BlankNode(_))
+            || matches!(quad.object, Term::BlankNode(_))
     }
-    let mut text = String::from("INSERT {\n");
-    for (graph, quads) in by_graph {
-        for block in quads.chunks(BLOCK_TRIPLES) {
-            let _ = writeln!(text, "GRAPH {graph} {{");
-            for quad in block {
-                let _ = writeln!(text, "{} {} {} .", quad.subject, quad.predicate, quad.object);
+    fn blocks(text: &mut String, quads: Vec<&Quad>) {
+        let mut by_graph: HashMap<&GraphName, Vec<&Quad>> = HashMap::new();
+        for quad in quads {
+            by_graph.entry(&quad.graph_name).or_default().push(quad);
+        }
+        for (graph, quads) in by_graph {
+            for block in quads.chunks(BLOCK_TRIPLES) {
+                let _ = writeln!(text, "GRAPH {graph} {{");
+                for quad in block {
+                    let _ = writeln!(text, "{} {} {} .", quad.subject, quad.predicate, quad.object);
+                }
+                text.push_str("}\n");
             }
-            text.push_str("}\n");
         }
     }
-    text.push_str("} WHERE {}");
-    text
+    let (blank, plain): (Vec<&Quad>, Vec<&Quad>) = quads.partition(|quad| has_blank_node(quad));
+    let mut operations = Vec::new();
+    if !plain.is_empty() {
+        let mut text = String::from("INSERT DATA {\n");
+        blocks(&mut text, plain);
+        text.push('}');
+        operations.push(text);
+    }
+    if !blank.is_empty() {
+        let mut text = String::from("INSERT {\n");
+        blocks(&mut text, blank);
+        text.push_str("} WHERE {}");
+        operations.push(text);
+    }
+    operations.join(" ;\n")
 }
 
 /// The filter leaving out the engine's own graphs and the count of writes.
@@ -916,7 +962,7 @@ fn parse_results(
     format: QueryResultsFormat,
 ) -> Result<QueryResults<'static>, StoreError> {
     let token = current_token();
-    let reader = Deadline::new(response, token.clone());
+    let reader = BlankNodeLabels::new(Deadline::new(response, token.clone()));
     let parsed = QueryResultsParser::from_format(format)
         .for_reader(reader)
         .map_err(|error| RemoteError::Answer {
@@ -952,6 +998,88 @@ fn read_error(
             message,
         }))
     }
+}
+
+/// SPARQL XML results with Virtuoso's blank node labels (`nodeID://b10450`, not a valid
+/// label) made valid (`b10450`): the only place `<bnode>` opens an element is a blank
+/// node binding.
+struct BlankNodeLabels<R> {
+    inner: R,
+    /// Read, not yet looked at (at most a prefix of the pattern at its end).
+    tail: Vec<u8>,
+    /// Looked at, ready to hand out from `ready_from`.
+    ready: Vec<u8>,
+    ready_from: usize,
+    ended: bool,
+}
+
+impl<R: Read> BlankNodeLabels<R> {
+    const PATTERN: &'static [u8] = b"<bnode>nodeID://";
+    const REPLACEMENT: &'static [u8] = b"<bnode>";
+
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            tail: Vec::new(),
+            ready: Vec::new(),
+            ready_from: 0,
+            ended: false,
+        }
+    }
+
+    /// Moves what can be told of `tail` into `ready`, the pattern replaced.
+    fn refill(&mut self) -> io::Result<()> {
+        let mut chunk = [0; 16 * 1024];
+        let read = self.inner.read(&mut chunk)?;
+        if read == 0 {
+            self.ended = true;
+        }
+        self.tail.extend_from_slice(&chunk[..read]);
+        self.ready.clear();
+        self.ready_from = 0;
+        let mut start = 0;
+        while let Some(found) = find(&self.tail[start..], Self::PATTERN) {
+            self.ready.extend_from_slice(&self.tail[start..start + found]);
+            self.ready.extend_from_slice(Self::REPLACEMENT);
+            start += found + Self::PATTERN.len();
+        }
+        // Keep back what may be the beginning of the pattern, until more is read.
+        let keep = if self.ended {
+            0
+        } else {
+            (1..Self::PATTERN.len())
+                .rev()
+                .find(|length| self.tail[start..].ends_with(&Self::PATTERN[..*length]))
+                .unwrap_or(0)
+        };
+        let end = self.tail.len() - keep;
+        self.ready.extend_from_slice(&self.tail[start..end]);
+        self.tail.drain(..end);
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for BlankNodeLabels<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        while self.ready_from == self.ready.len() {
+            if self.ended && self.tail.is_empty() {
+                return Ok(0);
+            }
+            self.refill()?;
+        }
+        let available = &self.ready[self.ready_from..];
+        let length = available.len().min(buffer.len());
+        buffer[..length].copy_from_slice(&available[..length]);
+        self.ready_from += length;
+        Ok(length)
+    }
+}
+
+/// Where `needle` first occurs in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 /// The body of a response, which stops being read once its work is cancelled.
@@ -1098,6 +1226,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn virtuoso_blank_node_labels_become_valid_wherever_reads_cut_them() {
+        let text = "<result><binding name=\"s\"><bnode>nodeID://b10450</bnode></binding>\
+                    <binding name=\"o\"><literal>&lt;bnode&gt;nodeID://x</literal></binding>\
+                    <binding name=\"t\"><bnode>nodeID://b7</bnode></binding></result>";
+        let expected = text.replace("<bnode>nodeID://", "<bnode>");
+        // A reader handing out one byte at a time cuts the pattern everywhere.
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+                let Some((first, rest)) = self.0.split_first() else {
+                    return Ok(0);
+                };
+                buffer[0] = *first;
+                self.0 = rest;
+                Ok(1)
+            }
+        }
+        for reader in [
+            Box::new(Trickle(text.as_bytes())) as Box<dyn Read>,
+            Box::new(text.as_bytes()),
+        ] {
+            let mut read = String::new();
+            BlankNodeLabels::new(reader).read_to_string(&mut read).unwrap();
+            assert_eq!(read, expected);
+        }
+        assert!(expected.contains("&lt;bnode&gt;nodeID://x"), "an escaped literal is left");
+    }
+
+    #[test]
     fn base64_as_rfc_4648_gives_it() {
         assert_eq!(base64(b""), "");
         assert_eq!(base64(b"f"), "Zg==");
@@ -1180,7 +1337,7 @@ mod tests {
         };
         let quads = [quad("http://e/g", "a \"quoted\"\nline"), quad("http://e/g", "b"), quad("http://e/h", "c")];
         let text = insert_data(quads.iter());
-        assert!(text.starts_with("INSERT {"), "{text}");
+        assert!(text.starts_with("INSERT DATA {"), "{text}");
         assert_eq!(text.matches("GRAPH <http://e/g>").count(), 1);
         assert_eq!(text.matches("GRAPH <http://e/h>").count(), 1);
         let update = spargebra::SparqlParser::new().parse_update(&text).unwrap();

@@ -110,13 +110,15 @@ pub struct Context {
 impl Context {
     /// Keeps a passage `graph` quotes for `claim`, with its language.
     fn add_quote(&mut self, claim: &str, graph: String, quote: &oxigraph::model::Literal) {
-        self.quotes
-            .entry((claim.to_owned(), graph))
-            .or_default()
-            .push((
-                quote.language().unwrap_or_default().to_owned(),
-                quote.value().to_owned(),
-            ));
+        // Kept in order (language, then text), whatever order the store answers in.
+        let quotes = self.quotes.entry((claim.to_owned(), graph)).or_default();
+        let quote = (
+            quote.language().unwrap_or_default().to_owned(),
+            quote.value().to_owned(),
+        );
+        if let Err(position) = quotes.binary_search(&quote) {
+            quotes.insert(position, quote);
+        }
     }
 }
 
@@ -185,17 +187,25 @@ pub fn neighbourhood(
     if rows.is_empty() {
         return Ok(None);
     }
-    let statements: Vec<Statement> = rows
+    let mut statements: Vec<Statement> = rows
         .into_iter()
         .filter_map(|row| {
             Some(Statement {
-                outgoing: matches!(row.get("out"), Some(Term::Literal(l)) if l.value() == "true"),
+                outgoing: matches!(row.get("direction"), Some(Term::Literal(l)) if l.value() == "out"),
                 property: iri_of(row.get("p"))?,
                 other: row.get("other")?.clone(),
                 graph: iri_of(row.get("g")),
             })
         })
         .collect();
+    // In one order whatever store answers (each engine lists rows its own way), so that
+    // a page is the same on every store, and a passage quoted once goes under the same
+    // sentence.
+    statements.sort_by(|a, b| {
+        (&a.property, a.outgoing, &a.graph)
+            .cmp(&(&b.property, b.outgoing, &b.graph))
+            .then_with(|| a.other.to_string().cmp(&b.other.to_string()))
+    });
     // A hub (a country, a vendor) has thousands of relationships of one kind: each kind
     // shows its first ones, and says how many more there are.
     let mut shown: HashMap<(bool, String), usize> = HashMap::new();
@@ -454,6 +464,10 @@ fn report_links(graph: &Graph, report: &str) -> Result<(Vec<Relationship>, bool)
             })
         })
         .collect();
+    // One order whatever store answers (see `neighbourhood`).
+    links.sort_by(|a, b| {
+        (&a.subject, &a.property, &a.object).cmp(&(&b.subject, &b.property, &b.object))
+    });
     let omitted = links.len() > MAX_REPORT_LINKS;
     links.truncate(MAX_REPORT_LINKS);
     Ok((links, omitted))
