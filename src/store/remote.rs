@@ -571,6 +571,9 @@ impl Remote {
     fn write(&self, operations: &str) -> Result<(), StoreError> {
         let before = self.last_write()?;
         let (mark, marking) = new_mark();
+        // A written update may end with its own `;` (spargebra writes one after each
+        // operation): two in a row do not parse.
+        let operations = operations.trim_end().trim_end_matches(';');
         let request = format!("{operations} ;\n{marking}");
         self.post(&self.config.update, &[("update", &request)], "*/*")?;
         self.marked(before, mark);

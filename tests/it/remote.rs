@@ -1,0 +1,517 @@
+//! The store-level and HTTP checks on remote SPARQL 1.1 stores: Virtuoso 7 and oxigraph's
+//! own server, each started by the test on 127.0.0.1 and free ports with a throwaway
+//! database (`scripts/remote-store`), against the embedded store as the reference. A
+//! remote store must hold what the embedded one holds, and every page, search and answer
+//! must come out the same.
+
+use crate::support::{TOKEN, TestApp};
+use axum::http::StatusCode;
+use spyatlas::config::HttpSettings;
+use spyatlas::store::{Auth, Graph, RemoteConfig};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A SPARQL store started for one test; stopped (its process ended by its PID) on drop.
+struct RemoteStore {
+    dir: tempfile::TempDir,
+    query: String,
+    update: String,
+    /// Virtuoso's digest-authenticated endpoint.
+    auth: Option<String>,
+}
+
+impl RemoteStore {
+    fn start(engine: &str) -> Self {
+        let dir = tempfile::TempDir::new().unwrap();
+        let folder = dir.path().join("store");
+        let output = Command::new(script())
+            .args([engine, folder.to_str().unwrap()])
+            .output()
+            .expect("scripts/remote-store runs");
+        assert!(
+            output.status.success(),
+            "{engine} did not start: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let printed = String::from_utf8(output.stdout).unwrap();
+        let field = |name: &str| {
+            printed
+                .lines()
+                .find_map(|line| line.strip_prefix(&format!("{name}=")))
+                .map(str::to_owned)
+        };
+        Self {
+            query: field("query").expect("the query endpoint is printed"),
+            update: field("update").expect("the update endpoint is printed"),
+            auth: field("auth"),
+            dir,
+        }
+    }
+
+    fn config(&self) -> RemoteConfig {
+        RemoteConfig {
+            query: self.query.clone(),
+            update: self.update.clone(),
+            auth: Auth::None,
+            timeout: Duration::from_secs(60),
+            poll: Duration::from_millis(500),
+        }
+    }
+
+    /// The store, seeded with the bundled data when new.
+    fn graph(&self) -> Graph {
+        let graph = Graph::remote(self.config()).expect("the remote store answers");
+        spyatlas::ingest::seed::seed_if_empty(&graph).expect("the bundled data is written");
+        graph
+    }
+}
+
+impl Drop for RemoteStore {
+    fn drop(&mut self) {
+        let _ = Command::new(script())
+            .args(["stop", self.dir.path().join("store").to_str().unwrap()])
+            .status();
+    }
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/remote-store")
+}
+
+const ENGINES: [&str; 2] = ["virtuoso", "oxigraph"];
+
+/// A dump as a sorted list of lines, blank node labels and load times left out (a store
+/// labels blank nodes its own way; each store was loaded at its own time).
+fn canonical_dump(graph: &Graph) -> Vec<String> {
+    let dump = String::from_utf8(graph.dump(Vec::new()).unwrap()).unwrap();
+    let mut lines: Vec<String> = dump
+        .lines()
+        .filter(|line| !line.contains("loadedAt"))
+        .map(without_blank_node_labels)
+        .collect();
+    lines.sort();
+    lines
+}
+
+fn without_blank_node_labels(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(start) = rest.find("_:") {
+        out.push_str(&rest[..start]);
+        out.push_str("_:b");
+        rest = &rest[start + 2..];
+        let end = rest
+            .find(|character: char| !character.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` with every `YYYY-MM-DDTHH:MM:SSZ` time (a report's load time) made `<time>`.
+fn without_times(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:dd";
+    let mut out = String::with_capacity(text.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let fits = bytes.len() >= index + shape.len()
+            && shape.iter().enumerate().all(|(offset, kind)| {
+                let byte = bytes[index + offset];
+                if *kind == b'd' {
+                    byte.is_ascii_digit()
+                } else {
+                    byte == *kind
+                }
+            });
+        if fits {
+            let mut end = index + shape.len();
+            while end < bytes.len() && (bytes[end].is_ascii_digit() || bytes[end] == b'.') {
+                end += 1;
+            }
+            if end < bytes.len() && bytes[end] == b'Z' {
+                end += 1;
+            }
+            out.push_str("<time>");
+            index = end;
+        } else {
+            let character = text[index..].chars().next().unwrap();
+            out.push(character);
+            index += character.len_utf8();
+        }
+    }
+    out
+}
+
+fn app(graph: Graph) -> TestApp {
+    TestApp::new(graph, HttpSettings::with_token(TOKEN, Duration::from_secs(30)))
+}
+
+/// Every page kind and every JSON answer a reader sees, on every entity.
+fn addresses(reference: &Graph) -> Vec<String> {
+    let mut addresses: Vec<String> = [
+        "/",
+        "/reports",
+        "/api/reports",
+        "/api/search?q=paragon",
+        "/api/search?q=whats%20ap",
+        "/api/search?q=casarni",
+        "/path?from=paragon-solutions&to=luca-casarini",
+        "/api/path?from=paragon-solutions&to=luca-casarini",
+        "/report/italie-belgische-nummers-doelwit-van-israelische-whatsapp-hack",
+        "/queries",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let mut entities: Vec<String> = canonical_dump(reference)
+        .iter()
+        .filter_map(|line| line.strip_prefix("<https://w3id.org/spyatlas/id/"))
+        .filter_map(|rest| rest.split_once('>').map(|(slug, _)| slug.to_owned()))
+        .collect();
+    entities.sort();
+    entities.dedup();
+    assert!(entities.len() > 30, "{entities:?}");
+    for slug in entities {
+        addresses.push(format!("/id/{slug}"));
+        addresses.push(format!("/id/{slug}?format=json"));
+    }
+    addresses
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remote_store_holds_and_shows_what_the_embedded_store_does() {
+    let reference = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let expected = canonical_dump(&reference);
+    let embedded = app(reference.clone());
+    for engine in ENGINES {
+        let store = RemoteStore::start(engine);
+        let graph = store.graph();
+        let dump = canonical_dump(&graph);
+        assert_eq!(dump.len(), expected.len(), "{engine}: quads of the dump");
+        assert_eq!(dump, expected, "{engine}: the dump");
+        assert_eq!(
+            graph.len().unwrap(),
+            reference.len().unwrap(),
+            "{engine}: the count leaves out the engine's own graphs and the mark of writes"
+        );
+        let remote = app(graph);
+        for address in addresses(&reference) {
+            let want = embedded.get(&address, None).await;
+            let got = remote.get(&address, None).await;
+            assert_eq!(got.status, want.status, "{engine}: {address}: {}", got.body);
+            assert_eq!(
+                without_times(&got.body),
+                without_times(&want.body),
+                "{engine}: {address}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sparql_answers_and_guards_are_those_of_the_embedded_store() {
+    let reference = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let embedded = app(reference);
+    let queries = [
+        // Ordered solutions, compared as they come.
+        "SELECT ?vendor ?label WHERE { ?vendor a <https://w3id.org/spyatlas/ontology#Vendor> ; <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?vendor ?label",
+        // Over the default graph, the union of all graphs (Virtuoso's own graphs hold no
+        // spyatlas entity).
+        "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?s), \"https://w3id.org/spyatlas/id/\")) }",
+        "ASK { <https://w3id.org/spyatlas/id/paragon-solutions> ?p ?o }",
+        "ASK { <https://w3id.org/spyatlas/id/nobody> ?p ?o }",
+        // The graph holding the mark of the last write is a remote store's only addition.
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), \"https://w3id.org/spyatlas/\") && ?g != <https://w3id.org/spyatlas/graph/writes>) } GROUP BY ?g ORDER BY ?g",
+    ];
+    for engine in ENGINES {
+        let store = RemoteStore::start(engine);
+        let remote = app(store.graph());
+        for query in queries {
+            let address = format!("/sparql?query={}", urlencode(query));
+            let accept = Some("text/csv");
+            let want = embedded.get(&address, accept).await;
+            let got = remote.get(&address, accept).await;
+            assert_eq!(got.status, StatusCode::OK, "{engine}: {query}: {}", got.body);
+            assert_eq!(got.body, want.body, "{engine}: {query}");
+        }
+        // CONSTRUCT: the same triples, in whatever order.
+        let construct = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <https://w3id.org/spyatlas/graph/reference> { ?s ?p ?o } }";
+        let address = format!("/sparql?query={}", urlencode(construct));
+        let sorted = |text: &str| {
+            let mut lines: Vec<String> = text.lines().map(without_blank_node_labels).collect();
+            lines.sort();
+            lines
+        };
+        let want = embedded.get(&address, Some("application/n-triples")).await;
+        let got = remote.get(&address, Some("application/n-triples")).await;
+        assert_eq!(got.status, StatusCode::OK, "{engine}: {}", got.body);
+        assert!(want.body.lines().count() > 40, "{}", want.body);
+        assert_eq!(sorted(&got.body), sorted(&want.body), "{engine}: CONSTRUCT");
+        // SERVICE is refused before anything reaches the store, as on the embedded store.
+        let service = "SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }";
+        let address = format!("/sparql?query={}", urlencode(service));
+        let want = embedded.get(&address, None).await;
+        let got = remote.get(&address, None).await;
+        assert_eq!(got.status, want.status, "{engine}: SERVICE: {}", got.body);
+        assert!(got.status.is_client_error(), "{engine}: {}", got.body);
+        assert_eq!(got.body, want.body, "{engine}: SERVICE");
+        // An update through the endpoint reaches the store, and the indexes read it again.
+        let update = "INSERT DATA { GRAPH <https://w3id.org/spyatlas/graph/extra> { <https://w3id.org/spyatlas/id/zeta-labs> a <https://w3id.org/spyatlas/ontology#Vendor> ; <http://www.w3.org/2000/01/rdf-schema#label> \"Zeta Labs\"@en } }";
+        let done = remote
+            .post(
+                "/sparql",
+                Some("application/sparql-update"),
+                Some(TOKEN),
+                update,
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::NO_CONTENT, "{engine}: {}", done.body);
+        let found = eventually(|| async {
+            remote
+                .get("/api/search?q=zeta%20labs", None)
+                .await
+                .body
+                .contains("zeta-labs")
+        })
+        .await;
+        assert!(found, "{engine}: the search index read the update");
+        let page = remote.get("/id/zeta-labs", Some("text/html")).await;
+        assert_eq!(page.status, StatusCode::OK, "{engine}");
+        assert!(page.body.contains("Zeta Labs"), "{engine}");
+    }
+}
+
+/// Whether `check` holds within 15 seconds.
+async fn eventually<F, Fut>(check: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(15) {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+fn urlencode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+const REPORT: &str = r#""@context": https://w3id.org/spyatlas/context.jsonld
+id: report:casarini-again
+kind: news-article
+label: {en: "Casarini again", nl: "Casarini opnieuw", it: "Casarini di nuovo"}
+title: {en: "Casarini again"}
+publisher: reuters
+issued: 2025-05
+language: en
+url: https://example.org/casarini-again
+claims:
+  - type: Targeting
+    label: {en: "Casarini followed again", nl: "Casarini opnieuw gevolgd", it: "Casarini seguito di nuovo"}
+    incident: paragon-spyware-attacks-on-whatsapp-users-2024
+    target: luca-casarini
+    outcome: targeted
+    status: alleged
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reports_are_loaded_replaced_and_retracted_whole_and_other_servers_see_it() {
+    for engine in ENGINES {
+        let store = RemoteStore::start(engine);
+        let first = store.graph();
+        // A second server over the same store: a separate process in production, a
+        // separate client with indexes of its own here.
+        let second = Graph::remote(store.config()).unwrap();
+        let seeded = canonical_dump(&first);
+        let a = app(first.clone());
+        let b = app(second);
+        let page = "/id/luca-casarini";
+        assert!(!b.get(page, None).await.body.contains("Casarini followed again"));
+
+        // Loaded through one server: on the other's pages and search, without a restart.
+        let loaded = a
+            .post("/api/reports", Some("application/yaml"), Some(TOKEN), REPORT)
+            .await;
+        assert_eq!(loaded.status, StatusCode::CREATED, "{engine}: {}", loaded.body);
+        assert!(a.get(page, None).await.body.contains("Casarini followed again"));
+        let seen = eventually(|| async {
+            b.get(page, None).await.body.contains("Casarini followed again")
+                && b
+                    .get("/api/search?q=casarini%20followed", None)
+                    .await
+                    .body
+                    .contains("casarini-followed-again")
+        })
+        .await;
+        assert!(seen, "{engine}: the second server shows the report");
+
+        // A revision replaces the report whole: the claim's old status is gone everywhere.
+        let status = |status: &str| {
+            format!(
+                "data-status=\"https://w3id.org/spyatlas/ontology#{status}\" data-claim=\"https://w3id.org/spyatlas/id/casarini-followed-again\""
+            )
+        };
+        assert!(a.get(page, None).await.body.contains(&status("alleged")));
+        let revised = REPORT.replace("status: alleged", "status: reported");
+        let replaced = a
+            .post("/api/reports", Some("application/yaml"), Some(TOKEN), &revised)
+            .await;
+        assert_eq!(replaced.status, StatusCode::OK, "{engine}: {}", replaced.body);
+        assert!(replaced.body.contains("\"replaced\""), "{}", replaced.body);
+        let seen = eventually(|| async {
+            let body = b.get(page, None).await.body;
+            body.contains(&status("reported")) && !body.contains(&status("alleged"))
+        })
+        .await;
+        assert!(seen, "{engine}: the second server shows the revision only");
+
+        // A report that breaks a rule writes nothing.
+        let before = canonical_dump(&first);
+        let broken = revised.replace("status: reported", "status: certain");
+        let refused = a
+            .post("/api/reports", Some("application/yaml"), Some(TOKEN), &broken)
+            .await;
+        assert!(refused.status.is_client_error(), "{engine}: {}", refused.body);
+        let after = canonical_dump(&first);
+        assert_eq!(after, before, "{engine}: a refused report wrote nothing");
+
+        // Retracted through the second server: gone from both, the store as seeded.
+        let retracted = b
+            .delete("/api/reports/casarini-again", Some(TOKEN))
+            .await;
+        assert_eq!(retracted.status, StatusCode::NO_CONTENT, "{engine}: {}", retracted.body);
+        let gone = eventually(|| async {
+            !a.get(page, None).await.body.contains("Casarini followed again")
+        })
+        .await;
+        assert!(gone, "{engine}: the first server no longer shows the report");
+        let now = canonical_dump(&first);
+        assert_eq!(now, seeded, "{engine}: the store holds what it held before");
+        drop(store);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn graph_store_writes_reach_a_remote_store() {
+    for engine in ENGINES {
+        let store = RemoteStore::start(engine);
+        let remote = app(store.graph());
+        let target = "/store?graph=http://example.com/notes";
+        let put = remote
+            .send(
+                axum::http::Request::put(target)
+                    .header("content-type", "text/turtle")
+                    .header("authorization", format!("Bearer {TOKEN}"))
+                    .body(axum::body::Body::from(
+                        "<http://example.com/a> <http://example.com/says> \"hello\"@en , [ <http://example.com/p> 1 ] .",
+                    ))
+                    .unwrap(),
+            )
+            .await;
+        assert!(put.status.is_success(), "{engine}: {}", put.body);
+        let read = remote.get(target, Some("application/n-triples")).await;
+        assert_eq!(read.status, StatusCode::OK, "{engine}");
+        assert!(read.body.contains("\"hello\"@en"), "{engine}: {}", read.body);
+        assert_eq!(read.body.lines().count(), 3, "{engine}: {}", read.body);
+        let deleted = remote.delete(target, Some(TOKEN)).await;
+        assert!(deleted.status.is_success(), "{engine}: {}", deleted.body);
+        let read = remote.get(target, Some("application/n-triples")).await;
+        assert_eq!(read.status, StatusCode::NOT_FOUND, "{engine}: {}", read.body);
+    }
+}
+
+#[test]
+fn the_command_line_works_on_a_remote_store() {
+    let store = RemoteStore::start("virtuoso");
+    let spyatlas = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_spyatlas"))
+            .args(args)
+            .args(["--store", &format!("sparql+{}", store.query)])
+            .env_remove("SPYATLAS_STORE_PASSWORD")
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let report = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
+    std::fs::write(report.path(), REPORT).unwrap();
+    let (ok, _, errors) = spyatlas(&["load", report.path().to_str().unwrap()]);
+    assert!(ok, "{errors}");
+    let (ok, answer, errors) = spyatlas(&[
+        "query",
+        "--format",
+        "csv",
+        "SELECT ?label WHERE { <https://w3id.org/spyatlas/id/casarini-followed-again> <http://www.w3.org/2000/01/rdf-schema#label> ?label FILTER(lang(?label) = \"en\") }",
+    ]);
+    assert!(ok, "{errors}");
+    assert!(answer.contains("Casarini followed again"), "{answer}");
+    let (ok, dump, errors) = spyatlas(&["dump"]);
+    assert!(ok, "{errors}");
+    assert!(dump.lines().count() > 1000);
+    assert!(dump.contains("<https://w3id.org/spyatlas/report/casarini-again> ."));
+    assert!(!dump.contains("openlinksw"), "the engine's own graphs are left out");
+    let (ok, _, errors) = spyatlas(&["unload", "casarini-again"]);
+    assert!(ok, "{errors}");
+    let (ok, dump, _) = spyatlas(&["dump"]);
+    assert!(ok);
+    assert!(!dump.contains("report/casarini-again"));
+    // A user name without a password is refused before anything is sent.
+    let (ok, _, errors) = spyatlas(&["dump", "--store-user", "dba"]);
+    assert!(!ok);
+    assert!(errors.contains("SPYATLAS_STORE_PASSWORD"), "{errors}");
+}
+
+#[test]
+fn digest_authentication_reaches_virtuosos_protected_endpoint() {
+    let store = RemoteStore::start("virtuoso");
+    let endpoint = store.auth.clone().expect("Virtuoso has /sparql-auth");
+    let config = |password: &str| RemoteConfig {
+        query: endpoint.clone(),
+        update: endpoint.clone(),
+        auth: Auth::Digest {
+            user: "dba".into(),
+            password: password.into(),
+        },
+        ..store.config()
+    };
+    let graph = Graph::remote(config("dba")).expect("digest authentication is accepted");
+    spyatlas::ingest::seed::seed_if_empty(&graph).unwrap();
+    assert!(graph.len().unwrap() > 1000);
+    let refused = Graph::remote(config("wrong")).err().expect("a wrong password is refused");
+    assert!(refused.to_string().contains("401"), "{refused}");
+    // Basic authentication is not what this endpoint takes: the error says so.
+    let basic = RemoteConfig {
+        auth: Auth::Basic {
+            user: "dba".into(),
+            password: "dba".into(),
+        },
+        ..config("dba")
+    };
+    let refused = Graph::remote(basic).err().expect("basic is refused");
+    assert!(refused.to_string().contains("401"), "{refused}");
+}
+
+#[test]
+fn an_unreachable_store_is_named_in_the_error() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = RemoteConfig::from_url(&format!("sparql+http://127.0.0.1:{port}/sparql")).unwrap();
+    let error = Graph::remote(config).err().expect("nothing answers");
+    let message = error.to_string();
+    assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
+    assert!(message.contains("cannot reach"), "{message}");
+}
