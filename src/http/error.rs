@@ -75,6 +75,9 @@ pub enum ApiError {
     /// The work pool did not take or finish the request.
     #[error(transparent)]
     Pool(#[from] PoolError),
+    /// The remote SPARQL store failed; the message says what became of the request.
+    #[error("{message}")]
+    Upstream { message: String, unreachable: bool },
     /// `SERVICE` was used: federated calls are disabled.
     #[error("SERVICE calls are disabled on this endpoint (it does not fetch remote URLs): {0}")]
     ServiceDisabled(String),
@@ -98,6 +101,13 @@ impl From<StoreError> for ApiError {
                 "the disk holding the store is full; nothing was written: free some space".into(),
             ),
             StoreError::MemoryLimit(bytes) => Self::MemoryLimit(bytes),
+            StoreError::Remote(error) => {
+                tracing::error!(%error, "the remote store failed");
+                Self::Upstream {
+                    message: error.for_clients(),
+                    unreachable: error.is_unreachable(),
+                }
+            }
             error => Self::Store(error),
         }
     }
@@ -133,6 +143,10 @@ impl IntoResponse for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Upstream {
+                unreachable: true, ..
+            } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Self::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Pool(PoolError::ClientBusy { .. } | PoolError::RateLimited { .. }) => {
                 StatusCode::TOO_MANY_REQUESTS
@@ -146,6 +160,7 @@ impl IntoResponse for ApiError {
         if status.is_server_error()
             && status != StatusCode::SERVICE_UNAVAILABLE
             && status != StatusCode::INSUFFICIENT_STORAGE
+            && status != StatusCode::BAD_GATEWAY
         {
             tracing::error!(error = %self, "request failed");
             return (status, "internal error; the server log has the details\n").into_response();
@@ -155,6 +170,9 @@ impl IntoResponse for ApiError {
             Self::Timeout(_) | Self::Stopped | Self::MemoryLimit(_) | Self::Busy(_) => {
                 Some(Duration::from_secs(1))
             }
+            Self::Upstream {
+                unreachable: true, ..
+            } => Some(Duration::from_secs(5)),
             _ => None,
         };
         let mut response = (status, format!("{self}\n")).into_response();

@@ -220,6 +220,14 @@ fn respond(results: Vec<ReportResult>) -> Response {
         Some(ReportError::Store(StoreError::Storage(error))) if is_disk_full(error) => {
             StatusCode::INSUFFICIENT_STORAGE
         }
+        Some(ReportError::Store(StoreError::Remote(error))) => {
+            tracing::error!(%error, "loading a report failed on the remote store");
+            if error.is_unreachable() {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::BAD_GATEWAY
+            }
+        }
         Some(ReportError::Io(_) | ReportError::Store(_) | ReportError::Validator(_)) => {
             tracing::error!(error = %failed.expect("matched"), "loading a report failed");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -311,6 +319,8 @@ pub enum LoadError {
     Invalid,
     Structure,
     DiskFull,
+    /// The remote SPARQL store failed (see the message for what became of the write).
+    Store,
     Internal,
 }
 
@@ -373,6 +383,7 @@ impl LoadResult {
                 LoadError::DiskFull,
                 "the disk holding the store is full; nothing was written: free some space".into(),
             ),
+            ReportError::Store(StoreError::Remote(error)) => (LoadError::Store, error.for_clients()),
             _ => (
                 LoadError::Internal,
                 "internal error; the server log has the details".into(),

@@ -841,6 +841,11 @@ fn failed_write(error: &ReportError, context: &str) -> ReportError {
                 reserve: *reserve,
             })
         }
+        // What became of the write is the remote store's to say (it may have been undone,
+        // or not).
+        ReportError::Store(crate::store::StoreError::Remote(error)) => {
+            ReportError::Store(crate::store::StoreError::Remote(error.clone()))
+        }
         error => ReportError::Structure(format!("{context}: {error}")),
     }
 }

@@ -131,7 +131,7 @@ impl std::fmt::Debug for Auth {
 }
 
 /// What a remote store failed with.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RemoteError {
     /// No answer: the store is down, or the address is wrong.
     #[error("cannot reach the SPARQL store at {url}: {message}")]
@@ -156,7 +156,35 @@ pub enum RemoteError {
         cause: String,
         graphs: String,
         outcome: String,
+        /// Whether what was written was undone.
+        undone: bool,
     },
+}
+
+impl RemoteError {
+    /// Whether the store did not answer at all (it may come back: worth a retry).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Unreachable { .. })
+    }
+
+    /// What a client of spyatlas may be told: what happened to its request, without the
+    /// store's address or messages (the server log has them).
+    pub fn for_clients(&self) -> String {
+        match self {
+            Self::Unreachable { .. } => {
+                "the SPARQL store behind this server does not answer; nothing was written; try again later".into()
+            }
+            Self::Partial { undone: true, .. } => {
+                "the SPARQL store behind this server failed during the write, and what it had written was undone: nothing was kept; try again".into()
+            }
+            Self::Partial { undone: false, .. } => {
+                "the SPARQL store behind this server failed during the write and part of it may remain; the server log names the graphs to write again".into()
+            }
+            Self::Status { .. } | Self::Answer { .. } | Self::Truncated { .. } => {
+                "the SPARQL store behind this server refused or broke off the request; the server log has the details".into()
+            }
+        }
+    }
 }
 
 /// A remote store and the HTTP client that reaches it.
@@ -718,10 +746,14 @@ pub(crate) fn commit(
         .map(|graph| graph.to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    let outcome = match remote.write(&undo.join(" ;\n")) {
-        Ok(()) => "it was undone: the store holds what it held before".to_owned(),
-        Err(undo_error) => format!(
-            "undoing it failed too ({undo_error}): load the reports of these graphs again"
+    let (outcome, undone) = match remote.write(&undo.join(" ;\n")) {
+        Ok(()) => (
+            "it was undone: the store holds what it held before".to_owned(),
+            true,
+        ),
+        Err(undo_error) => (
+            format!("undoing it failed too ({undo_error}): load the reports of these graphs again"),
+            false,
         ),
     };
     Err(RemoteError::Partial {
@@ -729,6 +761,7 @@ pub(crate) fn commit(
         cause: error.to_string(),
         graphs: names,
         outcome,
+        undone,
     }
     .into())
 }

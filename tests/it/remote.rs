@@ -515,3 +515,187 @@ fn an_unreachable_store_is_named_in_the_error() {
     assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
     assert!(message.contains("cannot reach"), "{message}");
 }
+
+/// What [`FailingProxy`] does with the next update request that rewrites a graph.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Failure {
+    /// Passes it on.
+    None,
+    /// Answers 500 without passing it on: nothing is written.
+    Before,
+    /// Passes on its first operation only (the graph's `CLEAR`), then answers 500: the
+    /// store is left with part of the write, as an engine committing operation by
+    /// operation leaves it when a later operation fails.
+    Midway,
+    /// Passes it on whole, then answers 500: all of it is written.
+    After,
+}
+
+/// An HTTP proxy in front of a store's endpoint that fails one write as told.
+struct FailingProxy {
+    url: String,
+    failure: std::sync::Arc<std::sync::Mutex<Failure>>,
+}
+
+impl FailingProxy {
+    fn start(upstream: &str) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/sparql", listener.local_addr().unwrap());
+        let failure = std::sync::Arc::new(std::sync::Mutex::new(Failure::None));
+        let (upstream, shared) = (upstream.to_owned(), std::sync::Arc::clone(&failure));
+        std::thread::spawn(move || {
+            for connection in listener.incoming() {
+                let Ok(connection) = connection else { return };
+                let (upstream, failure) = (upstream.clone(), std::sync::Arc::clone(&shared));
+                std::thread::spawn(move || serve_proxied(connection, &upstream, &failure));
+            }
+        });
+        Self { url, failure }
+    }
+
+    fn fail(&self, failure: Failure) {
+        *self.failure.lock().unwrap() = failure;
+    }
+}
+
+/// Answers the requests of one connection (kept alive) by passing them to `upstream`.
+fn serve_proxied(
+    connection: std::net::TcpStream,
+    upstream: &str,
+    failure: &std::sync::Mutex<Failure>,
+) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut reader = BufReader::new(connection.try_clone().unwrap());
+    let mut writer = connection;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut headers = Vec::new();
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).unwrap();
+            let header = header.trim_end().to_owned();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_owned());
+                if name == "content-length" {
+                    length = value.parse().unwrap();
+                }
+                if name == "content-type" || name == "accept" {
+                    headers.push((name, value));
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+        let rewrite = form
+            .iter()
+            .any(|(key, value)| key == "update" && value.contains("CLEAR SILENT GRAPH"));
+        let failing = if rewrite {
+            std::mem::replace(&mut *failure.lock().unwrap(), Failure::None)
+        } else {
+            Failure::None
+        };
+        let pass = |form: &[(String, String)]| {
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish();
+            let mut request = agent.post(upstream);
+            for (name, value) in &headers {
+                request = request.header(name.as_str(), value.as_str());
+            }
+            let mut response = request.send(body).unwrap();
+            let status = response.status().as_u16();
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or("text/plain")
+                .to_owned();
+            let body = response.body_mut().read_to_vec().unwrap();
+            (status, content_type, body)
+        };
+        let (status, content_type, body) = match failing {
+            Failure::None => pass(&form),
+            Failure::Before => (500, "text/plain".into(), b"simulated failure".to_vec()),
+            Failure::Midway => {
+                let update = &form.iter().find(|(key, _)| key == "update").unwrap().1;
+                let first = update.split(" ;\n").next().unwrap().to_owned();
+                assert!(first.starts_with("CLEAR SILENT GRAPH"), "{first}");
+                pass(&[("update".to_owned(), first)]);
+                (500, "text/plain".into(), b"simulated failure".to_vec())
+            }
+            Failure::After => {
+                pass(&form);
+                (500, "text/plain".into(), b"simulated failure".to_vec())
+            }
+        };
+        let head = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&body).is_err() {
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_that_fails_midway_is_undone_and_one_that_fails_late_is_kept() {
+    let store = RemoteStore::start("virtuoso");
+    let proxy = FailingProxy::start(&store.query);
+    let graph = Graph::remote(RemoteConfig {
+        query: proxy.url.clone(),
+        update: proxy.url.clone(),
+        ..store.config()
+    })
+    .unwrap();
+    spyatlas::ingest::seed::seed_if_empty(&graph).unwrap();
+    let remote = app(graph.clone());
+    let loaded = remote
+        .post("/api/reports", Some("application/yaml"), Some(TOKEN), REPORT)
+        .await;
+    assert_eq!(loaded.status, StatusCode::CREATED, "{}", loaded.body);
+    let first = canonical_dump(&graph);
+    let revised = REPORT.replace("status: alleged", "status: reported");
+    let revise = || remote.post("/api/reports", Some("application/yaml"), Some(TOKEN), &revised);
+
+    // Cleared, then the request failed: the graph is written back as it was.
+    proxy.fail(Failure::Midway);
+    let failed = revise().await;
+    assert_eq!(failed.status, StatusCode::BAD_GATEWAY, "{}", failed.body);
+    assert!(failed.body.contains("undone"), "{}", failed.body);
+    assert!(failed.body.contains("\"error\":\"store\""), "{}", failed.body);
+    assert_eq!(canonical_dump(&graph), first, "the first revision, whole");
+    let page = remote.get("/id/luca-casarini", None).await.body;
+    assert!(page.contains("Casarini followed again"), "the page shows the report");
+
+    // Refused before anything was written: nothing to undo.
+    proxy.fail(Failure::Before);
+    let failed = revise().await;
+    assert_eq!(failed.status, StatusCode::BAD_GATEWAY, "{}", failed.body);
+    assert_eq!(canonical_dump(&graph), first);
+
+    // Written whole, though answered with a failure: the write stands.
+    proxy.fail(Failure::After);
+    let done = revise().await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("\"replaced\""), "{}", done.body);
+    let now = canonical_dump(&graph);
+    assert_ne!(now, first);
+    assert!(now.iter().any(|line| line.contains("ontology#reported")));
+    // Nothing else is failed: the proxy was told to fail once each time.
+    let again = revise().await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert!(again.body.contains("\"unchanged\""), "{}", again.body);
+}
