@@ -88,3 +88,36 @@ require_oxigraph() {
         || echo "warning: $OXIGRAPH_BIN is '$OX_VERSION', the targets were set against $OXIGRAPH_VERSION" >&2
     echo "oxigraph: $OXIGRAPH_BIN ($OX_VERSION)"
 }
+
+# The store a benchmark runs on: BENCH_STORE=embedded (the default: a folder in $WORK) or
+# virtuoso (a throwaway Virtuoso 7 on 127.0.0.1, started through scripts/remote-store with
+# VIRTUOSO_BUFFERS pages of cache, 170000 unless set). `open_store NAME` sets STORE_ARGS to
+# the spyatlas arguments of the store called NAME, starting it the first time;
+# `stop_stores` (for the EXIT trap) stops every store started. Needs REPO_DIR and WORK.
+BENCH_STORE=${BENCH_STORE:-embedded}
+STORES=()
+STORE_ARGS=()
+open_store() {
+    local name=$1
+    case "$BENCH_STORE" in
+        embedded) STORE_ARGS=(--data "$WORK/$name") ;;
+        virtuoso)
+            local dir="$WORK/virtuoso-$name"
+            if [[ ! -e "$dir.endpoints" ]]; then
+                VIRTUOSO_BUFFERS=${VIRTUOSO_BUFFERS:-170000} \
+                    "$REPO_DIR/scripts/remote-store" virtuoso "$dir" >"$dir.endpoints" \
+                    || die "Virtuoso did not start"
+                STORES+=("$dir")
+            fi
+            STORE_ARGS=(--store "sparql+$(sed -n 's/^query=//p' "$dir.endpoints")")
+            ;;
+        *) die "BENCH_STORE=$BENCH_STORE: give embedded or virtuoso" ;;
+    esac
+}
+stop_stores() {
+    local dir
+    for dir in "${STORES[@]}"; do
+        "$REPO_DIR/scripts/remote-store" stop "$dir" || true
+    done
+    STORES=()
+}

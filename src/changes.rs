@@ -166,7 +166,9 @@ impl RemoteWrites<'_> {
                 .remote
                 .quads(None, None, None, Some(graph), None)?
                 .collect::<Result<HashSet<_>, _>>()?;
-            self.before.borrow_mut().insert(key.clone(), content.clone());
+            self.before
+                .borrow_mut()
+                .insert(key.clone(), content.clone());
             graphs.insert(key.clone(), content);
         }
         Ok(work(graphs.get_mut(&key).expect("just read")))
@@ -251,7 +253,10 @@ impl<'a> Writes<'a> {
     }
 
     /// Removes every quad of a graph (the named graph itself stays).
-    pub fn clear_graph<'b>(&mut self, graph: impl Into<GraphNameRef<'b>>) -> Result<(), StoreError> {
+    pub fn clear_graph<'b>(
+        &mut self,
+        graph: impl Into<GraphNameRef<'b>>,
+    ) -> Result<(), StoreError> {
         let graph = graph.into();
         let quads = self
             .quads_for_pattern(None, None, None, Some(graph))
@@ -328,7 +333,9 @@ impl<'a> Writes<'a> {
                     let predicate = predicate.map(NamedNodeRef::into_owned);
                     let object = object.map(TermRef::into_owned);
                     move |quad: &Quad| {
-                        subject.as_ref().is_none_or(|subject| quad.subject == *subject)
+                        subject
+                            .as_ref()
+                            .is_none_or(|subject| quad.subject == *subject)
                             && predicate
                                 .as_ref()
                                 .is_none_or(|predicate| quad.predicate == *predicate)
@@ -337,7 +344,11 @@ impl<'a> Writes<'a> {
                 };
                 if let Some(graph) = graph {
                     let found = writes.with_graph(graph, |content| {
-                        content.iter().filter(|quad| matches(quad)).cloned().collect::<Vec<_>>()
+                        content
+                            .iter()
+                            .filter(|quad| matches(quad))
+                            .cloned()
+                            .collect::<Vec<_>>()
                     });
                     return match found {
                         Ok(found) => Box::new(found.into_iter().map(Ok)),
@@ -348,10 +359,19 @@ impl<'a> Writes<'a> {
                     Ok(stored) => stored,
                     Err(error) => return Box::new(std::iter::once(Err(error))),
                 };
-                let added: Vec<Quad> = self.added.iter().filter(|quad| matches(quad)).cloned().collect();
+                let added: Vec<Quad> = self
+                    .added
+                    .iter()
+                    .filter(|quad| matches(quad))
+                    .cloned()
+                    .collect();
                 Box::new(
                     stored
-                        .filter(|quad| quad.as_ref().map_or(true, |quad| !self.removed.contains(quad) && !self.added.contains(quad)))
+                        .filter(|quad| {
+                            quad.as_ref().map_or(true, |quad| {
+                                !self.removed.contains(quad) && !self.added.contains(quad)
+                            })
+                        })
                         .chain(added.into_iter().map(Ok)),
                 )
             }
@@ -405,6 +425,9 @@ enum Loader<'a> {
     Remote {
         remote: &'a crate::store::remote::Remote,
         quads: Vec<Quad>,
+        /// Whether every quad is of a graph the store did not hold (see
+        /// [`BulkWrites::load_quads`]).
+        new_graphs: bool,
     },
 }
 
@@ -421,6 +444,7 @@ impl<'a> BulkWrites<'a> {
             loader: Loader::Remote {
                 remote,
                 quads: Vec::new(),
+                new_graphs: true,
             },
             added: Some(HashSet::new()),
         }
@@ -460,7 +484,12 @@ impl<'a> BulkWrites<'a> {
         self.added = None;
         match &mut self.loader {
             Loader::Embedded(loader) => loader.load_ok_quads(quads),
-            Loader::Remote { quads: kept, .. } => {
+            Loader::Remote {
+                quads: kept,
+                new_graphs,
+                ..
+            } => {
+                *new_graphs = false;
                 for quad in quads {
                     kept.push(quad?.into());
                 }
@@ -472,7 +501,11 @@ impl<'a> BulkWrites<'a> {
     pub(crate) fn commit(self) -> Result<Change, StoreError> {
         match self.loader {
             Loader::Embedded(loader) => loader.commit()?,
-            Loader::Remote { remote, quads } => crate::store::remote::insert(remote, &quads)?,
+            Loader::Remote {
+                remote,
+                quads,
+                new_graphs,
+            } => crate::store::remote::insert(remote, &quads, new_graphs)?,
         }
         Ok(match self.added {
             Some(added) => Change::Quads {
@@ -684,9 +717,28 @@ impl<T: Follows> KeptInner<T> {
                     tracing::debug!(elapsed = ?started.elapsed(), index = T::NAME, "index built");
                 }
                 Err(error) => {
-                    tracing::warn!(%error, index = T::NAME, "cannot build the index; the previous one keeps answering");
-                    rebuild.touched = None;
-                    return;
+                    if self.graph.is_stopping() {
+                        rebuild.touched = None;
+                        return;
+                    }
+                    // A remote store that failed may answer again: the build is tried
+                    // again after a pause, the previous index answering meanwhile.
+                    tracing::warn!(%error, index = T::NAME, "cannot build the index; the previous one keeps answering, and the build is tried again in 10 s");
+                    drop(rebuild);
+                    drop(index);
+                    let pause = std::time::Instant::now();
+                    while pause.elapsed() < std::time::Duration::from_secs(10) {
+                        // Stopping, or nothing but this thread holds the index any more.
+                        if self.graph.is_stopping() || self.this.strong_count() <= 1 {
+                            self.lock_rebuild().touched = None;
+                            return;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
+                    let mut rebuild = self.lock_rebuild();
+                    rebuild.again = false;
+                    rebuild.touched = Some(Vec::new());
+                    continue;
                 }
             }
             if rebuild.again {

@@ -22,7 +22,12 @@ pub struct DataArgs {
     pub store: Option<String>,
 
     /// The remote store's SPARQL Update endpoint, when not the query endpoint.
-    #[arg(long, env = "SPYATLAS_STORE_UPDATE", value_name = "URL", requires = "store")]
+    #[arg(
+        long,
+        env = "SPYATLAS_STORE_UPDATE",
+        value_name = "URL",
+        requires = "store"
+    )]
     pub store_update: Option<String>,
 
     /// The user name for the remote store (the password comes from

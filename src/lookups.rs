@@ -141,7 +141,9 @@ impl Lookup {
         mut take: impl FnMut(&QuerySolution) -> bool,
     ) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
-        let QueryResults::Solutions(solutions) = graph.query(self.prepare(bindings), Dataset::Stored)? else {
+        let QueryResults::Solutions(solutions) =
+            graph.query(self.prepare(bindings), Dataset::Stored)?
+        else {
             panic!("src/lookups/{} is not a SELECT query", self.file);
         };
         for solution in solutions {

@@ -339,9 +339,7 @@ mod tests {
 
     fn network(quads: &[Quad]) -> Network {
         let graph = Graph::in_memory().unwrap();
-        graph
-            .transaction(|writes| writes.extend(quads))
-            .unwrap();
+        graph.transaction(|writes| writes.extend(quads)).unwrap();
         Network::of(&graph).unwrap()
     }
 

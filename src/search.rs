@@ -812,6 +812,23 @@ impl SearchIndex {
 /// Calls `take` with every label, alias and class the store holds, as they are read (at
 /// ten million triples, a list of them all would take more memory than the index).
 fn for_each_fact(graph: &Graph, mut take: impl FnMut(Fact)) -> Result<(), StoreError> {
+    if graph.is_remote() {
+        // A remote store answers one query with at most so many rows (Virtuoso: 2^20):
+        // quads are read graph by graph (see `Graph::quads_for_pattern`).
+        for predicate in [rdfs::LABEL, SKOS_ALT_LABEL, rdf::TYPE] {
+            for quad in graph.quads_for_pattern(None, Some(predicate), None, None) {
+                let quad = quad?;
+                if let oxigraph::model::NamedOrBlankNode::NamedNode(subject) = quad.subject {
+                    take(Fact {
+                        subject,
+                        predicate: quad.predicate,
+                        object: quad.object,
+                    });
+                }
+            }
+        }
+        return Ok(());
+    }
     lookups::NAMES_AND_CLASSES.for_each(graph, &[], |solution| {
         if let (Some(Term::NamedNode(subject)), Some(Term::NamedNode(predicate)), Some(object)) =
             (solution.get("e"), solution.get("p"), solution.get("o"))
@@ -839,12 +856,9 @@ pub fn describe_from_store(
             continue;
         };
         for predicate in [rdfs::LABEL, rdf::TYPE] {
-            for quad in graph.quads_for_pattern(
-                Some(subject.as_ref().into()),
-                Some(predicate),
-                None,
-                None,
-            ) {
+            for quad in
+                graph.quads_for_pattern(Some(subject.as_ref().into()), Some(predicate), None, None)
+            {
                 if let Some(fact) = Fact::of(quad?.as_ref()) {
                     index.set(&fact, true);
                 }

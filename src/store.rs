@@ -1,16 +1,18 @@
-//! The one place that talks to the RDF store: [`Graph`] wraps an oxigraph [`Store`].
+//! The one place that talks to the RDF store: [`Graph`] holds the embedded oxigraph
+//! [`Store`], or a remote SPARQL 1.1 store ([`remote`]), behind one interface that the
+//! rest of the crate reads and writes through. It depends on nothing above it.
 //!
-//! Everything here is synchronous. Reads run on snapshots and never wait for each other;
-//! writes are serialised by one lock, because oxigraph transactions buffer in memory and do
-//! not detect write-write conflicts.
+//! Everything here is synchronous. Reads of the embedded store run on snapshots and never
+//! wait for each other; writes are serialised by one lock, because oxigraph transactions
+//! buffer in memory and do not detect write-write conflicts.
 //!
 //! ```
-//! use spyatlas::store::Graph;
+//! use spyatlas::store::{Dataset, Graph};
 //!
 //! let graph = spyatlas::ingest::seed::in_memory_with_bundled()?;
-//! let query = Graph::evaluator().parse_query("ASK { ?s ?p ?o }")?;
-//! let query = Graph::with_union_default_graph(query);
-//! assert!(matches!(graph.query(query)?, oxigraph::sparql::QueryResults::Boolean(true)));
+//! let query = Graph::parse("ASK { ?s ?p ?o }")?;
+//! let answer = graph.query(query, Dataset::Union)?;
+//! assert!(matches!(answer, oxigraph::sparql::QueryResults::Boolean(true)));
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
 
@@ -21,8 +23,8 @@ pub use remote::{Auth, RemoteConfig, RemoteError};
 use crate::changes::{BulkWrites, Change, Watcher, Watchers, Writes};
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::{
-    GraphName, GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef,
-    Quad, QuadRef, TermRef, Triple, TripleRef,
+    GraphName, GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Quad,
+    QuadRef, TermRef, Triple, TripleRef,
 };
 use oxigraph::sparql::{
     CancellationToken, DefaultServiceHandler, QueryEvaluationError, QueryResults,
@@ -350,6 +352,7 @@ impl Graph {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
         let _running = Running(&self.background);
+        let _patient = Patient::enter();
         with_cancellation(&self.background.token, work)
     }
 
@@ -491,7 +494,9 @@ impl Graph {
         query: &str,
     ) -> Result<Vec<std::collections::HashMap<String, oxigraph::model::Term>>, StoreError> {
         let mut rows = Vec::new();
-        if let QueryResults::Solutions(solutions) = self.query(Self::parse(query)?, Dataset::Stored)? {
+        if let QueryResults::Solutions(solutions) =
+            self.query(Self::parse(query)?, Dataset::Stored)?
+        {
             for solution in solutions {
                 let solution = solution?;
                 rows.push(
@@ -573,7 +578,10 @@ impl Graph {
     pub fn is_empty(&self) -> Result<bool, StoreError> {
         match &self.backend {
             Backend::Embedded { store, .. } => Ok(store.is_empty()?),
-            Backend::Remote(remote) => Ok(remote.quads(None, None, None, None, Some(1))?.next().is_none()),
+            Backend::Remote(remote) => Ok(remote
+                .quads(None, None, None, None, Some(1))?
+                .next()
+                .is_none()),
         }
     }
 
@@ -591,6 +599,14 @@ impl Graph {
                     .quads_for_pattern(subject, predicate, object, graph)
                     .map(|quad| quad.map_err(StoreError::from)),
             ),
+            // Without a subject or a graph, the answer may hold most of the store: more
+            // rows than a store answers at once (Virtuoso: 2^20). It is read graph by graph.
+            Backend::Remote(remote) if subject.is_none() && graph.is_none() => {
+                match remote::Remote::quads_everywhere(remote, predicate, object) {
+                    Ok(quads) => quads,
+                    Err(error) => Box::new(std::iter::once(Err(error))),
+                }
+            }
             Backend::Remote(remote) => {
                 match remote.quads(subject, predicate, object, graph, None) {
                     Ok(quads) => quads,
@@ -798,7 +814,8 @@ impl Graph {
                 .dump_to_writer(RdfFormat::NQuads, writer)
                 .map_err(io::Error::from)?),
             Backend::Remote(_) => {
-                let mut serializer = RdfSerializer::from_format(RdfFormat::NQuads).for_writer(writer);
+                let mut serializer =
+                    RdfSerializer::from_format(RdfFormat::NQuads).for_writer(writer);
                 for quad in self.iter() {
                     serializer.serialize_quad(&quad?)?;
                 }
@@ -852,6 +869,9 @@ impl Graph {
 }
 
 thread_local! {
+    /// Whether the work on this thread is background work (see [`Graph::in_background`]),
+    /// which may wait for a remote store longer than a request's deadline.
+    static PATIENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// The token of the work running on this thread (see [`with_cancellation`]).
     static CANCELLATION: RefCell<Option<CancellationToken>> = const { RefCell::new(None) };
 }
@@ -862,6 +882,28 @@ thread_local! {
 /// along.
 pub fn with_cancellation<T>(token: &CancellationToken, work: impl FnOnce() -> T) -> T {
     with_token(Some(token.clone()), work)
+}
+
+/// Marks this thread's work as background work while it lives.
+struct Patient(bool);
+
+impl Patient {
+    fn enter() -> Self {
+        Self(PATIENT.with(|patient| patient.replace(true)))
+    }
+}
+
+impl Drop for Patient {
+    fn drop(&mut self) {
+        PATIENT.with(|patient| patient.set(self.0));
+    }
+}
+
+/// Whether the work on this thread may wait long for a remote store: background work
+/// (an index build reading the whole store), or work under no deadline (a command of the
+/// command line, shared work a request only started).
+pub(crate) fn may_wait_long() -> bool {
+    PATIENT.with(std::cell::Cell::get) || current_token().is_none()
 }
 
 /// Runs `work` without the cancellation token of the work around it: for shared work a

@@ -15,7 +15,8 @@
 # the first renders of 100 different pages are measured apart, one request at a time.
 #
 # Environment: BENCH_SECONDS [10], BENCH_PATH_RUNS [50], SPYATLAS_BIN (default: the
-# release build in $CARGO_TARGET_DIR or /root/.cache/spyatlas/target), PYTHON [python3].
+# release build in $CARGO_TARGET_DIR or /root/.cache/spyatlas/target), PYTHON [python3],
+# BENCH_STORE [embedded; or virtuoso: the same on a throwaway Virtuoso 7, see bench/lib.sh].
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,8 +27,9 @@ PATH_RUNS=${BENCH_PATH_RUNS:-50}
 SPYATLAS_BIN=${SPYATLAS_BIN:-${CARGO_TARGET_DIR:-/root/.cache/spyatlas/target}/release/spyatlas}
 HOST=127.0.0.1
 
-die() { printf 'pages/run.sh: %s\n' "$*" >&2; exit 1; }
-log() { printf '\n==> %s\n' "$*"; }
+BENCH_SCRIPT=pages/run.sh
+# shellcheck source=bench/lib.sh
+source "$REPO_DIR/bench/lib.sh"
 
 [[ -x "$SPYATLAS_BIN" ]] || die "no spyatlas binary at $SPYATLAS_BIN: run \`cargo build --release\` first"
 command -v wrk >/dev/null || die "wrk is missing (apt-get install wrk)"
@@ -41,6 +43,7 @@ cleanup() {
         kill -TERM "$SERVER" 2>/dev/null || true
         wait "$SERVER" 2>/dev/null || true
     fi
+    stop_stores
     rm -rf -- "$WORK"
     exit "$status"
 }
@@ -50,11 +53,12 @@ free_port() {
     "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Starts `spyatlas serve` on the store in $1; sets SERVER and BASE.
+# Starts `spyatlas serve` on the store called $1; sets SERVER and BASE.
 serve() {
     local port
     port=$(free_port)
-    "$SPYATLAS_BIN" serve --data "$1" --bind "$HOST:$port" >"$WORK/serve.log" 2>&1 &
+    open_store "$1"
+    "$SPYATLAS_BIN" serve "${STORE_ARGS[@]}" --bind "$HOST:$port" >"$WORK/serve.log" 2>&1 &
     SERVER=$!
     BASE="http://$HOST:$port"
     for _ in $(seq 1 300); do
@@ -94,14 +98,19 @@ if [[ -z "$DUMP" ]]; then
 fi
 echo "$DUMP"
 
-log "loading it"
-"$SPYATLAS_BIN" load --data "$WORK/store" "$DUMP" | tail -1
+log "loading it ($BENCH_STORE store)"
+open_store store
+load_started=$(now_ms)
+"$SPYATLAS_BIN" load "${STORE_ARGS[@]}" "$DUMP" | tail -1
+LOAD_TIME=$(since "$load_started")
+echo "  loaded in $LOAD_TIME"
 
 log "the bundled data alone, for the path"
-"$SPYATLAS_BIN" query --data "$WORK/seed" "ASK { ?s ?p ?o }" >/dev/null
+open_store seed
+"$SPYATLAS_BIN" query "${STORE_ARGS[@]}" "ASK { ?s ?p ?o }" >/dev/null
 
 log "serving it, and measuring (wrk -t2 -c8 -d${SECONDS_EACH}s)"
-serve "$WORK/store"
+serve store
 # The search index, the statistics and the network of links are built in the background
 # after the start: nothing is measured until all three are complete.
 wait_complete() {
@@ -113,7 +122,8 @@ wait_complete() {
 }
 started=$(date +%s%N)
 wait_complete "/api/search?q=warm"
-echo "  search index built in $(( ($(date +%s%N) - started) / 1000000 )) ms after the start"
+INDEX_TIME="$(( ($(date +%s%N) - started) / 1000000 )) ms"
+echo "  search index built in $INDEX_TIME after the start"
 # (`sed -n 1p` rather than `head`: it reads to the end, so no SIGPIPE under pipefail.)
 first_link() { curl -sf "$BASE$1" | grep -o 'href="/id/[a-z0-9-]*"' | sed -n 1p | cut -d'"' -f2; }
 person=$(first_link /people)
@@ -144,7 +154,7 @@ measure "search, typo ($typo)" "$BASE/api/search?q=$(printf '%s' "$typo" | sed '
 stop
 
 log "path on the bundled data ($PATH_RUNS sequential requests)"
-serve "$WORK/seed"
+serve seed
 times=()
 for _ in $(seq 1 "$PATH_RUNS"); do
     times+=("$(curl -sf -o /dev/null -w '%{time_total}' "$BASE/api/path?from=luca-casarini&to=paragon-solutions")")
@@ -154,10 +164,11 @@ path_median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print
 path_max=$(printf '%s\n' "${times[@]}" | sort -n | tail -1 | awk '{printf "%.1f ms", $1*1000}')
 echo "  median $path_median, slowest $path_max"
 
-log "summary ($(nproc) cores)"
+log "summary ($(nproc) cores, $BENCH_STORE store; the 1M dump loaded in $LOAD_TIME)"
 echo "| request (8 connections) | p50 | p99 | req/s |"
 echo "| --- | --- | --- | --- |"
 printf '%s\n' "${ROWS[@]}"
 echo
 echo "/api/path luca-casarini -> paragon-solutions on the bundled data: median $path_median, slowest $path_max (target < 100 ms)"
+echo "search index of the 1M store complete $INDEX_TIME after the server answered"
 echo "targets: entity page p99 <= 10 ms; search p50 <= 2 ms"

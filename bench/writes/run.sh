@@ -14,8 +14,9 @@
 # Environment: BENCH_REPORTS [50], BENCH_WRITES_TRIPLES [1000000] (the size of the large
 # store: the report-shaped dump of bench/load at 1M, the graph of bench/generate.py
 # otherwise, e.g. 10000000), SPYATLAS_BIN (default: the release build in
-# $CARGO_TARGET_DIR or target/), PYTHON [python3]. Loopback only; the servers it starts are
-# stopped by their PID on exit.
+# $CARGO_TARGET_DIR or target/), PYTHON [python3], BENCH_STORE [embedded; or virtuoso: the
+# same on throwaway Virtuoso 7 servers, see bench/lib.sh]. Loopback only; the servers it
+# starts are stopped by their PID on exit.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -42,6 +43,7 @@ cleanup() {
         kill -TERM "$SERVER" 2>/dev/null || true
         wait "$SERVER" 2>/dev/null || true
     fi
+    stop_stores
     rm -rf -- "$WORK"
     exit "$status"
 }
@@ -51,13 +53,14 @@ free_port() {
     "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Starts `spyatlas serve` on the store in $1 and waits until its search index is built
+# Starts `spyatlas serve` on the store called $1 and waits until its search index is built
 # (in the background: searches answer meanwhile, with "complete": false); sets SERVER and
 # BASE, and prints how long the index took to be complete after /health answered.
 serve() {
     local port
     port=$(free_port)
-    "$SPYATLAS_BIN" serve --data "$1" --bind "$HOST:$port" --write-token "$TOKEN" \
+    open_store "$1"
+    "$SPYATLAS_BIN" serve "${STORE_ARGS[@]}" --bind "$HOST:$port" --write-token "$TOKEN" \
         --query-timeout 120 >"$WORK/serve.log" 2>&1 &
     SERVER=$!
     BASE="http://$HOST:$port"
@@ -168,8 +171,9 @@ PY
 }
 
 log "the empty store (bundled data only)"
-"$SPYATLAS_BIN" query --data "$WORK/empty" "ASK { ?s ?p ?o }" >/dev/null
-serve "$WORK/empty"
+open_store empty
+"$SPYATLAS_BIN" query "${STORE_ARGS[@]}" "ASK { ?s ?p ?o }" >/dev/null
+serve empty
 EMPTY=$(measure empty)
 stop
 echo "  $EMPTY"
@@ -182,7 +186,8 @@ if [[ "$TRIPLES" == 1000000 ]]; then
         "$PYTHON" "$REPO_DIR/bench/load/generate.py" --out "$WORK/data" >/dev/null
         DUMP="$WORK/data/dump.nq"
     fi
-    "$SPYATLAS_BIN" load --data "$WORK/large" "$DUMP" | tail -1
+    open_store large
+    "$SPYATLAS_BIN" load "${STORE_ARGS[@]}" "$DUMP" | tail -1
 else
     # Other sizes: the graph of bench/generate.py (the one bench/scale uses, cached there),
     # loaded into one graph as plain RDF.
@@ -192,10 +197,11 @@ else
         DUMP="$WORK/data.nt"
         "$PYTHON" "$REPO_DIR/bench/generate.py" --triples "$TRIPLES" --format nt --out "$DUMP" >/dev/null
     fi
-    "$SPYATLAS_BIN" load --data "$WORK/large" --graph https://w3id.org/spyatlas/graph/bench "$DUMP" | tail -1
+    open_store large
+    "$SPYATLAS_BIN" load "${STORE_ARGS[@]}" --graph https://w3id.org/spyatlas/graph/bench "$DUMP" | tail -1
 fi
 rm -rf -- "$WORK/data" "$WORK/data.nt"
-serve "$WORK/large"
+serve large
 LARGE=$(measure "$TRIPLES")
 stop
 echo "  $LARGE"

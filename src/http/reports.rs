@@ -383,7 +383,9 @@ impl LoadResult {
                 LoadError::DiskFull,
                 "the disk holding the store is full; nothing was written: free some space".into(),
             ),
-            ReportError::Store(StoreError::Remote(error)) => (LoadError::Store, error.for_clients()),
+            ReportError::Store(StoreError::Remote(error)) => {
+                (LoadError::Store, error.for_clients())
+            }
             _ => (
                 LoadError::Internal,
                 "internal error; the server log has the details".into(),
@@ -444,11 +446,10 @@ fn list(graph: &Graph, filter: Option<&NamedNode>) -> Result<Vec<ReportSummary>,
         .map(|iri| ("report", iri.clone().into()))
         .into_iter()
         .collect();
-    let QueryResults::Solutions(solutions) =
-        graph.query(
-            crate::lookups::REPORT_LISTING.prepare(&bindings),
-            crate::store::Dataset::Stored,
-        )?
+    let QueryResults::Solutions(solutions) = graph.query(
+        crate::lookups::REPORT_LISTING.prepare(&bindings),
+        crate::store::Dataset::Stored,
+    )?
     else {
         unreachable!("a SELECT query");
     };

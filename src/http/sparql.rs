@@ -701,10 +701,7 @@ async fn run_update(
     };
     let deadline = state.settings.query_timeout;
     let graph = state.graph.clone();
-    let outcome = blocking(&state, move || {
-        graph.update(update, protocol_dataset)
-    })
-    .await?;
+    let outcome = blocking(&state, move || graph.update(update, protocol_dataset)).await?;
     match outcome {
         Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
         Err(StoreError::Cancelled) => Err(ApiError::Timeout(deadline)),

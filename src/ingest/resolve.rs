@@ -121,6 +121,17 @@ impl Known {
 impl EntityIndex {
     /// An index of every entity in the store.
     pub fn from_graph(graph: &Graph) -> Result<Self, StoreError> {
+        if graph.is_remote() {
+            // A remote store answers one query with at most so many rows (Virtuoso: 2^20):
+            // quads are read graph by graph (see `Graph::quads_for_pattern`).
+            let mut index = Self::default();
+            for predicate in [rdfs::LABEL, SKOS_ALT_LABEL, SKOS_EXACT_MATCH] {
+                for quad in graph.quads_for_pattern(None, Some(predicate), None, None) {
+                    index.add_quad(quad?.as_ref());
+                }
+            }
+            return Ok(index);
+        }
         // Graph by graph (a name in two graphs comes twice; the index keeps it once): much
         // faster than the union default graph, which removes duplicates first. Entities
         // outside the `id/` namespace are skipped while indexing.

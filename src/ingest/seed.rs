@@ -86,7 +86,7 @@ pub fn seed_if_empty(graph: &Graph) -> Result<bool, StoreError> {
         return Ok(false);
     }
     let quads = bundled_quads()?;
-    graph.transaction(|writes| writes.extend(&quads).map_err(StoreError::from))?;
+    graph.transaction(|writes| writes.extend(&quads))?;
     Ok(true)
 }
 

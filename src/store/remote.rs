@@ -9,10 +9,11 @@
 //!
 //! Writes are SPARQL updates, one request each: a transaction's graphs are cleared and
 //! written again, or only added to, in one request, so an engine that runs a request in
-//! one transaction (Virtuoso, oxigraph, Fuseki, GraphDB) writes all of it or nothing.
-//! When a write fails, the graphs it touched are read again: the write either left them
-//! as they were, or wrote all of it, or (an engine that commits operation by operation)
-//! part of it, which is then undone by writing back what they held before.
+//! one transaction (oxigraph's server; Fuseki, GraphDB and Neptune by their documentation)
+//! writes all of it or nothing. Virtuoso commits operation by operation: when a write
+//! fails, the graphs it touched are read again, and the write either left them as they
+//! were, or wrote all of it, or part of it, which is then undone by writing back what
+//! they held before.
 //!
 //! Every write also leaves a mark of its own in a graph of its own ([`WRITES_GRAPH`]), in
 //! the same request: a new random token in place of the one before (a counter would need
@@ -58,6 +59,13 @@ const ENGINE_GRAPH_PREFIXES: &[&str] = &[
 /// The results format asked for: SPARQL XML, which every engine writes, and which
 /// Virtuoso writes three times faster than its JSON (and with booleans as booleans).
 const RESULTS: &str = "application/sparql-results+xml";
+
+/// The longest background work waits for the store to answer or to send more.
+const BACKGROUND_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// About the most quads of one update request of a bulk load: a few megabytes of text,
+/// which Virtuoso takes in a few seconds.
+const REQUEST_QUADS: usize = 50_000;
 
 /// The most triples in one `{ }` block of an update: Virtuoso's SPARQL parser fails past
 /// about 4,990.
@@ -147,10 +155,14 @@ pub enum RemoteError {
     #[error("the answer of the SPARQL store at {url} does not parse: {message}")]
     Answer { url: String, message: String },
     /// The store cut an answer short (Virtuoso's `ResultSetMaxRows`).
-    #[error("the SPARQL store at {url} cut its answer at {rows} rows: raise its cap (Virtuoso: ResultSetMaxRows in the [SPARQL] section of virtuoso.ini) above the number of quads in the store")]
+    #[error(
+        "the SPARQL store at {url} cut its answer at {rows} rows: raise its cap (Virtuoso: ResultSetMaxRows in the [SPARQL] section of virtuoso.ini) above the number of quads in the store"
+    )]
     Truncated { url: String, rows: String },
     /// A write failed, and the store was left with part of it.
-    #[error("a write to the SPARQL store at {url} failed ({cause}) and left part of it in {graphs}; {outcome}")]
+    #[error(
+        "a write to the SPARQL store at {url} failed ({cause}) and left part of it in {graphs}; {outcome}"
+    )]
     Partial {
         url: String,
         cause: String,
@@ -190,7 +202,10 @@ impl RemoteError {
 /// A remote store and the HTTP client that reaches it.
 pub struct Remote {
     config: RemoteConfig,
+    /// The client of work under a request's deadline.
     agent: ureq::Agent,
+    /// The client of work that may wait long ([`super::may_wait_long`]).
+    patient: ureq::Agent,
     /// The mark of the last write this process saw (its own, and others' once told).
     seen: Mutex<Option<String>>,
     /// The digest challenge last received, and the requests made under it.
@@ -200,16 +215,26 @@ pub struct Remote {
 impl Remote {
     /// The store of `config`, once it answers a query.
     pub(crate) fn connect(config: RemoteConfig) -> Result<Self, StoreError> {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(config.timeout))
-            .timeout_connect(Some(Duration::from_secs(5)))
-            .proxy(None)
-            .build()
-            .into();
+        // The store has `timeout` to start answering, and no read or write may wait longer;
+        // an answer may stream for as long as it takes, and one read under a request's
+        // deadline stops at that deadline ([`Deadline`]). Background work (an index build
+        // reading the whole store, which Virtuoso answers only once it has it all) waits
+        // up to `BACKGROUND_TIMEOUT` instead.
+        let client = |timeout: Duration| -> ureq::Agent {
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_connect(Some(Duration::from_secs(5)))
+                .timeout_recv_response(Some(timeout))
+                .timeout_per_read(Some(timeout))
+                .timeout_per_write(Some(timeout))
+                .proxy(None)
+                .build()
+                .into()
+        };
         let remote = Self {
+            agent: client(config.timeout),
+            patient: client(config.timeout.max(BACKGROUND_TIMEOUT)),
             config,
-            agent,
             seen: Mutex::new(None),
             challenge: Mutex::new(None),
         };
@@ -298,8 +323,12 @@ impl Remote {
         accept: &str,
         challenged: bool,
     ) -> Result<ureq::http::Response<ureq::Body>, RemoteError> {
-        let mut request = self
-            .agent
+        let agent = if super::may_wait_long() {
+            &self.patient
+        } else {
+            &self.agent
+        };
+        let mut request = agent
             .post(url)
             .header("accept", accept)
             .header("content-type", "application/x-www-form-urlencoded");
@@ -338,10 +367,12 @@ impl Remote {
                 }
             }
         }
-        request.send(body).map_err(|error| RemoteError::Unreachable {
-            url: url.to_owned(),
-            message: error.to_string(),
-        })
+        request
+            .send(body)
+            .map_err(|error| RemoteError::Unreachable {
+                url: url.to_owned(),
+                message: error.to_string(),
+            })
     }
 
     /// Answers whether the store answers a query.
@@ -350,11 +381,7 @@ impl Remote {
     }
 
     fn ask(&self, query: &str) -> Result<bool, StoreError> {
-        let response = self.post(
-            &self.config.query,
-            &[("query", query)],
-            RESULTS,
-        )?;
+        let response = self.post(&self.config.query, &[("query", query)], RESULTS)?;
         match parse_results(&self.config.query, response, QueryResultsFormat::Xml)? {
             QueryResults::Boolean(answer) => Ok(answer),
             _ => Err(RemoteError::Answer {
@@ -394,8 +421,16 @@ impl Remote {
                     NamedOrBlankNode::BlankNode(_) => None,
                 })
                 .collect::<Vec<_>>();
-            form.extend(defaults.iter().map(|graph| ("default-graph-uri", graph.as_str())));
-            form.extend(nameds.iter().map(|graph| ("named-graph-uri", graph.as_str())));
+            form.extend(
+                defaults
+                    .iter()
+                    .map(|graph| ("default-graph-uri", graph.as_str())),
+            );
+            form.extend(
+                nameds
+                    .iter()
+                    .map(|graph| ("named-graph-uri", graph.as_str())),
+            );
         }
         let graph_form = matches!(
             query,
@@ -415,11 +450,7 @@ impl Remote {
                 });
             return Ok(QueryResults::Graph(QueryTripleIter::new(triples)));
         }
-        let response = self.post(
-            &self.config.query,
-            &form,
-            RESULTS,
-        )?;
+        let response = self.post(&self.config.query, &form, RESULTS)?;
         parse_results(&self.config.query, response, QueryResultsFormat::Xml)
     }
 
@@ -456,11 +487,7 @@ impl Remote {
         if let Some(limit) = limit {
             let _ = write!(query, " LIMIT {limit}");
         }
-        let response = self.post(
-            &self.config.query,
-            &[("query", query.as_str())],
-            RESULTS,
-        )?;
+        let response = self.post(&self.config.query, &[("query", query.as_str())], RESULTS)?;
         let QueryResults::Solutions(solutions) =
             parse_results(&self.config.query, response, QueryResultsFormat::Xml)?
         else {
@@ -516,6 +543,58 @@ impl Remote {
         })))
     }
 
+    /// The quads matching a pattern without subject or graph, read graph by graph, each
+    /// graph's when the iteration reaches it.
+    pub(crate) fn quads_everywhere(
+        this: &std::sync::Arc<Self>,
+        predicate: Option<NamedNodeRef<'_>>,
+        object: Option<TermRef<'_>>,
+    ) -> Result<Quads, StoreError> {
+        let query = format!(
+            "SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}{} }}",
+            graph_filter("?g")
+        );
+        let response = this.post(&this.config.query, &[("query", query.as_str())], RESULTS)?;
+        let QueryResults::Solutions(solutions) =
+            parse_results(&this.config.query, response, QueryResultsFormat::Xml)?
+        else {
+            return Ok(Box::new(std::iter::empty()));
+        };
+        let mut graphs = std::collections::VecDeque::new();
+        for solution in solutions {
+            if let Some(Term::NamedNode(graph)) = solution?.get("g") {
+                graphs.push_back(graph.clone());
+            }
+        }
+        let remote = std::sync::Arc::clone(this);
+        let predicate = predicate.map(NamedNodeRef::into_owned);
+        let object = object.map(TermRef::into_owned);
+        let mut current: Option<Quads> = None;
+        Ok(Box::new(std::iter::from_fn(move || {
+            loop {
+                if let Some(quads) = current.as_mut()
+                    && let Some(quad) = quads.next()
+                {
+                    return Some(quad);
+                }
+                let graph = graphs.pop_front()?;
+                match remote.quads(
+                    None,
+                    predicate.as_ref().map(|predicate| predicate.as_ref()),
+                    object.as_ref().map(|object| object.as_ref()),
+                    Some(graph.as_ref().into()),
+                    None,
+                ) {
+                    Ok(quads) => current = Some(quads),
+                    Err(error) => {
+                        graphs.clear();
+                        return Some(Err(error));
+                    }
+                }
+            }
+        })))
+    }
+
     /// Whether the store holds a quad.
     pub(crate) fn contains(&self, quad: QuadRef<'_>) -> Result<bool, StoreError> {
         Ok(self
@@ -555,11 +634,7 @@ impl Remote {
 
     /// The integer of `variable` in the first row of a SELECT query (0 when none).
     fn number(&self, query: &str, variable: &str) -> Result<u64, StoreError> {
-        let response = self.post(
-            &self.config.query,
-            &[("query", query)],
-            RESULTS,
-        )?;
+        let response = self.post(&self.config.query, &[("query", query)], RESULTS)?;
         let QueryResults::Solutions(mut solutions) =
             parse_results(&self.config.query, response, QueryResultsFormat::Xml)?
         else {
@@ -649,8 +724,16 @@ impl Remote {
                 NamedOrBlankNode::BlankNode(_) => None,
             })
             .collect();
-        form.extend(defaults.iter().map(|graph| ("using-graph-uri", graph.as_str())));
-        form.extend(nameds.iter().map(|graph| ("using-named-graph-uri", graph.as_str())));
+        form.extend(
+            defaults
+                .iter()
+                .map(|graph| ("using-graph-uri", graph.as_str())),
+        );
+        form.extend(
+            nameds
+                .iter()
+                .map(|graph| ("using-named-graph-uri", graph.as_str())),
+        );
         let before = self.last_write()?;
         self.post(&self.config.update, &form, "*/*")?;
         let (mark, marking) = new_mark();
@@ -676,7 +759,11 @@ pub(crate) fn commit(
     let mut touched = Vec::new();
     for (graph, content) in graphs.iter() {
         let GraphName::NamedNode(name) = graph else {
-            if added.iter().chain(removed).any(|quad| quad.graph_name == *graph) {
+            if added
+                .iter()
+                .chain(removed)
+                .any(|quad| quad.graph_name == *graph)
+            {
                 return Err(StoreError::Unsupported(
                     "a remote store keeps quads in named graphs only: write to a named graph"
                         .into(),
@@ -766,20 +853,85 @@ pub(crate) fn commit(
     .into())
 }
 
-/// Adds quads of graphs the store does not hold yet, in one request.
-pub(crate) fn insert(remote: &Remote, quads: &[Quad]) -> Result<(), StoreError> {
+/// Adds quads in requests of about [`REQUEST_QUADS`] each, whole graphs together (a
+/// bulk load of a million quads does not fit one request). When `new_graphs`, the graphs
+/// were not in the store before: if a request fails, every graph written so far is
+/// cleared again, and the store holds what it held before. Otherwise what the requests
+/// before the failed one wrote remains, and the error says so.
+pub(crate) fn insert(remote: &Remote, quads: &[Quad], new_graphs: bool) -> Result<(), StoreError> {
     if quads.is_empty() {
         return Ok(());
     }
-    if quads
-        .iter()
-        .any(|quad| !matches!(quad.graph_name, GraphName::NamedNode(_)))
-    {
-        return Err(StoreError::Unsupported(
-            "a remote store keeps quads in named graphs only: write to a named graph".into(),
-        ));
+    let mut by_graph: HashMap<&GraphName, Vec<&Quad>> = HashMap::new();
+    for quad in quads {
+        let GraphName::NamedNode(_) = &quad.graph_name else {
+            return Err(StoreError::Unsupported(
+                "a remote store keeps quads in named graphs only: write to a named graph".into(),
+            ));
+        };
+        by_graph.entry(&quad.graph_name).or_default().push(quad);
     }
-    remote.write(&insert_data(quads.iter()))
+    let mut graphs: Vec<(&GraphName, Vec<&Quad>)> = by_graph.into_iter().collect();
+    graphs.sort_by_key(|(graph, _)| graph.to_string());
+    let mut requests: Vec<Vec<(&GraphName, Vec<&Quad>)>> = vec![Vec::new()];
+    let mut size = 0;
+    for (graph, quads) in graphs {
+        if size > 0 && size + quads.len() > REQUEST_QUADS {
+            requests.push(Vec::new());
+            size = 0;
+        }
+        size += quads.len();
+        requests
+            .last_mut()
+            .expect("one at least")
+            .push((graph, quads));
+    }
+    let mut written: Vec<&GraphName> = Vec::new();
+    for request in &requests {
+        written.extend(request.iter().map(|(graph, _)| *graph));
+        let operations = insert_data(request.iter().flat_map(|(_, quads)| quads.iter().copied()));
+        let Err(error) = remote.write(&operations) else {
+            continue;
+        };
+        if written.len() == request.len() && !new_graphs {
+            return Err(error);
+        }
+        let names = written
+            .iter()
+            .map(|graph| graph.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (outcome, undone) = if new_graphs {
+            let clear: Vec<String> = written
+                .iter()
+                .map(|graph| format!("CLEAR SILENT GRAPH {graph}"))
+                .collect();
+            match remote.write(&clear.join(" ;\n")) {
+                Ok(()) => (
+                    "the graphs written were cleared again: the store holds what it held before"
+                        .to_owned(),
+                    true,
+                ),
+                Err(undo_error) => (
+                    format!(
+                        "clearing them again failed too ({undo_error}): drop these graphs, or load them again"
+                    ),
+                    false,
+                ),
+            }
+        } else {
+            ("the requests before the failed one are written: load the same files again once the store answers".to_owned(), false)
+        };
+        return Err(RemoteError::Partial {
+            url: remote.config.update.clone(),
+            cause: error.to_string(),
+            graphs: names,
+            outcome,
+            undone,
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// Follows the writes other processes make to the store of `graph`: every `poll`, reads
@@ -835,13 +987,13 @@ fn new_mark() -> (String, String) {
         SEQUENCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         &SEQUENCE,
     );
-    let mark: String = sha2::Sha256::digest(seed.as_bytes())
-        .iter()
-        .take(16)
-        .fold(String::with_capacity(32), |mut hex, byte| {
+    let mark: String = sha2::Sha256::digest(seed.as_bytes()).iter().take(16).fold(
+        String::with_capacity(32),
+        |mut hex, byte| {
             let _ = write!(hex, "{byte:02x}");
             hex
-        });
+        },
+    );
     let marking = format!(
         "DELETE WHERE {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{LAST_WRITE}> ?mark }} }} ;\n\
          INSERT DATA {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{LAST_WRITE}> \"{mark}\" }} }}"
@@ -867,7 +1019,11 @@ fn insert_data<'a>(quads: impl Iterator<Item = &'a Quad>) -> String {
             for block in quads.chunks(BLOCK_TRIPLES) {
                 let _ = writeln!(text, "GRAPH {graph} {{");
                 for quad in block {
-                    let _ = writeln!(text, "{} {} {} .", quad.subject, quad.predicate, quad.object);
+                    let _ = writeln!(
+                        text,
+                        "{} {} {} .",
+                        quad.subject, quad.predicate, quad.object
+                    );
                 }
                 text.push_str("}\n");
             }
@@ -980,9 +1136,7 @@ fn service_in(expression: &Expression) -> Option<oxigraph::model::NamedNode> {
         Expression::If(a, b, c) => service_in(a)
             .or_else(|| service_in(b))
             .or_else(|| service_in(c)),
-        Expression::In(a, list) => {
-            service_in(a).or_else(|| list.iter().find_map(service_in))
-        }
+        Expression::In(a, list) => service_in(a).or_else(|| list.iter().find_map(service_in)),
         Expression::Coalesce(list) | Expression::FunctionCall(_, list) => {
             list.iter().find_map(service_in)
         }
@@ -1075,7 +1229,8 @@ impl<R: Read> BlankNodeLabels<R> {
         self.ready_from = 0;
         let mut start = 0;
         while let Some(found) = find(&self.tail[start..], Self::PATTERN) {
-            self.ready.extend_from_slice(&self.tail[start..start + found]);
+            self.ready
+                .extend_from_slice(&self.tail[start..start + found]);
             self.ready.extend_from_slice(Self::REPLACEMENT);
             start += found + Self::PATTERN.len();
         }
@@ -1142,7 +1297,11 @@ impl Deadline {
 
 impl Read for Deadline {
     fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        if self.token.as_ref().is_some_and(|token| token.is_cancelled()) {
+        if self
+            .token
+            .as_ref()
+            .is_some_and(|token| token.is_cancelled())
+        {
             return Err(io::Error::other("the query was cancelled"));
         }
         self.body.read(buffer)
@@ -1185,7 +1344,11 @@ impl Challenge {
         let ha1 = md5_hex(&format!("{user}:{}:{password}", self.realm));
         let ha2 = md5_hex(&format!("{method}:{uri}"));
         let nc = format!("{count:08x}");
-        let cnonce = md5_hex(&format!("{}:{count}:{:?}", self.nonce, std::time::SystemTime::now()));
+        let cnonce = md5_hex(&format!(
+            "{}:{count}:{:?}",
+            self.nonce,
+            std::time::SystemTime::now()
+        ));
         let mut header = format!(
             "Digest username=\"{user}\", realm=\"{}\", nonce=\"{}\", uri=\"{uri}\", algorithm=MD5",
             self.realm, self.nonce
@@ -1240,15 +1403,14 @@ fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut text = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let value = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |value, (index, byte)| {
-                value | u32::from(*byte) << (16 - 8 * index)
-            });
+        let value = chunk.iter().enumerate().fold(0u32, |value, (index, byte)| {
+            value | u32::from(*byte) << (16 - 8 * index)
+        });
         for index in 0..4 {
             if index <= chunk.len() {
-                text.push(char::from(ALPHABET[(value >> (18 - 6 * index)) as usize & 63]));
+                text.push(char::from(
+                    ALPHABET[(value >> (18 - 6 * index)) as usize & 63],
+                ));
             } else {
                 text.push('=');
             }
@@ -1284,10 +1446,15 @@ mod tests {
             Box::new(text.as_bytes()),
         ] {
             let mut read = String::new();
-            BlankNodeLabels::new(reader).read_to_string(&mut read).unwrap();
+            BlankNodeLabels::new(reader)
+                .read_to_string(&mut read)
+                .unwrap();
             assert_eq!(read, expected);
         }
-        assert!(expected.contains("&lt;bnode&gt;nodeID://x"), "an escaped literal is left");
+        assert!(
+            expected.contains("&lt;bnode&gt;nodeID://x"),
+            "an escaped literal is left"
+        );
     }
 
     #[test]
@@ -1319,7 +1486,10 @@ mod tests {
         let expected = md5_hex(&format!(
             "{ha1}:dcd98b7102dd2f0e8b11d0f600bfb0c093:00000001:{cnonce}:auth:{ha2}"
         ));
-        assert!(header.contains(&format!("response=\"{expected}\"")), "{header}");
+        assert!(
+            header.contains(&format!("response=\"{expected}\"")),
+            "{header}"
+        );
         assert!(header.contains("opaque=\"5ccc069c403ebaf9f0171e9517f40e41\""));
         // With the RFC's own client nonce, the RFC's own response.
         let fixed = md5_hex(&format!(
@@ -1371,7 +1541,11 @@ mod tests {
                 oxigraph::model::NamedNode::new_unchecked(graph),
             )
         };
-        let quads = [quad("http://e/g", "a \"quoted\"\nline"), quad("http://e/g", "b"), quad("http://e/h", "c")];
+        let quads = [
+            quad("http://e/g", "a \"quoted\"\nline"),
+            quad("http://e/g", "b"),
+            quad("http://e/h", "c"),
+        ];
         let text = insert_data(quads.iter());
         assert!(text.starts_with("INSERT DATA {"), "{text}");
         assert_eq!(text.matches("GRAPH <http://e/g>").count(), 1);

@@ -147,7 +147,9 @@ fn apply(graph: &Graph, write: &Write) {
                 subject(*s).as_str(),
                 rdfs::LABEL.as_str()
             );
-            graph.update(Graph::parse_update(&update).unwrap(), None).unwrap();
+            graph
+                .update(Graph::parse_update(&update).unwrap(), None)
+                .unwrap();
         }
     }
 }

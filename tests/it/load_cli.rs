@@ -60,7 +60,9 @@ fn loaded_reports(data: &Path) -> Vec<String> {
         "SELECT ?g WHERE {{ GRAPH ?g {{ ?g <{SA}contentHash> ?h }} FILTER(STRSTARTS(STR(?g), \"{REPORT_NS}cli-\")) }} ORDER BY ?g"
     );
     let prepared = Graph::parse(&query).unwrap();
-    let oxigraph::sparql::QueryResults::Solutions(solutions) = graph.query(prepared, spyatlas::store::Dataset::Stored).unwrap()
+    let oxigraph::sparql::QueryResults::Solutions(solutions) = graph
+        .query(prepared, spyatlas::store::Dataset::Stored)
+        .unwrap()
     else {
         panic!("a SELECT query");
     };
@@ -181,7 +183,9 @@ fn assert_reports_whole(data: &Path) -> usize {
          }} GROUP BY ?g ?n"
     );
     let prepared = Graph::parse(&counts).unwrap();
-    let oxigraph::sparql::QueryResults::Solutions(solutions) = graph.query(prepared, spyatlas::store::Dataset::Stored).unwrap()
+    let oxigraph::sparql::QueryResults::Solutions(solutions) = graph
+        .query(prepared, spyatlas::store::Dataset::Stored)
+        .unwrap()
     else {
         panic!("a SELECT query");
     };
@@ -208,7 +212,9 @@ fn assert_reports_whole(data: &Path) -> usize {
     let prepared = Graph::parse(&partial).unwrap();
     assert!(
         matches!(
-            graph.query(prepared, spyatlas::store::Dataset::Stored).unwrap(),
+            graph
+                .query(prepared, spyatlas::store::Dataset::Stored)
+                .unwrap(),
             oxigraph::sparql::QueryResults::Boolean(false)
         ),
         "no report graph without its metadata"

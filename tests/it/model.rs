@@ -9,7 +9,10 @@ use spyatlas::store::Graph;
 fn column(query: &str) -> Vec<String> {
     let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let prepared = Graph::parse(query).unwrap();
-    let QueryResults::Solutions(solutions) = graph.query(prepared, spyatlas::store::Dataset::Union).unwrap() else {
+    let QueryResults::Solutions(solutions) = graph
+        .query(prepared, spyatlas::store::Dataset::Union)
+        .unwrap()
+    else {
         panic!("a SELECT query");
     };
     solutions
@@ -29,7 +32,10 @@ fn column(query: &str) -> Vec<String> {
 fn nothing_is_in_the_default_graph() {
     let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
     let query = Graph::parse("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").unwrap();
-    let QueryResults::Solutions(mut solutions) = graph.query(query, spyatlas::store::Dataset::Stored).unwrap() else {
+    let QueryResults::Solutions(mut solutions) = graph
+        .query(query, spyatlas::store::Dataset::Stored)
+        .unwrap()
+    else {
         panic!("a SELECT query");
     };
     let count = solutions

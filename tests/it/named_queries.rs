@@ -40,7 +40,10 @@ pub(crate) fn answer(
                 .map(|(name, value)| (name.as_str(), value.as_str())),
         )
         .unwrap_or_else(|e| panic!("{}: {e}", query.name));
-    let QueryResults::Solutions(solutions) = graph.query(prepared, spyatlas::store::Dataset::Union).unwrap() else {
+    let QueryResults::Solutions(solutions) = graph
+        .query(prepared, spyatlas::store::Dataset::Union)
+        .unwrap()
+    else {
         panic!("{} is not a SELECT query", query.name);
     };
     let variables = solutions.variables().to_vec();
@@ -104,9 +107,8 @@ fn a_parameter_cannot_inject_sparql() {
         .unwrap();
     let error = query
         .bind([(param.name.as_str(), "x> } ; DROP ALL ; #")])
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(matches!(error, ParamError::Invalid { .. }), "{error}");
-    let error = query.bind([("no_such_param", "x")]).err().expect("refused");
+    let error = query.bind([("no_such_param", "x")]).expect_err("refused");
     assert!(matches!(error, ParamError::Unknown { .. }), "{error}");
 }

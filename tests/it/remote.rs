@@ -146,7 +146,10 @@ fn without_times(text: &str) -> String {
 }
 
 fn app(graph: Graph) -> TestApp {
-    TestApp::new(graph, HttpSettings::with_token(TOKEN, Duration::from_secs(30)))
+    TestApp::new(
+        graph,
+        HttpSettings::with_token(TOKEN, Duration::from_secs(30)),
+    )
 }
 
 /// Every page kind and every JSON answer a reader sees, on every entity.
@@ -233,7 +236,12 @@ async fn sparql_answers_and_guards_are_those_of_the_embedded_store() {
             let accept = Some("text/csv");
             let want = embedded.get(&address, accept).await;
             let got = remote.get(&address, accept).await;
-            assert_eq!(got.status, StatusCode::OK, "{engine}: {query}: {}", got.body);
+            assert_eq!(
+                got.status,
+                StatusCode::OK,
+                "{engine}: {query}: {}",
+                got.body
+            );
             assert_eq!(got.body, want.body, "{engine}: {query}");
         }
         // CONSTRUCT: the same triples, in whatever order.
@@ -267,7 +275,12 @@ async fn sparql_answers_and_guards_are_those_of_the_embedded_store() {
                 update,
             )
             .await;
-        assert_eq!(done.status, StatusCode::NO_CONTENT, "{engine}: {}", done.body);
+        assert_eq!(
+            done.status,
+            StatusCode::NO_CONTENT,
+            "{engine}: {}",
+            done.body
+        );
         let found = eventually(|| async {
             remote
                 .get("/api/search?q=zeta%20labs", None)
@@ -333,18 +346,40 @@ async fn reports_are_loaded_replaced_and_retracted_whole_and_other_servers_see_i
         let a = app(first.clone());
         let b = app(second);
         let page = "/id/luca-casarini";
-        assert!(!b.get(page, None).await.body.contains("Casarini followed again"));
+        assert!(
+            !b.get(page, None)
+                .await
+                .body
+                .contains("Casarini followed again")
+        );
 
         // Loaded through one server: on the other's pages and search, without a restart.
         let loaded = a
-            .post("/api/reports", Some("application/yaml"), Some(TOKEN), REPORT)
+            .post(
+                "/api/reports",
+                Some("application/yaml"),
+                Some(TOKEN),
+                REPORT,
+            )
             .await;
-        assert_eq!(loaded.status, StatusCode::CREATED, "{engine}: {}", loaded.body);
-        assert!(a.get(page, None).await.body.contains("Casarini followed again"));
+        assert_eq!(
+            loaded.status,
+            StatusCode::CREATED,
+            "{engine}: {}",
+            loaded.body
+        );
+        assert!(
+            a.get(page, None)
+                .await
+                .body
+                .contains("Casarini followed again")
+        );
         let seen = eventually(|| async {
-            b.get(page, None).await.body.contains("Casarini followed again")
-                && b
-                    .get("/api/search?q=casarini%20followed", None)
+            b.get(page, None)
+                .await
+                .body
+                .contains("Casarini followed again")
+                && b.get("/api/search?q=casarini%20followed", None)
                     .await
                     .body
                     .contains("casarini-followed-again")
@@ -361,9 +396,19 @@ async fn reports_are_loaded_replaced_and_retracted_whole_and_other_servers_see_i
         assert!(a.get(page, None).await.body.contains(&status("alleged")));
         let revised = REPORT.replace("status: alleged", "status: reported");
         let replaced = a
-            .post("/api/reports", Some("application/yaml"), Some(TOKEN), &revised)
+            .post(
+                "/api/reports",
+                Some("application/yaml"),
+                Some(TOKEN),
+                &revised,
+            )
             .await;
-        assert_eq!(replaced.status, StatusCode::OK, "{engine}: {}", replaced.body);
+        assert_eq!(
+            replaced.status,
+            StatusCode::OK,
+            "{engine}: {}",
+            replaced.body
+        );
         assert!(replaced.body.contains("\"replaced\""), "{}", replaced.body);
         let seen = eventually(|| async {
             let body = b.get(page, None).await.body;
@@ -376,22 +421,40 @@ async fn reports_are_loaded_replaced_and_retracted_whole_and_other_servers_see_i
         let before = canonical_dump(&first);
         let broken = revised.replace("status: reported", "status: certain");
         let refused = a
-            .post("/api/reports", Some("application/yaml"), Some(TOKEN), &broken)
+            .post(
+                "/api/reports",
+                Some("application/yaml"),
+                Some(TOKEN),
+                &broken,
+            )
             .await;
-        assert!(refused.status.is_client_error(), "{engine}: {}", refused.body);
+        assert!(
+            refused.status.is_client_error(),
+            "{engine}: {}",
+            refused.body
+        );
         let after = canonical_dump(&first);
         assert_eq!(after, before, "{engine}: a refused report wrote nothing");
 
         // Retracted through the second server: gone from both, the store as seeded.
-        let retracted = b
-            .delete("/api/reports/casarini-again", Some(TOKEN))
-            .await;
-        assert_eq!(retracted.status, StatusCode::NO_CONTENT, "{engine}: {}", retracted.body);
+        let retracted = b.delete("/api/reports/casarini-again", Some(TOKEN)).await;
+        assert_eq!(
+            retracted.status,
+            StatusCode::NO_CONTENT,
+            "{engine}: {}",
+            retracted.body
+        );
         let gone = eventually(|| async {
-            !a.get(page, None).await.body.contains("Casarini followed again")
+            !a.get(page, None)
+                .await
+                .body
+                .contains("Casarini followed again")
         })
         .await;
-        assert!(gone, "{engine}: the first server no longer shows the report");
+        assert!(
+            gone,
+            "{engine}: the first server no longer shows the report"
+        );
         let now = canonical_dump(&first);
         assert_eq!(now, seeded, "{engine}: the store holds what it held before");
         drop(store);
@@ -418,12 +481,21 @@ async fn graph_store_writes_reach_a_remote_store() {
         assert!(put.status.is_success(), "{engine}: {}", put.body);
         let read = remote.get(target, Some("application/n-triples")).await;
         assert_eq!(read.status, StatusCode::OK, "{engine}");
-        assert!(read.body.contains("\"hello\"@en"), "{engine}: {}", read.body);
+        assert!(
+            read.body.contains("\"hello\"@en"),
+            "{engine}: {}",
+            read.body
+        );
         assert_eq!(read.body.lines().count(), 3, "{engine}: {}", read.body);
         let deleted = remote.delete(target, Some(TOKEN)).await;
         assert!(deleted.status.is_success(), "{engine}: {}", deleted.body);
         let read = remote.get(target, Some("application/n-triples")).await;
-        assert_eq!(read.status, StatusCode::NOT_FOUND, "{engine}: {}", read.body);
+        assert_eq!(
+            read.status,
+            StatusCode::NOT_FOUND,
+            "{engine}: {}",
+            read.body
+        );
     }
 }
 
@@ -459,7 +531,10 @@ fn the_command_line_works_on_a_remote_store() {
     assert!(ok, "{errors}");
     assert!(dump.lines().count() > 1000);
     assert!(dump.contains("<https://w3id.org/spyatlas/report/casarini-again> ."));
-    assert!(!dump.contains("openlinksw"), "the engine's own graphs are left out");
+    assert!(
+        !dump.contains("openlinksw"),
+        "the engine's own graphs are left out"
+    );
     let (ok, _, errors) = spyatlas(&["unload", "casarini-again"]);
     assert!(ok, "{errors}");
     let (ok, dump, _) = spyatlas(&["dump"]);
@@ -487,7 +562,9 @@ fn digest_authentication_reaches_virtuosos_protected_endpoint() {
     let graph = Graph::remote(config("dba")).expect("digest authentication is accepted");
     spyatlas::ingest::seed::seed_if_empty(&graph).unwrap();
     assert!(graph.len().unwrap() > 1000);
-    let refused = Graph::remote(config("wrong")).err().expect("a wrong password is refused");
+    let refused = Graph::remote(config("wrong"))
+        .err()
+        .expect("a wrong password is refused");
     assert!(refused.to_string().contains("401"), "{refused}");
     // Basic authentication is not what this endpoint takes: the error says so.
     let basic = RemoteConfig {
@@ -663,22 +740,41 @@ async fn a_write_that_fails_midway_is_undone_and_one_that_fails_late_is_kept() {
     spyatlas::ingest::seed::seed_if_empty(&graph).unwrap();
     let remote = app(graph.clone());
     let loaded = remote
-        .post("/api/reports", Some("application/yaml"), Some(TOKEN), REPORT)
+        .post(
+            "/api/reports",
+            Some("application/yaml"),
+            Some(TOKEN),
+            REPORT,
+        )
         .await;
     assert_eq!(loaded.status, StatusCode::CREATED, "{}", loaded.body);
     let first = canonical_dump(&graph);
     let revised = REPORT.replace("status: alleged", "status: reported");
-    let revise = || remote.post("/api/reports", Some("application/yaml"), Some(TOKEN), &revised);
+    let revise = || {
+        remote.post(
+            "/api/reports",
+            Some("application/yaml"),
+            Some(TOKEN),
+            &revised,
+        )
+    };
 
     // Cleared, then the request failed: the graph is written back as it was.
     proxy.fail(Failure::Midway);
     let failed = revise().await;
     assert_eq!(failed.status, StatusCode::BAD_GATEWAY, "{}", failed.body);
     assert!(failed.body.contains("undone"), "{}", failed.body);
-    assert!(failed.body.contains("\"error\":\"store\""), "{}", failed.body);
+    assert!(
+        failed.body.contains("\"error\":\"store\""),
+        "{}",
+        failed.body
+    );
     assert_eq!(canonical_dump(&graph), first, "the first revision, whole");
     let page = remote.get("/id/luca-casarini", None).await.body;
-    assert!(page.contains("Casarini followed again"), "the page shows the report");
+    assert!(
+        page.contains("Casarini followed again"),
+        "the page shows the report"
+    );
 
     // Refused before anything was written: nothing to undo.
     proxy.fail(Failure::Before);

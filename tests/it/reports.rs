@@ -59,7 +59,10 @@ fn load_rdf(graph: &Graph, text: &str, format: RdfFormat) -> Vec<ReportResult> {
 
 fn ask(graph: &Graph, query: &str) -> bool {
     let prepared = Graph::parse(query).unwrap();
-    match graph.query(prepared, spyatlas::store::Dataset::Union).unwrap() {
+    match graph
+        .query(prepared, spyatlas::store::Dataset::Union)
+        .unwrap()
+    {
         QueryResults::Boolean(value) => value,
         _ => panic!("an ASK query"),
     }
@@ -67,7 +70,10 @@ fn ask(graph: &Graph, query: &str) -> bool {
 
 fn count(graph: &Graph, query: &str) -> u64 {
     let prepared = Graph::parse(query).unwrap();
-    let QueryResults::Solutions(mut solutions) = graph.query(prepared, spyatlas::store::Dataset::Union).unwrap() else {
+    let QueryResults::Solutions(mut solutions) = graph
+        .query(prepared, spyatlas::store::Dataset::Union)
+        .unwrap()
+    else {
         panic!("a SELECT query");
     };
     let solution = solutions.next().unwrap().unwrap();

@@ -28,7 +28,10 @@ fn id(slug: &str) -> NamedNode {
 fn triples_of(graph: &Graph, name: NamedNodeRef<'_>) -> Vec<Triple> {
     let query = format!("CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {name} {{ ?s ?p ?o }} }}");
     let prepared = Graph::parse(&query).unwrap();
-    let QueryResults::Graph(triples) = graph.query(prepared, spyatlas::store::Dataset::Stored).unwrap() else {
+    let QueryResults::Graph(triples) = graph
+        .query(prepared, spyatlas::store::Dataset::Stored)
+        .unwrap()
+    else {
         panic!("a CONSTRUCT query");
     };
     let triples: Vec<Triple> = triples.map(Result::unwrap).collect();
@@ -43,7 +46,10 @@ fn report_graphs(graph: &Graph) -> Vec<NamedNode> {
         sa("Report")
     );
     let prepared = Graph::parse(&query).unwrap();
-    let QueryResults::Solutions(solutions) = graph.query(prepared, spyatlas::store::Dataset::Stored).unwrap() else {
+    let QueryResults::Solutions(solutions) = graph
+        .query(prepared, spyatlas::store::Dataset::Stored)
+        .unwrap()
+    else {
         panic!("a SELECT query");
     };
     solutions
