@@ -599,9 +599,9 @@ impl Graph {
                     .quads_for_pattern(subject, predicate, object, graph)
                     .map(|quad| quad.map_err(StoreError::from)),
             ),
-            // Without a subject or a graph, the answer may hold most of the store: more
+            // With at most a predicate given, the answer may hold most of the store: more
             // rows than a store answers at once (Virtuoso: 2^20). It is read graph by graph.
-            Backend::Remote(remote) if subject.is_none() && graph.is_none() => {
+            Backend::Remote(remote) if subject.is_none() && object.is_none() && graph.is_none() => {
                 match remote::Remote::quads_everywhere(remote, predicate, object) {
                     Ok(quads) => quads,
                     Err(error) => Box::new(std::iter::once(Err(error))),

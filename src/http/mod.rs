@@ -312,8 +312,9 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// `GET /health`: 200 when the store can be read. Answered on the event loop (reading
-/// one quad takes microseconds), so that it answers even when the work pool is full.
+/// `GET /health`: 200 when the store can be read. The embedded store is read on the event
+/// loop (one quad takes microseconds), so that it answers even when the work pool is
+/// full; a remote store is asked on a thread of its own, for at most `HEALTH_TIMEOUT`.
 #[utoipa::path(
     get,
     path = "/health",
@@ -322,14 +323,42 @@ pub async fn shutdown_signal() {
     responses(
         (status = 200, description = "ok", content_type = "text/plain"),
         (status = 500, description = "the store cannot be read"),
+        (status = 502, description = "the remote SPARQL store refused the check"),
+        (status = 503, description = "the remote SPARQL store does not answer (in time)"),
     )
 )]
 async fn health(State(state): State<AppState>) -> Response {
-    match state.graph.check_readable() {
+    let checked = if state.graph.is_remote() {
+        let graph = state.graph.clone();
+        // Under a deadline of its own, as a request's work: it does not wait long.
+        let token = oxigraph::sparql::CancellationToken::new();
+        let check = tokio::task::spawn_blocking(move || {
+            crate::store::with_cancellation(&token, || graph.check_readable())
+        });
+        match tokio::time::timeout(HEALTH_TIMEOUT, check).await {
+            Ok(Ok(checked)) => checked,
+            Ok(Err(_)) | Err(_) => {
+                return ApiError::Upstream {
+                    message: format!(
+                        "the SPARQL store behind this server did not answer within {} s",
+                        HEALTH_TIMEOUT.as_secs()
+                    ),
+                    unreachable: true,
+                }
+                .into_response();
+            }
+        }
+    } else {
+        state.graph.check_readable()
+    };
+    match checked {
         Ok(()) => (StatusCode::OK, "ok\n").into_response(),
         Err(error) => ApiError::from(error).into_response(),
     }
 }
+
+/// The longest `/health` waits for a remote store.
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Runs synchronous store work in the work pool, in the caller's tracing span, under the
 /// request deadline (`--query-timeout`): every query the work evaluates through

@@ -109,7 +109,15 @@ async fn the_openapi_document_lists_every_route_and_each_one_answers() {
     assert_eq!(limit["schema"]["maximum"], 200);
     // What the limits answer is on every route that does work, and not on the others.
     assert!(document["paths"]["/api/path"]["get"]["responses"]["503"].is_object());
-    assert!(document["paths"]["/health"]["get"]["responses"]["503"].is_null());
+    assert!(document["paths"]["/openapi.json"]["get"]["responses"]["503"].is_null());
+    // /health answers 503 only for a remote store that does not answer, and says so.
+    assert!(
+        document["paths"]["/health"]["get"]["responses"]["503"]["description"]
+            .as_str()
+            .is_some_and(|description| description.contains("remote SPARQL store")),
+        "{}",
+        document["paths"]["/health"]
+    );
     assert!(document["paths"]["/api/reports"]["post"]["responses"]["413"].is_object());
     // Each operation has an id of its own, and only writes take a body.
     let mut ids = std::collections::BTreeSet::new();

@@ -795,3 +795,28 @@ async fn a_write_that_fails_midway_is_undone_and_one_that_fails_late_is_kept() {
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     assert!(again.body.contains("\"unchanged\""), "{}", again.body);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_says_when_the_remote_store_stops_answering() {
+    let store = RemoteStore::start("oxigraph");
+    let remote = app(store.graph());
+    let health = remote.get("/health", None).await;
+    assert_eq!(health.status, StatusCode::OK, "{}", health.body);
+    drop(store);
+    let started = Instant::now();
+    let health = remote.get("/health", None).await;
+    assert_eq!(
+        health.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        health.body
+    );
+    assert!(health.body.contains("SPARQL store"), "{}", health.body);
+    assert!(
+        !health.body.contains("127.0.0.1"),
+        "no address of the store: {}",
+        health.body
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(health.headers.contains_key("retry-after"));
+}
