@@ -17,7 +17,8 @@
 //! - [`search`]: search by name over every label and alias, folded, from memory.
 //! - [`statistics`]: counts per vendor, country and publisher, kept on write.
 //! - [`served`]: where a running server of a store listens, asked by the command line.
-//! - [`store`]: [`store::Graph`], the one place that talks to oxigraph.
+//! - [`store`]: [`store::Graph`], the one place that talks to the store: the embedded
+//!   oxigraph store, or a remote SPARQL 1.1 store over HTTP (`store/remote.rs`).
 //! - [`changes`]: what each write did, told to the indexes that follow the store.
 //! - [`config`]: command-line and environment settings.
 //! - [`vocab`]: the IRIs of our vocabulary and namespaces.

@@ -75,6 +75,13 @@ serve() {
         sleep 0.1
     done
     log "search index complete $((SECONDS - started)) s after the server answered"
+    # The statistics are measured too: their first count must be done (on a remote store
+    # it takes longer than the search index).
+    until curl -sf "$BASE/api/statistics" | grep -q '"complete":true'; do
+        (( SECONDS - started < 900 )) || die "the statistics were not complete within 900 s"
+        sleep 0.5
+    done
+    log "statistics complete $((SECONDS - started)) s after the server answered"
 }
 
 stop() {
