@@ -1,5 +1,5 @@
 //! The one place that talks to the RDF store: [`Graph`] holds the embedded oxigraph
-//! [`Store`], or a remote SPARQL 1.1 store ([`remote`]), behind one interface that the
+//! [`Store`], or a remote SPARQL 1.1 store (`store/remote.rs`), behind one interface that the
 //! rest of the crate reads and writes through. It depends on nothing above it.
 //!
 //! Everything here is synchronous. Reads of the embedded store run on snapshots and never
@@ -726,7 +726,7 @@ impl Graph {
     /// Runs `work` in one transaction, after any other writer of this process has
     /// finished: it sees the store as it is, and what it writes is committed together
     /// when it returns `Ok`, or not at all. On a remote store, what it wrote is sent as
-    /// one update request (see [`remote`]).
+    /// one update request (see `store/remote.rs`).
     pub fn transaction<T, E: From<StorageError> + From<StoreError>>(
         &self,
         work: impl FnOnce(&mut Writes<'_>) -> Result<T, E>,

@@ -52,6 +52,16 @@ pub mod loader {
         NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#tripleCount");
 }
 
+/// What spyatlas keeps in a remote SPARQL store besides the knowledge (see
+/// `store/remote.rs`).
+pub mod remote {
+    /// The graph holding the mark of the last write; never shown (quads, counts and dumps
+    /// leave it out).
+    pub const WRITES_GRAPH: &str = "https://w3id.org/spyatlas/graph/writes";
+    /// The property holding the mark of the last write.
+    pub const LAST_WRITE: &str = "https://w3id.org/spyatlas/ontology#lastWrite";
+}
+
 /// Named graphs of the bundled knowledge that is not a report.
 pub mod graph {
     use super::NamedNodeRef;

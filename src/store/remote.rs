@@ -39,11 +39,7 @@ use std::io::{self, Read};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// The graph holding the mark of the last write; never shown (quads, counts and dumps
-/// leave it out).
-pub const WRITES_GRAPH: &str = "https://w3id.org/spyatlas/graph/writes";
-/// The property holding the mark of the last write.
-const LAST_WRITE: &str = "https://w3id.org/spyatlas/ontology#lastWrite";
+use crate::vocab::remote::{LAST_WRITE, WRITES_GRAPH};
 
 /// Graphs an engine keeps for itself, left out of what spyatlas reads (Virtuoso's schema
 /// and system graphs).
@@ -405,31 +401,12 @@ impl Remote {
         }
         let text = query.to_string();
         let mut form = vec![("query", text.as_str())];
-        let (defaults, nameds);
         if let Dataset::Given { default, named } = dataset {
-            defaults = default
-                .iter()
-                .filter_map(|graph| match graph {
-                    GraphName::NamedNode(name) => Some(name.as_str().to_owned()),
-                    _ => None,
-                })
-                .collect::<Vec<_>>();
-            nameds = named
-                .iter()
-                .filter_map(|graph| match graph {
-                    NamedOrBlankNode::NamedNode(name) => Some(name.as_str().to_owned()),
-                    NamedOrBlankNode::BlankNode(_) => None,
-                })
-                .collect::<Vec<_>>();
-            form.extend(
-                defaults
-                    .iter()
-                    .map(|graph| ("default-graph-uri", graph.as_str())),
-            );
-            form.extend(
-                nameds
-                    .iter()
-                    .map(|graph| ("named-graph-uri", graph.as_str())),
+            add_dataset(
+                &mut form,
+                default,
+                named,
+                ("default-graph-uri", "named-graph-uri"),
             );
         }
         let graph_form = matches!(
@@ -710,29 +687,11 @@ impl Remote {
         // it goes in a request of its own.
         let text = update.to_string();
         let mut form = vec![("update", text.as_str())];
-        let defaults: Vec<String> = default
-            .iter()
-            .filter_map(|graph| match graph {
-                GraphName::NamedNode(name) => Some(name.as_str().to_owned()),
-                _ => None,
-            })
-            .collect();
-        let nameds: Vec<String> = named
-            .iter()
-            .filter_map(|graph| match graph {
-                NamedOrBlankNode::NamedNode(name) => Some(name.as_str().to_owned()),
-                NamedOrBlankNode::BlankNode(_) => None,
-            })
-            .collect();
-        form.extend(
-            defaults
-                .iter()
-                .map(|graph| ("using-graph-uri", graph.as_str())),
-        );
-        form.extend(
-            nameds
-                .iter()
-                .map(|graph| ("using-named-graph-uri", graph.as_str())),
+        add_dataset(
+            &mut form,
+            default,
+            named,
+            ("using-graph-uri", "using-named-graph-uri"),
         );
         let before = self.last_write()?;
         self.post(&self.config.update, &form, "*/*")?;
@@ -1044,6 +1003,24 @@ fn insert_data<'a>(quads: impl Iterator<Item = &'a Quad>) -> String {
         operations.push(text);
     }
     operations.join(" ;\n")
+}
+
+/// Adds a protocol dataset to a request's form, under `keys` (default graphs, named
+/// graphs). Blank node graphs have no name to send, and the default graph is the union.
+fn add_dataset<'a>(
+    form: &mut Vec<(&'static str, &'a str)>,
+    default: &'a [GraphName],
+    named: &'a [NamedOrBlankNode],
+    (default_key, named_key): (&'static str, &'static str),
+) {
+    form.extend(default.iter().filter_map(|graph| match graph {
+        GraphName::NamedNode(name) => Some((default_key, name.as_str())),
+        _ => None,
+    }));
+    form.extend(named.iter().filter_map(|graph| match graph {
+        NamedOrBlankNode::NamedNode(name) => Some((named_key, name.as_str())),
+        NamedOrBlankNode::BlankNode(_) => None,
+    }));
 }
 
 /// The filter leaving out the engine's own graphs and the count of writes.
