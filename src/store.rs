@@ -16,6 +16,7 @@
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
 
+mod algebra;
 pub(crate) mod remote;
 
 pub use remote::{Auth, RemoteConfig, RemoteError};

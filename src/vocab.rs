@@ -60,6 +60,9 @@ pub mod remote {
     pub const WRITES_GRAPH: &str = "https://w3id.org/spyatlas/graph/writes";
     /// The property holding the mark of the last write.
     pub const LAST_WRITE: &str = "https://w3id.org/spyatlas/ontology#lastWrite";
+    /// The named graph that holds the default graph's quads on a remote store, whose own
+    /// default graph is the union of all graphs; shown as the default graph, never by name.
+    pub const DEFAULT_GRAPH: &str = "https://w3id.org/spyatlas/graph/default";
 }
 
 /// Named graphs of the bundled knowledge that is not a report.

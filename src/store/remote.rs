@@ -5,7 +5,9 @@
 //! are read as they arrive, in SPARQL JSON results or N-Triples, and stop being read when
 //! the work's deadline passes. The store's default graph must be the union of its named
 //! graphs (Virtuoso's and GraphDB's default; `oxigraph serve --union-default-graph`,
-//! Fuseki's `unionDefaultGraph`): spyatlas keeps every quad in a named graph.
+//! Fuseki's `unionDefaultGraph`). What spyatlas (or a client) writes to the default graph
+//! is kept in a named graph of its own ([`DEFAULT_GRAPH`]), read back as the default graph:
+//! quads, updates and protocol datasets name it in place of the default graph.
 //!
 //! Writes are SPARQL updates, one request each: a transaction's graphs are cleared and
 //! written again, or only added to, in one request, so an engine that runs a request in
@@ -22,6 +24,7 @@
 //! it did not leave itself means another process wrote, and its indexes and caches read
 //! the store again.
 
+use super::algebra::{self, Rewrite};
 use super::{Dataset, Graph, Quads, StoreError, current_token};
 use crate::changes::RemoteWrites;
 use oxigraph::model::{
@@ -32,14 +35,15 @@ use oxigraph::sparql::results::{
     QueryResultsFormat, QueryResultsParser, ReaderQueryResultsParserOutput,
 };
 use oxigraph::sparql::{QueryEvaluationError, QueryResults, QuerySolutionIter, QueryTripleIter};
-use spargebra::algebra::{Expression, GraphPattern};
+use spargebra::algebra::{Expression, Function, GraphPattern};
+use spargebra::term::NamedNodePattern;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{self, Read};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::vocab::remote::{LAST_WRITE, WRITES_GRAPH};
+use crate::vocab::remote::{DEFAULT_GRAPH, LAST_WRITE, WRITES_GRAPH};
 
 /// Graphs an engine keeps for itself, left out of what spyatlas reads (Virtuoso's schema
 /// and system graphs).
@@ -188,8 +192,23 @@ impl RemoteError {
             Self::Partial { undone: false, .. } => {
                 "the SPARQL store behind this server failed during the write and part of it may remain; the server log names the graphs to write again".into()
             }
-            Self::Status { .. } | Self::Answer { .. } | Self::Truncated { .. } => {
-                "the SPARQL store behind this server refused or broke off the request; the server log has the details".into()
+            Self::Status { url, status, body } => {
+                // The store's own reason, without its address: its first line, shortened.
+                let reason: String = body
+                    .lines()
+                    .find(|line| !line.trim().is_empty())
+                    .unwrap_or_default()
+                    .replace(url.as_str(), "the store")
+                    .chars()
+                    .take(300)
+                    .collect();
+                format!(
+                    "the SPARQL store behind this server refused the request (it answered {status}: {}); the server log has the details",
+                    reason.trim()
+                )
+            }
+            Self::Answer { .. } | Self::Truncated { .. } => {
+                "the SPARQL store behind this server broke off its answer; the server log has the details".into()
             }
         }
     }
@@ -399,7 +418,9 @@ impl Remote {
                 QueryEvaluationError::UnsupportedService(service),
             ));
         }
-        let text = query.to_string();
+        // The crate's own queries never meet the graphs clients must not see.
+        let hide_graphs = !matches!(dataset, Dataset::Stored);
+        let text = query_for_the_store(query, hide_graphs).to_string();
         let mut form = vec![("query", text.as_str())];
         if let Dataset::Given { default, named } = dataset {
             add_dataset(
@@ -432,8 +453,8 @@ impl Remote {
     }
 
     /// The quads matching a pattern, at most `limit` of them; the engine's own graphs and
-    /// the count of writes left out. The remote store has no default graph of its own
-    /// (its default graph is the union), so the default graph holds nothing here.
+    /// the mark of the last write left out. The default graph is read from
+    /// [`DEFAULT_GRAPH`], which is not a named graph here.
     pub(crate) fn quads(
         &self,
         subject: Option<NamedOrBlankNodeRef<'_>>,
@@ -445,17 +466,15 @@ impl Remote {
         // A blank node of the store cannot be named in a query: nothing matches it.
         if matches!(subject, Some(NamedOrBlankNodeRef::BlankNode(_)))
             || matches!(object, Some(TermRef::BlankNode(_)))
-            || matches!(
-                graph,
-                Some(GraphNameRef::DefaultGraph | GraphNameRef::BlankNode(_))
-            )
+            || matches!(graph, Some(GraphNameRef::BlankNode(_)))
+            || matches!(graph, Some(GraphNameRef::NamedNode(name)) if name.as_str() == DEFAULT_GRAPH)
         {
             return Ok(Box::new(std::iter::empty()));
         }
         let s = subject.map_or_else(|| "?s".to_owned(), |term| term.to_string());
         let p = predicate.map_or_else(|| "?p".to_owned(), |term| term.to_string());
         let o = object.map_or_else(|| "?o".to_owned(), |term| term.to_string());
-        let g = graph.map_or_else(|| "?g".to_owned(), |term| term.to_string());
+        let g = graph.map_or_else(|| "?g".to_owned(), |graph| graph_term(&graph.into_owned()));
         let mut query = format!("SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} }}");
         if graph.is_none() {
             query.push_str(&graph_filter("?g"));
@@ -512,6 +531,9 @@ impl Remote {
             let graph = match &graph {
                 Some(graph) => graph.clone(),
                 None => match solution.get("g") {
+                    Some(Term::NamedNode(node)) if node.as_str() == DEFAULT_GRAPH => {
+                        GraphName::DefaultGraph
+                    }
                     Some(Term::NamedNode(node)) => node.clone().into(),
                     _ => return Err(malformed()),
                 },
@@ -527,22 +549,17 @@ impl Remote {
         predicate: Option<NamedNodeRef<'_>>,
         object: Option<TermRef<'_>>,
     ) -> Result<Quads, StoreError> {
-        let query = format!(
-            "SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}{} }}",
-            graph_filter("?g")
-        );
-        let response = this.post(&this.config.query, &[("query", query.as_str())], RESULTS)?;
-        let QueryResults::Solutions(solutions) =
-            parse_results(&this.config.query, response, QueryResultsFormat::Xml)?
-        else {
-            return Ok(Box::new(std::iter::empty()));
-        };
-        let mut graphs = std::collections::VecDeque::new();
-        for solution in solutions {
-            if let Some(Term::NamedNode(graph)) = solution?.get("g") {
-                graphs.push_back(graph.clone());
-            }
-        }
+        let mut graphs: std::collections::VecDeque<GraphName> = this
+            .graph_names()?
+            .into_iter()
+            .map(|graph| {
+                if graph.as_str() == DEFAULT_GRAPH {
+                    GraphName::DefaultGraph
+                } else {
+                    graph.into()
+                }
+            })
+            .collect();
         let remote = std::sync::Arc::clone(this);
         let predicate = predicate.map(NamedNodeRef::into_owned);
         let object = object.map(TermRef::into_owned);
@@ -559,7 +576,7 @@ impl Remote {
                     None,
                     predicate.as_ref().map(|predicate| predicate.as_ref()),
                     object.as_ref().map(|object| object.as_ref()),
-                    Some(graph.as_ref().into()),
+                    Some(graph.as_ref()),
                     None,
                 ) {
                     Ok(quads) => current = Some(quads),
@@ -570,6 +587,28 @@ impl Remote {
                 }
             }
         })))
+    }
+
+    /// The graphs holding quads, [`DEFAULT_GRAPH`] among them, the engine's own graphs and
+    /// the mark of the last write left out.
+    fn graph_names(&self) -> Result<Vec<oxigraph::model::NamedNode>, StoreError> {
+        let query = format!(
+            "SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}{} }}",
+            graph_filter("?g")
+        );
+        let response = self.post(&self.config.query, &[("query", query.as_str())], RESULTS)?;
+        let QueryResults::Solutions(solutions) =
+            parse_results(&self.config.query, response, QueryResultsFormat::Xml)?
+        else {
+            return Ok(Vec::new());
+        };
+        let mut graphs = Vec::new();
+        for solution in solutions {
+            if let Some(Term::NamedNode(graph)) = solution?.get("g") {
+                graphs.push(graph.clone());
+            }
+        }
+        Ok(graphs)
     }
 
     /// Whether the store holds a quad.
@@ -654,7 +693,11 @@ impl Remote {
         // A written update may end with its own `;` (spargebra writes one after each
         // operation): two in a row do not parse.
         let operations = operations.trim_end().trim_end_matches(';');
-        let request = format!("{operations} ;\n{marking}");
+        let request = if operations.trim().is_empty() {
+            marking
+        } else {
+            format!("{operations} ;\n{marking}")
+        };
         self.post(&self.config.update, &[("update", &request)], "*/*")?;
         self.marked(before, mark);
         Ok(())
@@ -680,12 +723,12 @@ impl Remote {
         update: &spargebra::Update,
         dataset: Option<&(Vec<GraphName>, Vec<NamedOrBlankNode>)>,
     ) -> Result<(), StoreError> {
+        let text = update_text(&self.for_the_store(update)?);
         let Some((default, named)) = dataset else {
-            return self.write(&update.to_string());
+            return self.write(&text);
         };
         // The protocol's dataset would hide the mark's graph from the marking operation:
         // it goes in a request of its own.
-        let text = update.to_string();
         let mut form = vec![("update", text.as_str())];
         add_dataset(
             &mut form,
@@ -699,6 +742,101 @@ impl Remote {
         self.post(&self.config.update, &[("update", &marking)], "*/*")?;
         self.marked(before, mark);
         Ok(())
+    }
+}
+
+impl Remote {
+    /// A client's update as the store runs it: the default graph named [`DEFAULT_GRAPH`],
+    /// and `CLEAR`/`DROP` of all graphs or of the named ones spelt out graph by graph, so
+    /// that neither the engine's own graphs nor the mark of the last write go with them.
+    fn for_the_store(&self, update: &spargebra::Update) -> Result<spargebra::Update, StoreError> {
+        use spargebra::GraphUpdateOperation as Operation;
+        use spargebra::algebra::GraphTarget;
+        use spargebra::term::{GraphName as Name, GraphNamePattern as Pattern};
+        let default = oxigraph::model::NamedNode::new_unchecked(DEFAULT_GRAPH);
+        let mut listed: Option<Vec<oxigraph::model::NamedNode>> = None;
+        let mut operations = Vec::with_capacity(update.operations.len());
+        for operation in &update.operations {
+            match operation.clone() {
+                Operation::InsertData { mut data } => {
+                    for quad in &mut data {
+                        if quad.graph_name == Name::DefaultGraph {
+                            quad.graph_name = Name::NamedNode(default.clone());
+                        }
+                    }
+                    operations.push(Operation::InsertData { data });
+                }
+                Operation::DeleteData { mut data } => {
+                    for quad in &mut data {
+                        if quad.graph_name == Name::DefaultGraph {
+                            quad.graph_name = Name::NamedNode(default.clone());
+                        }
+                    }
+                    operations.push(Operation::DeleteData { data });
+                }
+                Operation::DeleteInsert {
+                    mut delete,
+                    mut insert,
+                    using,
+                    pattern,
+                } => {
+                    let pattern = Box::new(algebra::pattern(
+                        &pattern,
+                        &mut ForTheStore { hide_graphs: true },
+                    ));
+                    for quad in &mut delete {
+                        if quad.graph_name == Pattern::DefaultGraph {
+                            quad.graph_name = Pattern::NamedNode(default.clone());
+                        }
+                    }
+                    for quad in &mut insert {
+                        if quad.graph_name == Pattern::DefaultGraph {
+                            quad.graph_name = Pattern::NamedNode(default.clone());
+                        }
+                    }
+                    operations.push(Operation::DeleteInsert {
+                        delete,
+                        insert,
+                        using,
+                        pattern,
+                    });
+                }
+                Operation::Clear { silent, graph } | Operation::Drop { silent, graph } => {
+                    let clear = matches!(operation, Operation::Clear { .. });
+                    // The default graph always exists: clearing it never fails.
+                    let (targets, silent) = match graph {
+                        GraphTarget::DefaultGraph => (vec![default.clone()], true),
+                        GraphTarget::NamedNode(name) => (vec![name], silent),
+                        GraphTarget::NamedGraphs | GraphTarget::AllGraphs => {
+                            if listed.is_none() {
+                                listed = Some(self.graph_names()?);
+                            }
+                            let all = matches!(graph, GraphTarget::AllGraphs);
+                            let targets = listed
+                                .iter()
+                                .flatten()
+                                .filter(|name| all || name.as_str() != DEFAULT_GRAPH)
+                                .cloned()
+                                .collect();
+                            (targets, true)
+                        }
+                    };
+                    for name in targets {
+                        let graph = GraphTarget::NamedNode(name);
+                        operations.push(if clear {
+                            Operation::Clear { silent, graph }
+                        } else {
+                            Operation::Drop { silent, graph }
+                        });
+                    }
+                }
+                operation => operations.push(operation),
+            }
+        }
+        Ok(spargebra::Update {
+            base_iri: update.base_iri.clone(),
+            operations,
+        })
     }
 }
 
@@ -717,19 +855,20 @@ pub(crate) fn commit(
     let mut operations = Vec::new();
     let mut touched = Vec::new();
     for (graph, content) in graphs.iter() {
-        let GraphName::NamedNode(name) = graph else {
+        if let GraphName::BlankNode(_) = graph {
             if added
                 .iter()
                 .chain(removed)
                 .any(|quad| quad.graph_name == *graph)
             {
                 return Err(StoreError::Unsupported(
-                    "a remote store keeps quads in named graphs only: write to a named graph"
+                    "a remote store names every graph with an IRI: write to a graph named by an IRI"
                         .into(),
                 ));
             }
             continue;
-        };
+        }
+        let name = graph_term(graph);
         if emptied.contains(graph) {
             operations.push(format!("CLEAR SILENT GRAPH {name}"));
             if !content.is_empty() {
@@ -779,12 +918,10 @@ pub(crate) fn commit(
     }
     let mut undo = Vec::new();
     for graph in &changed {
-        if let GraphName::NamedNode(name) = graph {
-            undo.push(format!("CLEAR SILENT GRAPH {name}"));
-            let was = before.get(*graph).cloned().unwrap_or_default();
-            if !was.is_empty() {
-                undo.push(insert_data(was.iter()));
-            }
+        undo.push(format!("CLEAR SILENT GRAPH {}", graph_term(graph)));
+        let was = before.get(*graph).cloned().unwrap_or_default();
+        if !was.is_empty() {
+            undo.push(insert_data(was.iter()));
         }
     }
     let names = changed
@@ -823,11 +960,12 @@ pub(crate) fn insert(remote: &Remote, quads: &[Quad], new_graphs: bool) -> Resul
     }
     let mut by_graph: HashMap<&GraphName, Vec<&Quad>> = HashMap::new();
     for quad in quads {
-        let GraphName::NamedNode(_) = &quad.graph_name else {
+        if let GraphName::BlankNode(_) = &quad.graph_name {
             return Err(StoreError::Unsupported(
-                "a remote store keeps quads in named graphs only: write to a named graph".into(),
+                "a remote store names every graph with an IRI: write to a graph named by an IRI"
+                    .into(),
             ));
-        };
+        }
         by_graph.entry(&quad.graph_name).or_default().push(quad);
     }
     let mut graphs: Vec<(&GraphName, Vec<&Quad>)> = by_graph.into_iter().collect();
@@ -863,7 +1001,7 @@ pub(crate) fn insert(remote: &Remote, quads: &[Quad], new_graphs: bool) -> Resul
         let (outcome, undone) = if new_graphs {
             let clear: Vec<String> = written
                 .iter()
-                .map(|graph| format!("CLEAR SILENT GRAPH {graph}"))
+                .map(|graph| format!("CLEAR SILENT GRAPH {}", graph_term(graph)))
                 .collect();
             match remote.write(&clear.join(" ;\n")) {
                 Ok(()) => (
@@ -976,7 +1114,7 @@ fn insert_data<'a>(quads: impl Iterator<Item = &'a Quad>) -> String {
         }
         for (graph, quads) in by_graph {
             for block in quads.chunks(BLOCK_TRIPLES) {
-                let _ = writeln!(text, "GRAPH {graph} {{");
+                let _ = writeln!(text, "GRAPH {} {{", graph_term(graph));
                 for quad in block {
                     let _ = writeln!(
                         text,
@@ -1006,7 +1144,7 @@ fn insert_data<'a>(quads: impl Iterator<Item = &'a Quad>) -> String {
 }
 
 /// Adds a protocol dataset to a request's form, under `keys` (default graphs, named
-/// graphs). Blank node graphs have no name to send, and the default graph is the union.
+/// graphs). Blank node graphs have no name to send; the default graph is [`DEFAULT_GRAPH`].
 fn add_dataset<'a>(
     form: &mut Vec<(&'static str, &'a str)>,
     default: &'a [GraphName],
@@ -1015,7 +1153,8 @@ fn add_dataset<'a>(
 ) {
     form.extend(default.iter().filter_map(|graph| match graph {
         GraphName::NamedNode(name) => Some((default_key, name.as_str())),
-        _ => None,
+        GraphName::DefaultGraph => Some((default_key, DEFAULT_GRAPH)),
+        GraphName::BlankNode(_) => None,
     }));
     form.extend(named.iter().filter_map(|graph| match graph {
         NamedOrBlankNode::NamedNode(name) => Some((named_key, name.as_str())),
@@ -1023,7 +1162,225 @@ fn add_dataset<'a>(
     }));
 }
 
-/// The filter leaving out the engine's own graphs and the count of writes.
+/// A query as the store runs it: see [`ForTheStore`].
+fn query_for_the_store(query: &spargebra::Query, hide_graphs: bool) -> spargebra::Query {
+    use spargebra::Query;
+    let mut rewrite = ForTheStore { hide_graphs };
+    let mut query = query.clone();
+    match &mut query {
+        Query::Select { pattern, .. }
+        | Query::Construct { pattern, .. }
+        | Query::Describe { pattern, .. }
+        | Query::Ask { pattern, .. } => *pattern = algebra::pattern(pattern, &mut rewrite),
+    }
+    query
+}
+
+/// What changes in a query or an update's `WHERE` on the way to the store:
+/// - `STR` of a constant becomes the constant's lexical form (the same value; Virtuoso
+///   garbles the non-ASCII characters of `STR("...")`);
+/// - with `hide_graphs`, `GRAPH ?g` leaves out the graphs that are not the store's data as
+///   spyatlas shows it: the engine's own, the mark of the last write, and
+///   [`DEFAULT_GRAPH`] (the default graph, not a named graph).
+struct ForTheStore {
+    hide_graphs: bool,
+}
+
+impl Rewrite for ForTheStore {
+    fn pattern(&mut self, pattern: GraphPattern) -> GraphPattern {
+        match pattern {
+            GraphPattern::Bgp { patterns } => GraphPattern::Bgp {
+                patterns: patterns
+                    .into_iter()
+                    .map(|triple| spargebra::term::TriplePattern {
+                        subject: without_blank_node(triple.subject),
+                        predicate: triple.predicate,
+                        object: without_blank_node(triple.object),
+                    })
+                    .collect(),
+            },
+            GraphPattern::Path {
+                subject,
+                path,
+                object,
+            } => GraphPattern::Path {
+                subject: without_blank_node(subject),
+                path,
+                object: without_blank_node(object),
+            },
+            GraphPattern::Group {
+                inner,
+                variables,
+                aggregates,
+            } => GraphPattern::Group {
+                inner,
+                variables,
+                aggregates: aggregates
+                    .into_iter()
+                    .map(|(variable, aggregate)| (variable, with_separator(aggregate)))
+                    .collect(),
+            },
+            GraphPattern::Graph {
+                name: NamedNodePattern::Variable(variable),
+                inner,
+            } if self.hide_graphs => GraphPattern::Filter {
+                expr: shown_graph(&variable),
+                inner: Box::new(GraphPattern::Graph {
+                    name: NamedNodePattern::Variable(variable),
+                    inner,
+                }),
+            },
+            pattern => pattern,
+        }
+    }
+
+    fn expression(&mut self, expression: Expression) -> Expression {
+        match expression {
+            Expression::FunctionCall(Function::Str, arguments)
+                if matches!(arguments.as_slice(), [Expression::Literal(_)]) =>
+            {
+                let Some(Expression::Literal(literal)) = arguments.first() else {
+                    unreachable!("matched above");
+                };
+                Expression::Literal(oxigraph::model::Literal::new_simple_literal(
+                    literal.value(),
+                ))
+            }
+            expression => expression,
+        }
+    }
+}
+
+/// A blank node of a query pattern as the variable it stands for (Virtuoso refuses blank
+/// nodes at the ends of property paths), named apart from the query's own variables
+/// (unless one of those starts with `spyatlas_blank_`).
+fn without_blank_node(term: spargebra::term::TermPattern) -> spargebra::term::TermPattern {
+    match term {
+        spargebra::term::TermPattern::BlankNode(node) => spargebra::term::TermPattern::Variable(
+            spargebra::term::Variable::new_unchecked(format!("spyatlas_blank_{}", node.as_str())),
+        ),
+        term => term,
+    }
+}
+
+/// `GROUP_CONCAT` with its separator written out, the default one included (Virtuoso
+/// fails on a `GROUP_CONCAT` without `SEPARATOR`).
+fn with_separator(
+    aggregate: spargebra::algebra::AggregateExpression,
+) -> spargebra::algebra::AggregateExpression {
+    use spargebra::algebra::{AggregateExpression, AggregateFunction};
+    match aggregate {
+        AggregateExpression::FunctionCall {
+            name: AggregateFunction::GroupConcat { separator: None },
+            expr,
+            distinct,
+        } => AggregateExpression::FunctionCall {
+            name: AggregateFunction::GroupConcat {
+                separator: Some(" ".into()),
+            },
+            expr,
+            distinct,
+        },
+        aggregate => aggregate,
+    }
+}
+
+/// True for a graph `variable` that spyatlas shows as a named graph.
+fn shown_graph(variable: &spargebra::term::Variable) -> Expression {
+    let name = || Box::new(Expression::Variable(variable.clone()));
+    let mut shown = Expression::Not(Box::new(Expression::In(
+        name(),
+        [WRITES_GRAPH, DEFAULT_GRAPH]
+            .into_iter()
+            .map(|graph| Expression::NamedNode(oxigraph::model::NamedNode::new_unchecked(graph)))
+            .collect(),
+    )));
+    for prefix in ENGINE_GRAPH_PREFIXES {
+        let engine = Expression::FunctionCall(
+            Function::StrStarts,
+            vec![
+                Expression::FunctionCall(Function::Str, vec![*name()]),
+                Expression::Literal(oxigraph::model::Literal::new_simple_literal(*prefix)),
+            ],
+        );
+        shown = Expression::And(Box::new(shown), Box::new(Expression::Not(Box::new(engine))));
+    }
+    shown
+}
+
+/// An update as text every engine parses: as spargebra writes it, but for the templates
+/// of `DELETE`/`INSERT`, where a `GRAPH` block is not followed by a `.` (allowed by the
+/// grammar, refused by Virtuoso).
+fn update_text(update: &spargebra::Update) -> String {
+    use spargebra::GraphUpdateOperation as Operation;
+    use spargebra::term::GraphNamePattern;
+    fn template(text: &mut String, keyword: &str, quads: &[(String, bool)]) {
+        if quads.is_empty() {
+            return;
+        }
+        let _ = writeln!(text, "{keyword} {{");
+        for (quad, in_graph) in quads {
+            let _ = writeln!(text, "\t{quad}{}", if *in_graph { "" } else { " ." });
+        }
+        text.push_str("}\n");
+    }
+    let mut text = String::new();
+    if update.operations.is_empty() {
+        return text;
+    }
+    if let Some(base) = &update.base_iri {
+        let _ = writeln!(text, "BASE <{base}>");
+    }
+    for operation in &update.operations {
+        match operation {
+            Operation::DeleteInsert {
+                delete,
+                insert,
+                using,
+                pattern,
+            } => {
+                let delete: Vec<(String, bool)> = delete
+                    .iter()
+                    .map(|quad| {
+                        let in_graph = quad.graph_name != GraphNamePattern::DefaultGraph;
+                        (quad.to_string(), in_graph)
+                    })
+                    .collect();
+                let insert: Vec<(String, bool)> = insert
+                    .iter()
+                    .map(|quad| {
+                        let in_graph = quad.graph_name != GraphNamePattern::DefaultGraph;
+                        (quad.to_string(), in_graph)
+                    })
+                    .collect();
+                template(&mut text, "DELETE", &delete);
+                template(&mut text, "INSERT", &insert);
+                // Without templates, spargebra writes the rest: USING clauses and WHERE.
+                let rest = Operation::DeleteInsert {
+                    delete: Vec::new(),
+                    insert: Vec::new(),
+                    using: using.clone(),
+                    pattern: pattern.clone(),
+                };
+                let _ = writeln!(text, "{rest} ;");
+            }
+            operation => {
+                let _ = writeln!(text, "{operation} ;");
+            }
+        }
+    }
+    text
+}
+
+/// A graph as an update names it: the default graph's quads live in [`DEFAULT_GRAPH`].
+fn graph_term(graph: &GraphName) -> String {
+    match graph {
+        GraphName::DefaultGraph => format!("<{DEFAULT_GRAPH}>"),
+        graph => graph.to_string(),
+    }
+}
+
+/// The filter leaving out the engine's own graphs and the mark of the last write.
 fn graph_filter(variable: &str) -> String {
     let mut filter = format!(" FILTER({variable} != <{WRITES_GRAPH}>");
     for prefix in ENGINE_GRAPH_PREFIXES {

@@ -37,7 +37,7 @@ fn rendered(url: &str) -> String {
 
 fn server() -> TestServer {
     TestServer::start(
-        spyatlas::ingest::seed::in_memory_with_bundled().unwrap(),
+        crate::stores::TestGraph::bundled(),
         HttpSettings::with_token(TOKEN, Duration::from_secs(30)),
     )
 }

@@ -1,15 +1,27 @@
 //! The `spyatlas` binary on a temporary data folder: load, query, dump.
 
+use super::stores::TestData;
 use super::support::Spawned;
 use std::path::Path;
 use std::process::{Command, Output};
 use tempfile::TempDir;
 
+/// The binary on the embedded store in `data`.
 fn spyatlas(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_spyatlas"))
         .args(args)
         .arg("--data")
         .arg(data)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+/// The binary on the store under test.
+fn spyatlas_on(data: &TestData, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spyatlas"))
+        .args(args)
+        .args(data.args())
         .env("RUST_LOG", "warn")
         .output()
         .expect("the binary runs")
@@ -28,16 +40,15 @@ const COUNT_TEST_GRAPH: &str =
 
 #[test]
 fn load_query_and_dump_round_trip() {
-    let dir = TempDir::new().unwrap();
-    let data = dir.path().join("store");
-    let file = dir.path().join("people.ttl");
+    let data = TestData::new();
+    let file = data.scratch().join("people.ttl");
     std::fs::write(
         &file,
         "@prefix ex: <http://example.com/> .\nex:alice ex:knows ex:bob .\nex:bob ex:knows ex:carol .\n",
     )
     .unwrap();
 
-    let load = spyatlas(
+    let load = spyatlas_on(
         &data,
         &[
             "load",
@@ -53,11 +64,11 @@ fn load_query_and_dump_round_trip() {
         stderr(&load)
     );
 
-    let query = spyatlas(&data, &["query", COUNT_TEST_GRAPH, "--format", "csv"]);
+    let query = spyatlas_on(&data, &["query", COUNT_TEST_GRAPH, "--format", "csv"]);
     assert!(query.status.success(), "{}", stderr(&query));
     assert_eq!(stdout(&query), "n\r\n2\r\n");
 
-    let table = spyatlas(
+    let table = spyatlas_on(
         &data,
         &[
             "query",
@@ -70,8 +81,8 @@ fn load_query_and_dump_round_trip() {
         stdout(&table)
     );
 
-    let dump_file = dir.path().join("dump.nq");
-    let dump = spyatlas(&data, &["dump", "--output", dump_file.to_str().unwrap()]);
+    let dump_file = data.scratch().join("dump.nq");
+    let dump = spyatlas_on(&data, &["dump", "--output", dump_file.to_str().unwrap()]);
     assert!(dump.status.success(), "{}", stderr(&dump));
     let dumped = std::fs::read_to_string(&dump_file).unwrap();
     assert!(dumped.contains(
@@ -85,10 +96,9 @@ fn load_query_and_dump_round_trip() {
 
 #[test]
 fn a_malformed_file_names_file_line_and_column_and_writes_nothing() {
-    let dir = TempDir::new().unwrap();
-    let data = dir.path().join("store");
-    let good = dir.path().join("a-good.nt");
-    let bad = dir.path().join("b-bad.ttl");
+    let data = TestData::new();
+    let good = data.scratch().join("a-good.nt");
+    let bad = data.scratch().join("b-bad.ttl");
     std::fs::write(
         &good,
         "<http://example.com/s> <http://example.com/p> <http://example.com/o> .\n",
@@ -100,11 +110,11 @@ fn a_malformed_file_names_file_line_and_column_and_writes_nothing() {
     )
     .unwrap();
 
-    let load = spyatlas(
+    let load = spyatlas_on(
         &data,
         &[
             "load",
-            dir.path().to_str().unwrap(),
+            data.scratch().to_str().unwrap(),
             "--graph",
             "http://example.com/g",
         ],
@@ -114,7 +124,7 @@ fn a_malformed_file_names_file_line_and_column_and_writes_nothing() {
     assert!(message.contains("b-bad.ttl:3:"), "file and line: {message}");
     assert!(message.contains("nothing was loaded"), "{message}");
 
-    let query = spyatlas(&data, &["query", COUNT_TEST_GRAPH, "--format", "csv"]);
+    let query = spyatlas_on(&data, &["query", COUNT_TEST_GRAPH, "--format", "csv"]);
     assert_eq!(
         stdout(&query),
         "n\r\n0\r\n",
@@ -124,10 +134,10 @@ fn a_malformed_file_names_file_line_and_column_and_writes_nothing() {
 
 #[test]
 fn an_unknown_file_type_is_refused() {
-    let dir = TempDir::new().unwrap();
-    let file = dir.path().join("notes.docx");
+    let data = TestData::new();
+    let file = data.scratch().join("notes.docx");
     std::fs::write(&file, "hello").unwrap();
-    let load = spyatlas(&dir.path().join("store"), &["load", file.to_str().unwrap()]);
+    let load = spyatlas_on(&data, &["load", file.to_str().unwrap()]);
     assert!(!load.status.success());
     assert!(
         stdout(&load).contains("unknown RDF syntax or report format"),
@@ -143,9 +153,8 @@ fn an_unknown_file_type_is_refused() {
 
 #[test]
 fn query_output_formats_follow_the_query_form() {
-    let dir = TempDir::new().unwrap();
-    let data = dir.path().join("store");
-    let ask = spyatlas(
+    let data = TestData::new();
+    let ask = spyatlas_on(
         &data,
         &[
             "query",
@@ -160,7 +169,7 @@ fn query_output_formats_follow_the_query_form() {
         "{}",
         stdout(&ask)
     );
-    let construct = spyatlas(
+    let construct = spyatlas_on(
         &data,
         &[
             "query",
@@ -174,7 +183,7 @@ fn query_output_formats_follow_the_query_form() {
         "{}",
         stdout(&construct)
     );
-    let wrong = spyatlas(
+    let wrong = spyatlas_on(
         &data,
         &[
             "query",
@@ -184,7 +193,7 @@ fn query_output_formats_follow_the_query_form() {
         ],
     );
     assert!(!wrong.status.success());
-    let malformed = spyatlas(&data, &["query", "SELECT WHERE"]);
+    let malformed = spyatlas_on(&data, &["query", "SELECT WHERE"]);
     assert!(!malformed.status.success());
     assert!(
         stderr(&malformed).contains("does not parse"),

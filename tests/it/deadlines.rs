@@ -4,42 +4,36 @@
 //! answers at once; shutdown is never held by a query.
 
 use super::http_client::{self, HttpResponse};
+use super::stores::TestData;
 use super::support::Spawned;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
 
 /// `spyatlas serve` on a fresh store with the bundled data, on a free port of 127.0.0.1.
 struct Server {
     spawned: Spawned,
     base: String,
-    _dir: TempDir,
+    /// Dropped after the server has ended.
+    _data: TestData,
 }
 
 impl Server {
     fn start(args: &[&str]) -> Self {
-        Self::start_in(TempDir::new().unwrap(), args)
+        Self::start_in(TestData::new(), args)
     }
 
-    /// The server on the store in `dir` (`dir/store`, made if missing).
-    fn start_in(dir: TempDir, args: &[&str]) -> Self {
+    /// The server on the store of `data` (seeded if new).
+    fn start_in(data: TestData, args: &[&str]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_spyatlas"));
         command
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--write-token",
-                "t0ken",
-                "--data",
-            ])
-            .arg(dir.path().join("store"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--write-token", "t0ken"])
+            .args(data.args())
             .args(args);
         let spawned = Spawned::start(command);
         Self {
             base: spawned.base.clone(),
             spawned,
-            _dir: dir,
+            _data: data,
         }
     }
 
@@ -307,7 +301,7 @@ fn shutdown_is_not_held_by_a_running_query() {
 fn a_path_between_hubs_answers_by_its_deadline() {
     let _quiet = crate::support::timing_sensitive();
     // Two hubs sharing 12,000 leaves, loaded before the server starts.
-    let dir = TempDir::new().unwrap();
+    let data = TestData::new();
     let mut triples = String::new();
     for leaf in 0..12_000 {
         for hub in ["hub-a", "hub-b"] {
@@ -316,11 +310,11 @@ fn a_path_between_hubs_answers_by_its_deadline() {
             ));
         }
     }
-    let file = dir.path().join("hubs.nt");
+    let file = data.scratch().join("hubs.nt");
     std::fs::write(&file, triples).unwrap();
     let load = Command::new(env!("CARGO_BIN_EXE_spyatlas"))
-        .args(["load", "--graph", "http://e/hubs", "--data"])
-        .arg(dir.path().join("store"))
+        .args(["load", "--graph", "http://e/hubs"])
+        .args(data.args())
         .arg(&file)
         .output()
         .unwrap();
@@ -329,7 +323,7 @@ fn a_path_between_hubs_answers_by_its_deadline() {
         "{}",
         String::from_utf8_lossy(&load.stderr)
     );
-    let server = Server::start_in(dir, &["--query-timeout", "5"]);
+    let server = Server::start_in(data, &["--query-timeout", "5"]);
     let started = Instant::now();
     let response = http_client::send(
         &server.base,

@@ -808,7 +808,7 @@ fn a_query_as_deep_as_the_limits_allow_is_answered() {
     use crate::http_client;
     use crate::support::TestServer;
     let server = TestServer::start(
-        spyatlas::ingest::seed::in_memory_with_bundled().unwrap(),
+        crate::stores::TestGraph::bundled(),
         spyatlas::config::HttpSettings::with_token(TOKEN, std::time::Duration::from_secs(60)),
     );
     // 60 nested groups around a chain of 350 additions: near both limits, inside both.
@@ -832,6 +832,19 @@ fn a_query_as_deep_as_the_limits_allow_is_answered() {
         ],
         query.as_bytes(),
     );
+    if response.status == 502 && crate::stores::engine() != crate::stores::Engine::Embedded {
+        // A remote engine may have limits of its own below spyatlas' (Virtuoso: "Too many
+        // opened parentheses"): the query passed spyatlas, and the client reads why the
+        // store refused it.
+        assert!(
+            response
+                .text()
+                .contains("the SPARQL store behind this server refused the request (it answered"),
+            "{}",
+            response.text()
+        );
+        return;
+    }
     assert_eq!(response.status, 200, "{}", response.text());
     assert!(response.text().lines().count() > 100);
 }

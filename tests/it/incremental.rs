@@ -177,7 +177,7 @@ proptest! {
     /// a build from the store gives.
     #[test]
     fn indexes_kept_by_writes_equal_indexes_built_afresh(writes in prop::collection::vec(write(), 1..12)) {
-        let graph = Graph::in_memory().unwrap();
+        let graph = crate::stores::TestGraph::empty();
         let live = Live::build(&graph).unwrap();
         let network = Connections::build(&graph).unwrap();
         let mut loader = Loader::new(&graph, false).unwrap();
@@ -202,7 +202,7 @@ proptest! {
 /// order (ties broken by name and IRI, not by when a name came in).
 #[test]
 fn searches_answer_alike_from_kept_and_built_indexes() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let live = Live::build(&graph).unwrap();
     // Remove a report, add it back and add a name: the kept index went through removals.
     let report = NamedNode::new_unchecked(format!("{REPORT}r-test"));
@@ -314,7 +314,7 @@ async fn pages_search_and_listings_show_a_write_as_soon_as_it_is_answered() {
 /// server over the same store shows.
 #[tokio::test]
 async fn cached_pages_equal_fresh_renders_after_writes() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let settings = || HttpSettings::with_token(TOKEN, Duration::from_secs(30));
     let app = TestApp::new(graph.clone(), settings());
     let pages = [
@@ -427,7 +427,7 @@ proptest! {
         writes in prop::collection::vec((any::<bool>(), prop::collection::vec(any::<[u8; 4]>(), 1..6)), 1..16),
         dropped in any::<u8>(),
     ) {
-        let graph = Graph::in_memory().unwrap();
+        let graph = crate::stores::TestGraph::empty();
         let statistics = Statistics::build(&graph).unwrap();
         for (insert, quads) in &writes {
             let quads: Vec<Quad> = quads.iter().map(|choice| statistics_quad(*choice)).collect();

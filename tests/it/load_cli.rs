@@ -2,6 +2,7 @@
 //! codes, and a load killed with SIGKILL half-way, which must leave every report either
 //! whole or absent.
 
+use crate::stores::TestData;
 use spyatlas::store::Graph;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -16,6 +17,17 @@ fn spyatlas(data: &Path, args: &[&str]) -> Output {
         .args(args)
         .arg("--data")
         .arg(data)
+        .env("RUST_LOG", "warn")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("the binary runs")
+}
+
+/// The binary on the store under test.
+fn spyatlas_on(data: &TestData, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spyatlas"))
+        .args(args)
+        .args(data.args())
         .env("RUST_LOG", "warn")
         .env("RUST_BACKTRACE", "0")
         .output()
@@ -54,8 +66,8 @@ claims:
     )
 }
 
-fn loaded_reports(data: &Path) -> Vec<String> {
-    let graph = Graph::open_read_only(data).expect("the store opens");
+fn loaded_reports(data: &TestData) -> Vec<String> {
+    let graph = data.open();
     let query = format!(
         "SELECT ?g WHERE {{ GRAPH ?g {{ ?g <{SA}contentHash> ?h }} FILTER(STRSTARTS(STR(?g), \"{REPORT_NS}cli-\")) }} ORDER BY ?g"
     );
@@ -73,9 +85,8 @@ fn loaded_reports(data: &Path) -> Vec<String> {
 
 #[test]
 fn a_folder_loads_with_a_summary_and_a_failing_report_makes_the_exit_code_non_zero() {
-    let dir = TempDir::new().unwrap();
-    let data = dir.path().join("store");
-    let folder = dir.path().join("reports");
+    let data = TestData::new();
+    let folder = data.scratch().join("reports");
     std::fs::create_dir_all(folder.join("nested")).unwrap();
     std::fs::write(folder.join("a.yaml"), report(1)).unwrap();
     std::fs::write(folder.join("nested/b.yml"), report(2)).unwrap();
@@ -86,7 +97,7 @@ fn a_folder_loads_with_a_summary_and_a_failing_report_makes_the_exit_code_non_ze
     .unwrap();
     std::fs::write(folder.join("notes.txt"), "not a report").unwrap();
 
-    let load = spyatlas(&data, &["load", folder.to_str().unwrap()]);
+    let load = spyatlas_on(&data, &["load", folder.to_str().unwrap()]);
     let out = text(&load.stdout);
     assert!(
         !load.status.success(),
@@ -115,7 +126,7 @@ fn a_folder_loads_with_a_summary_and_a_failing_report_makes_the_exit_code_non_ze
 
     // Again, with the broken report fixed: two unchanged, one loaded.
     std::fs::write(folder.join("c.yaml"), report(3)).unwrap();
-    let again = spyatlas(&data, &["load", folder.to_str().unwrap()]);
+    let again = spyatlas_on(&data, &["load", folder.to_str().unwrap()]);
     let out = text(&again.stdout);
     assert!(again.status.success(), "{out}{}", text(&again.stderr));
     assert!(
@@ -129,7 +140,7 @@ fn a_folder_loads_with_a_summary_and_a_failing_report_makes_the_exit_code_non_ze
         report(1).replace("journalist", "activist"),
     )
     .unwrap();
-    let replaced = spyatlas(&data, &["load", folder.join("a.yaml").to_str().unwrap()]);
+    let replaced = spyatlas_on(&data, &["load", folder.join("a.yaml").to_str().unwrap()]);
     assert!(
         text(&replaced.stdout).contains("| replaced  | 1 "),
         "{}",
@@ -139,12 +150,11 @@ fn a_folder_loads_with_a_summary_and_a_failing_report_makes_the_exit_code_non_ze
 
 #[test]
 fn a_dry_run_writes_nothing_and_unload_retracts() {
-    let dir = TempDir::new().unwrap();
-    let data = dir.path().join("store");
-    let file = dir.path().join("one.yaml");
+    let data = TestData::new();
+    let file = data.scratch().join("one.yaml");
     std::fs::write(&file, report(7)).unwrap();
 
-    let dry = spyatlas(&data, &["load", "--dry-run", file.to_str().unwrap()]);
+    let dry = spyatlas_on(&data, &["load", "--dry-run", file.to_str().unwrap()]);
     assert!(dry.status.success(), "{}", text(&dry.stderr));
     assert!(
         text(&dry.stdout).contains("| valid     | 1 "),
@@ -153,16 +163,16 @@ fn a_dry_run_writes_nothing_and_unload_retracts() {
     );
     assert!(loaded_reports(&data).is_empty(), "a dry run writes nothing");
 
-    let load = spyatlas(&data, &["load", file.to_str().unwrap()]);
+    let load = spyatlas_on(&data, &["load", file.to_str().unwrap()]);
     assert!(load.status.success(), "{}", text(&load.stdout));
     assert_eq!(loaded_reports(&data).len(), 1);
 
-    let unload = spyatlas(&data, &["unload", "cli-report-7"]);
+    let unload = spyatlas_on(&data, &["unload", "cli-report-7"]);
     assert!(unload.status.success(), "{}", text(&unload.stderr));
     assert!(text(&unload.stderr).contains("unloaded report cli-report-7"));
     assert!(loaded_reports(&data).is_empty());
 
-    let missing = spyatlas(&data, &["unload", "cli-report-7"]);
+    let missing = spyatlas_on(&data, &["unload", "cli-report-7"]);
     assert!(!missing.status.success());
     assert!(
         text(&missing.stderr).contains("no report is loaded with the slug cli-report-7"),

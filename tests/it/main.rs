@@ -27,5 +27,6 @@ mod serving;
 mod shacl;
 mod sparql;
 mod statuses;
+mod stores;
 mod strict;
 mod support;

@@ -8,14 +8,13 @@
 use crate::named_queries::{answer, case_params};
 use spyatlas::ingest::Loader;
 use spyatlas::queries::Queries;
-use spyatlas::store::Graph;
 use std::path::PathBuf;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/model");
 
 /// The bundled data and the fixture reports, loaded as one folder.
-pub fn store_with_fixture() -> Graph {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+pub fn store_with_fixture() -> crate::stores::TestGraph {
+    let graph = crate::stores::TestGraph::bundled();
     let mut loader = Loader::new(&graph, false).unwrap();
     let results = loader.load_paths(&[PathBuf::from(FIXTURE)]);
     assert_eq!(results.len(), 3, "three fixture reports");

@@ -63,7 +63,7 @@ fn every_named_query_gives_its_expected_answer() {
             .expect("queries/expected.json is JSON");
     let expected = expected.as_object().expect("an object keyed by query name");
     let queries = Queries::parse().unwrap();
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     assert!(queries.iter().count() >= 15, "at least 15 named questions");
     let mut checked = 0;
     for query in queries.iter() {

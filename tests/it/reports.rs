@@ -104,7 +104,7 @@ fn problems(result: &ReportResult) -> &[spyatlas::ingest::Problem] {
 
 #[test]
 fn a_document_links_entities_by_slug_iri_wikidata_dutch_label_alias_and_folded_name() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let extra = format!(
         r#"  - id: letter-to-paragon-about-husam
     type: [Response, Letter]
@@ -214,7 +214,7 @@ fn a_document_links_entities_by_slug_iri_wikidata_dutch_label_alias_and_folded_n
 
 #[test]
 fn an_entity_without_id_whose_name_is_known_is_linked_not_duplicated() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let extra = r#"  - type: Vendor
     label: {en: "PARAGON  solutions", nl: "Paragon Solutions", it: "Paragon Solutions"}
 "#;
@@ -252,7 +252,7 @@ fn an_entity_without_id_whose_name_is_known_is_linked_not_duplicated() {
 
 #[test]
 fn a_new_slug_for_a_known_name_is_refused() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let before = snapshot(&graph);
     let extra = r#"  - id: paragon-solution
     type: Vendor
@@ -274,7 +274,7 @@ fn a_new_slug_for_a_known_name_is_refused() {
 
 #[test]
 fn an_ambiguous_name_is_an_error_listing_the_candidates() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     // Two people called the same, described by one raw RDF report.
     let turtle = format!(
         r#"@prefix sa: <https://w3id.org/spyatlas/ontology#> .
@@ -309,7 +309,7 @@ fn an_ambiguous_name_is_an_error_listing_the_candidates() {
 
 #[test]
 fn each_kind_of_bad_input_is_named_and_writes_nothing() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let before = snapshot(&graph);
     let valid = document("bad-input", "Bo Li", "");
     let cases: Vec<(&str, String, Syntax, &str)> = vec![
@@ -405,7 +405,7 @@ fn each_kind_of_bad_input_is_named_and_writes_nothing() {
 
 #[test]
 fn a_shape_violation_names_entity_property_and_line() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let text = document("violation", "Bo Li", "")
         .replace("    status: reported\n", "    status: rumoured\n");
     let result = load(&graph, &text, Syntax::Yaml);
@@ -426,7 +426,7 @@ fn a_shape_violation_names_entity_property_and_line() {
 
 #[test]
 fn raw_rdf_errors_are_named_and_write_nothing() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let before = snapshot(&graph);
     let cases = [
         (
@@ -469,7 +469,7 @@ fn raw_rdf_errors_are_named_and_write_nothing() {
 
 #[test]
 fn loading_twice_is_unchanged_a_change_replaces_and_records_the_revision() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let first = document("revised", "Bo Li", "");
     assert!(matches!(
         load(&graph, &first, Syntax::Yaml).outcome,
@@ -528,7 +528,7 @@ fn loading_twice_is_unchanged_a_change_replaces_and_records_the_revision() {
 
 #[test]
 fn a_retracted_report_takes_its_claims_and_its_own_entities_with_it() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let before = snapshot(&graph);
     assert!(matches!(
         load(&graph, &document("retracted", "Bo Li", ""), Syntax::Yaml).outcome,
@@ -548,7 +548,7 @@ fn a_retracted_report_takes_its_claims_and_its_own_entities_with_it() {
 
 #[test]
 fn a_dry_run_validates_and_writes_nothing() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let before = snapshot(&graph);
     let mut loader = Loader::new(&graph, true).unwrap();
     let text = document("dry", "Bo Li", "");
@@ -565,7 +565,7 @@ fn a_dry_run_validates_and_writes_nothing() {
 
 #[test]
 fn n_quads_with_many_report_graphs_load_each_report() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let mut nquads = String::new();
     for n in 0..3 {
         let g = format!("<{REPORT_NS}batch-{n}>");
@@ -615,7 +615,7 @@ fn the_seed_report_round_trips_through_the_store() {
     use sophia::api::source::TripleSource as _;
     use sophia::inmem::graph::LightGraph;
 
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let iri = NamedNode::new(format!("{REPORT_NS}{SEED}")).unwrap();
     // From the store: the report's graph, as N-Triples, without the loader's metadata.
     let mut stored = RdfSerializer::from_format(RdfFormat::NTriples).for_writer(Vec::new());
@@ -855,7 +855,7 @@ async fn the_context_is_served_and_is_json_ld() {
 /// is read as RDF describing one report; a remote context is never fetched.
 #[test]
 fn plain_json_ld_describing_one_report_loads_as_rdf() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let json_ld = format!(
         r#"{{"@context": {{"rdfs": "http://www.w3.org/2000/01/rdf-schema#", "dct": "http://purl.org/dc/terms/"}},
           "@graph": [{{"@id": "{REPORT_NS}plain-json-ld",
@@ -882,7 +882,7 @@ fn plain_json_ld_describing_one_report_loads_as_rdf() {
 
 #[test]
 fn a_year_written_as_a_number_is_an_xsd_g_year() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let text = document("year", "Bo Li", "").replace("issued: 2025-03-14", "issued: 2025");
     let result = load(&graph, &text, Syntax::Yaml);
     assert!(matches!(result.outcome, Ok(Outcome::Loaded)), "{result:?}");

@@ -158,7 +158,7 @@ async fn the_search_page_lists_links() {
 
 #[test]
 fn the_server_builds_the_search_index_before_the_first_request_needs_it() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let state = spyatlas::http::AppState::new(
         graph.clone(),
         spyatlas::config::HttpSettings::with_token(TOKEN, std::time::Duration::from_secs(30)),

@@ -4,6 +4,7 @@
 
 use super::http_client;
 use super::support::{TOKEN, TestServer};
+use crate::stores::TestGraph;
 use spyatlas::config::{HttpSettings, InlineLimits};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -25,15 +26,14 @@ fn encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-fn server_with(inline: InlineLimits) -> TestServer {
+/// A server over `store` (servers compared with each other share one store: a remote
+/// store labels blank nodes its own way, and each has its own mark of the last write).
+fn server_with(store: &TestGraph, inline: InlineLimits) -> TestServer {
     let mut settings = HttpSettings::with_token(TOKEN, Duration::from_secs(30));
     settings.inline = inline;
     // Every request evaluates its query: none is answered from the answers kept.
     settings.answer_cache_bytes = 0;
-    TestServer::start(
-        spyatlas::ingest::seed::in_memory_with_bundled().unwrap(),
-        settings,
-    )
+    TestServer::start(store.graph(), settings)
 }
 
 /// The answer to [`EVERYTHING`] once its shape is known quick: the first request of a
@@ -63,11 +63,15 @@ fn sorted_lines(text: &str) -> Vec<&str> {
 
 #[test]
 fn an_answer_past_the_inline_size_limit_is_streamed_whole() {
-    let inline = get_everything_inline(&server_with(ALL_INLINE));
-    let streamed = get_everything_inline(&server_with(InlineLimits {
-        max_bytes: 1024,
-        ..ALL_INLINE
-    }));
+    let store = TestGraph::bundled();
+    let inline = get_everything_inline(&server_with(&store, ALL_INLINE));
+    let streamed = get_everything_inline(&server_with(
+        &store,
+        InlineLimits {
+            max_bytes: 1024,
+            ..ALL_INLINE
+        },
+    ));
     // Built inline, the answer goes out whole with its length; started again on a
     // blocking thread once it outgrew a kilobyte (the one case, with memory, where a
     // query is evaluated twice), it goes out in chunks.
@@ -89,7 +93,8 @@ fn an_answer_past_the_inline_size_limit_is_streamed_whole() {
 
 #[test]
 fn a_query_past_the_inline_time_budget_is_answered_in_full() {
-    let inline = get_everything_inline(&server_with(ALL_INLINE));
+    let store = TestGraph::bundled();
+    let inline = get_everything_inline(&server_with(&store, ALL_INLINE));
     assert!(inline.header("content-length").is_some());
     for budget in [
         // Its shape unknown, then seen slow: answered from a blocking thread, once each.
@@ -97,10 +102,13 @@ fn a_query_past_the_inline_time_budget_is_answered_in_full() {
         // No inline attempts at all.
         Duration::ZERO,
     ] {
-        let server = server_with(InlineLimits {
-            budget,
-            ..InlineLimits::default()
-        });
+        let server = server_with(
+            &store,
+            InlineLimits {
+                budget,
+                ..InlineLimits::default()
+            },
+        );
         for _ in 0..2 {
             let again = get_everything(&server);
             assert_eq!(
@@ -114,7 +122,8 @@ fn a_query_past_the_inline_time_budget_is_answered_in_full() {
 
 #[test]
 fn relative_iris_resolve_against_the_host_asked_even_for_a_parsed_query() {
-    let server = server_with(InlineLimits::default());
+    let store = TestGraph::bundled();
+    let server = server_with(&store, InlineLimits::default());
     let query = format!(
         "/sparql?query={}",
         encode("SELECT ?x WHERE { BIND(<thing> AS ?x) }")
@@ -180,10 +189,7 @@ fn many_connections_at_once_each_kept_alive_across_requests() {
     let mut settings = HttpSettings::with_token(TOKEN, Duration::from_secs(30));
     settings.pool.max_queued = 128;
     settings.pool.max_queued_per_client = 128;
-    let server = TestServer::start(
-        spyatlas::ingest::seed::in_memory_with_bundled().unwrap(),
-        settings,
-    );
+    let server = TestServer::start(crate::stores::TestGraph::bundled(), settings);
     let target = format!(
         "/sparql?query={}",
         encode(

@@ -84,7 +84,7 @@ fn shown(violations: &[Violation]) -> String {
 
 #[test]
 fn the_bundled_knowledge_conforms_to_the_shapes() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let shapes = Shapes::bundled().unwrap();
     let common = ontology_and_reference(&graph);
     let reports = report_graphs(&graph);
@@ -110,7 +110,7 @@ struct Seed {
 
 impl Seed {
     fn load() -> Self {
-        let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+        let graph = crate::stores::TestGraph::bundled();
         let name = NamedNode::new(format!("{}{SEED_REPORT}", vocab::REPORT_NAMESPACE)).unwrap();
         Self {
             common: ontology_and_reference(&graph),

@@ -353,7 +353,7 @@ async fn updates_need_the_right_token() {
 
 #[tokio::test]
 async fn without_a_configured_token_writes_are_403_with_instructions() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let mut settings = HttpSettings::with_token("unused", Duration::from_secs(30));
     settings.write_access = WriteAccess::NoToken;
     let app = TestApp::new(graph, settings);
@@ -372,7 +372,7 @@ async fn without_a_configured_token_writes_are_403_with_instructions() {
 
 #[tokio::test]
 async fn a_read_only_server_refuses_writes_even_with_the_token() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let mut settings = HttpSettings::with_token(TOKEN, Duration::from_secs(30));
     settings.write_access = WriteAccess::ReadOnly;
     let app = TestApp::new(graph, settings);
@@ -485,7 +485,7 @@ const SLOW_QUERY: &str =
 
 #[test]
 fn a_slow_query_gets_503_at_its_deadline_while_others_are_served() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let server = TestServer::start(
         graph,
         HttpSettings::with_token(TOKEN, Duration::from_secs(2)),
@@ -534,7 +534,7 @@ fn a_slow_query_gets_503_at_its_deadline_while_others_are_served() {
 #[test]
 fn the_real_server_answers_over_tcp() {
     let server = TestServer::start(
-        spyatlas::ingest::seed::in_memory_with_bundled().unwrap(),
+        crate::stores::TestGraph::bundled(),
         HttpSettings::with_token(TOKEN, Duration::from_secs(30)),
     );
     let response = http_client::send(&server.base_url, "GET", "/health", &[], b"");

@@ -51,7 +51,7 @@ fn dump(graph: &Graph) -> Vec<u8> {
 
 #[test]
 fn a_term_the_ontology_does_not_define_is_refused_with_the_nearest_names() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let before = dump(&graph);
     let text = report(
         "misspelt",
@@ -90,7 +90,7 @@ claims:
 
 #[test]
 fn a_typed_value_that_does_not_parse_is_refused_at_its_key() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let text = report(
         "at-least",
         "claims:
@@ -126,8 +126,8 @@ fn every_fixture_report_written_as_json_ld_says_the_same_as_in_yaml() {
         .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
         .collect();
     names.sort();
-    let from_yaml = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
-    let from_json = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let from_yaml = crate::stores::TestGraph::bundled();
+    let from_json = crate::stores::TestGraph::bundled();
     for path in &names {
         let yaml = std::fs::read_to_string(path).unwrap();
         let tree = document::parse(&yaml, Syntax::Yaml).unwrap();
@@ -164,7 +164,7 @@ fn every_fixture_report_written_as_json_ld_says_the_same_as_in_yaml() {
 
 #[test]
 fn one_label_in_any_language_is_enough() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let text = report(
         "italian-only",
         "entities:
@@ -262,8 +262,8 @@ fn a_folder_loads_as_its_files_one_by_one_in_order() {
         vec![country.clone(), vendor.clone()],
         vec![vendor.clone(), country.clone()],
     ] {
-        let together = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
-        let separately = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+        let together = crate::stores::TestGraph::bundled();
+        let separately = crate::stores::TestGraph::bundled();
         let one_by_one = load_one_by_one(&separately, &order);
         assert_eq!(load_together(&together, &order), one_by_one, "{order:?}");
         let first_is_country = order[0] == country;
@@ -274,14 +274,14 @@ fn a_folder_loads_as_its_files_one_by_one_in_order() {
         );
     }
     // The folder itself.
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let results = load_together(&graph, &[dir.path().to_owned()]);
     assert!(results.iter().all(|(_, ok)| *ok), "{results:?}");
 }
 
 #[test]
 fn an_entity_typed_differently_by_two_reports_is_refused_naming_both() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let first = load(
         &graph,
         &report(
@@ -322,7 +322,7 @@ fn an_entity_typed_differently_by_two_reports_is_refused_naming_both() {
 
 #[test]
 fn a_different_label_in_one_language_is_refused_as_a_label_conflict() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let first = load(
         &graph,
         &report(
@@ -369,7 +369,7 @@ fn a_different_label_in_one_language_is_refused_as_a_label_conflict() {
 
 #[test]
 fn a_json_document_points_at_the_key_too() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let text = r#"{
   "id": "report:json-count",
   "kind": "news-article",
@@ -403,7 +403,7 @@ fn a_json_document_points_at_the_key_too() {
 
 #[test]
 fn an_assertion_about_a_link_the_report_does_not_state_is_refused() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let before = dump(&graph);
     let text = report(
         "unstated",
@@ -440,7 +440,7 @@ claims:
 
 #[test]
 fn a_malformed_cve_id_and_an_active_advisory_link_are_refused() {
-    let graph = spyatlas::ingest::seed::in_memory_with_bundled().unwrap();
+    let graph = crate::stores::TestGraph::bundled();
     let text = report(
         "bad-exploit-facts",
         "entities:

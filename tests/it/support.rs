@@ -1,12 +1,12 @@
 //! Test fixtures: [`TestApp`] drives the router in-process; [`TestServer`] runs the real
 //! server on a free port of 127.0.0.1.
 
+use crate::stores::TestGraph;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use spyatlas::config::HttpSettings;
 use spyatlas::http::{self, AppState};
-use spyatlas::store::Graph;
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tower::ServiceExt;
@@ -35,21 +35,23 @@ impl TestResponse {
 /// The app over an in-memory store, called without a socket.
 pub struct TestApp {
     router: Router,
-    pub graph: Graph,
+    /// Dropped after the router, which holds clones of it.
+    pub graph: TestGraph,
 }
 
 impl TestApp {
     /// An app over the bundled ontology and data; writes need [`TOKEN`].
     pub fn with_bundled_data() -> Self {
         Self::new(
-            spyatlas::ingest::seed::in_memory_with_bundled().expect("bundled data loads"),
+            TestGraph::bundled(),
             HttpSettings::with_token(TOKEN, Duration::from_secs(30)),
         )
     }
 
     /// An app over `graph` with `settings`.
-    pub fn new(graph: Graph, settings: HttpSettings) -> Self {
-        let state = AppState::new(graph.clone(), settings).expect("bundled queries parse");
+    pub fn new(graph: impl Into<TestGraph>, settings: HttpSettings) -> Self {
+        let graph = graph.into();
+        let state = AppState::new(graph.graph(), settings).expect("bundled queries parse");
         // Tests check what pages and searches show: they start once the index is built.
         assert!(state.wait_until_complete(Duration::from_secs(60)));
         Self {
@@ -124,19 +126,23 @@ pub struct TestServer {
     pub token: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// The store, kept until the server has stopped.
+    graph: Option<TestGraph>,
 }
 
 impl TestServer {
     /// A server over a fresh, empty in-memory store; writes need [`TOKEN`].
     pub fn start_empty() -> Self {
         Self::start(
-            Graph::in_memory().expect("in-memory stores open"),
+            TestGraph::empty(),
             HttpSettings::with_token(TOKEN, Duration::from_secs(30)),
         )
     }
 
     /// A server over `graph` with `settings`.
-    pub fn start(graph: Graph, settings: HttpSettings) -> Self {
+    pub fn start(graph: impl Into<TestGraph>, settings: HttpSettings) -> Self {
+        let graph = graph.into();
+        let served = graph.graph();
         let (address_sender, address_receiver) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -152,7 +158,7 @@ impl TestServer {
                 address_sender
                     .send(listener.local_addr().expect("bound"))
                     .expect("the test waits for the address");
-                let state = AppState::new(graph, settings).expect("bundled queries parse");
+                let state = AppState::new(served, settings).expect("bundled queries parse");
                 assert!(state.wait_until_complete(Duration::from_secs(60)));
                 http::serve(listener, state, async {
                     let _ = stopped.await;
@@ -171,6 +177,7 @@ impl TestServer {
             token: TOKEN.to_owned(),
             stop: Some(stop),
             thread: Some(thread),
+            graph: Some(graph),
         }
     }
 }
@@ -183,6 +190,7 @@ impl Drop for TestServer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        self.graph.take();
     }
 }
 
