@@ -1,9 +1,10 @@
 //! A SPARQL 1.1 store reached over HTTP: Virtuoso, GraphDB, Fuseki, Neptune, oxigraph's
 //! own server, anything that speaks the SPARQL 1.1 Protocol and Update.
 //!
-//! Queries are sent as they are (the `SERVICE` guard is applied here first); their answers
-//! are read as they arrive, in SPARQL JSON results or N-Triples, and stop being read when
-//! the work's deadline passes. The store's default graph must be the union of its named
+//! Queries are sent as spyatlas writes them back from their parsed form (the `SERVICE`
+//! guard applied first), with the few changes that make every engine run them alike
+//! ([`ForTheStore`]); their answers are read as they arrive, in SPARQL XML results or
+//! N-Triples, and stop being read when the work's deadline passes. The store's default graph must be the union of its named
 //! graphs (Virtuoso's and GraphDB's default; `oxigraph serve --union-default-graph`,
 //! Fuseki's `unionDefaultGraph`). What spyatlas (or a client) writes to the default graph
 //! is kept in a named graph of its own ([`DEFAULT_GRAPH`]), read back as the default graph:
@@ -1179,6 +1180,8 @@ fn query_for_the_store(query: &spargebra::Query, hide_graphs: bool) -> spargebra
 /// What changes in a query or an update's `WHERE` on the way to the store:
 /// - `STR` of a constant becomes the constant's lexical form (the same value; Virtuoso
 ///   garbles the non-ASCII characters of `STR("...")`);
+/// - blank nodes of patterns become variables ([`without_blank_node`]);
+/// - `GROUP_CONCAT` gets its separator written out ([`with_separator`]);
 /// - with `hide_graphs`, `GRAPH ?g` leaves out the graphs that are not the store's data as
 ///   spyatlas shows it: the engine's own, the mark of the last write, and
 ///   [`DEFAULT_GRAPH`] (the default graph, not a named graph).
@@ -1756,6 +1759,62 @@ fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queries_reach_the_store_in_a_form_every_engine_runs_alike() {
+        let query = spargebra::SparqlParser::new()
+            .parse_query(
+                "SELECT ?x (GROUP_CONCAT(?y) AS ?all) WHERE { \
+                   GRAPH ?g { ?x <http://e/p>* [] } \
+                   ?x <http://e/q> ?y FILTER(CONTAINS(?y, STR(\"Israël\"@nl))) \
+                 } GROUP BY ?x",
+            )
+            .unwrap();
+        let client = query_for_the_store(&query, true).to_string();
+        assert!(client.contains("spyatlas_blank_"), "{client}");
+        assert!(!client.contains("_:"), "{client}");
+        assert!(client.contains("SEPARATOR"), "{client}");
+        assert!(client.contains("CONTAINS(?y, \"Israël\")"), "{client}");
+        assert!(
+            client.contains(WRITES_GRAPH) && client.contains(DEFAULT_GRAPH),
+            "{client}"
+        );
+        assert!(client.contains("http://www.openlinksw.com/"), "{client}");
+        // The crate's own queries keep every graph in sight.
+        let own = query_for_the_store(&query, false).to_string();
+        assert!(!own.contains(WRITES_GRAPH), "{own}");
+        // What goes out is SPARQL still.
+        for text in [client, own] {
+            spargebra::SparqlParser::new().parse_query(&text).unwrap();
+        }
+    }
+
+    #[test]
+    fn update_templates_leave_no_dot_after_a_graph_block() {
+        let update = spargebra::SparqlParser::new()
+            .parse_update(
+                "BASE <http://e/> DELETE { GRAPH ?g { ?s <p> ?o } ?s <q> ?o } \
+                 INSERT { GRAPH <g> { ?s <r> ?o } } WHERE { GRAPH ?g { ?s <p> ?o } } ; \
+                 CLEAR SILENT GRAPH <g>",
+            )
+            .unwrap();
+        let text = update_text(&update);
+        assert!(!text.contains("} ."), "{text}");
+        let again = spargebra::SparqlParser::new().parse_update(&text).unwrap();
+        let templates = |update: &spargebra::Update| match &update.operations[0] {
+            spargebra::GraphUpdateOperation::DeleteInsert { delete, insert, .. } => {
+                (delete.clone(), insert.clone())
+            }
+            operation => panic!("{operation}"),
+        };
+        assert_eq!(templates(&again), templates(&update), "{text}");
+        assert_eq!(again.operations[1], update.operations[1]);
+        let nothing = spargebra::Update {
+            base_iri: update.base_iri.clone(),
+            operations: Vec::new(),
+        };
+        assert_eq!(update_text(&nothing), "", "a BASE alone is no update");
+    }
 
     #[test]
     fn virtuoso_blank_node_labels_become_valid_wherever_reads_cut_them() {

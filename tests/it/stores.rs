@@ -58,9 +58,29 @@ impl TestGraph {
 
     /// A store holding the bundled ontology and data, as a new store does.
     pub fn bundled() -> Self {
-        let graph = Self::empty();
+        let Engine::Remote(engine) = engine() else {
+            let graph = Self::empty();
+            spyatlas::ingest::seed::seed_if_empty(&graph).expect("the bundled data is written");
+            return graph;
+        };
+        if let Some((server, seeded)) = lock(&SEEDED).pop() {
+            let lease = Lease {
+                server: Some(server),
+                seeded: Some(seeded),
+            };
+            return Self {
+                graph: lease.graph(),
+                _lease: Some(lease),
+            };
+        }
+        let mut lease = Lease::take(engine);
+        let graph = lease.graph();
         spyatlas::ingest::seed::seed_if_empty(&graph).expect("the bundled data is written");
-        graph
+        lease.seeded = Some(Seeded::of(&graph).expect("the seeded store answers"));
+        Self {
+            graph,
+            _lease: Some(lease),
+        }
     }
 
     /// The graph, for an owner that keeps this store alive longer.
@@ -220,20 +240,56 @@ impl Server {
 /// The started stores no test holds now, empty.
 static IDLE: Mutex<Vec<Server>> = Mutex::new(Vec::new());
 
+/// The started stores no test holds now, holding the bundled data as seeded.
+static SEEDED: Mutex<Vec<(Server, Seeded)>> = Mutex::new(Vec::new());
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// How a store looked once seeded: the mark of its last write (every write spyatlas makes
+/// replaces it) and its size. A store that still looks so was not written since, and is
+/// leased again as seeded, which spares seeding it again.
+#[derive(Debug, PartialEq, Eq)]
+struct Seeded {
+    mark: Vec<String>,
+    len: usize,
+}
+
+impl Seeded {
+    fn of(graph: &Graph) -> Result<Self, String> {
+        let query = format!(
+            "SELECT ?mark WHERE {{ GRAPH <{graph}> {{ <{graph}> <{property}> ?mark }} }}",
+            graph = spyatlas::vocab::remote::WRITES_GRAPH,
+            property = spyatlas::vocab::remote::LAST_WRITE,
+        );
+        let mark = graph
+            .select(&query)
+            .map_err(|error| error.to_string())?
+            .into_iter()
+            .filter_map(|row| row.get("mark").map(ToString::to_string))
+            .collect();
+        let len = graph.len().map_err(|error| error.to_string())?;
+        Ok(Self { mark, len })
+    }
+}
+
 /// A remote store held by one test.
 struct Lease {
     server: Option<Server>,
+    /// How the store looked once seeded, when it was leased seeded.
+    seeded: Option<Seeded>,
 }
 
 impl Lease {
-    /// An idle store, or a new one.
+    /// An idle store, or a new one; empty.
     fn take(engine: &str) -> Self {
-        let idle = IDLE
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .pop();
+        let idle = lock(&IDLE).pop();
         Self {
             server: Some(idle.unwrap_or_else(|| Server::start(engine))),
+            seeded: None,
         }
     }
 
@@ -251,11 +307,17 @@ impl Drop for Lease {
         let Some(server) = self.server.take() else {
             return;
         };
+        if let Some(seeded) = self.seeded.take()
+            && Graph::remote(server.config())
+                .map_err(|error| error.to_string())
+                .and_then(|graph| Seeded::of(&graph))
+                .is_ok_and(|now| now == seeded)
+        {
+            lock(&SEEDED).push((server, seeded));
+            return;
+        }
         match server.empty() {
-            Ok(()) => IDLE
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push(server),
+            Ok(()) => lock(&IDLE).push(server),
             Err(error) => {
                 eprintln!("a remote test store could not be emptied ({error}): stopped");
                 server.stop();
