@@ -24,7 +24,12 @@ impl Representation {
             Self::Html => "text/html",
             Self::Json => "application/json",
         };
-        format!("{media_type}; charset=utf-8")
+        // oxigraph's CSV and TSV media types carry their charset already.
+        if media_type.contains("charset=") {
+            media_type.to_owned()
+        } else {
+            format!("{media_type}; charset=utf-8")
+        }
     }
 }
 

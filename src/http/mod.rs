@@ -20,6 +20,7 @@ mod page;
 mod params;
 mod path;
 pub mod pool;
+mod reconcile;
 mod reports;
 mod search;
 mod server;
@@ -155,6 +156,12 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(named::list))
         .routes(routes!(named::run))
         .routes(routes!(named::form))
+        .routes(routes!(reconcile::service, reconcile::service_form))
+        .routes(routes!(reconcile::suggest_entity))
+        .routes(routes!(reconcile::suggest_type))
+        .routes(routes!(reconcile::suggest_property))
+        .routes(routes!(reconcile::propose_properties))
+        .routes(routes!(reconcile::preview))
         .routes(routes!(openapi::openapi_json))
 }
 

@@ -20,6 +20,7 @@ mod openapi;
 mod pages;
 mod params;
 mod path;
+mod reconcile;
 mod remote;
 mod reports;
 mod search;

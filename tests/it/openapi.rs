@@ -95,6 +95,12 @@ async fn the_openapi_document_lists_every_route_and_each_one_answers() {
         "/api/queries",
         "/api/queries/{name}",
         "/queries/{name}",
+        "/reconcile",
+        "/reconcile/suggest/entity",
+        "/reconcile/suggest/type",
+        "/reconcile/suggest/property",
+        "/reconcile/properties",
+        "/reconcile/preview",
         "/openapi.json",
     ];
     assert_eq!(described, served.into_iter().collect());

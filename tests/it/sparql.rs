@@ -37,6 +37,13 @@ async fn expect_representation(
         "{accept}: {}",
         response.content_type()
     );
+    // The charset once: clients splitting the parameters take a repeated one as an error.
+    assert_eq!(
+        response.content_type().matches("charset=").count(),
+        1,
+        "{accept}: {}",
+        response.content_type()
+    );
     assert!(
         response.body.contains(needle),
         "{accept}: {}",
