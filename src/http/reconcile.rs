@@ -538,27 +538,6 @@ fn compact(name: &str) -> String {
     fold(name).replace(' ', "")
 }
 
-/// Levenshtein distance between two short strings, by characters.
-fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, x) in a.iter().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, y) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = if x == y {
-                previous
-            } else {
-                1 + previous.min(row[j]).min(current)
-            };
-            previous = current;
-        }
-    }
-    row[b.len()]
-}
-
 /// How well a name matches the text, 0 to 100: 100 when both are the same once folded and
 /// compacted; a name that starts with the text scores by how much of it the text covers
 /// (60 to 95); otherwise by edit distance (up to 90).
@@ -579,7 +558,7 @@ fn name_score(text: &str, name: &str) -> f64 {
         return 60.0 + 35.0 * length / longest;
     }
     #[allow(clippy::cast_precision_loss)]
-    let similarity = 1.0 - distance(&text, &name) as f64 / longest;
+    let similarity = 1.0 - crate::ingest::pipeline::edit_distance(&text, &name) as f64 / longest;
     (90.0 * similarity).max(0.0)
 }
 
@@ -1394,11 +1373,7 @@ pub async fn suggest_type(
     State(state): State<AppState>,
     Params(params): Params<SuggestParams>,
 ) -> Result<Response, ApiError> {
-    let (prefix, cursor) = params.check()?;
-    let graph = state.graph.clone();
-    let vocabulary = blocking(&state, move || Vocabulary::read(&graph)).await??;
-    let result = suggest_terms(&vocabulary.classes, &prefix, cursor);
-    Ok(json_answer(&json!({ "result": result })))
+    suggest_vocabulary(&state, &params, |vocabulary| &vocabulary.classes).await
 }
 
 /// `GET /reconcile/suggest/property`: properties of the ontology by name.
@@ -1414,10 +1389,19 @@ pub async fn suggest_property(
     State(state): State<AppState>,
     Params(params): Params<SuggestParams>,
 ) -> Result<Response, ApiError> {
+    suggest_vocabulary(&state, &params, |vocabulary| &vocabulary.properties).await
+}
+
+/// Suggestions among the classes or the properties of the ontology, as `terms` picks.
+async fn suggest_vocabulary(
+    state: &AppState,
+    params: &SuggestParams,
+    terms: fn(&Vocabulary) -> &Vec<OntologyTerm>,
+) -> Result<Response, ApiError> {
     let (prefix, cursor) = params.check()?;
     let graph = state.graph.clone();
-    let vocabulary = blocking(&state, move || Vocabulary::read(&graph)).await??;
-    let result = suggest_terms(&vocabulary.properties, &prefix, cursor);
+    let vocabulary = blocking(state, move || Vocabulary::read(&graph)).await??;
+    let result = suggest_terms(terms(&vocabulary), &prefix, cursor);
     Ok(json_answer(&json!({ "result": result })))
 }
 

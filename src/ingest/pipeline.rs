@@ -1650,7 +1650,7 @@ fn near(name: &str, known: &BTreeSet<String>) -> String {
 }
 
 /// The Levenshtein distance of two short words.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
