@@ -33,6 +33,43 @@ async fn put_then_get_round_trips_a_graph() {
 }
 
 #[tokio::test]
+async fn the_default_graph_is_written_and_read_as_any_graph() {
+    // On a remote store its quads live in a graph of their own, read back as the default
+    // graph: what is put there is what is read, and no named graph shows it.
+    let app = TestApp::with_bundled_data();
+    let put_default = app
+        .send(put("/store?default", "text/turtle", Some(TOKEN), TURTLE))
+        .await;
+    assert!(put_default.status.is_success(), "{}", put_default.body);
+    let read = app
+        .get("/store?default", Some("application/n-triples"))
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body.trim(), TURTLE);
+    let named = app
+        .get(
+            "/sparql?query=SELECT%20%3Fg%20WHERE%20%7B%20GRAPH%20%3Fg%20%7B%20%3Chttp%3A%2F%2Fexample.com%2Fs%3E%20%3Fp%20%3Fo%20%7D%20%7D",
+            Some("application/sparql-results+json"),
+        )
+        .await;
+    assert_eq!(named.status, StatusCode::OK, "{}", named.body);
+    assert!(named.body.contains("\"bindings\":[]"), "{}", named.body);
+    let emptied = app
+        .send(
+            Request::delete("/store?default")
+                .header("authorization", format!("Bearer {TOKEN}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(emptied.status.is_success(), "{}", emptied.body);
+    let read = app
+        .get("/store?default", Some("application/n-triples"))
+        .await;
+    assert!(!read.body.contains("example.com"), "{}", read.body);
+}
+
+#[tokio::test]
 async fn malformed_rdf_is_400_with_line_and_column_and_writes_nothing() {
     let app = TestApp::with_bundled_data();
     let before = app.graph.len().unwrap();
