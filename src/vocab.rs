@@ -115,6 +115,10 @@ pub mod sd {
     );
     pub const DATASET: NamedNodeRef<'_> =
         NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#Dataset");
+    pub const DEFAULT_GRAPH: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#defaultGraph");
+    pub const GRAPH: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#Graph");
 }
 
 /// Dublin Core terms used in the service description.

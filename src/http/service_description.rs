@@ -42,6 +42,10 @@ pub fn describe(endpoint: &str) -> Graph {
     ));
     add(TripleRef::new(&service, sd::DEFAULT_DATASET, &dataset));
     add(TripleRef::new(&dataset, rdf::TYPE, sd::DATASET));
+    // Every sd:Dataset has a default graph: here the union of all graphs.
+    let default_graph = BlankNode::default();
+    add(TripleRef::new(&dataset, sd::DEFAULT_GRAPH, &default_graph));
+    add(TripleRef::new(&default_graph, rdf::TYPE, sd::GRAPH));
     let results = [
         QueryResultsFormat::Json,
         QueryResultsFormat::Xml,
@@ -59,7 +63,7 @@ pub fn describe(endpoint: &str) -> Graph {
             profile: oxigraph::io::JsonLdProfileSet::empty(),
         },
     ]
-    .map(RdfFormat::iri);
+    .map(format_iri);
     for format in results.iter().chain(&graphs) {
         add(TripleRef::new(
             &service,
@@ -68,4 +72,13 @@ pub fn describe(endpoint: &str) -> Graph {
         ));
     }
     graph
+}
+
+/// A format's IRI in the W3C registry of format IRIs (<http://www.w3.org/ns/formats/>):
+/// oxigraph names JSON-LD by an IRI outside it.
+fn format_iri(format: RdfFormat) -> &'static str {
+    match format {
+        RdfFormat::JsonLd { .. } => "http://www.w3.org/ns/formats/JSON-LD",
+        format => format.iri(),
+    }
 }

@@ -116,6 +116,10 @@ const UT_GRAPH: NamedNodeRef<'_> =
     NamedNodeRef::new_unchecked("http://www.w3.org/2009/sparql/tests/test-update#graph");
 
 // Service description vocabulary (http://www.w3.org/ns/sparql-service-description#).
+const SD_DATASET: NamedNodeRef<'_> =
+    NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#Dataset");
+const SD_DEFAULT_GRAPH: NamedNodeRef<'_> =
+    NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#defaultGraph");
 const SD_SERVICE: NamedNodeRef<'_> =
     NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#Service");
 const SD_ENDPOINT: NamedNodeRef<'_> =
@@ -972,6 +976,29 @@ fn check_service_schema(graph: &Graph, endpoint: &str) -> Result<(), String> {
         .is_none()
     {
         return Err("the service declares no sd:resultFormat".to_owned());
+    }
+    // Each format by its IRI in the W3C registry.
+    for format in graph.objects_for_subject_predicate(&service, SD_RESULT_FORMAT) {
+        let iri = format.to_string();
+        if !iri.starts_with("<http://www.w3.org/ns/formats/") || iri.contains("/data/") {
+            return Err(format!("sd:resultFormat {iri} is not in the W3C registry"));
+        }
+    }
+    // The schema's rule: each sd:Dataset has an sd:defaultGraph.
+    let datasets: Vec<_> = graph
+        .subjects_for_predicate_object(rdf::TYPE, SD_DATASET)
+        .collect();
+    if datasets.is_empty() {
+        return Err("the service describes no sd:Dataset".to_owned());
+    }
+    for dataset in datasets {
+        if graph
+            .objects_for_subject_predicate(dataset, SD_DEFAULT_GRAPH)
+            .next()
+            .is_none()
+        {
+            return Err(format!("the sd:Dataset {dataset} has no sd:defaultGraph"));
+        }
     }
     Ok(())
 }
