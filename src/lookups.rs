@@ -67,6 +67,9 @@ lookups! {
     REPORT_LISTING = "report_listing.rq";
     /// Whether any graph says anything about `?entity`.
     ENTITY_EXISTS = "entity_exists.rq";
+    /// The ontology's classes and properties, with English labels, comments, domains
+    /// and ranges.
+    ONTOLOGY_TERMS = "ontology_terms.rq";
     /// Whether the store holds any `sa:Assertion`.
     ANY_ASSERTION = "any_assertion.rq";
     /// `?subject`'s own status in each graph, and the assertions reifying its links.

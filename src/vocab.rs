@@ -5,6 +5,8 @@
 
 use oxigraph::model::NamedNodeRef;
 
+/// Where every IRI spyatlas mints lives: entities under `id/`, reports under `report/`.
+pub const NAMESPACE: &str = "https://w3id.org/spyatlas/";
 /// Entities: `https://w3id.org/spyatlas/id/{slug}`.
 pub const ID_NAMESPACE: &str = "https://w3id.org/spyatlas/id/";
 /// Reports, each also the name of the graph holding its claims: `https://w3id.org/spyatlas/report/{slug}`.
@@ -119,6 +121,8 @@ pub mod sd {
         NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#defaultGraph");
     pub const GRAPH: NamedNodeRef<'_> =
         NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#Graph");
+    /// JSON-LD in the W3C registry of format IRIs (oxigraph names it by another IRI).
+    pub const JSON_LD_FORMAT: &str = "http://www.w3.org/ns/formats/JSON-LD";
 }
 
 /// Dublin Core terms used in the service description.

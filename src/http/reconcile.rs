@@ -42,7 +42,7 @@ use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The identifier space: an entity's id is its IRI with this taken off.
-pub const IDENTIFIER_SPACE: &str = "https://w3id.org/spyatlas/";
+const IDENTIFIER_SPACE: &str = vocab::NAMESPACE;
 
 /// The most queries one batch may hold (OpenRefine sends ten at a time).
 const MAX_QUERIES: usize = 100;
@@ -63,6 +63,8 @@ const MAX_SUGGESTIONS: usize = 50;
 const MAX_CURSOR: usize = 500;
 /// Names looked at per query before scoring (the search ranks them first).
 const SEARCHED: usize = 200;
+/// The most rows read of the ontology's terms (a few hundred in the bundled ontology).
+const MAX_ONTOLOGY_ROWS: usize = 5000;
 
 /// `?queries=` or `?extend=` of `GET /reconcile` (or the same keys of a `POST` form).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -1117,21 +1119,8 @@ struct OntologyTerm {
 
 impl Vocabulary {
     fn read(graph: &Graph) -> Result<Self, ApiError> {
-        let query = format!(
-            "PREFIX owl: <http://www.w3.org/2002/07/owl#> \
-             PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> \
-             SELECT ?term ?kind ?label ?comment ?domain ?range WHERE {{ \
-               VALUES ?kind {{ owl:Class owl:ObjectProperty owl:DatatypeProperty }} \
-               GRAPH ?g {{ ?term a ?kind }} FILTER(STRSTARTS(STR(?term), \"{namespace}\")) \
-               OPTIONAL {{ GRAPH ?g {{ ?term rdfs:label ?label }} FILTER(LANGMATCHES(LANG(?label), \"en\")) }} \
-               OPTIONAL {{ GRAPH ?g {{ ?term rdfs:comment ?comment }} FILTER(LANGMATCHES(LANG(?comment), \"en\")) }} \
-               OPTIONAL {{ GRAPH ?g {{ ?term rdfs:domain ?domain }} }} \
-               OPTIONAL {{ GRAPH ?g {{ ?term rdfs:range ?range }} }} \
-             }} LIMIT 5000",
-            namespace = vocab::ONTOLOGY_NAMESPACE,
-        );
         let mut terms: BTreeMap<String, (String, OntologyTerm)> = BTreeMap::new();
-        for row in graph.select(&query)? {
+        for row in crate::lookups::ONTOLOGY_TERMS.rows(graph, &[], MAX_ONTOLOGY_ROWS)? {
             let (Some(Term::NamedNode(term)), Some(Term::NamedNode(kind))) =
                 (row.get("term"), row.get("kind"))
             else {
@@ -1477,7 +1466,7 @@ pub struct PreviewParams {
 }
 
 /// `GET /reconcile/preview`: a card of the entity for OpenRefine's pop-up: its name, its
-/// kinds, its other names, and a link to its page.
+/// kinds, its labels in other languages that differ, and a link to its page.
 #[utoipa::path(
     get,
     path = "/reconcile/preview",

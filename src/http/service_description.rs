@@ -78,7 +78,7 @@ pub fn describe(endpoint: &str) -> Graph {
 /// oxigraph names JSON-LD by an IRI outside it.
 fn format_iri(format: RdfFormat) -> &'static str {
     match format {
-        RdfFormat::JsonLd { .. } => "http://www.w3.org/ns/formats/JSON-LD",
+        RdfFormat::JsonLd { .. } => sd::JSON_LD_FORMAT,
         format => format.iri(),
     }
 }

@@ -392,7 +392,11 @@ async fn every_answer_is_valid_by_the_api_schemas_and_its_examples_are_accepted(
         "{}",
         preview.body
     );
-    assert!(preview.body.contains("Meta"), "{}", preview.body);
+    assert!(
+        preview.body.contains("<p class=\"kind\">Organization</p>"),
+        "{}",
+        preview.body
+    );
     let policy = preview.headers["content-security-policy"].to_str().unwrap();
     assert!(policy.contains("frame-ancestors *"), "{policy}");
 }
