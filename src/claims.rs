@@ -242,6 +242,138 @@ pub fn asserting<'a>(
     Ok(answer)
 }
 
+/// The claims asserting every relationship of a set of graphs, from their quads, by the
+/// rules of [`asserting`] without its lookups: for exports, which show every relationship
+/// of a report or of the store at once.
+#[derive(Default)]
+pub struct Statuses {
+    /// (node, graph) → the statuses the graph gives the node.
+    own: HashMap<(String, String), Vec<String>>,
+    /// (subject, property, object, graph) → the assertions reifying that triple.
+    reified: HashMap<(String, String, String, String), Vec<Asserted>>,
+    /// (rule, subject, object, graph) → the n-ary claims naming both ends.
+    beside: HashMap<(usize, String, String, String), Vec<Asserted>>,
+}
+
+impl Statuses {
+    /// Reads the statuses, assertions and n-ary claims of `quads` (whole graphs: a claim
+    /// and its status are in the same graph).
+    pub fn of<'a>(quads: impl IntoIterator<Item = oxigraph::model::QuadRef<'a>>) -> Self {
+        use oxigraph::model::{GraphNameRef, NamedOrBlankNodeRef, TermRef};
+        let mut statuses = Self::default();
+        // (node, graph) → property → values, of the nodes that may be claims.
+        let mut links: HashMap<(String, String), HashMap<&'a str, Vec<String>>> = HashMap::new();
+        for quad in quads {
+            let (GraphNameRef::NamedNode(g), NamedOrBlankNodeRef::NamedNode(node), TermRef::NamedNode(value)) =
+                (quad.graph_name, quad.subject, quad.object)
+            else {
+                continue;
+            };
+            links
+                .entry((node.as_str().to_owned(), g.as_str().to_owned()))
+                .or_default()
+                .entry(quad.predicate.as_str())
+                .or_default()
+                .push(value.as_str().to_owned());
+        }
+        let status = format!("{SA}status");
+        let rdf_subject = "http://www.w3.org/1999/02/22-rdf-syntax-ns#subject";
+        let rdf_predicate = "http://www.w3.org/1999/02/22-rdf-syntax-ns#predicate";
+        let rdf_object = "http://www.w3.org/1999/02/22-rdf-syntax-ns#object";
+        for ((node, g), properties) in &links {
+            let Some(own) = properties.get(status.as_str()) else {
+                continue;
+            };
+            statuses
+                .own
+                .insert((node.clone(), g.clone()), own.clone());
+            let asserted = |status: &String| Asserted {
+                claim: node.clone(),
+                status: status.clone(),
+            };
+            if let (Some(subjects), Some(predicates), Some(objects)) = (
+                properties.get(rdf_subject),
+                properties.get(rdf_predicate),
+                properties.get(rdf_object),
+            ) {
+                for (s, p, o) in subjects.iter().flat_map(|s| {
+                    predicates
+                        .iter()
+                        .flat_map(move |p| objects.iter().map(move |o| (s, p, o)))
+                }) {
+                    statuses
+                        .reified
+                        .entry((s.clone(), p.clone(), o.clone(), g.clone()))
+                        .or_default()
+                        .extend(own.iter().map(asserted));
+                }
+            }
+            for (rule, beside) in BESIDE.iter().enumerate() {
+                let (Some(subjects), Some(objects)) = (
+                    properties.get(format!("{SA}{}", beside.to_subject).as_str()),
+                    properties.get(format!("{SA}{}", beside.to_object).as_str()),
+                ) else {
+                    continue;
+                };
+                for s in subjects {
+                    for o in objects {
+                        statuses
+                            .beside
+                            .entry((rule, s.clone(), o.clone(), g.clone()))
+                            .or_default()
+                            .extend(own.iter().map(asserted));
+                    }
+                }
+            }
+        }
+        statuses
+    }
+
+    /// The claims asserting `relationship`, by the rules of [`asserting`]; empty for a
+    /// plain link and for a relationship whose object is a status.
+    pub fn asserting(&self, relationship: &Relationship) -> Vec<Asserted> {
+        if is_status_valued(&relationship.property) {
+            return Vec::new();
+        }
+        let Relationship {
+            subject,
+            property,
+            object,
+            graph,
+        } = relationship;
+        let mut found = self
+            .reified
+            .get(&(subject.clone(), property.clone(), object.clone(), graph.clone()))
+            .cloned()
+            .unwrap_or_default();
+        if found.is_empty()
+            && let Some(rule) =
+                local(property).and_then(|name| BESIDE.iter().position(|rule| rule.property == name))
+        {
+            found = self
+                .beside
+                .get(&(rule, subject.clone(), object.clone(), graph.clone()))
+                .cloned()
+                .unwrap_or_default();
+        }
+        if found.is_empty() {
+            found = self
+                .own
+                .get(&(subject.clone(), graph.clone()))
+                .into_iter()
+                .flatten()
+                .map(|status| Asserted {
+                    claim: subject.clone(),
+                    status: status.clone(),
+                })
+                .collect();
+        }
+        found.sort();
+        found.dedup();
+        found
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,6 +439,34 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn statuses_read_from_quads_are_those_the_lookups_give() {
+        let graph = store();
+        let quads: Vec<oxigraph::model::Quad> = graph.iter().map(Result::unwrap).collect();
+        let statuses = Statuses::of(quads.iter().map(|quad| quad.as_ref()));
+        let mut compared = 0;
+        for quad in &quads {
+            let (oxigraph::model::NamedOrBlankNode::NamedNode(s), Term::NamedNode(o), oxigraph::model::GraphName::NamedNode(g)) =
+                (&quad.subject, &quad.object, &quad.graph_name)
+            else {
+                continue;
+            };
+            let relationship = Relationship {
+                subject: s.as_str().to_owned(),
+                property: quad.predicate.as_str().to_owned(),
+                object: o.as_str().to_owned(),
+                graph: g.as_str().to_owned(),
+            };
+            let looked_up = asserting(&graph, [&relationship], |_| true)
+                .unwrap()
+                .remove(&relationship)
+                .unwrap_or_default();
+            assert_eq!(statuses.asserting(&relationship), looked_up, "{relationship:?}");
+            compared += usize::from(!looked_up.is_empty());
+        }
+        assert!(compared >= 8, "only {compared} relationships had a status");
     }
 
     #[test]

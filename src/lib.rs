@@ -30,6 +30,7 @@ pub mod bundled;
 pub mod changes;
 pub mod claims;
 pub mod config;
+pub mod export;
 pub mod http;
 pub mod ingest;
 pub mod limits;

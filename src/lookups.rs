@@ -79,6 +79,8 @@ lookups! {
     CLAIMS_BESIDE = "claims_beside.rq";
     /// Every label, alias and class statement, in every graph and the default graph.
     NAMES_AND_CLASSES = "names_and_classes.rq";
+    /// The named graphs of the store.
+    GRAPH_NAMES = "graph_names.rq";
 }
 
 impl Lookup {

@@ -84,6 +84,40 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// Import datasets published by others, each as one report (a newer version of the
+    /// same dataset replaces the older as a revision of that report).
+    Import {
+        #[command(flatten)]
+        data: DataArgs,
+        /// What the files are.
+        #[arg(value_enum)]
+        format: ImportFormat,
+        /// The files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Validate and report what would happen, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export the store, a report or an entity's neighbourhood for other tools: a STIX 2.1
+    /// bundle, GEXF or GraphML (Gephi, networkx), or CSV of claims with their sources.
+    Export {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The format.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Export only this report (its slug).
+        #[arg(long, conflicts_with = "entity")]
+        report: Option<String>,
+        /// Export only this entity (its slug), its relationships and those of the claims
+        /// next to it.
+        #[arg(long)]
+        entity: Option<String>,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Write every quad of the store as N-Quads.
     Dump {
         #[command(flatten)]
@@ -92,6 +126,26 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+}
+
+/// What `spyatlas import` reads.
+#[derive(Clone, Copy, ValueEnum)]
+enum ImportFormat {
+    /// A MISP galaxy cluster file of vendors (`clusters/surveillance-vendor.json`).
+    MispGalaxy,
+}
+
+/// Formats of `spyatlas export`.
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    /// A STIX 2.1 bundle (JSON).
+    Stix,
+    /// GEXF 1.3.
+    Gexf,
+    /// GraphML.
+    Graphml,
+    /// CSV, one row per relationship and report.
+    Csv,
 }
 
 /// Output of `spyatlas query`.
@@ -143,6 +197,19 @@ fn main() -> anyhow::Result<()> {
             file,
             format,
         } => run_query(&data, query, file, format),
+        Command::Import {
+            data,
+            format,
+            paths,
+            dry_run,
+        } => import(&data, format, &paths, dry_run),
+        Command::Export {
+            data,
+            format,
+            report,
+            entity,
+            output,
+        } => export(&data, format, report, entity, output.as_deref()),
         Command::Dump { data, output } => dump(&data, output.as_deref()),
     }
 }
@@ -242,6 +309,114 @@ fn load_reports(data: &DataArgs, paths: &[PathBuf], dry_run: bool) -> anyhow::Re
         );
     }
     Ok(())
+}
+
+/// Makes each file into a report document and loads it, as `load` loads documents.
+fn import(
+    data: &DataArgs,
+    format: ImportFormat,
+    paths: &[PathBuf],
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let graph = open(data)?;
+    let started = Instant::now();
+    let mut loader = Loader::new(&graph, dry_run).context("preparing the loader")?;
+    let mut results = Vec::new();
+    for path in paths {
+        let origin = path.display().to_string();
+        let text = read_bounded(path, ingest::misp::MAX_BYTES)?;
+        let document = match format {
+            ImportFormat::MispGalaxy => {
+                let galaxy = ingest::misp::galaxy_report(&text, loader.index())
+                    .with_context(|| format!("reading {origin}"))?;
+                println!(
+                    "{origin}: {} vendors, {} of them already known",
+                    galaxy.vendors, galaxy.merged
+                );
+                for note in &galaxy.notes {
+                    println!("  left out: {note}");
+                }
+                galaxy.document
+            }
+        };
+        results.extend(loader.load_bytes(
+            &origin,
+            document.as_bytes(),
+            ingest::Kind::Document(ingest::document::Syntax::Json),
+        ));
+    }
+    if !dry_run {
+        graph.flush()?;
+    }
+    let failed = print_summary(&results, started.elapsed(), dry_run);
+    if failed > 0 {
+        bail!("{failed} import{} failed", if failed == 1 { "" } else { "s" });
+    }
+    Ok(())
+}
+
+fn export(
+    data: &DataArgs,
+    format: ExportFormat,
+    report: Option<String>,
+    entity: Option<String>,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
+    use spyatlas::export::{Format, Scope};
+    let format = match format {
+        ExportFormat::Stix => Format::Stix,
+        ExportFormat::Gexf => Format::Gexf,
+        ExportFormat::Graphml => Format::GraphMl,
+        ExportFormat::Csv => Format::Csv,
+    };
+    let scope = match (report, entity) {
+        (Some(slug), _) => Scope::Report(format!("{}{}", vocab::REPORT_NAMESPACE, slug_of(&slug)?)),
+        (_, Some(slug)) => Scope::Entity(vocab::entity_iri(slug_of(&slug)?)),
+        (None, None) => Scope::Store,
+    };
+    let graph = match open_for_reading(data)? {
+        Reader::Store(graph) => graph,
+        Reader::Server(address) => bail!(
+            "the store is served by the server at http://{address}: ask it instead, e.g. `curl 'http://{address}/api/export?format=stix'` (or /id/SLUG?format=..., /report/SLUG?format=...)"
+        ),
+    };
+    let extract = spyatlas::export::extract(&graph, &scope)?;
+    let bytes = format.write(&extract);
+    match output {
+        Some(path) => std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?,
+        None => io::stdout().lock().write_all(&bytes)?,
+    }
+    Ok(())
+}
+
+/// A slug given on the command line, or the slug of a full IRI.
+fn slug_of(text: &str) -> anyhow::Result<&str> {
+    let slug = text
+        .strip_prefix(vocab::ID_NAMESPACE)
+        .or_else(|| text.strip_prefix(vocab::REPORT_NAMESPACE))
+        .or_else(|| text.strip_prefix("report:"))
+        .unwrap_or(text);
+    if !spyatlas::ingest::resolve::is_slug(slug) {
+        bail!("`{text}` is not a slug (lower-case letters, digits and hyphens, like `paragon-solutions`)");
+    }
+    Ok(slug)
+}
+
+/// The text of a file of at most `limit` bytes.
+fn read_bounded(path: &Path, limit: usize) -> anyhow::Result<String> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() > limit {
+        bail!(
+            "{}: larger than {} MB, the most this import reads",
+            path.display(),
+            limit / (1024 * 1024)
+        );
+    }
+    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))
 }
 
 /// Prints what happened to each report: a count per outcome, the reports themselves when

@@ -64,7 +64,8 @@ pub struct PageParams {
     #[serde(default)]
     lang: PageLang,
     /// A representation by name (html, json, turtle, jsonld, nt, nq, trig), overriding
-    /// `Accept`.
+    /// `Accept`; or an export of the entity's neighbourhood or the report (stix, gexf,
+    /// graphml, csv).
     format: Option<String>,
 }
 
@@ -131,6 +132,17 @@ async fn respond(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let format = params.format;
+    if let Some(export) = super::export::requested(format.as_deref(), &headers) {
+        let Some(parsed) = Slug::parse(&slug) else {
+            return Err(ApiError::NotFound(format!("nothing is known as `{slug}`")));
+        };
+        let (scope, name) = if namespace == vocab::ID_NAMESPACE {
+            (crate::export::Scope::Entity(parsed.entity().into_string()), format!("spyatlas-{slug}"))
+        } else {
+            (crate::export::Scope::Report(parsed.report().into_string()), format!("spyatlas-report-{slug}"))
+        };
+        return super::export::respond(&state, scope, export, &name).await;
+    }
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let representation = match format.as_deref() {
         Some("json") => Representation::Json,

@@ -11,6 +11,7 @@ mod auth;
 mod body;
 mod conneg;
 mod entity;
+mod export;
 pub mod error;
 mod graph_store;
 mod index;
@@ -162,6 +163,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reconcile::suggest_property))
         .routes(routes!(reconcile::propose_properties))
         .routes(routes!(reconcile::preview))
+        .routes(routes!(export::api))
         .routes(routes!(openapi::openapi_json))
 }
 

@@ -29,6 +29,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "relationships", description = "Chains between entities and the named questions"),
         (name = "reports", description = "Loading, listing and retracting reports"),
         (name = "sparql", description = "SPARQL 1.1 Protocol and Graph Store Protocol"),
+        (name = "exports", description = "The store, a report or an entity's neighbourhood as STIX 2.1, GEXF, GraphML or CSV of claims"),
         (name = "reconciliation", description = "W3C Reconciliation Service API 0.2, for OpenRefine: matching names, suggestions, previews, data extension"),
         (name = "service", description = "The service itself"),
     ),

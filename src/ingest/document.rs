@@ -13,7 +13,7 @@
 //!
 //! Nothing here reads or writes the store: resolution asks an [`Entities`] index.
 
-use super::report::{Problem, ReportDraft, ReportError, find_line};
+use super::report::{Lines, Problem, ReportDraft, ReportError, find_line};
 use super::resolve::{Entities, fold, is_slug, is_wikidata_id, mint_slug, wikidata_id};
 use crate::bundled;
 use crate::limits::{self, MAX_NESTING};
@@ -544,12 +544,18 @@ fn identify(
 ) -> Vec<Identified> {
     let mut iris = Vec::with_capacity(nodes.len());
     let mut seen: HashMap<String, &str> = HashMap::new();
+    let lines = Lines::new(source);
+    let mut cursor = 0;
     for node in nodes {
         let line = node
             .id
             .as_deref()
             .or(node.first_label.as_deref())
-            .and_then(|needle| find_line(source, needle));
+            .and_then(|needle| lines.find_from(needle, cursor))
+            .map(|(line, at)| {
+                cursor = at;
+                line
+            });
         let mut problem = |message: String| {
             problems.push(Problem {
                 entity: node

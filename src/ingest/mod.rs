@@ -7,6 +7,7 @@
 //! line and column) leaves the store exactly as it was.
 
 pub mod document;
+pub mod misp;
 pub mod pipeline;
 pub mod report;
 pub mod resolve;

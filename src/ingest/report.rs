@@ -617,13 +617,45 @@ pub fn remove(graph: &Graph, report: NamedNodeRef<'_>) -> Result<bool, ReportErr
 
 /// The first line (1-based) of `source` containing `needle`.
 pub fn find_line(source: &str, needle: &str) -> Option<usize> {
-    if needle.is_empty() {
-        return None;
+    Lines::new(source).find(needle)
+}
+
+/// A text with where its lines start, to find the lines of many needles in one text: each
+/// search is std's substring search and a binary search, not a walk over the lines.
+pub struct Lines<'a> {
+    source: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(source: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(source.match_indices('\n').map(|(at, _)| at + 1));
+        Self { source, starts }
     }
-    source
-        .lines()
-        .position(|line| line.contains(needle))
-        .map(|index| index + 1)
+
+    /// The line (from 1) of the first occurrence of `needle`; `None` for an empty needle
+    /// or one not in the text.
+    pub fn find(&self, needle: &str) -> Option<usize> {
+        self.find_from(needle, 0).map(|(line, _)| line)
+    }
+
+    /// The line of the first occurrence of `needle` at or after byte `from` (else the
+    /// first before it), with the byte it is at: for needles that come in the order of the
+    /// text, as the nodes of a document do, each search starts where the last one ended.
+    pub fn find_from(&self, needle: &str, from: usize) -> Option<(usize, usize)> {
+        if needle.is_empty() {
+            return None;
+        }
+        let from = from.min(self.source.len());
+        let at = self
+            .source
+            .get(from..)
+            .and_then(|rest| rest.find(needle))
+            .map(|at| at + from)
+            .or_else(|| self.source.find(needle))?;
+        Some((self.starts.partition_point(|&start| start <= at), at))
+    }
 }
 
 /// Whether a term is a literal of this value (for tests and callers comparing metadata).

@@ -1,8 +1,11 @@
 //! Seeding an empty store with the bundled knowledge (`ontology/`, `data/`): the ontology
-//! files each in their graph, RDF data as written, and each report document of `data/`
-//! resolved and written as a report, as [`super::Loader`] would load it.
+//! files each in their graph, RDF data as written, each report document of `data/`
+//! resolved and written as a report, as [`super::Loader`] would load it, and then the
+//! datasets of `data/datasets/` (MISP galaxies), each made into a report and merged with
+//! the entities the reports describe.
 
 use super::document::{self, Syntax};
+use super::misp;
 use super::report;
 use super::resolve::EntityIndex;
 use crate::bundled::KNOWLEDGE;
@@ -11,6 +14,7 @@ use crate::vocab;
 use oxigraph::io::RdfParser;
 use oxigraph::model::{NamedNodeRef, Quad};
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// The named graph an ontology file loads into; `None` for data files, whose graphs are
 /// written in the files themselves (TriG, N-Quads) or are their reports' own.
@@ -23,15 +27,43 @@ pub fn ontology_graph(file: &str) -> Option<NamedNodeRef<'static>> {
     })
 }
 
+/// Where bundled MISP galaxy cluster files are (their own folder, with their licence).
+const GALAXIES: &str = "data/datasets/misp-galaxy/";
+
 /// Every quad of the bundled knowledge: the ontology files in their graphs, RDF data as
-/// written, and each report document of data/ resolved against the entities of the RDF
-/// files and written as a report (its graph, with the loader's metadata).
+/// written, each report document of data/ resolved against the entities of the RDF files
+/// and written as a report (its graph, with the loader's metadata), and the bundled MISP
+/// galaxies, each a report made by [`misp::galaxy_report`] against all of those.
+///
+/// Made once per process (the galaxy alone is some ten thousand quads) and copied for
+/// each store seeded.
 pub fn bundled_quads() -> Result<Vec<Quad>, StoreError> {
+    static BUNDLED: OnceLock<Result<Vec<Quad>, (&'static str, String)>> = OnceLock::new();
+    match BUNDLED.get_or_init(|| {
+        make_bundled_quads().map_err(|error| match error {
+            StoreError::Bundled { file, message } => (file, message),
+            other => ("data/", other.to_string()),
+        })
+    }) {
+        Ok(quads) => Ok(quads.clone()),
+        Err((file, message)) => Err(StoreError::Bundled {
+            file,
+            message: message.clone(),
+        }),
+    }
+}
+
+fn make_bundled_quads() -> Result<Vec<Quad>, StoreError> {
     let mut quads = Vec::new();
     let mut documents = Vec::new();
+    let mut galaxies = Vec::new();
     for (file, bytes) in KNOWLEDGE {
         let path = Path::new(file);
         let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if file.starts_with(GALAXIES) {
+            galaxies.push((*file, *bytes));
+            continue;
+        }
         if let Some(syntax) = Syntax::from_extension(extension) {
             documents.push((*file, *bytes, syntax));
             continue;
@@ -57,9 +89,26 @@ pub fn bundled_quads() -> Result<Vec<Quad>, StoreError> {
         index.add_quad(quad.as_ref());
     }
     let loaded_at = report::now();
+    // The galaxies come last, so that their vendors merge with the entities the reports
+    // describe; each is made into its document only when its turn comes.
+    let galaxies = galaxies.into_iter().map(|(file, bytes)| (file, bytes, None));
+    let documents = documents
+        .into_iter()
+        .map(|(file, bytes, syntax)| (file, bytes, Some(syntax)))
+        .chain(galaxies);
     for (file, bytes, syntax) in documents {
         let invalid = |message: String| StoreError::Bundled { file, message };
         let text = std::str::from_utf8(bytes).map_err(|error| invalid(error.to_string()))?;
+        let galaxy;
+        let (text, syntax) = match syntax {
+            Some(syntax) => (text, syntax),
+            None => {
+                galaxy = misp::galaxy_report(text, &index)
+                    .map_err(|error| invalid(error.to_string()))?
+                    .document;
+                (galaxy.as_str(), Syntax::Json)
+            }
+        };
         let draft = document::parse(text, syntax)
             .and_then(|tree| document::to_report(tree, &index, text))
             .map_err(|error| invalid(error.to_string()))?;
