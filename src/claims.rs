@@ -264,8 +264,11 @@ impl Statuses {
         // (node, graph) → property → values, of the nodes that may be claims.
         let mut links: HashMap<(String, String), HashMap<&'a str, Vec<String>>> = HashMap::new();
         for quad in quads {
-            let (GraphNameRef::NamedNode(g), NamedOrBlankNodeRef::NamedNode(node), TermRef::NamedNode(value)) =
-                (quad.graph_name, quad.subject, quad.object)
+            let (
+                GraphNameRef::NamedNode(g),
+                NamedOrBlankNodeRef::NamedNode(node),
+                TermRef::NamedNode(value),
+            ) = (quad.graph_name, quad.subject, quad.object)
             else {
                 continue;
             };
@@ -284,9 +287,7 @@ impl Statuses {
             let Some(own) = properties.get(status.as_str()) else {
                 continue;
             };
-            statuses
-                .own
-                .insert((node.clone(), g.clone()), own.clone());
+            statuses.own.insert((node.clone(), g.clone()), own.clone());
             let asserted = |status: &String| Asserted {
                 claim: node.clone(),
                 status: status.clone(),
@@ -343,12 +344,17 @@ impl Statuses {
         } = relationship;
         let mut found = self
             .reified
-            .get(&(subject.clone(), property.clone(), object.clone(), graph.clone()))
+            .get(&(
+                subject.clone(),
+                property.clone(),
+                object.clone(),
+                graph.clone(),
+            ))
             .cloned()
             .unwrap_or_default();
         if found.is_empty()
-            && let Some(rule) =
-                local(property).and_then(|name| BESIDE.iter().position(|rule| rule.property == name))
+            && let Some(rule) = local(property)
+                .and_then(|name| BESIDE.iter().position(|rule| rule.property == name))
         {
             found = self
                 .beside
@@ -448,8 +454,11 @@ mod tests {
         let statuses = Statuses::of(quads.iter().map(|quad| quad.as_ref()));
         let mut compared = 0;
         for quad in &quads {
-            let (oxigraph::model::NamedOrBlankNode::NamedNode(s), Term::NamedNode(o), oxigraph::model::GraphName::NamedNode(g)) =
-                (&quad.subject, &quad.object, &quad.graph_name)
+            let (
+                oxigraph::model::NamedOrBlankNode::NamedNode(s),
+                Term::NamedNode(o),
+                oxigraph::model::GraphName::NamedNode(g),
+            ) = (&quad.subject, &quad.object, &quad.graph_name)
             else {
                 continue;
             };
@@ -463,7 +472,11 @@ mod tests {
                 .unwrap()
                 .remove(&relationship)
                 .unwrap_or_default();
-            assert_eq!(statuses.asserting(&relationship), looked_up, "{relationship:?}");
+            assert_eq!(
+                statuses.asserting(&relationship),
+                looked_up,
+                "{relationship:?}"
+            );
             compared += usize::from(!looked_up.is_empty());
         }
         assert!(compared >= 8, "only {compared} relationships had a status");

@@ -350,7 +350,10 @@ fn import(
     }
     let failed = print_summary(&results, started.elapsed(), dry_run);
     if failed > 0 {
-        bail!("{failed} import{} failed", if failed == 1 { "" } else { "s" });
+        bail!(
+            "{failed} import{} failed",
+            if failed == 1 { "" } else { "s" }
+        );
     }
     Ok(())
 }
@@ -383,7 +386,9 @@ fn export(
     let extract = spyatlas::export::extract(&graph, &scope)?;
     let bytes = format.write(&extract);
     match output {
-        Some(path) => std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?
+        }
         None => io::stdout().lock().write_all(&bytes)?,
     }
     Ok(())
@@ -397,7 +402,9 @@ fn slug_of(text: &str) -> anyhow::Result<&str> {
         .or_else(|| text.strip_prefix("report:"))
         .unwrap_or(text);
     if !spyatlas::ingest::resolve::is_slug(slug) {
-        bail!("`{text}` is not a slug (lower-case letters, digits and hyphens, like `paragon-solutions`)");
+        bail!(
+            "`{text}` is not a slug (lower-case letters, digits and hyphens, like `paragon-solutions`)"
+        );
     }
     Ok(slug)
 }

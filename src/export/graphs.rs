@@ -67,9 +67,10 @@ pub fn gexf(extract: &Extract) -> String {
     }
     out.push_str("    </nodes>\n    <edges>\n");
     for (number, edge) in extract.edges.iter().enumerate() {
-        let (Some(subject), Some(object)) =
-            (extract.nodes.get(&edge.subject), extract.nodes.get(&edge.object))
-        else {
+        let (Some(subject), Some(object)) = (
+            extract.nodes.get(&edge.subject),
+            extract.nodes.get(&edge.object),
+        ) else {
             continue;
         };
         let source = &extract.sources[&edge.source];
@@ -115,9 +116,10 @@ pub fn graphml(extract: &Extract) -> String {
         );
     }
     for (number, edge) in extract.edges.iter().enumerate() {
-        let (Some(subject), Some(object)) =
-            (extract.nodes.get(&edge.subject), extract.nodes.get(&edge.object))
-        else {
+        let (Some(subject), Some(object)) = (
+            extract.nodes.get(&edge.subject),
+            extract.nodes.get(&edge.object),
+        ) else {
             continue;
         };
         let source = &extract.sources[&edge.source];

@@ -325,9 +325,7 @@ pub fn extract(graph: &Graph, scope: &Scope) -> Result<Extract, ExportError> {
                 .filter(|node| node != iri && claims.contains(node))
                 .collect();
             all.into_iter()
-                .filter(|quad| {
-                    touches(quad, iri) || next.iter().any(|claim| touches(quad, claim))
-                })
+                .filter(|quad| touches(quad, iri) || next.iter().any(|claim| touches(quad, claim)))
                 .collect()
         }
     };
@@ -346,13 +344,10 @@ pub fn extract(graph: &Graph, scope: &Scope) -> Result<Extract, ExportError> {
         };
         let asserted = statuses.asserting(&relationship);
         for end in [s.as_str(), o.as_str()] {
-            extract
-                .nodes
-                .entry(end.to_owned())
-                .or_insert_with(|| Node {
-                    iri: end.to_owned(),
-                    ..Node::default()
-                });
+            extract.nodes.entry(end.to_owned()).or_insert_with(|| Node {
+                iri: end.to_owned(),
+                ..Node::default()
+            });
         }
         extract.sources.entry(g.as_str().to_owned()).or_default();
         extract.edges.push(Edge {

@@ -49,8 +49,8 @@ fn relationship_type(property: &str) -> &'static str {
 /// namespace of RFC 9562.
 fn namespace() -> [u8; 16] {
     const URL: [u8; 16] = [
-        0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4,
-        0x30, 0xc8,
+        0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30,
+        0xc8,
     ];
     uuid5(&URL, vocab::NAMESPACE)
 }
@@ -72,21 +72,36 @@ pub fn stix_id(kind: &str, name: &str) -> String {
     let b = uuid5(&namespace(), name);
     format!(
         "{kind}--{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-        b[14], b[15]
+        b[0],
+        b[1],
+        b[2],
+        b[3],
+        b[4],
+        b[5],
+        b[6],
+        b[7],
+        b[8],
+        b[9],
+        b[10],
+        b[11],
+        b[12],
+        b[13],
+        b[14],
+        b[15]
     )
 }
 
-/// A STIX timestamp for a date as precise as written: its first instant
-/// (`2025-02` → `2025-02-01T00:00:00Z`); `None` for anything else.
+/// A STIX timestamp, to the millisecond as `created` and `modified` must be, for a date
+/// as precise as written: its first instant (`2025-02` → `2025-02-01T00:00:00.000Z`), or
+/// a UTC moment; `None` for anything else.
 fn timestamp(date: &str) -> Option<String> {
     let date = date.trim();
     let digits = |text: &str| !text.is_empty() && text.chars().all(|c| c.is_ascii_digit());
     let parts: Vec<&str> = date.splitn(3, '-').collect();
     match parts.as_slice() {
-        [year] if year.len() == 4 && digits(year) => Some(format!("{year}-01-01T00:00:00Z")),
+        [year] if year.len() == 4 && digits(year) => Some(format!("{year}-01-01T00:00:00.000Z")),
         [year, month] if year.len() == 4 && digits(year) && month.len() == 2 && digits(month) => {
-            Some(format!("{year}-{month}-01T00:00:00Z"))
+            Some(format!("{year}-{month}-01T00:00:00.000Z"))
         }
         [year, month, rest] if year.len() == 4 && month.len() == 2 => {
             let day = rest.get(..2)?;
@@ -95,21 +110,22 @@ fn timestamp(date: &str) -> Option<String> {
                 return None;
             }
             if time.is_empty() {
-                return Some(format!("{year}-{month}-{day}T00:00:00Z"));
+                return Some(format!("{year}-{month}-{day}T00:00:00.000Z"));
             }
             // A dateTime: kept when it is in UTC already.
             let time = time.strip_prefix('T')?;
-            let time = time.strip_suffix('Z').or_else(|| time.strip_suffix("+00:00"))?;
+            let time = time
+                .strip_suffix('Z')
+                .or_else(|| time.strip_suffix("+00:00"))?;
             let (clock, fraction) = time.split_once('.').unwrap_or((time, ""));
             if clock.len() != 8 {
                 return None;
             }
-            let fraction = if fraction.is_empty() {
-                String::new()
-            } else {
-                format!(".{}", &fraction[..fraction.len().min(6)])
-            };
-            Some(format!("{year}-{month}-{day}T{clock}{fraction}Z"))
+            if !digits(&clock.replace(':', "")) || !fraction.chars().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let milliseconds: String = fraction.chars().chain("000".chars()).take(3).collect();
+            Some(format!("{year}-{month}-{day}T{clock}.{milliseconds}Z"))
         }
         _ => None,
     }
@@ -117,17 +133,24 @@ fn timestamp(date: &str) -> Option<String> {
 
 /// When an export made at no particular time says its objects were made: the Unix epoch
 /// is never right, so a report's load time is used where there is one.
-const FALLBACK_TIME: &str = "2025-01-01T00:00:00Z";
+const FALLBACK_TIME: &str = "2025-01-01T00:00:00.000Z";
 
 /// What an entity becomes: its STIX type, and the properties beyond the common ones.
-fn object_of(node: &Node, operators: &BTreeSet<&str>) -> Option<(&'static str, Map<String, Value>)> {
+fn object_of(
+    node: &Node,
+    operators: &BTreeSet<&str>,
+) -> Option<(&'static str, Map<String, Value>)> {
     let mut properties = Map::new();
     let kind = if node.is("Indicator") {
         let pattern = node.values.get("pattern")?;
         properties.insert("pattern".into(), json!(pattern));
         properties.insert(
             "pattern_type".into(),
-            json!(node.values.get("patternType").map_or("stix", String::as_str)),
+            json!(
+                node.values
+                    .get("patternType")
+                    .map_or("stix", String::as_str)
+            ),
         );
         let valid_from = node
             .values
@@ -150,7 +173,8 @@ fn object_of(node: &Node, operators: &BTreeSet<&str>) -> Option<(&'static str, M
         "vulnerability"
     } else if node.is("Incident") || node.is("Campaign") {
         "campaign"
-    } else if (node.is("Government") || node.is("Agency")) && operators.contains(node.iri.as_str()) {
+    } else if (node.is("Government") || node.is("Agency")) && operators.contains(node.iri.as_str())
+    {
         properties.insert("threat_actor_types".into(), json!(["nation-state"]));
         "threat-actor"
     } else if node.is("Person") {
@@ -182,13 +206,13 @@ pub fn bundle(extract: &Extract) -> Vec<u8> {
         .map(|edge| edge.object.as_str())
         .collect();
     // The earliest load time of the reports naming each node: its `created`.
-    let mut first_seen: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut first_seen: BTreeMap<&str, String> = BTreeMap::new();
     for edge in &extract.edges {
         let time = source_time(&extract.sources[&edge.source]);
         for end in [edge.subject.as_str(), edge.object.as_str()] {
-            let entry = first_seen.entry(end).or_insert(time);
+            let entry = first_seen.entry(end).or_insert_with(|| time.clone());
             if time < *entry {
-                *entry = time;
+                *entry = time.clone();
             }
         }
     }
@@ -205,7 +229,10 @@ pub fn bundle(extract: &Extract) -> Vec<u8> {
             properties.insert("spec_version".into(), json!("2.1"));
             properties.insert("name".into(), json!(node.label));
         } else {
-            let time = first_seen.get(node.iri.as_str()).copied().unwrap_or(FALLBACK_TIME);
+            let time = first_seen
+                .get(node.iri.as_str())
+                .cloned()
+                .unwrap_or_else(|| FALLBACK_TIME.to_owned());
             properties.insert("spec_version".into(), json!("2.1"));
             properties.insert("created".into(), json!(time));
             properties.insert("modified".into(), json!(time));
@@ -223,9 +250,10 @@ pub fn bundle(extract: &Extract) -> Vec<u8> {
     // Per report: what it asserts, for its object_refs.
     let mut asserted_by: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for edge in &extract.edges {
-        let (Some(source_ref), Some(target_ref)) =
-            (ids.get(edge.subject.as_str()), ids.get(edge.object.as_str()))
-        else {
+        let (Some(source_ref), Some(target_ref)) = (
+            ids.get(edge.subject.as_str()),
+            ids.get(edge.object.as_str()),
+        ) else {
             continue;
         };
         let source = &extract.sources[&edge.source];
@@ -235,7 +263,10 @@ pub fn bundle(extract: &Extract) -> Vec<u8> {
         }
         let id = stix_id(
             "relationship",
-            &format!("{} {} {} {}", edge.subject, edge.property, edge.object, edge.source),
+            &format!(
+                "{} {} {} {}",
+                edge.subject, edge.property, edge.object, edge.source
+            ),
         );
         let time = source_time(source);
         let mut relationship = Map::new();
@@ -262,7 +293,14 @@ pub fn bundle(extract: &Extract) -> Vec<u8> {
         );
         reference.insert(
             "description".into(),
-            json!(format!("status: {}", if statuses.is_empty() { "none given".to_owned() } else { statuses.join(", ") })),
+            json!(format!(
+                "status: {}",
+                if statuses.is_empty() {
+                    "none given".to_owned()
+                } else {
+                    statuses.join(", ")
+                }
+            )),
         );
         relationship.insert("external_references".into(), json!([reference]));
         objects.push(Value::Object(relationship));
@@ -283,7 +321,7 @@ pub fn bundle(extract: &Extract) -> Vec<u8> {
             .issued
             .as_deref()
             .and_then(timestamp)
-            .unwrap_or_else(|| time.to_owned());
+            .unwrap_or_else(|| time.clone());
         let mut references = vec![json!({ "source_name": "spyatlas", "url": source.iri })];
         if let Some(url) = &source.url {
             references.push(json!({
@@ -317,12 +355,12 @@ pub fn bundle(extract: &Extract) -> Vec<u8> {
 }
 
 /// The time of a report's objects: when it was loaded, as a STIX timestamp.
-fn source_time(source: &Source) -> &str {
+fn source_time(source: &Source) -> String {
     source
         .loaded_at
         .as_deref()
-        .filter(|time| time.ends_with('Z'))
-        .unwrap_or(FALLBACK_TIME)
+        .and_then(timestamp)
+        .unwrap_or_else(|| FALLBACK_TIME.to_owned())
 }
 
 /// The lowest confidence of the statuses a report gives (a report giving two claims two
@@ -373,23 +411,39 @@ mod tests {
         assert_eq!(
             b,
             [
-                0x2e, 0xd6, 0x65, 0x7d, 0xe9, 0x27, 0x56, 0x8b, 0x95, 0xe1, 0x26, 0x65, 0xa8,
-                0xae, 0xa6, 0xa2
+                0x2e, 0xd6, 0x65, 0x7d, 0xe9, 0x27, 0x56, 0x8b, 0x95, 0xe1, 0x26, 0x65, 0xa8, 0xae,
+                0xa6, 0xa2
             ]
         );
         let id = stix_id("malware", "https://w3id.org/spyatlas/id/pegasus");
         assert!(id.starts_with("malware--") && id.len() == "malware--".len() + 36);
-        assert_eq!(id, stix_id("malware", "https://w3id.org/spyatlas/id/pegasus"));
+        assert_eq!(
+            id,
+            stix_id("malware", "https://w3id.org/spyatlas/id/pegasus")
+        );
     }
 
     #[test]
     fn dates_become_their_first_instant() {
-        assert_eq!(timestamp("2025").as_deref(), Some("2025-01-01T00:00:00Z"));
-        assert_eq!(timestamp("2025-02").as_deref(), Some("2025-02-01T00:00:00Z"));
-        assert_eq!(timestamp("2025-02-13").as_deref(), Some("2025-02-13T00:00:00Z"));
+        assert_eq!(
+            timestamp("2025").as_deref(),
+            Some("2025-01-01T00:00:00.000Z")
+        );
+        assert_eq!(
+            timestamp("2025-02").as_deref(),
+            Some("2025-02-01T00:00:00.000Z")
+        );
+        assert_eq!(
+            timestamp("2025-02-13").as_deref(),
+            Some("2025-02-13T00:00:00.000Z")
+        );
         assert_eq!(
             timestamp("2024-01-26T21:28:21.013288Z").as_deref(),
-            Some("2024-01-26T21:28:21.013288Z")
+            Some("2024-01-26T21:28:21.013Z")
+        );
+        assert_eq!(
+            timestamp("2026-12-03T22:07:55Z").as_deref(),
+            Some("2026-12-03T22:07:55.000Z")
         );
         assert_eq!(timestamp("2024-01-26T21:28:21+02:00"), None);
         assert_eq!(timestamp("soon"), None);

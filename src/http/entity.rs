@@ -137,9 +137,15 @@ async fn respond(
             return Err(ApiError::NotFound(format!("nothing is known as `{slug}`")));
         };
         let (scope, name) = if namespace == vocab::ID_NAMESPACE {
-            (crate::export::Scope::Entity(parsed.entity().into_string()), format!("spyatlas-{slug}"))
+            (
+                crate::export::Scope::Entity(parsed.entity().into_string()),
+                format!("spyatlas-{slug}"),
+            )
         } else {
-            (crate::export::Scope::Report(parsed.report().into_string()), format!("spyatlas-report-{slug}"))
+            (
+                crate::export::Scope::Report(parsed.report().into_string()),
+                format!("spyatlas-report-{slug}"),
+            )
         };
         return super::export::respond(&state, scope, export, &name).await;
     }

@@ -544,18 +544,17 @@ fn identify(
 ) -> Vec<Identified> {
     let mut iris = Vec::with_capacity(nodes.len());
     let mut seen: HashMap<String, &str> = HashMap::new();
-    let lines = Lines::new(source);
-    let mut cursor = 0;
-    for node in nodes {
-        let line = node
-            .id
-            .as_deref()
-            .or(node.first_label.as_deref())
-            .and_then(|needle| lines.find_from(needle, cursor))
-            .map(|(line, at)| {
-                cursor = at;
-                line
-            });
+    let needles: Vec<&str> = nodes
+        .iter()
+        .map(|node| {
+            node.id
+                .as_deref()
+                .or(node.first_label.as_deref())
+                .unwrap_or_default()
+        })
+        .collect();
+    let lines = Lines::new(source).find_all(&needles);
+    for (node, line) in nodes.iter().zip(lines) {
         let mut problem = |message: String| {
             problems.push(Problem {
                 entity: node

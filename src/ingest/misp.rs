@@ -97,7 +97,8 @@ pub fn galaxy_report(text: &str, known: &EntityIndex) -> Result<GalaxyReport, Ga
             text.len()
         )));
     }
-    crate::limits::check_json_nesting(text).map_err(|error| GalaxyError::Syntax(error.to_string()))?;
+    crate::limits::check_json_nesting(text)
+        .map_err(|error| GalaxyError::Syntax(error.to_string()))?;
     let cluster: Cluster =
         serde_json::from_str(text).map_err(|error| GalaxyError::Syntax(error.to_string()))?;
     check(&cluster)?;
@@ -147,7 +148,10 @@ pub fn galaxy_report(text: &str, known: &EntityIndex) -> Result<GalaxyReport, Ga
                 let label = known.label_in(slug, "en").unwrap_or(value).to_owned();
                 (slug.clone(), label)
             }
-            None => (new_slug(value, known, &taken, &entry.uuid)?, value.to_owned()),
+            None => (
+                new_slug(value, known, &taken, &entry.uuid)?,
+                value.to_owned(),
+            ),
         };
         if let Some(other) = taken.insert(id.clone(), value.to_owned()) {
             notes.push(format!(
@@ -383,7 +387,10 @@ mod tests {
     fn bad_galaxies_are_refused_naming_the_entry() {
         for (values, expected) in [
             (json!([]), "no entries"),
-            (json!([{"value": "", "uuid": "49d8e89f-401d-4d3d-9155-5758a346a4a1"}]), "values[0]"),
+            (
+                json!([{"value": "", "uuid": "49d8e89f-401d-4d3d-9155-5758a346a4a1"}]),
+                "values[0]",
+            ),
             (json!([{"value": "A", "uuid": "nope"}]), "not a UUID"),
             (
                 json!([{"value": "A", "uuid": "49d8e89f-401d-4d3d-9155-5758a346a4a1"},
@@ -395,6 +402,9 @@ mod tests {
             assert!(error.to_string().contains(expected), "{error}");
         }
         let error = galaxy_report("{\"values\": 3}", &EntityIndex::default()).unwrap_err();
-        assert!(error.to_string().starts_with("not a MISP galaxy"), "{error}");
+        assert!(
+            error.to_string().starts_with("not a MISP galaxy"),
+            "{error}"
+        );
     }
 }

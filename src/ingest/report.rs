@@ -637,24 +637,42 @@ impl<'a> Lines<'a> {
     /// The line (from 1) of the first occurrence of `needle`; `None` for an empty needle
     /// or one not in the text.
     pub fn find(&self, needle: &str) -> Option<usize> {
-        self.find_from(needle, 0).map(|(line, _)| line)
-    }
-
-    /// The line of the first occurrence of `needle` at or after byte `from` (else the
-    /// first before it), with the byte it is at: for needles that come in the order of the
-    /// text, as the nodes of a document do, each search starts where the last one ended.
-    pub fn find_from(&self, needle: &str, from: usize) -> Option<(usize, usize)> {
         if needle.is_empty() {
             return None;
         }
-        let from = from.min(self.source.len());
-        let at = self
-            .source
-            .get(from..)
-            .and_then(|rest| rest.find(needle))
-            .map(|at| at + from)
-            .or_else(|| self.source.find(needle))?;
-        Some((self.starts.partition_point(|&start| start <= at), at))
+        let at = self.source.find(needle)?;
+        Some(self.line_at(at))
+    }
+
+    /// The line of each needle's first occurrence (as [`Lines::find`]), in one pass over
+    /// the text for all of them.
+    pub fn find_all(&self, needles: &[&str]) -> Vec<Option<usize>> {
+        let mut lines = vec![None; needles.len()];
+        let patterns: Vec<(usize, &str)> = needles
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, needle)| !needle.is_empty())
+            .collect();
+        let Ok(automaton) = aho_corasick::AhoCorasick::new(patterns.iter().map(|(_, n)| n)) else {
+            return needles.iter().map(|needle| self.find(needle)).collect();
+        };
+        let mut left = patterns.len();
+        for found in automaton.find_overlapping_iter(self.source) {
+            let (index, _) = patterns[found.pattern().as_usize()];
+            if lines[index].is_none() {
+                lines[index] = Some(self.line_at(found.start()));
+                left -= 1;
+                if left == 0 {
+                    break;
+                }
+            }
+        }
+        lines
+    }
+
+    fn line_at(&self, at: usize) -> usize {
+        self.starts.partition_point(|&start| start <= at)
     }
 }
 

@@ -91,7 +91,9 @@ fn make_bundled_quads() -> Result<Vec<Quad>, StoreError> {
     let loaded_at = report::now();
     // The galaxies come last, so that their vendors merge with the entities the reports
     // describe; each is made into its document only when its turn comes.
-    let galaxies = galaxies.into_iter().map(|(file, bytes)| (file, bytes, None));
+    let galaxies = galaxies
+        .into_iter()
+        .map(|(file, bytes)| (file, bytes, None));
     let documents = documents
         .into_iter()
         .map(|(file, bytes, syntax)| (file, bytes, Some(syntax)))

@@ -110,15 +110,22 @@ async fn a_messy_column_of_names_is_matched_to_the_entities_it_means() {
 #[tokio::test]
 async fn types_and_properties_narrow_and_rank_candidates() {
     let app = TestApp::with_bundled_data();
-    // "Paragon" alone is a vendor, its unnamed product and a report: none is sure.
+    // "Paragon" is an alias of Paragon Solutions (a synonym the MISP galaxy gives): the
+    // vendor is matched, and its unnamed product ranks below, unmatched.
     let any = reconcile(&app, json!({ "query": "Paragon" })).await;
     assert!(any.len() > 1, "{any:#?}");
-    assert!(any.iter().all(|c| c["match"] == false), "{any:#?}");
+    assert_eq!(any[0]["id"], "id/paragon-solutions", "{any:#?}");
+    assert_eq!(any[0]["match"], true, "{any:#?}");
+    assert!(any[1..].iter().all(|c| c["match"] == false), "{any:#?}");
     assert!(
         any.iter()
             .all(|c| c["id"].as_str().unwrap().starts_with("id/")),
         "reports are no candidates: {any:#?}"
     );
+    // A word many vendors' names share is nobody's name: no candidate is sure.
+    let shared = reconcile(&app, json!({ "query": "Solutions" })).await;
+    assert!(shared.len() > 1, "{shared:#?}");
+    assert!(shared.iter().all(|c| c["match"] == false), "{shared:#?}");
     // `should` keeps the others, ranked below the vendor.
     let should = reconcile(
         &app,

@@ -243,7 +243,7 @@ fn an_entity_without_id_whose_name_is_known_is_linked_not_duplicated() {
         count(
             &graph,
             &format!(
-                "SELECT (COUNT(*) AS ?n) WHERE {{ <{ID_NS}paragon-solutions> <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(LANG(?l) = \"en\") }}"
+                "SELECT (COUNT(DISTINCT ?l) AS ?n) WHERE {{ <{ID_NS}paragon-solutions> <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(LANG(?l) = \"en\") }}"
             )
         ),
         1

@@ -193,7 +193,7 @@ fn many_connections_at_once_each_kept_alive_across_requests() {
     let target = format!(
         "/sparql?query={}",
         encode(
-            "SELECT ?label WHERE { <https://w3id.org/spyatlas/id/paragon-solutions> \
+            "SELECT DISTINCT ?label WHERE { <https://w3id.org/spyatlas/id/paragon-solutions> \
              <http://www.w3.org/2000/01/rdf-schema#label> ?label FILTER(lang(?label) = 'en') }"
         )
     );

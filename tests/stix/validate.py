@@ -16,6 +16,9 @@ checks (UUIDv4/v5 ids, open-vocabulary values, suggested relationship types, ...
 of a relationship is in the bundle. --disable takes the validator's comma-separated check
 names or codes (e.g. "relationship-types,uuid-check" or "208,102").
 
+One check is added to the validator's: every object of the bundle that has `created` must
+have `spec_version` (the validator would otherwise take it for STIX 2.0 and accept it).
+
 Works offline: the validator only reads the JSON Schemas that ship inside the package
 (relative $refs, and jsonschema's bundled metaschemas). It would fetch http(s) $refs only
 for a user-supplied schema directory, which this script never passes; requests.get is
@@ -83,6 +86,15 @@ def main(argv):
             valid = valid and bool(r.is_valid)
             result["errors"].extend(_messages(r.errors or []))
             result["warnings"].extend(_messages(r.warnings or []))
+        # The validator treats an object of a 2.1 bundle that has `created` but no
+        # `spec_version` as STIX 2.0 content and accepts it silently; in STIX 2.1 every
+        # SDO, SRO and marking definition MUST carry spec_version "2.1".
+        if data.get("type") == "bundle" and isinstance(data.get("objects"), list):
+            for obj in data["objects"]:
+                if isinstance(obj, dict) and "created" in obj and "spec_version" not in obj:
+                    result["errors"].append(
+                        "%s: 'spec_version' is a required property (validate.py: without it "
+                        "the validator reads the object as STIX 2.0)" % obj.get("id", "?"))
         result["valid"] = valid and not result["errors"]
     except Exception as e:  # a fatal problem is reported as an error, not a traceback
         result["valid"] = False
