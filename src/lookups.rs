@@ -81,6 +81,8 @@ lookups! {
     NAMES_AND_CLASSES = "names_and_classes.rq";
     /// The named graphs of the store.
     GRAPH_NAMES = "graph_names.rq";
+    /// The STIX names of the ontology's classes and properties (ontology/alignments.ttl).
+    STIX_ALIGNMENTS = "stix_alignments.rq";
 }
 
 impl Lookup {

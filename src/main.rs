@@ -133,6 +133,9 @@ enum Command {
 enum ImportFormat {
     /// A MISP galaxy cluster file of vendors (`clusters/surveillance-vendor.json`).
     MispGalaxy,
+    /// STIX 2.1 bundles of indicators published by Amnesty International
+    /// (github.com/AmnestyTech/investigations), each one report.
+    AmnestyStix,
 }
 
 /// Formats of `spyatlas export`.
@@ -324,8 +327,43 @@ fn import(
     let mut results = Vec::new();
     for path in paths {
         let origin = path.display().to_string();
-        let text = read_bounded(path, ingest::misp::MAX_BYTES)?;
+        let text = read_bounded(path, ingest::misp::MAX_BYTES.max(ingest::stix::MAX_BYTES))?;
         let document = match format {
+            ImportFormat::AmnestyStix => {
+                let name = path
+                    .file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let product = vocab::entity_iri("");
+                let is_product = |slug: &str| {
+                    let entity = NamedNode::new_unchecked(format!("{product}{slug}"));
+                    graph
+                        .quads_for_pattern(
+                            Some(entity.as_ref().into()),
+                            Some(oxigraph::model::vocab::rdf::TYPE),
+                            Some(vocab::class::PRODUCT.into()),
+                            None,
+                        )
+                        .next()
+                        .is_some()
+                };
+                let bundle = ingest::stix::bundle_report(
+                    &text,
+                    &name,
+                    &ingest::stix::AMNESTY,
+                    loader.index(),
+                    is_product,
+                )
+                .with_context(|| format!("reading {origin}"))?;
+                println!(
+                    "{origin}: {} indicators of {} products, {} of them already known",
+                    bundle.indicators, bundle.products, bundle.known_products
+                );
+                for note in &bundle.notes {
+                    println!("  left out: {note}");
+                }
+                bundle.document
+            }
             ImportFormat::MispGalaxy => {
                 let galaxy = ingest::misp::galaxy_report(&text, loader.index())
                     .with_context(|| format!("reading {origin}"))?;

@@ -32,6 +32,15 @@ pub mod term {
     pub const CVE_ID: &str = "https://w3id.org/spyatlas/ontology#cveId";
 }
 
+/// Classes the code looks for by name.
+pub mod class {
+    use super::NamedNodeRef;
+
+    /// A spyware product.
+    pub const PRODUCT: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#Product");
+}
+
 /// A report's publisher (Dublin Core), as report documents write it.
 pub const DCT_PUBLISHER: NamedNodeRef<'_> =
     NamedNodeRef::new_unchecked("http://purl.org/dc/terms/publisher");

@@ -210,6 +210,11 @@ pub struct Extract {
     pub nodes: BTreeMap<String, Node>,
     pub edges: Vec<Edge>,
     pub sources: BTreeMap<String, Source>,
+    /// The STIX type of each class (`Vendor` → `threat-actor`), and the relationship type
+    /// of each property (`usedProduct` → `uses`), by local name, as the alignments
+    /// (`ontology/alignments.ttl`) give them.
+    pub stix_types: BTreeMap<String, String>,
+    pub stix_relationships: BTreeMap<String, String>,
 }
 
 fn local(iri: &str) -> &str {
@@ -379,6 +384,23 @@ pub fn extract(graph: &Graph, scope: &Scope) -> Result<Extract, ExportError> {
     }
     for (iri, source) in extract.sources.iter_mut() {
         *source = describe_source(graph, iri)?;
+    }
+    for row in crate::lookups::STIX_ALIGNMENTS.rows(graph, &[], usize::MAX)? {
+        let Some(Term::NamedNode(term)) = row.get("term") else {
+            continue;
+        };
+        let name = local(term.as_str()).to_owned();
+        match (row.get("type"), row.get("relationship")) {
+            (Some(Term::Literal(kind)), _) => {
+                extract.stix_types.insert(name, kind.value().to_owned());
+            }
+            (_, Some(Term::Literal(kind))) => {
+                extract
+                    .stix_relationships
+                    .insert(name, kind.value().to_owned());
+            }
+            _ => {}
+        }
     }
     Ok(extract)
 }

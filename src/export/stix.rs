@@ -1,12 +1,15 @@
 //! STIX 2.1 bundles (OASIS CTI, <https://docs.oasis-open.org/cti/stix/v2.1/>).
 //!
-//! Entities become STIX domain objects by kind: a product `malware`, a person, vendor or
-//! organisation `identity`, a government or agency that an incident is attributed to a
-//! `threat-actor` of type `nation-state` (else an `identity`), an incident or campaign a
-//! `campaign`, a vulnerability a `vulnerability`, a platform a `software` object, an
-//! indicator an `indicator`. Countries are left out (a STIX location needs an ISO
-//! country code, which spyatlas does not hold), as are claim nodes that are no STIX object
-//! (a targeting, a listing); the relationships beside them carry their statuses.
+//! Entities become the STIX objects the alignments (`ontology/alignments.ttl`,
+//! `sa:stixType`) name for their classes: a vendor a `threat-actor`, a product `malware`,
+//! a person, government, agency or organisation an `identity` (a government or agency an
+//! incident is attributed to a `threat-actor` of type `nation-state`), an incident or
+//! campaign a `campaign`, a vulnerability a `vulnerability`, a platform a `software`
+//! object, an indicator an `indicator`. Countries are left out (a STIX location needs an
+//! ISO country code, which spyatlas does not hold), as are claim nodes the alignments make
+//! relationships, sightings or notes (a targeting, a listing): the relationships beside
+//! them carry their statuses. Relationship types are the properties'
+//! `sa:stixRelationshipType`, else `related-to`.
 //!
 //! Each relationship becomes one STIX `relationship` per report asserting it, with
 //! `confidence` from the status that report gives its claim (below), the status and
@@ -31,19 +34,6 @@ pub const CONFIDENCE: &[(&str, u8)] = &[
     ("alleged", 25),
     ("denied", 5),
 ];
-
-/// The STIX relationship type of a property; `related-to` for the others.
-fn relationship_type(property: &str) -> &'static str {
-    match property {
-        "usedProduct" => "uses",
-        "target" | "targetCountry" | "exploited" => "targets",
-        "attributedTo" => "attributed-to",
-        "developedBy" => "authored-by",
-        "indicates" => "indicates",
-        "exploits" => "exploits",
-        _ => "related-to",
-    }
-}
 
 /// The namespace of spyatlas's UUIDv5 ids: the UUIDv5 of its IRI namespace in the URL
 /// namespace of RFC 9562.
@@ -135,65 +125,166 @@ fn timestamp(date: &str) -> Option<String> {
 /// is never right, so a report's load time is used where there is one.
 const FALLBACK_TIME: &str = "2025-01-01T00:00:00.000Z";
 
+/// The STIX objects an entity may become, the first of its classes' first.
+const OBJECTS: &[&str] = &[
+    "indicator",
+    "malware",
+    "vulnerability",
+    "campaign",
+    "software",
+    "threat-actor",
+    "identity",
+];
+
 /// What an entity becomes: its STIX type, and the properties beyond the common ones.
 fn object_of(
     node: &Node,
+    types: &BTreeMap<String, String>,
     operators: &BTreeSet<&str>,
 ) -> Option<(&'static str, Map<String, Value>)> {
+    let named: BTreeSet<&str> = node
+        .kinds
+        .iter()
+        .filter_map(|kind| types.get(kind).map(String::as_str))
+        .collect();
+    let mut kind = *OBJECTS.iter().find(|kind| named.contains(**kind))?;
     let mut properties = Map::new();
-    let kind = if node.is("Indicator") {
-        let pattern = node.values.get("pattern")?;
-        properties.insert("pattern".into(), json!(pattern));
-        properties.insert(
-            "pattern_type".into(),
-            json!(
-                node.values
-                    .get("patternType")
-                    .map_or("stix", String::as_str)
-            ),
-        );
-        let valid_from = node
-            .values
-            .get("validFrom")
-            .and_then(|date| timestamp(date))
-            .unwrap_or_else(|| FALLBACK_TIME.to_owned());
-        properties.insert("valid_from".into(), json!(valid_from));
-        properties.insert("indicator_types".into(), json!(["malicious-activity"]));
-        "indicator"
-    } else if node.is("Product") {
-        properties.insert("is_family".into(), json!(false));
-        "malware"
-    } else if node.is("Vulnerability") {
-        if let Some(cve) = node.values.get("cveId") {
-            properties.insert(
-                "external_references".into(),
-                json!([{ "source_name": "cve", "external_id": cve }]),
-            );
-        }
-        "vulnerability"
-    } else if node.is("Incident") || node.is("Campaign") {
-        "campaign"
-    } else if (node.is("Government") || node.is("Agency")) && operators.contains(node.iri.as_str())
-    {
+    let operator =
+        (node.is("Government") || node.is("Agency")) && operators.contains(node.iri.as_str());
+    if operator {
+        kind = "threat-actor";
         properties.insert("threat_actor_types".into(), json!(["nation-state"]));
-        "threat-actor"
-    } else if node.is("Person") {
-        properties.insert("identity_class".into(), json!("individual"));
-        "identity"
-    } else if node.is("Platform") {
-        "software"
-    } else if node.is("Vendor")
-        || node.is("Government")
-        || node.is("Agency")
-        || node.is("Organization")
-        || node.is("NewsMediaOrganization")
-    {
-        properties.insert("identity_class".into(), json!("organization"));
-        "identity"
-    } else {
-        return None;
-    };
+    }
+    match kind {
+        "indicator" => {
+            let published = node.values.get("pattern")?;
+            let pattern = stix_pattern(published);
+            let description = if pattern == *published {
+                format!("Indicator of compromise: {}.", node.label)
+            } else {
+                format!(
+                    "Indicator of compromise: {}. The pattern as published: {published} (object types and properties that STIX does not define are written as custom ones, x-...)",
+                    node.label
+                )
+            };
+            properties.insert("description".into(), json!(description));
+            properties.insert("pattern".into(), json!(pattern));
+            properties.insert(
+                "pattern_type".into(),
+                json!(
+                    node.values
+                        .get("patternType")
+                        .map_or("stix", String::as_str)
+                ),
+            );
+            let valid_from = node
+                .values
+                .get("validFrom")
+                .and_then(|date| timestamp(date))
+                .unwrap_or_else(|| FALLBACK_TIME.to_owned());
+            properties.insert("valid_from".into(), json!(valid_from));
+            properties.insert("indicator_types".into(), json!(["malicious-activity"]));
+        }
+        "malware" => {
+            properties.insert("is_family".into(), json!(false));
+        }
+        "vulnerability" => {
+            if let Some(cve) = node.values.get("cveId") {
+                properties.insert(
+                    "external_references".into(),
+                    json!([{ "source_name": "cve", "external_id": cve }]),
+                );
+            }
+        }
+        "identity" => {
+            let class = if node.is("Person") {
+                "individual"
+            } else {
+                "organization"
+            };
+            properties.insert("identity_class".into(), json!(class));
+        }
+        _ => {}
+    }
     Some((kind, properties))
+}
+
+/// The object types of STIX 2.1's cyber-observables, which a pattern may name as they are.
+const OBSERVABLES: &[&str] = &[
+    "artifact",
+    "autonomous-system",
+    "directory",
+    "domain-name",
+    "email-addr",
+    "email-message",
+    "file",
+    "ipv4-addr",
+    "ipv6-addr",
+    "mac-addr",
+    "mutex",
+    "network-traffic",
+    "process",
+    "software",
+    "url",
+    "user-account",
+    "windows-registry-key",
+    "x509-certificate",
+];
+
+/// A STIX pattern whose object types STIX does not define (`[app:id = '…']`, as some
+/// publishers write) are custom types, as STIX requires, and so are their properties
+/// shorter than the three characters STIX asks of a property name
+/// (`[x-app:x_id = '…']`); quoted values are left as they are.
+fn stix_pattern(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut quoted = false;
+    let mut escaped = false;
+    let mut word_start: Option<usize> = None;
+    // Where the property of a custom object type starts, while it is being read.
+    let mut property_start: Option<usize> = None;
+    for (at, c) in pattern.char_indices() {
+        if quoted {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '\'' {
+                quoted = false;
+            }
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            if word_start.is_none() && property_start.is_none() {
+                let before = pattern[..at].chars().next_back();
+                if before.is_none_or(|b| b == '[' || b == '(' || b.is_whitespace()) {
+                    word_start = Some(out.len());
+                }
+            }
+            out.push(c);
+            continue;
+        }
+        if let Some(start) = property_start.take()
+            && out.len() - start < 3
+        {
+            out.insert_str(start, "x_");
+        }
+        if c == ':'
+            && let Some(start) = word_start
+        {
+            let kind = &out[start..];
+            if !kind.starts_with("x-") && !OBSERVABLES.contains(&kind) {
+                out.insert_str(start, "x-");
+                property_start = Some(out.len() + 1);
+            }
+        }
+        word_start = None;
+        if c == '\'' {
+            quoted = true;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The bundle of `extract`, as JSON.
@@ -219,7 +310,7 @@ pub fn bundle(extract: &Extract) -> Vec<u8> {
     let mut objects: Vec<Value> = Vec::new();
     let mut ids: BTreeMap<&str, String> = BTreeMap::new();
     for node in extract.nodes.values() {
-        let Some((kind, mut properties)) = object_of(node, &operators) else {
+        let Some((kind, mut properties)) = object_of(node, &extract.stix_types, &operators) else {
             continue;
         };
         let id = stix_id(kind, &node.iri);
@@ -277,7 +368,12 @@ pub fn bundle(extract: &Extract) -> Vec<u8> {
         relationship.insert("modified".into(), json!(time));
         relationship.insert(
             "relationship_type".into(),
-            json!(relationship_type(edge.property_name())),
+            json!(
+                extract
+                    .stix_relationships
+                    .get(edge.property_name())
+                    .map_or("related-to", String::as_str)
+            ),
         );
         relationship.insert("source_ref".into(), json!(source_ref));
         relationship.insert("target_ref".into(), json!(target_ref));
@@ -421,6 +517,23 @@ mod tests {
             id,
             stix_id("malware", "https://w3id.org/spyatlas/id/pegasus")
         );
+    }
+
+    #[test]
+    fn patterns_name_undefined_object_types_as_custom_ones() {
+        assert_eq!(
+            stix_pattern("[domain-name:value='example.com']"),
+            "[domain-name:value='example.com']"
+        );
+        assert_eq!(
+            stix_pattern("[app:id='com.gu.activity']"),
+            "[x-app:x_id='com.gu.activity']"
+        );
+        assert_eq!(
+            stix_pattern("[url:value = 'http://a:b/'] AND [app:name = 'it''s:x']"),
+            "[url:value = 'http://a:b/'] AND [x-app:name = 'it''s:x']"
+        );
+        assert_eq!(stix_pattern("[x-app:x_id='a']"), "[x-app:x_id='a']");
     }
 
     #[test]

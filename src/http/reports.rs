@@ -473,12 +473,15 @@ fn list(graph: &Graph, filter: Option<&NamedNode>) -> Result<Vec<ReportSummary>,
             .as_str()
             .strip_prefix(vocab::REPORT_NAMESPACE)
             .unwrap_or(iri.as_str());
+        // Sorted: GROUP_CONCAT's order is the engine's.
         let types: Vec<String> = match solution.get("types") {
             Some(Term::Literal(literal)) => literal
                 .value()
                 .split(' ')
                 .filter(|t| !t.is_empty())
                 .map(str::to_owned)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
                 .collect(),
             _ => Vec::new(),
         };

@@ -295,7 +295,8 @@ fn context() -> &'static Context {
 }
 
 /// Whether a property's plain-string values are dates (the datatype follows the form):
-/// `dct:issued`, `sa:date`, `sa:startDate`, `sa:endDate`.
+/// `dct:issued`, `sa:date`, `sa:startDate`, `sa:endDate`, `sa:firstSeen`, `sa:filed`,
+/// `sa:validFrom`.
 fn is_date_property(iri: &str) -> bool {
     iri == "http://purl.org/dc/terms/issued"
         || iri
@@ -303,7 +304,7 @@ fn is_date_property(iri: &str) -> bool {
             .is_some_and(|local| {
                 matches!(
                     local,
-                    "date" | "startDate" | "endDate" | "firstSeen" | "filed"
+                    "date" | "startDate" | "endDate" | "firstSeen" | "filed" | "validFrom"
                 )
             })
 }

@@ -118,9 +118,15 @@ pub fn galaxy_report(text: &str, known: &EntityIndex) -> Result<GalaxyReport, Ga
     let mut entities = Vec::new();
     let mut claims = Vec::new();
     let mut merged = 0;
-    let publisher = match known.by_name(PUBLISHER_NAME).as_slice() {
-        [one] => one.clone(),
-        _ => PUBLISHER_SLUG.to_owned(),
+    let (publisher, publisher_label) = match known.by_name(PUBLISHER_NAME).as_slice() {
+        [one] => (
+            one.clone(),
+            known
+                .label_in(one, "en")
+                .unwrap_or(PUBLISHER_NAME)
+                .to_owned(),
+        ),
+        _ => (PUBLISHER_SLUG.to_owned(), PUBLISHER_NAME.to_owned()),
     };
     for entry in &cluster.values {
         let value = entry.value.trim();
@@ -213,17 +219,16 @@ pub fn galaxy_report(text: &str, known: &EntityIndex) -> Result<GalaxyReport, Ga
         }
         claims.push(Value::Object(claim));
     }
-    if publisher == PUBLISHER_SLUG {
-        entities.insert(
-            0,
-            json!({
-                "id": PUBLISHER_SLUG,
-                "type": "Organization",
-                "label": { "en": PUBLISHER_NAME },
-                "url": REPOSITORY,
-            }),
-        );
-    }
+    // The publisher is described in every version, so that each holds on its own (a new
+    // version replaces the graph that described it before).
+    entities.insert(
+        0,
+        json!({
+            "id": publisher,
+            "type": "Organization",
+            "label": { "en": publisher_label },
+        }),
+    );
     let mut description = cluster.description.trim().to_owned();
     if !description.is_empty() && !description.ends_with('.') {
         description.push('.');

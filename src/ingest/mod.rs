@@ -12,6 +12,7 @@ pub mod pipeline;
 pub mod report;
 pub mod resolve;
 pub mod seed;
+pub mod stix;
 pub mod values;
 
 pub use pipeline::{Kind, Loader, ReportResult, check_limits, kind_of_media_type, kind_of_path};

@@ -6,6 +6,7 @@ mod conformance;
 mod deadlines;
 mod disk;
 mod entity_pages;
+mod exchange;
 mod graph_store;
 mod hostile;
 mod http_client;

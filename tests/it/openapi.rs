@@ -101,6 +101,7 @@ async fn the_openapi_document_lists_every_route_and_each_one_answers() {
         "/reconcile/suggest/property",
         "/reconcile/properties",
         "/reconcile/preview",
+        "/api/export",
         "/openapi.json",
     ];
     assert_eq!(described, served.into_iter().collect());
