@@ -31,6 +31,7 @@ pub mod changes;
 pub mod claims;
 pub mod config;
 pub mod export;
+pub mod figures;
 pub mod http;
 pub mod ingest;
 pub mod limits;

@@ -130,8 +130,31 @@ pub mod sd {
         NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#defaultGraph");
     pub const GRAPH: NamedNodeRef<'_> =
         NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#Graph");
+    pub const NAMED_GRAPH: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#namedGraph");
+    pub const NAMED_GRAPH_CLASS: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#NamedGraph");
+    pub const NAME: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#name");
+    pub const GRAPH_PROPERTY: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/sparql-service-description#graph");
     /// JSON-LD in the W3C registry of format IRIs (oxigraph names it by another IRI).
     pub const JSON_LD_FORMAT: &str = "http://www.w3.org/ns/formats/JSON-LD";
+}
+
+/// VoID (the Vocabulary of Interlinked Datasets), for the figures of the service
+/// description's dataset.
+pub mod void {
+    use super::NamedNodeRef;
+
+    pub const TRIPLES: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://rdfs.org/ns/void#triples");
+    pub const ENTITIES: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://rdfs.org/ns/void#entities");
+    pub const CLASSES: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://rdfs.org/ns/void#classes");
+    pub const PROPERTIES: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://rdfs.org/ns/void#properties");
 }
 
 /// Dublin Core terms used in the service description.

@@ -165,6 +165,17 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %self, "request failed");
             return (status, "internal error; the server log has the details\n").into_response();
         }
+        let refusal = match &self {
+            Self::Timeout(_) | Self::Stopped | Self::Pool(PoolError::Timeout(_)) => {
+                Some(super::metrics::Refusal::Deadline)
+            }
+            Self::MemoryLimit(_) => Some(super::metrics::Refusal::Memory),
+            Self::Unauthorized | Self::WritesDisabled | Self::ReadOnly => {
+                Some(super::metrics::Refusal::Unauthorized)
+            }
+            Self::InsufficientStorage(_) => Some(super::metrics::Refusal::Disk),
+            _ => None,
+        };
         let retry_after = match &self {
             Self::Pool(error) => error.retry_after(),
             Self::Timeout(_) | Self::Stopped | Self::MemoryLimit(_) | Self::Busy(_) => {
@@ -176,6 +187,9 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let mut response = (status, format!("{self}\n")).into_response();
+        if let Some(refusal) = refusal {
+            response.extensions_mut().insert(refusal);
+        }
         if let Some(retry_after) = retry_after {
             response.headers_mut().insert(
                 header::RETRY_AFTER,

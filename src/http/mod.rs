@@ -15,6 +15,7 @@ pub mod error;
 mod export;
 mod graph_store;
 mod index;
+pub mod metrics;
 mod named;
 pub mod openapi;
 mod page;
@@ -63,6 +64,11 @@ pub struct AppState {
     pub statistics: crate::statistics::Statistics,
     /// Who is linked to whom, for the shortest chains between two entities.
     pub network: crate::network::Connections,
+    /// The dataset's figures (triples, entities, classes, properties per graph), counted
+    /// on write.
+    pub figures: crate::figures::Figures,
+    /// The server's own figures for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
     /// Entity and report pages rendered, dropped when a write touches what they show.
     pub pages: entity::PageCache,
     /// Queries known to take longer than an inline answer allows.
@@ -84,6 +90,7 @@ impl AppState {
         self.search.wait_until_complete(limit)
             && self.statistics.wait_until_complete(limit)
             && self.network.wait_until_complete(limit)
+            && self.figures.wait_until_complete(limit)
     }
 
     /// State over `graph` with the bundled named queries; starts the work pool.
@@ -95,6 +102,8 @@ impl AppState {
             pages: entity::PageCache::new(&graph),
             statistics: crate::statistics::Statistics::start(&graph),
             network: crate::network::Connections::start(&graph),
+            figures: crate::figures::Figures::start(&graph),
+            metrics: Arc::new(metrics::Metrics::default()),
             graph,
             queries: Arc::new(Queries::parse()?),
             settings: Arc::new(settings),
@@ -135,6 +144,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(index::home))
         .routes(routes!(index::listing))
         .routes(routes!(health))
+        .routes(routes!(metrics::metrics))
         .routes(routes!(sparql::get_sparql, sparql::post_sparql))
         .routes(routes!(sparql::get_sparql_slash, sparql::post_sparql_slash))
         .routes(indirect)
@@ -172,6 +182,10 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
     let (router, _) = routes().split_for_parts();
     router
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(

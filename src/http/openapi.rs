@@ -57,6 +57,7 @@ impl Modify for BearerToken {
 /// Routes answered from memory, never from the work pool: the limits on work do not apply.
 const STATIC: &[&str] = &[
     "/health",
+    "/metrics",
     "/context.jsonld",
     "/assets/sparql-editor.js",
     "/assets/yasgui/yasgui.min.js",

@@ -202,7 +202,27 @@ pub async fn post(
     })
     .await?
     .map_err(|error| ApiError::BadRequest(error.to_string()))?;
-    Ok(respond(results))
+    for result in &results {
+        state.metrics.loaded(match &result.outcome {
+            Ok(Outcome::Loaded) => "loaded",
+            Ok(Outcome::Unchanged) => "unchanged",
+            Ok(Outcome::Replaced) => "replaced",
+            Ok(Outcome::Valid) => "valid",
+            Err(_) => "failed",
+        });
+    }
+    let mut response = respond(results);
+    let status = response.status();
+    if status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY {
+        response
+            .extensions_mut()
+            .insert(super::metrics::Refusal::Invalid);
+    } else if status == StatusCode::INSUFFICIENT_STORAGE {
+        response
+            .extensions_mut()
+            .insert(super::metrics::Refusal::Disk);
+    }
+    Ok(response)
 }
 
 /// The answer to a load: 201 for a new report (with `Location`), 200 when unchanged,

@@ -1,13 +1,15 @@
 //! The SPARQL 1.1 Service Description served by `GET /sparql` to RDF clients.
 
-use crate::vocab::{dct, sd};
+use crate::figures::Counts;
+use crate::vocab::{dct, sd, void};
 use oxigraph::io::RdfFormat;
 use oxigraph::model::vocab::rdf;
 use oxigraph::model::{BlankNode, Graph, Literal, NamedNode, TripleRef};
 use oxigraph::sparql::results::QueryResultsFormat;
 
-/// The description of the endpoint reachable at `endpoint`.
-pub fn describe(endpoint: &str) -> Graph {
+/// The description of the endpoint reachable at `endpoint`, with the figures of its
+/// dataset (`None` while they are first counted after a start).
+pub fn describe(endpoint: &str, figures: Option<&Counts>) -> Graph {
     let mut graph = Graph::new();
     let service = BlankNode::default();
     let dataset = BlankNode::default();
@@ -46,6 +48,32 @@ pub fn describe(endpoint: &str) -> Graph {
     let default_graph = BlankNode::default();
     add(TripleRef::new(&dataset, sd::DEFAULT_GRAPH, &default_graph));
     add(TripleRef::new(&default_graph, rdf::TYPE, sd::GRAPH));
+    if let Some(figures) = figures {
+        let totals = figures.totals();
+        for (property, value) in [
+            (void::TRIPLES, totals.quads),
+            (void::ENTITIES, totals.entities),
+            (void::CLASSES, totals.classes),
+            (void::PROPERTIES, totals.properties),
+        ] {
+            let value = Literal::from(value as i64);
+            add(TripleRef::new(&default_graph, property, &value));
+        }
+        // Each named graph (a report's, or the ontology's and the reference entities'),
+        // with its size.
+        for (name, quads) in figures.named_graphs() {
+            let named = BlankNode::default();
+            let graph_node = BlankNode::default();
+            let name = NamedNode::new_unchecked(name);
+            let quads = Literal::from(quads as i64);
+            add(TripleRef::new(&dataset, sd::NAMED_GRAPH, &named));
+            add(TripleRef::new(&named, rdf::TYPE, sd::NAMED_GRAPH_CLASS));
+            add(TripleRef::new(&named, sd::NAME, &name));
+            add(TripleRef::new(&named, sd::GRAPH_PROPERTY, &graph_node));
+            add(TripleRef::new(&graph_node, rdf::TYPE, sd::GRAPH));
+            add(TripleRef::new(&graph_node, void::TRIPLES, &quads));
+        }
+    }
     let results = [
         QueryResultsFormat::Json,
         QueryResultsFormat::Xml,

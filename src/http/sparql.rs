@@ -295,7 +295,19 @@ fn describe_service(
     let Representation::Rdf(format) = representation else {
         return Ok(Html(page::query_page(&state.queries, None)).into_response());
     };
-    let description = service_description::describe(&endpoint_iri(headers));
+    // The figures as counted on write: left out while they are first counted after a
+    // start, or while a write updates them (the event loop does not wait).
+    let endpoint = endpoint_iri(headers);
+    let description = state
+        .figures
+        .is_complete()
+        .then(|| {
+            state
+                .figures
+                .try_read(|figures| service_description::describe(&endpoint, Some(figures)))
+        })
+        .flatten()
+        .unwrap_or_else(|| service_description::describe(&endpoint, None));
     let mut serializer = RdfSerializer::from_format(format).for_writer(Vec::new());
     for triple in description.iter() {
         serializer

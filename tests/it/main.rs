@@ -18,6 +18,7 @@ mod model_questions;
 mod named_api;
 mod named_queries;
 mod openapi;
+mod operations;
 mod pages;
 mod params;
 mod path;

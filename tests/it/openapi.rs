@@ -102,6 +102,7 @@ async fn the_openapi_document_lists_every_route_and_each_one_answers() {
         "/reconcile/properties",
         "/reconcile/preview",
         "/api/export",
+        "/metrics",
         "/openapi.json",
     ];
     assert_eq!(described, served.into_iter().collect());
