@@ -441,6 +441,20 @@ static PHRASES: &[Phrase] = &[
         ],
     },
     Phrase {
+        property: sa!("indicates"),
+        topic: Topic::Products,
+        forward: [
+            "{s} is an indicator of compromise of {o}.",
+            "{s} is een indicator van compromittering door {o}.",
+            "{s} è un indicatore di compromissione di {o}.",
+        ],
+        inverse: [
+            "{o} is indicated by {s}.",
+            "{o} wordt aangewezen door {s}.",
+            "{o} è indicato da {s}.",
+        ],
+    },
+    Phrase {
         property: sa!("exploit"),
         topic: Topic::Products,
         forward: [
