@@ -78,6 +78,24 @@ pub struct Relationship {
     pub graph: String,
 }
 
+impl Relationship {
+    /// The relationship a quad states, when it links two IRIs in a named graph.
+    pub fn of_quad(quad: &oxigraph::model::Quad) -> Option<Self> {
+        use oxigraph::model::{GraphName, NamedOrBlankNode};
+        let (NamedOrBlankNode::NamedNode(s), Term::NamedNode(o), GraphName::NamedNode(g)) =
+            (&quad.subject, &quad.object, &quad.graph_name)
+        else {
+            return None;
+        };
+        Some(Self {
+            subject: s.as_str().to_owned(),
+            property: quad.predicate.as_str().to_owned(),
+            object: o.as_str().to_owned(),
+            graph: g.as_str().to_owned(),
+        })
+    }
+}
+
 /// The claim asserting a relationship, and the status IRI its report gives it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Asserted {
@@ -453,21 +471,7 @@ mod tests {
         let quads: Vec<oxigraph::model::Quad> = graph.iter().map(Result::unwrap).collect();
         let statuses = Statuses::of(quads.iter().map(|quad| quad.as_ref()));
         let mut compared = 0;
-        for quad in &quads {
-            let (
-                oxigraph::model::NamedOrBlankNode::NamedNode(s),
-                Term::NamedNode(o),
-                oxigraph::model::GraphName::NamedNode(g),
-            ) = (&quad.subject, &quad.object, &quad.graph_name)
-            else {
-                continue;
-            };
-            let relationship = Relationship {
-                subject: s.as_str().to_owned(),
-                property: quad.predicate.as_str().to_owned(),
-                object: o.as_str().to_owned(),
-                graph: g.as_str().to_owned(),
-            };
+        for relationship in quads.iter().filter_map(Relationship::of_quad) {
             let looked_up = asserting(&graph, [&relationship], |_| true)
                 .unwrap()
                 .remove(&relationship)

@@ -49,8 +49,11 @@ macro_rules! lookups {
 }
 
 lookups! {
-    /// `?entity`'s statements in every graph, both ways (`?out` tells which).
+    /// `?entity`'s statements in every graph as subject (`?direction` "out").
     NEIGHBOURHOOD = "neighbourhood.rq";
+    /// `?entity`'s statements in every graph as object (`?direction` "in"), a hub's
+    /// first 600 of 5,000 in a fixed order.
+    NEIGHBOURHOOD_IN = "neighbourhood_in.rq";
     /// The status, dates and quoted passages a claim `?claim` has in each graph.
     CLAIM_STATUS_AND_DATES = "claim_status_and_dates.rq";
     /// The passages each graph quotes for a claim `?claim`.

@@ -66,14 +66,7 @@ pub fn gexf(extract: &Extract) -> String {
         );
     }
     out.push_str("    </nodes>\n    <edges>\n");
-    for (number, edge) in extract.edges.iter().enumerate() {
-        let (Some(subject), Some(object)) = (
-            extract.nodes.get(&edge.subject),
-            extract.nodes.get(&edge.object),
-        ) else {
-            continue;
-        };
-        let source = &extract.sources[&edge.source];
+    for (number, subject, object, edge, source) in extract.drawn_edges() {
         let _ = writeln!(
             out,
             "      <edge id=\"e{number}\" source=\"{}\" target=\"{}\" label=\"{}\"><attvalues><attvalue for=\"property\" value=\"{}\"/><attvalue for=\"status\" value=\"{}\"/><attvalue for=\"report\" value=\"{}\"/><attvalue for=\"report_title\" value=\"{}\"/></attvalues></edge>",
@@ -115,14 +108,7 @@ pub fn graphml(extract: &Extract) -> String {
             xml(&node.iri)
         );
     }
-    for (number, edge) in extract.edges.iter().enumerate() {
-        let (Some(subject), Some(object)) = (
-            extract.nodes.get(&edge.subject),
-            extract.nodes.get(&edge.object),
-        ) else {
-            continue;
-        };
-        let source = &extract.sources[&edge.source];
+    for (number, subject, object, edge, source) in extract.drawn_edges() {
         let _ = writeln!(
             out,
             "    <edge id=\"e{number}\" source=\"{}\" target=\"{}\"><data key=\"property\">{}</data><data key=\"status\">{}</data><data key=\"report\">{}</data><data key=\"report_title\">{}</data></edge>",

@@ -184,6 +184,21 @@ pub struct Edge {
     pub asserted: Vec<Asserted>,
 }
 
+impl Extract {
+    /// Every edge with its two nodes and its source, numbered.
+    pub fn drawn_edges(&self) -> impl Iterator<Item = (usize, &Node, &Node, &Edge, &Source)> {
+        self.edges.iter().enumerate().filter_map(|(number, edge)| {
+            Some((
+                number,
+                self.nodes.get(&edge.subject)?,
+                self.nodes.get(&edge.object)?,
+                edge,
+                self.sources.get(&edge.source)?,
+            ))
+        })
+    }
+}
+
 impl Edge {
     /// The property's local name (`usedProduct`), or its IRI.
     pub fn property_name(&self) -> &str {
@@ -335,26 +350,18 @@ pub fn extract(graph: &Graph, scope: &Scope) -> Result<Extract, ExportError> {
         }
     };
     let mut extract = Extract::default();
-    for quad in kept {
-        let (NamedOrBlankNode::NamedNode(s), Term::NamedNode(o), GraphName::NamedNode(g)) =
-            (&quad.subject, &quad.object, &quad.graph_name)
-        else {
-            continue;
-        };
-        let relationship = Relationship {
-            subject: s.as_str().to_owned(),
-            property: quad.predicate.as_str().to_owned(),
-            object: o.as_str().to_owned(),
-            graph: g.as_str().to_owned(),
-        };
+    for relationship in kept.into_iter().filter_map(Relationship::of_quad) {
         let asserted = statuses.asserting(&relationship);
-        for end in [s.as_str(), o.as_str()] {
+        for end in [&relationship.subject, &relationship.object] {
             extract.nodes.entry(end.to_owned()).or_insert_with(|| Node {
                 iri: end.to_owned(),
                 ..Node::default()
             });
         }
-        extract.sources.entry(g.as_str().to_owned()).or_default();
+        extract
+            .sources
+            .entry(relationship.graph.clone())
+            .or_default();
         extract.edges.push(Edge {
             subject: relationship.subject,
             property: relationship.property,

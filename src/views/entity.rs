@@ -182,8 +182,14 @@ pub fn neighbourhood(
     index: &crate::search::Live,
     iri: &NamedNode,
 ) -> Result<Option<Neighbourhood>, StoreError> {
-    let rows =
-        lookups::NEIGHBOURHOOD.rows(graph, &[("entity", iri.clone().into())], MAX_STATEMENTS)?;
+    // Its own statements first, so that a hub named by thousands still shows what it is,
+    // then what others say of it.
+    let entity = [("entity", Term::from(iri.clone()))];
+    let mut rows = lookups::NEIGHBOURHOOD.rows(graph, &entity, MAX_STATEMENTS)?;
+    let room = MAX_STATEMENTS
+        .saturating_sub(rows.len())
+        .max(MAX_STATEMENTS / 2);
+    rows.extend(lookups::NEIGHBOURHOOD_IN.rows(graph, &entity, room)?);
     if rows.is_empty() {
         return Ok(None);
     }

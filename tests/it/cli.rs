@@ -18,7 +18,7 @@ fn spyatlas(data: &Path, args: &[&str]) -> Output {
 }
 
 /// The binary on the store under test.
-fn spyatlas_on(data: &TestData, args: &[&str]) -> Output {
+pub(crate) fn spyatlas_on(data: &TestData, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_spyatlas"))
         .args(args)
         .args(data.args())

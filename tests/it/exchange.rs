@@ -4,6 +4,7 @@
 //! checked by OASIS's stix2-validator, GEXF and GraphML read back by networkx, CSV of
 //! claims).
 
+use super::cli::spyatlas_on as spyatlas;
 use super::stores::TestData;
 use super::support::TestApp;
 use axum::http::StatusCode;
@@ -24,15 +25,6 @@ fn repository(path: &str) -> PathBuf {
 
 fn amnesty(file: &str) -> PathBuf {
     repository("tests/fixtures/amnesty-investigations").join(file)
-}
-
-fn spyatlas(data: &TestData, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spyatlas"))
-        .args(args)
-        .args(data.args())
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the binary runs")
 }
 
 fn text(output: &Output) -> String {

@@ -168,11 +168,33 @@ fn addresses(reference: &Graph) -> Vec<String> {
     ]
     .map(str::to_owned)
     .to_vec();
-    let mut entities: Vec<String> = canonical_dump(reference)
-        .iter()
-        .filter_map(|line| line.strip_prefix("<https://w3id.org/spyatlas/id/"))
-        .filter_map(|rest| rest.split_once('>').map(|(slug, _)| slug.to_owned()))
-        .collect();
+    // Every entity of the seed report and the reference graph; of the MISP galaxy's 615
+    // vendors and their listings (the same page kinds again), every twentieth, and its
+    // hub, the MISP Project.
+    let galaxy = "<https://w3id.org/spyatlas/report/misp-galaxy-surveillance-vendor> .";
+    let mut elsewhere = std::collections::BTreeSet::new();
+    let mut in_galaxy = std::collections::BTreeSet::new();
+    for line in canonical_dump(reference) {
+        let Some((slug, _)) = line
+            .strip_prefix("<https://w3id.org/spyatlas/id/")
+            .and_then(|rest| rest.split_once('>'))
+        else {
+            continue;
+        };
+        if line.ends_with(galaxy) {
+            in_galaxy.insert(slug.to_owned());
+        } else {
+            elsewhere.insert(slug.to_owned());
+        }
+    }
+    let mut entities: Vec<String> = elsewhere.iter().cloned().collect();
+    entities.extend(
+        in_galaxy
+            .difference(&elsewhere)
+            .enumerate()
+            .filter(|(n, slug)| n % 20 == 0 || *slug == "misp-project")
+            .map(|(_, slug)| slug.clone()),
+    );
     entities.sort();
     entities.dedup();
     assert!(entities.len() > 30, "{entities:?}");
