@@ -151,10 +151,8 @@ impl Follows for Counts {
     fn build(graph: &Graph) -> Result<Self, StoreError> {
         let mut counts = Self::default();
         let mut names: BTreeSet<Option<String>> = BTreeSet::from([None]);
-        for row in crate::lookups::GRAPH_NAMES.rows(graph, &[], usize::MAX)? {
-            if let Some(Term::NamedNode(name)) = row.get("g") {
-                names.insert(Some(name.as_str().to_owned()));
-            }
+        for name in graph.named_graphs()? {
+            names.insert(Some(name.into_string()));
         }
         for name in &names {
             counts.recount(graph, name.as_deref())?;

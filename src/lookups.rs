@@ -82,8 +82,6 @@ lookups! {
     CLAIMS_BESIDE = "claims_beside.rq";
     /// Every label, alias and class statement, in every graph and the default graph.
     NAMES_AND_CLASSES = "names_and_classes.rq";
-    /// The named graphs of the store.
-    GRAPH_NAMES = "graph_names.rq";
     /// The STIX names of the ontology's classes and properties (ontology/alignments.ttl).
     STIX_ALIGNMENTS = "stix_alignments.rq";
 }

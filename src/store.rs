@@ -641,6 +641,26 @@ impl Graph {
         }
     }
 
+    /// The named graphs of the store (on a remote store: those holding quads, the
+    /// engine's own and spyatlas's bookkeeping left out).
+    pub fn named_graphs(&self) -> Result<Vec<NamedNode>, StoreError> {
+        match &self.backend {
+            Backend::Embedded { store, .. } => store
+                .named_graphs()
+                .filter_map(|name| match name {
+                    Ok(NamedOrBlankNode::NamedNode(name)) => Some(Ok(name)),
+                    Ok(NamedOrBlankNode::BlankNode(_)) => None,
+                    Err(error) => Some(Err(error.into())),
+                })
+                .collect(),
+            Backend::Remote(remote) => Ok(remote
+                .graph_names()?
+                .into_iter()
+                .filter(|name| name.as_str() != crate::vocab::remote::DEFAULT_GRAPH)
+                .collect()),
+        }
+    }
+
     /// Whether a named graph exists.
     pub fn contains_named_graph(&self, name: NamedOrBlankNodeRef<'_>) -> Result<bool, StoreError> {
         match &self.backend {

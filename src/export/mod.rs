@@ -273,13 +273,10 @@ fn touches(quad: &Quad, node: &str) -> bool {
 /// Reads what `scope` covers.
 pub fn extract(graph: &Graph, scope: &Scope) -> Result<Extract, ExportError> {
     let graphs: BTreeSet<String> = match scope {
-        Scope::Store => crate::lookups::GRAPH_NAMES
-            .rows(graph, &[], usize::MAX)?
+        Scope::Store => graph
+            .named_graphs()?
             .into_iter()
-            .filter_map(|row| match row.get("g") {
-                Some(Term::NamedNode(name)) => Some(name.as_str().to_owned()),
-                _ => None,
-            })
+            .map(NamedNode::into_string)
             .filter(|name| exported_graph(name))
             .collect(),
         Scope::Report(iri) => {
