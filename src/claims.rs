@@ -298,9 +298,12 @@ impl Statuses {
                 .push(value.as_str().to_owned());
         }
         let status = format!("{SA}status");
-        let rdf_subject = "http://www.w3.org/1999/02/22-rdf-syntax-ns#subject";
-        let rdf_predicate = "http://www.w3.org/1999/02/22-rdf-syntax-ns#predicate";
-        let rdf_object = "http://www.w3.org/1999/02/22-rdf-syntax-ns#object";
+        use oxigraph::model::vocab::rdf;
+        let (rdf_subject, rdf_predicate, rdf_object) = (
+            rdf::SUBJECT.as_str(),
+            rdf::PREDICATE.as_str(),
+            rdf::OBJECT.as_str(),
+        );
         for ((node, g), properties) in &links {
             let Some(own) = properties.get(status.as_str()) else {
                 continue;

@@ -334,9 +334,8 @@ fn import(
                     .file_name()
                     .map(|name| name.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let product = vocab::entity_iri("");
                 let is_product = |slug: &str| {
-                    let entity = NamedNode::new_unchecked(format!("{product}{slug}"));
+                    let entity = NamedNode::new_unchecked(vocab::entity_iri(slug));
                     graph
                         .quads_for_pattern(
                             Some(entity.as_ref().into()),

@@ -169,6 +169,7 @@ pub mod dct {
 
 /// Terms of other vocabularies that pages read, as IRI strings.
 pub mod read {
+    pub const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
     pub const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
     pub const RDFS_LABEL: &str = "http://www.w3.org/2000/01/rdf-schema#label";
     pub const RDFS_COMMENT: &str = "http://www.w3.org/2000/01/rdf-schema#comment";

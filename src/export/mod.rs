@@ -246,10 +246,7 @@ fn exported_graph(graph: &str) -> bool {
 fn is_relationship(quad: &Quad) -> bool {
     matches!(&quad.subject, NamedOrBlankNode::NamedNode(s) if s.as_str().starts_with(vocab::ID_NAMESPACE))
         && matches!(&quad.object, Term::NamedNode(o) if o.as_str().starts_with(vocab::ID_NAMESPACE))
-        && !quad
-            .predicate
-            .as_str()
-            .starts_with("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+        && !quad.predicate.as_str().starts_with(vocab::read::RDF)
         && quad.predicate.as_str() != vocab::read::SCHEMA_MENTIONS
 }
 
@@ -289,10 +286,15 @@ pub fn extract(graph: &Graph, scope: &Scope) -> Result<Extract, ExportError> {
         Scope::Entity(iri) => {
             let node = NamedNodeRef::new_unchecked(iri);
             let mut graphs = BTreeSet::new();
-            for quad in graph
+            // A hub is named by many quads: read under the request's deadline.
+            for (read, quad) in graph
                 .quads_for_pattern(Some(node.into()), None, None, None)
                 .chain(graph.quads_for_pattern(None, None, Some(node.into()), None))
+                .enumerate()
             {
+                if read % 65_536 == 65_535 {
+                    crate::store::check_cancelled()?;
+                }
                 if let GraphName::NamedNode(name) = quad?.graph_name
                     && exported_graph(name.as_str())
                 {
