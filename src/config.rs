@@ -110,10 +110,44 @@ pub struct ServeConfig {
     #[arg(long, env = "SPYATLAS_BIND", default_value = "127.0.0.1:7878")]
     pub bind: SocketAddr,
 
-    /// Token that authorises writes (SPARQL updates, Graph Store writes, report loads);
-    /// clients send it as `Authorization: Bearer TOKEN`. Without it, every write is refused.
-    #[arg(long, env = "SPYATLAS_WRITE_TOKEN", hide_env_values = true)]
+    /// One token that authorises every write (an `admin` account named `write-token`);
+    /// clients send it as `Authorization: Bearer TOKEN`. Given as an argument, every user
+    /// of the machine can read it in the process list: prefer --tokens-file, or the
+    /// environment variable.
+    #[arg(
+        long,
+        env = "SPYATLAS_WRITE_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "tokens_file"
+    )]
     pub write_token: Option<String>,
+
+    /// A file of named accounts, one per line: NAME ROLE sha256:HASH-OF-THE-TOKEN, the role
+    /// `read`, `write` (load and retract reports) or `admin` (also SPARQL updates, Graph
+    /// Store writes, backups). `spyatlas token` makes the lines; SIGHUP reads the file
+    /// again. Without a tokens file or --write-token, every write is refused.
+    #[arg(
+        long,
+        visible_alias = "write-token-file",
+        env = "SPYATLAS_TOKENS_FILE",
+        value_name = "FILE"
+    )]
+    pub tokens_file: Option<PathBuf>,
+
+    /// Reading needs a token too (any role): for a deployment that is not public. Browsers
+    /// are asked for the account's name and token.
+    #[arg(long, env = "SPYATLAS_PRIVATE", requires = "tokens_file")]
+    pub private: bool,
+
+    /// The audit log: every write (and every refused one) as a line of JSON, appended;
+    /// default `audit.jsonl` in the --data folder (none on a remote store unless given).
+    #[arg(long, env = "SPYATLAS_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+
+    /// Where `POST /api/admin/backup` puts the backups it takes, each in a new folder;
+    /// default `backups` in the --data folder.
+    #[arg(long, env = "SPYATLAS_BACKUP_DIR", value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
 
     /// Refuse every write, even with the write token.
     #[arg(long, env = "SPYATLAS_READ_ONLY")]
@@ -171,15 +205,27 @@ pub struct ServeConfig {
     pub rate_limit: u32,
 }
 
+impl ServeConfig {
+    /// Whether the write token was given as an argument, which every user of the machine
+    /// can read in the process list (the environment is the owner's only).
+    pub fn token_in_process_list(&self) -> bool {
+        self.write_token.as_ref().is_some_and(|token| {
+            !token.is_empty() && std::env::var("SPYATLAS_WRITE_TOKEN").ok().as_ref() != Some(token)
+        })
+    }
+}
+
 /// Who may write through the HTTP interface.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum WriteAccess {
-    /// `--read-only`: nobody.
-    ReadOnly,
+    /// `--read-only`: nobody; the accounts, if any, may still read (on a private server)
+    /// and take backups.
+    ReadOnly(Option<std::sync::Arc<crate::accounts::Keyring>>),
     /// No token configured: nobody, until the operator sets one.
     NoToken,
-    /// Clients presenting this bearer token.
-    Token(String),
+    /// The accounts of a tokens file (or of the one `--write-token`), each as its role
+    /// allows.
+    Accounts(std::sync::Arc<crate::accounts::Keyring>),
 }
 
 /// How far a query is answered inline, on the connection's own thread, before it is
@@ -234,6 +280,15 @@ impl Default for PoolLimits {
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
     pub write_access: WriteAccess,
+    /// Reading needs a token too.
+    pub private: bool,
+    /// Where every write is recorded (none: nowhere).
+    pub audit_log: Option<PathBuf>,
+    /// Where backups taken over HTTP go (none: they are refused).
+    pub backup_dir: Option<PathBuf>,
+    /// The token of the store folder's owner, written there for the command line
+    /// ([`crate::served`]): it may take backups anywhere.
+    pub local_token: Option<String>,
     pub query_timeout: Duration,
     pub max_body_bytes: usize,
     /// Largest body from a client without the write token.
@@ -251,7 +306,13 @@ impl HttpSettings {
     /// Settings for tests and embedders: writes allowed with `token`, the given deadline.
     pub fn with_token(token: impl Into<String>, query_timeout: Duration) -> Self {
         Self {
-            write_access: WriteAccess::Token(token.into()),
+            write_access: WriteAccess::Accounts(std::sync::Arc::new(
+                crate::accounts::Keyring::single(&token.into()),
+            )),
+            private: false,
+            audit_log: None,
+            backup_dir: None,
+            local_token: None,
             query_timeout,
             max_body_bytes: 256 * 1024 * 1024,
             max_public_body_bytes: 8 * 1024 * 1024,
@@ -263,15 +324,41 @@ impl HttpSettings {
     }
 }
 
-impl From<&ServeConfig> for HttpSettings {
-    fn from(config: &ServeConfig) -> Self {
-        let write_access = match (&config.write_token, config.read_only) {
-            (_, true) => WriteAccess::ReadOnly,
-            (Some(token), false) if !token.is_empty() => WriteAccess::Token(token.clone()),
+impl TryFrom<&ServeConfig> for HttpSettings {
+    type Error = crate::accounts::TokensError;
+
+    fn try_from(config: &ServeConfig) -> Result<Self, Self::Error> {
+        use crate::accounts::Keyring;
+        let write_access = match (&config.tokens_file, &config.write_token) {
+            (Some(file), _) => {
+                WriteAccess::Accounts(std::sync::Arc::new(Keyring::from_file(file)?))
+            }
+            (None, Some(token)) if !token.is_empty() => {
+                WriteAccess::Accounts(std::sync::Arc::new(Keyring::single(token)))
+            }
             _ => WriteAccess::NoToken,
         };
-        Self {
+        // Read-only keeps the accounts: for reading on a private server, and for backups.
+        let write_access = match write_access {
+            WriteAccess::Accounts(keyring) if config.read_only => {
+                WriteAccess::ReadOnly(Some(keyring))
+            }
+            _ if config.read_only => WriteAccess::ReadOnly(None),
+            other => other,
+        };
+        let in_data = |name: &str| {
+            config
+                .data
+                .store
+                .is_none()
+                .then(|| config.data.data.join(name))
+        };
+        Ok(Self {
             write_access,
+            private: config.private,
+            audit_log: config.audit_log.clone().or_else(|| in_data("audit.jsonl")),
+            backup_dir: config.backup_dir.clone().or_else(|| in_data("backups")),
+            local_token: None,
             query_timeout: Duration::from_secs(config.query_timeout),
             max_body_bytes: config.max_body_mb.saturating_mul(1024 * 1024),
             max_public_body_bytes: config.max_public_body_mb.saturating_mul(1024 * 1024),
@@ -289,6 +376,6 @@ impl From<&ServeConfig> for HttpSettings {
                     .unwrap_or(usize::MAX),
             },
             answer_cache_bytes: config.answer_cache_mb.saturating_mul(1024 * 1024),
-        }
+        })
     }
 }

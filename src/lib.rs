@@ -8,7 +8,7 @@
 //! - [`views`]: what each page shows, as plain data, and the templates rendering it.
 //! - [`ingest`]: RDF files → the store, atomically, with line-and-column errors; seeding a
 //!   new store with the bundled knowledge.
-//! - [`validate`]: SHACL validation of data against `ontology/shapes.ttl` (rudof's `shacl`).
+//! - [`validate`]: SHACL validation of data against `ontology/shapes.ttl`, compiled.
 //! - [`claims`]: which claim asserts a relationship, and the status its report gives it.
 //! - [`limits`]: the named limits on client input, checked before any parser runs on it.
 //! - [`lookups`]: the SPARQL the crate runs itself, in `src/lookups/*.rq`, parsed once.
@@ -21,11 +21,15 @@
 //!   oxigraph store, or a remote SPARQL 1.1 store over HTTP (`store/remote.rs`).
 //! - [`changes`]: what each write did, told to the indexes that follow the store.
 //! - [`config`]: command-line and environment settings.
+//! - [`accounts`]: named tokens with their roles, from a tokens file.
+//! - [`audit`]: the audit log of every write, one line of JSON each.
 //! - [`vocab`]: the IRIs of our vocabulary and namespaces.
 //! - [`bundled`]: the ontology, data and queries compiled into the binary, as tables; it
 //!   imports nothing.
 //! - [`table`]: plain-text rendering of results for the command line.
 
+pub mod accounts;
+pub mod audit;
 pub mod bundled;
 pub mod changes;
 pub mod claims;

@@ -68,6 +68,8 @@ lookups! {
     LATEST_REPORTS = "latest_reports.rq";
     /// Every loaded report with its metadata; `?report` picks one.
     REPORT_LISTING = "report_listing.rq";
+    /// Each revision of report `?report`, newest first, with the account that loaded it.
+    REPORT_REVISIONS = "report_revisions.rq";
     /// Whether any graph says anything about `?entity`.
     ENTITY_EXISTS = "entity_exists.rq";
     /// The ontology's classes and properties, with English labels, comments, domains

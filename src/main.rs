@@ -7,7 +7,8 @@ use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::NamedNode;
 use oxigraph::sparql::QueryResults;
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
-use spyatlas::config::{DataArgs, HttpSettings, ServeConfig};
+use spyatlas::accounts;
+use spyatlas::config::{DataArgs, HttpSettings, ServeConfig, WriteAccess};
 use spyatlas::http::{self, AppState};
 use spyatlas::ingest::pipeline::ProgressFn;
 use spyatlas::ingest::seed;
@@ -37,8 +38,19 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(name = "spyatlas", version, about)]
 struct Cli {
+    /// How log lines are written (to standard error): `text` for people, `json` for log
+    /// collectors (one object per line, with the request's id).
+    #[arg(long, global = true, value_enum, env = "SPYATLAS_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Formats of the log.
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -118,6 +130,34 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Make a token for an account of a tokens file: prints the token once (give it to the
+    /// account's holder) and appends the account's line, which holds only its hash.
+    Token {
+        /// The account's name (letters, digits, `.`, `_`, `-`).
+        name: String,
+        /// What the account may do.
+        #[arg(long, value_enum)]
+        role: TokenRole,
+        /// The tokens file (made, readable by its owner only, when missing).
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Copy the store into a new folder, as it is at one moment, even while its server
+    /// runs (the server is asked to take the copy); the copy opens as a store.
+    Backup {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The new folder.
+        target: PathBuf,
+    },
+    /// Make the store in --data (a new or empty folder) from a backup, and check that it
+    /// opens.
+    Restore {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The backup's folder.
+        backup: PathBuf,
+    },
     /// Write every quad of the store as N-Quads.
     Dump {
         #[command(flatten)]
@@ -126,6 +166,17 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+}
+
+/// Roles of `spyatlas token`.
+#[derive(Clone, Copy, ValueEnum)]
+enum TokenRole {
+    /// Reading, where the server is private (`--private`).
+    Read,
+    /// Loading and retracting reports.
+    Write,
+    /// SPARQL updates, Graph Store writes and backups too.
+    Admin,
 }
 
 /// What `spyatlas import` reads.
@@ -169,14 +220,23 @@ enum OutputFormat {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("spyatlas=info,tower_http=info")),
-        )
-        .with_writer(io::stderr)
-        .init();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("spyatlas=info,tower_http=info"));
+    match cli.log_format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(io::stderr)
+            .init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_writer(io::stderr)
+            .init(),
+    }
+    match cli.command {
         Command::Serve(config) => serve(config),
         Command::Load {
             data,
@@ -214,11 +274,16 @@ fn main() -> anyhow::Result<()> {
             output,
         } => export(&data, format, report, entity, output.as_deref()),
         Command::Dump { data, output } => dump(&data, output.as_deref()),
+        Command::Token { name, role, file } => token(&name, role, &file),
+        Command::Backup { data, target } => backup(&data, &target),
+        Command::Restore { data, backup } => restore(&data, &backup),
     }
 }
 
 #[tokio::main]
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    ingest::pipeline::check_shapes()
+        .context("the SHACL shapes built into this program cannot be checked")?;
     let path = config.data.data.clone();
     let min_free_disk = config.min_free_disk_mb.saturating_mul(1024 * 1024);
     let remote = config
@@ -237,38 +302,80 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     .await
     .context("opening the store")?
     .with_context(|| format!("opening {}", config.data.describe()))?;
-    let settings = HttpSettings::from(&config);
-    let writes = match &settings.write_access {
-        spyatlas::config::WriteAccess::Token(_) => "writes need the bearer token",
-        spyatlas::config::WriteAccess::NoToken => "writes disabled (no --write-token)",
-        spyatlas::config::WriteAccess::ReadOnly => "read-only",
+    let mut settings = HttpSettings::try_from(&config).context("reading the accounts")?;
+    let local_token = if remote_store {
+        None
+    } else {
+        Some(accounts::new_token().context("making the store folder's token")?)
     };
+    settings.local_token = local_token.clone();
+    let writes = match &settings.write_access {
+        WriteAccess::Accounts(keyring) => {
+            format!("writes need a token, {} accounts", keyring.tokens().len())
+        }
+        WriteAccess::NoToken => "writes disabled (no --tokens-file or --write-token)".into(),
+        WriteAccess::ReadOnly(_) => "read-only".into(),
+    };
+    if let WriteAccess::Accounts(keyring) | WriteAccess::ReadOnly(Some(keyring)) =
+        &settings.write_access
+        && keyring.file().is_some()
+    {
+        reload_on_hangup(keyring.clone())?;
+    }
+    match &settings.audit_log {
+        Some(path) => tracing::info!("writes are recorded in {}", path.display()),
+        None => {
+            tracing::warn!("writes are recorded in no audit log: give one with --audit-log FILE")
+        }
+    }
     let state = AppState::new(graph.clone(), settings).context("preparing the server")?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
     let address = listener.local_addr()?;
-    // Tells `spyatlas query` and `spyatlas dump` where to ask while this server holds the
-    // store; removed when the server stops.
-    let _announcement = if remote_store {
-        None
-    } else {
-        Some(
-            served::Announcement::write(&config.data.data, address).with_context(|| {
+    // Tells `spyatlas query`, `backup` and `dump` where to ask while this server holds
+    // the store; removed when the server stops.
+    let _announcement = match &local_token {
+        Some(token) => Some(
+            served::Announcement::write(&config.data.data, address, token).with_context(|| {
                 format!("writing {} into the store's folder", served::SERVER_FILE)
             })?,
-        )
+        ),
+        None => None,
     };
     tracing::info!(
         "spyatlas listening on http://{address}/sparql ({}, {writes})",
         graph.describe()
     );
+    if config.token_in_process_list() {
+        tracing::warn!(
+            "--write-token shows the token to every user of this machine in the process list: give it in SPYATLAS_WRITE_TOKEN, or use --tokens-file"
+        );
+    }
     http::serve(listener, state, http::shutdown_signal()).await?;
     // The store closes when this returns: index builds still reading it stop first.
     if !graph.stop_background(Duration::from_secs(10)) {
         tracing::warn!("an index build did not stop within 10 s of the shutdown");
     }
     graph.flush().context("flushing the store")?;
+    Ok(())
+}
+
+/// Reads the tokens file again on each SIGHUP; a file that does not read leaves the
+/// accounts as they were.
+fn reload_on_hangup(keyring: Arc<accounts::Keyring>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match keyring.reload() {
+                Ok(count) => tracing::info!(accounts = count, "read the tokens file again"),
+                Err(error) => {
+                    tracing::error!(%error, "the tokens file was not read again; the accounts stay as they were");
+                }
+            }
+        }
+    });
     Ok(())
 }
 
@@ -829,18 +936,16 @@ fn write_boolean(out: &mut dyn Write, format: QueryResultsFormat, value: bool) -
 }
 
 fn dump(data: &DataArgs, output: Option<&Path>) -> anyhow::Result<()> {
-    let graph = match open_for_reading(data)? {
-        Reader::Store(graph) => graph,
+    let (graph, copy) = match open_for_reading(data)? {
+        Reader::Store(graph) => (graph, None),
+        // The server's store changes while it serves: it copies the store as it is at one
+        // moment, beside it (hard links, on the same disk), and the dump reads the copy.
         Reader::Server(address) => {
-            let mut out: Box<dyn Write> = match output {
-                Some(path) => Box::new(BufWriter::new(
-                    File::create(path).with_context(|| format!("creating {}", path.display()))?,
-                )),
-                None => Box::new(BufWriter::new(io::stdout().lock())),
-            };
-            served::dump(address, &mut out)?;
-            out.flush()?;
-            return Ok(());
+            let copy = Scratch(beside(&data.data, "dump")?);
+            ask_for_backup(&data.data, address, &copy.0)?;
+            let graph = Graph::open(&copy.0)
+                .with_context(|| format!("opening the copy in {}", copy.0.display()))?;
+            (graph, Some(copy))
         }
     };
     match output {
@@ -853,6 +958,218 @@ fn dump(data: &DataArgs, output: Option<&Path>) -> anyhow::Result<()> {
         None => {
             let mut writer = graph.dump(BufWriter::new(io::stdout().lock()))?;
             writer.flush()?;
+        }
+    }
+    drop(graph);
+    drop(copy);
+    Ok(())
+}
+
+/// A folder removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Err(error) = std::fs::remove_dir_all(&self.0)
+            && error.kind() != io::ErrorKind::NotFound
+        {
+            tracing::warn!(%error, "cannot remove {}", self.0.display());
+        }
+    }
+}
+
+/// A new path beside the store's folder (on its disk), `{folder}.{purpose}-{pid}`.
+fn beside(folder: &Path, purpose: &str) -> anyhow::Result<PathBuf> {
+    let folder = std::path::absolute(folder)?;
+    let name = folder
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "store".into());
+    Ok(folder.with_file_name(format!(".{name}.{purpose}-{}", std::process::id())))
+}
+
+/// Asks the server of the store in `data` for a backup into `target`, with the token it
+/// wrote there.
+fn ask_for_backup(data: &Path, address: std::net::SocketAddr, target: &Path) -> anyhow::Result<()> {
+    let token = served::local_token(data).with_context(|| {
+        format!(
+            "the server of {} wrote no token into {}: it is older than this command; stop it, or ask it with POST /api/admin/backup",
+            data.display(),
+            served::SERVER_FILE
+        )
+    })?;
+    tracing::info!("the store is in use by its server: asking http://{address} for a copy");
+    served::backup(address, &token, target)?;
+    Ok(())
+}
+
+/// `spyatlas token NAME --role ROLE --file FILE`.
+fn token(name: &str, role: TokenRole, file: &Path) -> anyhow::Result<()> {
+    if !accounts::is_account_name(name) {
+        bail!("`{name}` cannot name an account: 1 to 64 letters, digits, `.`, `_` or `-`");
+    }
+    let role = match role {
+        TokenRole::Read => accounts::Role::Read,
+        TokenRole::Write => accounts::Role::Write,
+        TokenRole::Admin => accounts::Role::Admin,
+    };
+    let existing = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(error) => return Err(error).with_context(|| format!("reading {}", file.display())),
+    };
+    if !existing.trim().is_empty() {
+        let tokens = accounts::Tokens::parse(&existing, file)?;
+        drop(tokens);
+        if existing
+            .lines()
+            .any(|line| line.split_whitespace().next() == Some(name))
+        {
+            bail!(
+                "{} has an account `{name}` already: remove its line first to give it a new token",
+                file.display()
+            );
+        }
+    }
+    let token = accounts::new_token().context("reading the system's random source")?;
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut out = options
+        .open(file)
+        .with_context(|| format!("opening {}", file.display()))?;
+    let separator = if existing.is_empty() || existing.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    let header = if existing.is_empty() {
+        "# spyatlas accounts: NAME ROLE sha256:HASH-OF-THE-TOKEN (made by `spyatlas token`)\n"
+    } else {
+        ""
+    };
+    write!(
+        out,
+        "{separator}{header}{}\n",
+        accounts::line(name, role, &token)
+    )?;
+    println!("{token}");
+    eprintln!(
+        "the account `{name}` ({role}) is in {}; the token above is shown once: give it to the account's holder, who sends it as `Authorization: Bearer TOKEN`; a running server reads the file again on SIGHUP",
+        file.display()
+    );
+    Ok(())
+}
+
+/// `spyatlas backup --data DIR TARGET`.
+fn backup(data: &DataArgs, target: &Path) -> anyhow::Result<()> {
+    if data.store.is_some() {
+        bail!(
+            "a remote SPARQL store is backed up with its own tools; `spyatlas dump` writes every quad as N-Quads"
+        );
+    }
+    let target = std::path::absolute(target)?;
+    if target.exists() {
+        bail!(
+            "{} exists already: a backup goes into a new folder",
+            target.display()
+        );
+    }
+    let folder = data.data.as_path();
+    if !folder.join("CURRENT").exists() {
+        bail!(
+            "there is no store in {}: name it with --data",
+            folder.display()
+        );
+    }
+    let started = Instant::now();
+    match Graph::open(folder) {
+        Ok(graph) => graph.backup(&target).with_context(|| {
+            format!("backing up {} into {}", folder.display(), target.display())
+        })?,
+        Err(StoreError::InUse { .. }) => {
+            let address = served::address(folder).with_context(|| {
+                format!(
+                    "the store in {} is in use, and no spyatlas server says it serves it: wait for the other process (a load?) to finish",
+                    folder.display()
+                )
+            })?;
+            ask_for_backup(folder, address, &target)?;
+        }
+        Err(error) => return Err(error).with_context(|| format!("opening {}", folder.display())),
+    }
+    eprintln!(
+        "backed up {} into {} in {:.1} s; `spyatlas restore --data NEW {}` makes a store of it",
+        folder.display(),
+        target.display(),
+        started.elapsed().as_secs_f64(),
+        target.display()
+    );
+    Ok(())
+}
+
+/// `spyatlas restore --data DIR BACKUP`.
+fn restore(data: &DataArgs, backup: &Path) -> anyhow::Result<()> {
+    if data.store.is_some() {
+        bail!(
+            "a remote SPARQL store is restored with its own tools; `spyatlas load` reads N-Quads"
+        );
+    }
+    if !backup.join("CURRENT").exists() {
+        bail!(
+            "{} is not a backup of a store (it has no RocksDB CURRENT file)",
+            backup.display()
+        );
+    }
+    let folder = data.data.as_path();
+    let occupied = match std::fs::read_dir(folder) {
+        Ok(mut entries) => entries.next().is_some(),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => false,
+        Err(error) => return Err(error).with_context(|| format!("reading {}", folder.display())),
+    };
+    if occupied {
+        bail!(
+            "{} is not empty: restore into a new folder and serve that one, or move this one away first",
+            folder.display()
+        );
+    }
+    // Copied beside the target, opened there to check it, then moved into place: a
+    // restore that fails half way leaves no half store behind.
+    let staging = Scratch(beside(folder, "restoring")?);
+    copy_folder(backup, &staging.0)
+        .with_context(|| format!("copying {} to {}", backup.display(), staging.0.display()))?;
+    let quads = {
+        let graph = Graph::open(&staging.0)
+            .with_context(|| format!("opening the copy of {}", backup.display()))?;
+        let quads = graph.len()?;
+        graph.flush()?;
+        quads
+    };
+    if folder.exists() {
+        std::fs::remove_dir(folder).with_context(|| format!("replacing {}", folder.display()))?;
+    }
+    std::fs::rename(&staging.0, folder)
+        .with_context(|| format!("moving the restored store to {}", folder.display()))?;
+    eprintln!(
+        "restored {quads} quads from {} into {}",
+        backup.display(),
+        folder.display()
+    );
+    Ok(())
+}
+
+/// Copies the files of `from` (and its folders) into the new folder `to`.
+fn copy_folder(from: &Path, to: &Path) -> io::Result<()> {
+    std::fs::create_dir(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_folder(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), target)?;
         }
     }
     Ok(())

@@ -3,9 +3,11 @@
 //! One process at a time may open a store for writing, and `spyatlas serve` keeps it for
 //! as long as it runs; opening it read-only beside a writer is not safe either (RocksDB
 //! may remove files the reader still maps). So the server writes where it listens into
-//! the store's folder ([`Announcement`]), and `spyatlas query` and `spyatlas dump` ask it
-//! over HTTP (the SPARQL Protocol and the Graph Store Protocol) instead of opening the
-//! store themselves.
+//! the store's folder ([`Announcement`]), and `spyatlas query` asks it over HTTP (the
+//! SPARQL Protocol) instead of opening the store itself; `spyatlas backup` and `spyatlas
+//! dump` ask it for a backup (`POST /api/admin/backup`), with the token it writes there
+//! too, readable by the folder's owner only: whoever may read the store's files may copy
+//! them.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -42,20 +44,25 @@ pub enum ClientError {
     Io(#[from] io::Error),
 }
 
-/// Where a running server listens, written into its store's folder when it starts and
-/// removed when it stops.
+/// Where a running server listens, its process and its local token, written into its
+/// store's folder when it starts and removed when it stops.
 pub struct Announcement {
     path: PathBuf,
 }
 
 impl Announcement {
-    /// Writes the address `address` of the server of the store in `data`.
-    pub fn write(data: &Path, address: SocketAddr) -> io::Result<Self> {
+    /// Writes the address `address` and the local token `token` of the server of the store
+    /// in `data`, in a file only its owner may read.
+    pub fn write(data: &Path, address: SocketAddr, token: &str) -> io::Result<Self> {
         let path = data.join(SERVER_FILE);
-        std::fs::write(
-            &path,
-            format!("{address}\n{}\n", std::process::id()).as_bytes(),
-        )?;
+        let _ = std::fs::remove_file(&path);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(&path)?
+            .write_all(format!("{address}\n{}\n{token}\n", std::process::id()).as_bytes())?;
         Ok(Self { path })
     }
 }
@@ -80,6 +87,29 @@ pub fn address(data: &Path) -> Option<SocketAddr> {
     Some(address)
 }
 
+/// The local token of the server of the store in `data`.
+pub fn local_token(data: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(data.join(SERVER_FILE)).ok()?;
+    text.lines()
+        .nth(2)
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .map(str::to_owned)
+}
+
+/// Asks the server to back its store up into the new folder `target` (an absolute path),
+/// with the local token `token`.
+pub fn backup(address: SocketAddr, token: &str, target: &Path) -> Result<(), ClientError> {
+    let body = serde_json::json!({ "target": target.to_string_lossy() }).to_string();
+    let request = Request::post("/api/admin/backup")
+        .header(hyper::header::HOST, address.to_string())
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .header(hyper::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Full::new(Bytes::from(body)))
+        .expect("a valid request");
+    exchange(address, request, &mut io::sink())
+}
+
 /// Sends a SPARQL query and writes the answer, in the media type `accept`, to `out`.
 pub fn query(
     address: SocketAddr,
@@ -92,22 +122,6 @@ pub fn query(
         .header(hyper::header::CONTENT_TYPE, "application/sparql-query")
         .header(hyper::header::ACCEPT, accept)
         .body(Full::new(Bytes::from(text.to_owned())))
-        .expect("a valid request");
-    exchange(address, request, out)
-}
-
-/// Gets `path` (with its query string) and writes the answer, in the media type `accept`,
-/// to `out`.
-pub fn get(
-    address: SocketAddr,
-    path: &str,
-    accept: &str,
-    out: &mut dyn Write,
-) -> Result<(), ClientError> {
-    let request = Request::get(path)
-        .header(hyper::header::HOST, address.to_string())
-        .header(hyper::header::ACCEPT, accept)
-        .body(Full::new(Bytes::new()))
         .expect("a valid request");
     exchange(address, request, out)
 }
@@ -148,81 +162,6 @@ fn exchange(
     })
 }
 
-/// Writes every quad the server holds as N-Quads: its default graph, then each named graph
-/// (read with the Graph Store Protocol as N-Triples, each line given the graph's name).
-pub fn dump(address: SocketAddr, out: &mut dyn Write) -> Result<(), ClientError> {
-    let mut names = Vec::new();
-    query(
-        address,
-        "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }",
-        "text/tab-separated-values",
-        &mut names,
-    )?;
-    get(address, "/store?default", "application/n-triples", out)?;
-    for name in String::from_utf8_lossy(&names).lines().skip(1) {
-        // Blank node graph names cannot be asked for by name.
-        let Some(iri) = name.strip_prefix('<').and_then(|n| n.strip_suffix('>')) else {
-            continue;
-        };
-        let path = format!(
-            "/store?graph={}",
-            form_urlencoded::byte_serialize(iri.as_bytes()).collect::<String>()
-        );
-        let mut named = NamedGraphWriter {
-            out: &mut *out,
-            graph: name,
-            line: Vec::new(),
-        };
-        get(address, &path, "application/n-triples", &mut named)?;
-        named.finish()?;
-    }
-    Ok(())
-}
-
-/// Turns N-Triples lines into N-Quads lines of one graph as they stream through.
-struct NamedGraphWriter<'a> {
-    out: &'a mut dyn Write,
-    graph: &'a str,
-    line: Vec<u8>,
-}
-
-impl NamedGraphWriter<'_> {
-    fn write_line(&mut self) -> io::Result<()> {
-        let line = std::mem::take(&mut self.line);
-        let text = line.trim_ascii();
-        if let Some(triple) = text.strip_suffix(b".") {
-            self.out.write_all(triple.trim_ascii_end())?;
-            write!(self.out, " {} .", self.graph)?;
-            self.out.write_all(b"\n")?;
-        }
-        Ok(())
-    }
-
-    fn finish(mut self) -> io::Result<()> {
-        if !self.line.is_empty() {
-            self.write_line()?;
-        }
-        Ok(())
-    }
-}
-
-impl Write for NamedGraphWriter<'_> {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        for &byte in bytes {
-            if byte == b'\n' {
-                self.write_line()?;
-            } else {
-                self.line.push(byte);
-            }
-        }
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,30 +170,20 @@ mod tests {
     fn the_announced_address_is_read_back_and_removed_on_drop() {
         let folder = tempfile::tempdir().unwrap();
         let announced =
-            Announcement::write(folder.path(), "0.0.0.0:7878".parse().unwrap()).unwrap();
+            Announcement::write(folder.path(), "0.0.0.0:7878".parse().unwrap(), "t0ken").unwrap();
         assert_eq!(
             address(folder.path()),
             Some("127.0.0.1:7878".parse().unwrap())
         );
+        assert_eq!(local_token(folder.path()).as_deref(), Some("t0ken"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let file = folder.path().join(SERVER_FILE);
+            let mode = std::fs::metadata(file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{mode:o}");
+        }
         drop(announced);
         assert_eq!(address(folder.path()), None);
-    }
-
-    #[test]
-    fn n_triples_lines_become_quads_of_the_graph() {
-        let mut out = Vec::new();
-        let mut writer = NamedGraphWriter {
-            out: &mut out,
-            graph: "<http://g>",
-            line: Vec::new(),
-        };
-        writer
-            .write_all(b"<http://s> <http://p> \"a . b\" .\n<http://s> <http://p> <http://o> .")
-            .unwrap();
-        writer.finish().unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "<http://s> <http://p> \"a . b\" <http://g> .\n<http://s> <http://p> <http://o> <http://g> .\n"
-        );
     }
 }

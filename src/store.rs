@@ -845,6 +845,34 @@ impl Graph {
         }
     }
 
+    /// Copies the store, as it is at one moment, into the new folder `target` (a RocksDB
+    /// checkpoint: hard links to the immutable files when `target` is on the same disk),
+    /// while reads and writes go on. The copy opens as a store of its own; a write
+    /// committed while the copy is made is in it whole or not at all.
+    pub fn backup(&self, target: &Path) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Embedded {
+                store,
+                folder: Some(_),
+                ..
+            } => {
+                if target.exists() {
+                    return Err(StoreError::Unsupported(format!(
+                        "{} exists already: a backup goes into a new folder",
+                        target.display()
+                    )));
+                }
+                Ok(store.backup(target)?)
+            }
+            Backend::Embedded { folder: None, .. } => Err(StoreError::Unsupported(
+                "a store held in memory has no files to back up: dump it instead".into(),
+            )),
+            Backend::Remote(_) => Err(StoreError::Unsupported(
+                "a remote SPARQL store is backed up with its own tools (for Virtuoso, its backup functions or a copy of its database while stopped); `spyatlas dump` writes every quad as N-Quads".into(),
+            )),
+        }
+    }
+
     /// Writes what oxigraph buffered to disk (nothing to do for a remote store).
     pub fn flush(&self) -> Result<(), StoreError> {
         match &self.backend {

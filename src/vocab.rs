@@ -61,7 +61,14 @@ pub mod loader {
     /// Triples of content.
     pub const TRIPLE_COUNT: NamedNodeRef<'_> =
         NamedNodeRef::new_unchecked("https://w3id.org/spyatlas/ontology#tripleCount");
+    /// The account of the server that loaded a revision (PROV-O).
+    pub const WAS_ATTRIBUTED_TO: NamedNodeRef<'_> =
+        NamedNodeRef::new_unchecked("http://www.w3.org/ns/prov#wasAttributedTo");
 }
+
+/// Accounts of the server (named tokens), as agents that loaded report revisions:
+/// `https://w3id.org/spyatlas/account/{name}`.
+pub const ACCOUNT_NAMESPACE: &str = "https://w3id.org/spyatlas/account/";
 
 /// What spyatlas keeps in a remote SPARQL store besides the knowledge (see
 /// `store/remote.rs`).

@@ -35,12 +35,22 @@ pub enum ApiError {
     /// The request body has a media type this route does not take.
     #[error("unsupported request Content-Type `{given}`; send one of: {expected}")]
     UnsupportedMediaType { given: String, expected: String },
-    /// A write without the right bearer token.
-    #[error("this write needs `Authorization: Bearer TOKEN` with the server's write token")]
-    Unauthorized,
-    /// A write on a server that has no write token configured.
+    /// No token, or one the server does not know, where `needed` is required.
+    #[error("{}", unauthorized(.needed, .presented))]
+    Unauthorized {
+        needed: crate::accounts::Role,
+        presented: bool,
+    },
+    /// A known account whose role does not allow what it asked.
+    #[error("the account `{account}` has the {role} role; this needs the {needed} role ({}): ask the server's operator", .needed.grants())]
+    Forbidden {
+        account: String,
+        role: crate::accounts::Role,
+        needed: crate::accounts::Role,
+    },
+    /// A write on a server that has no accounts.
     #[error(
-        "writes are disabled on this server: start it with `--write-token TOKEN` (or SPYATLAS_WRITE_TOKEN) and send `Authorization: Bearer TOKEN`"
+        "writes are disabled on this server: start it with `--tokens-file FILE` (accounts made by `spyatlas token`) or `--write-token TOKEN`, and send `Authorization: Bearer TOKEN`"
     )]
     WritesDisabled,
     /// A write on a server started with `--read-only`.
@@ -61,6 +71,9 @@ pub enum ApiError {
     /// The thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// What the request would make exists already.
+    #[error("{0}")]
+    Conflict(String),
     /// The query ran past its deadline and was cancelled.
     #[error("the query did not finish within {} s and was cancelled; make it more selective (LIMIT, narrower patterns) or ask the operator to raise --query-timeout", .0.as_secs())]
     Timeout(Duration),
@@ -84,6 +97,19 @@ pub enum ApiError {
     /// Anything else: a defect or a storage failure; details stay in the log.
     #[error(transparent)]
     Store(StoreError),
+}
+
+/// The message of [`ApiError::Unauthorized`].
+fn unauthorized(needed: &crate::accounts::Role, presented: &bool) -> String {
+    format!(
+        "{}: this needs the token of an account with the {needed} role ({}), sent as `Authorization: Bearer TOKEN`",
+        if *presented {
+            "the token sent is not one of this server's"
+        } else {
+            "no token was sent"
+        },
+        needed.grants()
+    )
 }
 
 impl From<StoreError> for ApiError {
@@ -135,9 +161,10 @@ impl IntoResponse for ApiError {
             Self::Limit(_) => StatusCode::BAD_REQUEST,
             Self::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::WritesDisabled | Self::ReadOnly => StatusCode::FORBIDDEN,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } | Self::WritesDisabled | Self::ReadOnly => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Timeout(_) | Self::Stopped | Self::MemoryLimit(_) | Self::Busy(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -170,9 +197,10 @@ impl IntoResponse for ApiError {
                 Some(super::metrics::Refusal::Deadline)
             }
             Self::MemoryLimit(_) => Some(super::metrics::Refusal::Memory),
-            Self::Unauthorized | Self::WritesDisabled | Self::ReadOnly => {
-                Some(super::metrics::Refusal::Unauthorized)
-            }
+            Self::Unauthorized { .. }
+            | Self::Forbidden { .. }
+            | Self::WritesDisabled
+            | Self::ReadOnly => Some(super::metrics::Refusal::Unauthorized),
             Self::InsufficientStorage(_) => Some(super::metrics::Refusal::Disk),
             _ => None,
         };
@@ -186,9 +214,30 @@ impl IntoResponse for ApiError {
             } => Some(Duration::from_secs(5)),
             _ => None,
         };
+        // A write refused for want of a token or a role is recorded as any write is.
+        let refused_write = match &self {
+            Self::Unauthorized { needed, .. } => {
+                (*needed > crate::accounts::Role::Read).then(crate::audit::Note::default)
+            }
+            Self::Forbidden { account, role, .. } => Some(crate::audit::Note {
+                account: Some(crate::accounts::Account {
+                    name: account.clone(),
+                    role: *role,
+                }),
+                ..crate::audit::Note::default()
+            }),
+            Self::WritesDisabled | Self::ReadOnly => Some(crate::audit::Note::default()),
+            _ => None,
+        };
         let mut response = (status, format!("{self}\n")).into_response();
         if let Some(refusal) = refusal {
             response.extensions_mut().insert(refusal);
+        }
+        if let Some(note) = refused_write {
+            response.extensions_mut().insert(crate::audit::Note {
+                action: "refused",
+                ..note
+            });
         }
         if let Some(retry_after) = retry_after {
             response.headers_mut().insert(
@@ -197,9 +246,10 @@ impl IntoResponse for ApiError {
             );
         }
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"spyatlas\""),
+            );
         }
         response
     }

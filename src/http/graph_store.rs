@@ -6,7 +6,7 @@
 //! `Location`); DELETE removes it. Bodies are RDF in any syntax oxigraph reads, or
 //! `multipart/form-data` with one RDF file per part.
 
-use super::auth::authorize_write;
+use super::auth::{Needs, authorize};
 use super::conneg::{self, GRAPHS, Representation, negotiate};
 use super::error::ApiError;
 use super::openapi::GraphAnswer;
@@ -140,13 +140,55 @@ fn direct_target(request: &Request) -> Result<Target, ApiError> {
 
 async fn dispatch(state: AppState, target: Target, request: Request) -> Result<Response, ApiError> {
     let method = request.method().clone();
-    if method != Method::GET && method != Method::HEAD {
-        authorize_write(&state.settings.write_access, request.headers())?;
+    if method == Method::GET || method == Method::HEAD {
+        return match target {
+            Target::Graph(graph) => read_graph(state, graph, request).await,
+            Target::NewGraph => Err(ApiError::MethodNotAllowed(format!(
+                "{method} needs a graph: /store?graph=IRI or /store?default"
+            ))),
+        };
     }
+    let account = authorize(
+        &state.settings.write_access,
+        request.headers(),
+        Needs::Admin,
+    )?;
+    let note = crate::audit::Note {
+        account: Some(account),
+        action: match method {
+            Method::PUT => "graph-store.put",
+            Method::POST => "graph-store.post",
+            Method::DELETE => "graph-store.delete",
+            _ => "graph-store",
+        },
+        reports: Vec::new(),
+        target: match &target {
+            Target::Graph(graph) => Some(graph.to_string()),
+            Target::NewGraph => None,
+        },
+    };
+    let mut response = match write(state, method, target, request).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    let mut note = note;
+    if note.target.is_none()
+        && let Some(location) = response.headers().get(header::LOCATION)
+    {
+        note.target = location.to_str().ok().map(str::to_owned);
+    }
+    response.extensions_mut().insert(note);
+    Ok(response)
+}
+
+/// A write to the store, once authorised.
+async fn write(
+    state: AppState,
+    method: Method,
+    target: Target,
+    request: Request,
+) -> Result<Response, ApiError> {
     match (method, target) {
-        (Method::GET | Method::HEAD, Target::Graph(graph)) => {
-            read_graph(state, graph, request).await
-        }
         (Method::PUT, Target::Graph(graph)) => {
             write_graph(state, graph, request, Write::Replace).await
         }

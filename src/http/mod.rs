@@ -6,6 +6,7 @@
 //! and keeps its tracing span, or, for SPARQL queries, through `stream::answer`, which
 //! answers quick queries on the spot and streams the others from the pool.
 
+mod admin;
 mod answers;
 mod auth;
 mod body;
@@ -81,6 +82,10 @@ pub struct AppState {
     pub pool: pool::WorkPool,
     /// The room left for bodies of clients without the write token.
     pub public_bodies: body::PublicBodies,
+    /// Where every write is recorded.
+    pub audit: Arc<crate::audit::Audit>,
+    /// Held while a backup is taken: one at a time.
+    pub backups: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
@@ -97,6 +102,13 @@ impl AppState {
     pub fn new(graph: Graph, settings: HttpSettings) -> Result<Self, StateError> {
         let pool = pool::WorkPool::start(settings.pool).map_err(StateError::Pool)?;
         let answers = Arc::new(answers::AnswerCache::new(settings.answer_cache_bytes));
+        let audit = match &settings.audit_log {
+            Some(path) => crate::audit::Audit::open(path).map_err(|source| StateError::Audit {
+                path: path.clone(),
+                source,
+            })?,
+            None => crate::audit::Audit::none(),
+        };
         Ok(Self {
             search: crate::search::Live::start(&graph),
             pages: entity::PageCache::new(&graph),
@@ -113,6 +125,8 @@ impl AppState {
             answers,
             pool,
             public_bodies: body::PublicBodies::default(),
+            audit: Arc::new(audit),
+            backups: Arc::default(),
         })
     }
 }
@@ -126,6 +140,13 @@ pub enum StateError {
     /// The work pool's threads could not be started.
     #[error("cannot start the work pool: {0}")]
     Pool(io::Error),
+    /// The audit log cannot be opened for appending.
+    #[error("cannot open the audit log {}: {source}; name a writable file with --audit-log", path.display())]
+    Audit {
+        path: std::path::PathBuf,
+        #[source]
+        source: io::Error,
+    },
 }
 
 /// Every route of the server, each handler mounted at the path its `#[utoipa::path]`
@@ -174,6 +195,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reconcile::propose_properties))
         .routes(routes!(reconcile::preview))
         .routes(routes!(export::api))
+        .routes(routes!(admin::backup))
         .routes(routes!(openapi::openapi_json))
 }
 
@@ -189,12 +211,113 @@ pub fn router(state: AppState) -> Router {
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::private,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit_trail,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             state.settings.query_timeout,
             around_request,
         ))
         .layer(cors())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
+}
+
+/// The header carrying a request's id, in the request and in its answer.
+pub const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
+/// Gives every request an id, the client's (`X-Request-Id`: 1 to 64 letters, digits, `.`,
+/// `_`, `-`) or a new one, which its log lines, its audit lines and its answer carry.
+async fn request_id(mut request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let given = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| crate::accounts::is_account_name(id))
+        .map(str::to_owned);
+    let id = given.unwrap_or_else(new_request_id);
+    let value = axum::http::HeaderValue::from_str(&id).expect("ids are plain ASCII");
+    request.headers_mut().insert(REQUEST_ID, value.clone());
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(REQUEST_ID, value);
+    response
+}
+
+/// A new request id: this process's random start, then a count (`5f0c9a1e00000007`).
+fn new_request_id() -> String {
+    static START: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let start = START.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.subsec_nanos());
+        nanos ^ std::process::id().rotate_left(16)
+    });
+    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{start:08x}{count:08x}")
+}
+
+/// The span of a request, named by its id, so that every line logged for it names it.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        id = %id,
+        method = %request.method(),
+        uri = %request.uri().path(),
+    )
+}
+
+/// Records each write in the audit log, as its handler described it in the answer's
+/// [`crate::audit::Note`], with the request's id, method, route and status.
+async fn audit_trail(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method().to_string();
+    let route = request.uri().path().to_owned();
+    let id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let response = next.run(request).await;
+    if let Some(note) = response.extensions().get::<crate::audit::Note>().cloned() {
+        let status = response.status().as_u16();
+        tracing::info!(
+            action = note.action,
+            account = note.account.as_ref().map(|account| account.name.as_str()),
+            status,
+            "write"
+        );
+        // Written (and synced) off the event loop, before the answer leaves.
+        let audit = state.audit.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            let request = crate::audit::Request {
+                id: &id,
+                method: &method,
+                route: &route,
+                status,
+            };
+            audit.record(&note, request);
+        })
+        .await;
+        if let Err(error) = written {
+            tracing::error!(%error, "the audit log was not written");
+        }
+    }
+    response
 }
 
 /// Gives the request its deadline, which all the work it hands to the pool shares, and

@@ -7,7 +7,7 @@
 //! 415 (a Content-Type that is neither a report document nor RDF) or 422 (a list of
 //! problems: entity, property, message, line), and write nothing.
 
-use super::auth::authorize_write;
+use super::auth::{Needs, authorize};
 use super::body::{self, Sender};
 use super::conneg::{self, GRAPHS, Representation, negotiate};
 use super::error::ApiError;
@@ -151,14 +151,17 @@ pub async fn post(
 ) -> Result<Response, ApiError> {
     let dry_run = params.dry_run.unwrap_or(false);
     // Checked before the body is read: a write without the token costs nothing.
-    let authorized = authorize_write(&state.settings.write_access, &headers);
-    let sender = match authorized {
-        Ok(()) => Sender::Writer,
+    let authorized = authorize(&state.settings.write_access, &headers, Needs::Write);
+    let (sender, account) = match authorized {
+        Ok(account) => (Sender::Writer, Some(account)),
         Err(error) if !dry_run => return Err(error),
-        Err(_) => Sender::Public {
-            limit: state.settings.max_public_body_bytes,
-            flag: "--max-public-body-mb",
-        },
+        Err(_) => (
+            Sender::Public {
+                limit: state.settings.max_public_body_bytes,
+                flag: "--max-public-body-mb",
+            },
+            None,
+        ),
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -182,6 +185,7 @@ pub async fn post(
     let body = body::read(&state, &headers, body, sender).await?;
     let graph = state.graph.clone();
     let loader = state.reports.clone();
+    let by = account.as_ref().map(crate::accounts::Account::iri);
     let results = blocking(&state, move || {
         // Input beyond the limits is refused before the loader, whose first use reads the
         // store's entities, is involved.
@@ -190,13 +194,16 @@ pub async fn post(
                 origin: "request body".into(),
                 slug: None,
                 triples: 0,
+                content_hash: None,
                 outcome: Err(error),
             }]);
         }
         loader.with(&graph, |loader| {
             loader.set_dry_run(dry_run);
+            loader.set_attribution(by);
             let results = loader.load_bytes("request body", &body, kind);
             loader.set_dry_run(false);
+            loader.set_attribution(None);
             results
         })
     })
@@ -211,7 +218,29 @@ pub async fn post(
             Err(_) => "failed",
         });
     }
+    let note = (!dry_run).then(|| crate::audit::Note {
+        account,
+        action: "report.load",
+        reports: results
+            .iter()
+            .map(|result| crate::audit::ReportNote {
+                slug: result.slug.clone(),
+                content_hash: result.content_hash.clone(),
+                outcome: match &result.outcome {
+                    Ok(Outcome::Loaded) => "loaded",
+                    Ok(Outcome::Unchanged) => "unchanged",
+                    Ok(Outcome::Replaced) => "replaced",
+                    Ok(Outcome::Valid) => "valid",
+                    Err(_) => "failed",
+                },
+            })
+            .collect(),
+        target: None,
+    });
     let mut response = respond(results);
+    if let Some(note) = note {
+        response.extensions_mut().insert(note);
+    }
     let status = response.status();
     if status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY {
         response
@@ -449,7 +478,58 @@ pub struct ReportSummary {
     triples: Option<u64>,
     /// SHA-256 of the report's canonical N-Quads (RDFC-1.0).
     content_hash: Option<String>,
+    /// The account that loaded this revision (null: the bundled data, or the command
+    /// line).
+    loaded_by: Option<String>,
+    /// Every revision, newest first (in the answer about one report only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revisions: Option<Vec<Revision>>,
     links: ReportLinks,
+}
+
+/// One revision of a report: when it was loaded, its content's hash, and by whom.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Revision {
+    revision: u64,
+    loaded_at: Option<String>,
+    content_hash: Option<String>,
+    /// The account that loaded it (null: the bundled data, or the command line).
+    loaded_by: Option<String>,
+}
+
+/// The account named by an account IRI.
+fn account_name(term: Option<&Term>) -> Option<String> {
+    match term {
+        Some(Term::NamedNode(node)) => Some(
+            node.as_str()
+                .strip_prefix(vocab::ACCOUNT_NAMESPACE)
+                .unwrap_or(node.as_str())
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
+
+/// The revisions of the report `iri`, newest first.
+fn revisions(graph: &Graph, iri: &NamedNode) -> Result<Vec<Revision>, ApiError> {
+    let rows =
+        crate::lookups::REPORT_REVISIONS.rows(graph, &[("report", iri.clone().into())], 100_000)?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            let text = |name: &str| match row.get(name) {
+                Some(Term::Literal(literal)) => Some(literal.value().to_owned()),
+                _ => None,
+            };
+            Some(Revision {
+                revision: text("revision")?.parse().ok()?,
+                loaded_at: text("loadedAt"),
+                content_hash: text("hash"),
+                loaded_by: account_name(row.get("by")),
+            })
+        })
+        .collect())
 }
 
 /// Where a report's metadata and graph are.
@@ -521,6 +601,8 @@ fn list(graph: &Graph, filter: Option<&NamedNode>) -> Result<Vec<ReportSummary>,
             revision: number("revision"),
             triples: number("triples"),
             content_hash: text("hash"),
+            loaded_by: account_name(solution.get("by")),
+            revisions: None,
             links: ReportLinks {
                 this: format!("/api/reports/{slug}"),
                 rdf: format!("/api/reports/{slug}?format=trig"),
@@ -593,7 +675,14 @@ pub async fn get_one(
     let graph = state.graph.clone();
     let found = {
         let (graph, iri) = (graph.clone(), iri.clone());
-        blocking(&state, move || list(&graph, Some(&iri))).await??
+        blocking(&state, move || {
+            let mut found = list(&graph, Some(&iri))?;
+            if let Some(summary) = found.first_mut() {
+                summary.revisions = Some(revisions(&graph, &iri)?);
+            }
+            Ok::<_, ApiError>(found)
+        })
+        .await??
     };
     let Some(summary) = found.into_iter().next() else {
         return Err(ApiError::NotFound(format!(
@@ -642,17 +731,36 @@ pub async fn delete(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize_write(&state.settings.write_access, &headers)?;
+    let account = authorize(&state.settings.write_access, &headers, Needs::Write)?;
     let iri = report_iri(&slug)?;
     let graph = state.graph.clone();
-    let removed = blocking(&state, move || report::remove(&graph, iri.as_ref()))
-        .await?
-        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
-    if removed {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(ApiError::NotFound(format!(
+    let removed = blocking(&state, move || {
+        let hash = report::stored_hash(&graph, iri.as_ref())?;
+        report::remove(&graph, iri.as_ref()).map(|removed| (removed, hash))
+    })
+    .await?;
+    let note = |outcome, content_hash| crate::audit::Note {
+        account: Some(account.clone()),
+        action: "report.retract",
+        reports: vec![crate::audit::ReportNote {
+            slug: Some(slug.clone()),
+            content_hash,
+            outcome,
+        }],
+        target: None,
+    };
+    let mut response = match removed {
+        Ok((true, hash)) => {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            response.extensions_mut().insert(note("retracted", hash));
+            return Ok(response);
+        }
+        Ok((false, _)) => ApiError::NotFound(format!(
             "no report `{slug}` is loaded; GET /api/reports lists the reports"
-        )))
-    }
+        ))
+        .into_response(),
+        Err(error) => ApiError::BadRequest(error.to_string()).into_response(),
+    };
+    response.extensions_mut().insert(note("failed", None));
+    Ok(response)
 }

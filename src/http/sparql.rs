@@ -2,7 +2,7 @@
 //! POST form and POST body), plus the service description and the query page.
 
 use super::answers::{Copying, is_repeatable};
-use super::auth::authorize_write;
+use super::auth::{Needs, authorize};
 use super::body::{self, Sender};
 use super::conneg::{self, GRAPHS, Representation, SOLUTIONS, negotiate};
 use super::error::ApiError;
@@ -200,7 +200,8 @@ pub async fn post_sparql(
         "application/x-www-form-urlencoded" => {
             // A form may hold an update: with the write token it may be as large as any
             // write; without, as large as a query once percent-encoded.
-            let sender = if authorize_write(&state.settings.write_access, &headers).is_ok() {
+            let sender = if authorize(&state.settings.write_access, &headers, Needs::Admin).is_ok()
+            {
                 Sender::Writer
             } else {
                 Sender::Public {
@@ -215,7 +216,7 @@ pub async fn post_sparql(
             params.queries.push(utf8_body(body)?);
         }
         "application/sparql-update" => {
-            authorize_write(&state.settings.write_access, &headers)?;
+            authorize(&state.settings.write_access, &headers, Needs::Admin)?;
             let body = body::read(&state, &headers, body, Sender::Writer).await?;
             params.updates.push(utf8_body(body)?);
         }
@@ -670,7 +671,27 @@ async fn run_update(
     params: ProtocolParams,
     text: String,
 ) -> Result<Response, ApiError> {
-    authorize_write(&state.settings.write_access, headers)?;
+    let account = authorize(&state.settings.write_access, headers, Needs::Admin)?;
+    let mut response = match update(state, headers, params, text).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    response.extensions_mut().insert(crate::audit::Note {
+        account: Some(account),
+        action: "sparql.update",
+        reports: Vec::new(),
+        target: None,
+    });
+    Ok(response)
+}
+
+/// Parses, checks and runs an update, once authorised.
+async fn update(
+    state: AppState,
+    headers: &HeaderMap,
+    params: ProtocolParams,
+    text: String,
+) -> Result<Response, ApiError> {
     limits::check_sparql(&text, state.settings.max_body_bytes)?;
     let update = SparqlParser::new()
         .with_base_iri(endpoint_iri(headers))

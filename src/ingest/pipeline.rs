@@ -16,7 +16,7 @@ use super::report::{self, Outcome, Problem, ReportDraft, ReportError};
 use super::resolve::{EntityIndex, Layered};
 use crate::store::{Graph, format_of_path};
 use crate::validate::compiled::CompiledShapes;
-use crate::validate::{Shapes, ValidateError, Violation};
+use crate::validate::{ValidateError, Violation};
 use crate::vocab;
 use oxigraph::io::{RdfFormat, RdfParser, RdfSyntaxError};
 use oxigraph::model::vocab::{rdf, rdfs};
@@ -35,6 +35,8 @@ pub struct ReportResult {
     pub slug: Option<String>,
     /// Triples of content (0 when it failed before they were known).
     pub triples: usize,
+    /// SHA-256 of the content's canonical form (RDFC-1.0), once computed.
+    pub content_hash: Option<String>,
     pub outcome: Result<Outcome, ReportError>,
 }
 
@@ -47,7 +49,7 @@ pub const EXTENSIONS: &str = ".yaml, .yml, .json, .jsonld, .ttl, .nt, .nq, .trig
 /// Loads reports into one store.
 pub struct Loader {
     graph: Graph,
-    shapes: Validator,
+    shapes: CompiledShapes,
     background: Arc<Vec<Triple>>,
     index: EntityIndex,
     dry_run: bool,
@@ -62,6 +64,8 @@ pub struct Loader {
     dry: EntityIndex,
     /// The terms of the ontology, which a report's terms in its namespace must be.
     vocabulary: Arc<Vocabulary>,
+    /// The account the revisions written are attributed to.
+    by: Option<NamedNode>,
 }
 
 impl Loader {
@@ -88,7 +92,14 @@ impl Loader {
             descriptions: Descriptions::default(),
             dry: EntityIndex::default(),
             vocabulary: Arc::new(Vocabulary::of(graph)?),
+            by: None,
         })
+    }
+
+    /// Attributes the revisions written from now on to the account `by` (an IRI of
+    /// [`vocab::ACCOUNT_NAMESPACE`]), or to none.
+    pub fn set_attribution(&mut self, by: Option<NamedNode>) {
+        self.by = by;
     }
 
     /// Takes in what was written to the store since this loader last looked (by itself,
@@ -305,7 +316,7 @@ impl Loader {
                 draft.as_ref().ok().map(|draft| {
                     let hash = draft.content_hash();
                     if report::stored_hash(graph, draft.iri.as_ref())?.as_deref() == Some(&hash) {
-                        return Ok(Check::Unchanged);
+                        return Ok(Check::Unchanged(hash));
                     }
                     let problems = validate(
                         graph,
@@ -337,10 +348,10 @@ impl Loader {
                     drafts.push(None);
                     hashes.push(None);
                 }
-                (Ok(draft), Some(Ok(Check::Unchanged))) => {
+                (Ok(draft), Some(Ok(Check::Unchanged(hash)))) => {
                     outcomes.push(Ok(Outcome::Unchanged));
                     drafts.push(Some(draft));
-                    hashes.push(None);
+                    hashes.push(Some(hash));
                 }
                 (Ok(draft), Some(Ok(Check::Valid(hash)))) => {
                     outcomes.push(Ok(if self.dry_run {
@@ -371,7 +382,7 @@ impl Loader {
                 })
                 .collect();
             if !to_write.is_empty() {
-                let written = report::write_many(&self.graph, &to_write);
+                let written = report::write_many(&self.graph, &to_write, self.by.as_ref());
                 let positions: Vec<usize> = outcomes
                     .iter()
                     .zip(&hashes)
@@ -399,7 +410,9 @@ impl Loader {
             }
         }
         let mut results = Vec::with_capacity(outcomes.len());
-        for ((origin, draft), outcome) in origins.into_iter().zip(drafts).zip(outcomes) {
+        for (((origin, draft), outcome), content_hash) in
+            origins.into_iter().zip(drafts).zip(outcomes).zip(hashes)
+        {
             let triples = draft.as_ref().map_or(0, |draft| draft.triples.len());
             if let Some(draft) = &draft {
                 if let Ok(Outcome::Loaded | Outcome::Replaced) = outcome {
@@ -416,6 +429,7 @@ impl Loader {
                 origin,
                 slug: draft.map(|draft| draft.slug),
                 triples,
+                content_hash,
                 outcome,
             });
         }
@@ -552,7 +566,7 @@ impl Loader {
         let mut bulk_written = false;
         let mut prepared: Option<EntityIndex> = None;
         if all_new && drafts.len() > 1 {
-            let loaded_at = report::now();
+            let stamp = report::Stamp::now(self.by.clone());
             let token = crate::store::current_token().unwrap_or_default();
             let outcome = std::thread::scope(|scope| {
                 let checker = scope.spawn(|| {
@@ -581,9 +595,7 @@ impl Loader {
                     let all_valid = done.iter().all(|(_, checked)| matches!(checked, Ok(None)));
                     if all_valid {
                         loader.load_quads(drafts.iter().zip(&done).flat_map(
-                            |(draft, (hash, _))| {
-                                report::new_report_metadata(draft, hash, &loaded_at)
-                            },
+                            |(draft, (hash, _))| report::new_report_metadata(draft, hash, &stamp),
                         ))?;
                     }
                     joined = Some(done);
@@ -608,6 +620,7 @@ impl Loader {
                             origin: format!("{origin} (graph {})", draft.iri),
                             slug: Some(draft.slug.clone()),
                             triples: draft.triples.len(),
+                            content_hash: None,
                             outcome: Err(failed_write(
                                 &error,
                                 "the bulk write failed, nothing of this file was written",
@@ -635,19 +648,20 @@ impl Loader {
                     Ok(Outcome::Loaded)
                 }
             };
-            hashes.push(hash);
             results.push(ReportResult {
                 origin: format!("{origin} (graph {})", draft.iri),
                 slug: Some(draft.slug.clone()),
                 triples: draft.triples.len(),
+                content_hash: Some(hash.clone()),
                 outcome,
             });
+            hashes.push(hash);
         }
         if all_new && to_write.len() > 1 {
-            let loaded_at = report::now();
+            let stamp = report::Stamp::now(self.by.clone());
             let written = self.graph.bulk_load(|loader| {
                 loader.load_quads(to_write.iter().flat_map(|position| {
-                    report::new_report_quads(&drafts[*position], &hashes[*position], &loaded_at)
+                    report::new_report_quads(&drafts[*position], &hashes[*position], &stamp)
                 }))?;
                 Ok::<(), ReportError>(())
             });
@@ -661,8 +675,12 @@ impl Loader {
             }
         } else {
             for position in &to_write {
-                results[*position].outcome =
-                    report::write(&self.graph, &drafts[*position], &hashes[*position]);
+                results[*position].outcome = report::write(
+                    &self.graph,
+                    &drafts[*position],
+                    &hashes[*position],
+                    self.by.as_ref(),
+                );
             }
         }
         tracing::debug!(elapsed = ?started.elapsed(), "written");
@@ -760,7 +778,7 @@ impl From<crate::store::StoreError> for BulkError {
 
 /// What a check found before writing.
 enum Check {
-    Unchanged,
+    Unchanged(String),
     Valid(String),
 }
 
@@ -857,6 +875,7 @@ fn all_failed(origin: &str, drafts: &[ReportDraft], message: &str) -> Vec<Report
             origin: format!("{origin} (graph {})", draft.iri),
             slug: Some(draft.slug.clone()),
             triples: draft.triples.len(),
+            content_hash: None,
             outcome: Err(ReportError::Structure(message.to_owned())),
         })
         .collect()
@@ -867,6 +886,7 @@ fn failure(origin: String, error: ReportError) -> ReportResult {
         origin,
         slug: None,
         triples: 0,
+        content_hash: None,
         outcome: Err(error),
     }
 }
@@ -1101,37 +1121,25 @@ fn syntax_error(error: RdfSyntaxError) -> ReportError {
     }
 }
 
-/// The validator of reports: the compiled shapes ([`CompiledShapes`], fast), or rudof's
-/// validator when the shapes use SHACL the compiler does not cover.
-#[derive(Clone)]
-enum Validator {
-    Compiled(CompiledShapes),
-    Rudof(Box<Shapes>),
-}
-
-impl Validator {
-    fn validate(&self, data: Vec<Triple>) -> Result<Vec<Violation>, ValidateError> {
-        match self {
-            Self::Compiled(shapes) => Ok(shapes.validate(&data)),
-            Self::Rudof(shapes) => shapes.validate(data),
-        }
-    }
-}
-
-/// The bundled shapes, compiled once per process.
-fn shapes() -> Result<Validator, ReportError> {
-    static SHAPES: std::sync::OnceLock<Validator> = std::sync::OnceLock::new();
+/// The bundled shapes, compiled once per process. Shapes the compiled validator does not
+/// cover are an error (the server checks at start-up, [`check_shapes`]): reports are never
+/// checked against less than the shapes say.
+fn shapes() -> Result<CompiledShapes, ReportError> {
+    static SHAPES: std::sync::OnceLock<CompiledShapes> = std::sync::OnceLock::new();
     if let Some(shapes) = SHAPES.get() {
         return Ok(shapes.clone());
     }
-    let shapes = match CompiledShapes::bundled() {
-        Ok(shapes) => Validator::Compiled(shapes),
-        Err(error) => {
-            tracing::warn!(%error, "validating reports with rudof's SHACL validator");
-            Validator::Rudof(Box::new(Shapes::bundled()?))
-        }
-    };
+    let shapes = CompiledShapes::bundled()?;
     Ok(SHAPES.get_or_init(|| shapes).clone())
+}
+
+/// Compiles the bundled shapes, so that a program whose shapes use SHACL the compiled
+/// validator does not cover stops at start-up, saying which, rather than at its first load.
+pub fn check_shapes() -> Result<(), ValidateError> {
+    shapes().map(drop).map_err(|error| match error {
+        ReportError::Validator(error) => error,
+        other => ValidateError::Shapes(other.to_string()),
+    })
 }
 
 /// What every report is validated with: the class hierarchy of the ontology and the
@@ -1347,7 +1355,7 @@ fn identity_conflicts(
 /// nodes (an entity described elsewhere is not this report's to fix).
 fn validate(
     graph: &Graph,
-    shapes: &Validator,
+    shapes: &CompiledShapes,
     background: &[Triple],
     index: &EntityIndex,
     draft: &ReportDraft,
@@ -1419,7 +1427,7 @@ fn validate(
         }
     }
     let (mut problems, label_conflicts) = identity_conflicts(draft, &others);
-    let violations = shapes.validate(data)?;
+    let violations = shapes.validate(&data);
     problems.extend(
         violations
             .into_iter()

@@ -6,8 +6,10 @@
 //! `sa:contentHash` (SHA-256 of the RDFC-1.0 canonical form of the content), `sa:loadedAt`,
 //! `sa:revision` (1 for the first load), `sa:tripleCount`, and, once replaced,
 //! `dct:modified` and `prov:wasRevisionOf` the previous revision
-//! (`{report}/revision/{n}`, described by its own hash and load time). The content hash
-//! leaves that metadata out, so that loading the same report twice is recognised.
+//! (`{report}/revision/{n}`, described by its own hash and load time). A revision loaded
+//! by an account of the server is `prov:wasAttributedTo` that account
+//! (`https://w3id.org/spyatlas/account/{name}`). The content hash leaves that metadata out,
+//! so that loading the same report twice is recognised.
 
 use crate::store::{Graph, StoreError};
 use crate::validate::ValidateError;
@@ -313,13 +315,15 @@ pub mod meta {
         NamedNodeRef::new_unchecked("http://purl.org/dc/terms/modified");
     pub const WAS_REVISION_OF: NamedNodeRef<'_> =
         NamedNodeRef::new_unchecked("http://www.w3.org/ns/prov#wasRevisionOf");
-    pub const ALL: [NamedNodeRef<'_>; 6] = [
+    pub use crate::vocab::loader::WAS_ATTRIBUTED_TO;
+    pub const ALL: [NamedNodeRef<'_>; 7] = [
         CONTENT_HASH,
         LOADED_AT,
         REVISION,
         TRIPLE_COUNT,
         MODIFIED,
         WAS_REVISION_OF,
+        WAS_ATTRIBUTED_TO,
     ];
 }
 
@@ -349,6 +353,11 @@ pub fn now() -> Literal {
     let seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs());
+    Literal::new_typed_literal(date_time(seconds), xsd::DATE_TIME)
+}
+
+/// `seconds` since the Unix epoch as an `xsd:dateTime` in UTC (`2026-12-04T10:12:03Z`).
+pub fn date_time(seconds: u64) -> String {
     let days = (seconds / 86_400) as i64;
     let rest = seconds % 86_400;
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -362,15 +371,27 @@ pub fn now() -> Literal {
     let day = day_of_year - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
-    Literal::new_typed_literal(
-        format!(
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-            rest / 3600,
-            rest % 3600 / 60,
-            rest % 60
-        ),
-        xsd::DATE_TIME,
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
     )
+}
+
+/// When a revision is loaded, and by which account (none for the bundled data and the
+/// command line).
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    pub at: Literal,
+    pub by: Option<NamedNode>,
+}
+
+impl Stamp {
+    /// Now, by `by`.
+    pub fn now(by: Option<NamedNode>) -> Self {
+        Self { at: now(), by }
+    }
 }
 
 /// What the store holds about a report already.
@@ -379,6 +400,7 @@ struct Previous {
     hash: Option<String>,
     revision: u64,
     loaded_at: Option<Term>,
+    loaded_by: Option<Term>,
     history: Vec<Quad>,
 }
 
@@ -406,6 +428,8 @@ fn previous(
             }
         } else if predicate == meta::LOADED_AT {
             previous.loaded_at = Some(quad.object.clone());
+        } else if predicate == meta::WAS_ATTRIBUTED_TO {
+            previous.loaded_by = Some(quad.object.clone());
         }
     }
     let revisions = format!("{}/revision/", draft.iri.as_str());
@@ -424,9 +448,10 @@ fn previous(
 fn metadata(
     draft: &ReportDraft,
     hash: &str,
-    loaded_at: &Literal,
+    stamp: &Stamp,
     previous: Option<&Previous>,
 ) -> Vec<Quad> {
+    let loaded_at = &stamp.at;
     let graph = oxigraph::model::GraphName::NamedNode(draft.iri.clone());
     let report = draft.iri.clone();
     let quad = |subject: &NamedNode, predicate: NamedNodeRef<'_>, object: Term| {
@@ -451,6 +476,9 @@ fn metadata(
             Literal::from(draft.triples.len() as i64).into(),
         ),
     ];
+    if let Some(by) = &stamp.by {
+        quads.push(quad(&report, meta::WAS_ATTRIBUTED_TO, by.clone().into()));
+    }
     if let Some(previous) = previous {
         let old = NamedNode::new_unchecked(format!(
             "{}/revision/{}",
@@ -468,6 +496,9 @@ fn metadata(
         }
         if let Some(loaded_at) = &previous.loaded_at {
             quads.push(quad(&old, meta::LOADED_AT, loaded_at.clone()));
+        }
+        if let Some(loaded_by) = &previous.loaded_by {
+            quads.push(quad(&old, meta::WAS_ATTRIBUTED_TO, loaded_by.clone()));
         }
         quads.push(quad(
             &old,
@@ -488,27 +519,32 @@ fn metadata(
 }
 
 /// The metadata quads of a report new to the store (revision 1).
-pub fn new_report_metadata(draft: &ReportDraft, hash: &str, loaded_at: &Literal) -> Vec<Quad> {
-    metadata(draft, hash, loaded_at, None)
+pub fn new_report_metadata(draft: &ReportDraft, hash: &str, stamp: &Stamp) -> Vec<Quad> {
+    metadata(draft, hash, stamp, None)
 }
 
 /// Every quad of a report that is new to the store: content and metadata (revision 1).
-pub fn new_report_quads(draft: &ReportDraft, hash: &str, loaded_at: &Literal) -> Vec<Quad> {
+pub fn new_report_quads(draft: &ReportDraft, hash: &str, stamp: &Stamp) -> Vec<Quad> {
     let graph = oxigraph::model::GraphName::NamedNode(draft.iri.clone());
     let mut quads: Vec<Quad> = draft
         .triples
         .iter()
         .map(|triple| triple.clone().in_graph(graph.clone()))
         .collect();
-    quads.extend(metadata(draft, hash, loaded_at, None));
+    quads.extend(metadata(draft, hash, stamp, None));
     quads
 }
 
 /// Writes a report in one transaction: nothing when the store holds the identical content
 /// (`Unchanged`), its graph when new (`Loaded`), or a new revision replacing the old one
-/// (`Replaced`).
-pub fn write(graph: &Graph, draft: &ReportDraft, hash: &str) -> Result<Outcome, ReportError> {
-    let mut outcomes = write_many(graph, &[(draft, hash)])?;
+/// (`Replaced`); the new revision is attributed to `by`.
+pub fn write(
+    graph: &Graph,
+    draft: &ReportDraft,
+    hash: &str,
+    by: Option<&NamedNode>,
+) -> Result<Outcome, ReportError> {
+    let mut outcomes = write_many(graph, &[(draft, hash)], by)?;
     Ok(outcomes.pop().expect("one outcome per report"))
 }
 
@@ -517,12 +553,13 @@ pub fn write(graph: &Graph, draft: &ReportDraft, hash: &str) -> Result<Outcome, 
 pub fn write_many(
     graph: &Graph,
     reports: &[(&ReportDraft, &str)],
+    by: Option<&NamedNode>,
 ) -> Result<Vec<Outcome>, ReportError> {
-    let loaded_at = now();
+    let stamp = Stamp::now(by.cloned());
     graph.transaction(|transaction| {
         let mut outcomes = Vec::with_capacity(reports.len());
         for (draft, hash) in reports {
-            outcomes.push(write_in(transaction, draft, hash, &loaded_at)?);
+            outcomes.push(write_in(transaction, draft, hash, &stamp)?);
         }
         Ok(outcomes)
     })
@@ -532,7 +569,7 @@ fn write_in(
     transaction: &mut crate::changes::Writes<'_>,
     draft: &ReportDraft,
     hash: &str,
-    loaded_at: &Literal,
+    stamp: &Stamp,
 ) -> Result<Outcome, ReportError> {
     let previous = previous(transaction, draft)?;
     if let Some(previous) = &previous
@@ -552,7 +589,7 @@ fn write_in(
             draft.graph(),
         ))?;
     }
-    for quad in metadata(draft, hash, loaded_at, previous.as_ref()) {
+    for quad in metadata(draft, hash, stamp, previous.as_ref()) {
         transaction.insert(&quad)?;
     }
     Ok(if previous.is_some() {

@@ -88,7 +88,7 @@ fn make_bundled_quads() -> Result<Vec<Quad>, StoreError> {
     for quad in &quads {
         index.add_quad(quad.as_ref());
     }
-    let loaded_at = report::now();
+    let stamp = report::Stamp::now(None);
     // The galaxies come last, so that their vendors merge with the entities the reports
     // describe; each is made into its document only when its turn comes.
     let galaxies = galaxies
@@ -125,7 +125,7 @@ fn make_bundled_quads() -> Result<Vec<Quad>, StoreError> {
                 ));
             }
         }
-        quads.extend(report::new_report_quads(&draft, &hash, &loaded_at));
+        quads.extend(report::new_report_quads(&draft, &hash, &stamp));
     }
     Ok(quads)
 }

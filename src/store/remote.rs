@@ -724,6 +724,9 @@ impl Remote {
     /// Sends `operations` (SPARQL update operations, `;`-separated) with a new mark of the
     /// last write, in one request.
     fn write(&self, operations: &str) -> Result<(), StoreError> {
+        // Held from the mark before to the mark after: the thread following the store's
+        // writes never reads a mark of this write before it is taken note of.
+        let mut seen = self.lock_seen();
         let before = self.last_write()?;
         let (mark, marking) = new_mark();
         // A written update may end with its own `;` (spargebra writes one after each
@@ -735,16 +738,15 @@ impl Remote {
             format!("{operations} ;\n{marking}")
         };
         self.post(&self.config.update, &[("update", &request)], "*/*")?;
-        self.marked(before, mark);
+        self.marked(&mut seen, before, mark);
         Ok(())
     }
 
     /// Takes note that this process left `mark` on a store whose mark was `before`: when
     /// `mark` is still there, and this process had seen `before`, no other write came
     /// between, and there is nothing to read again.
-    fn marked(&self, before: Option<String>, mark: String) {
+    fn marked(&self, seen: &mut Option<String>, before: Option<String>, mark: String) {
         let after = self.last_write();
-        let mut seen = self.lock_seen();
         if let Ok(Some(after)) = after
             && after == mark
             && *seen == before
@@ -772,11 +774,12 @@ impl Remote {
             named,
             ("using-graph-uri", "using-named-graph-uri"),
         );
+        let mut seen = self.lock_seen();
         let before = self.last_write()?;
         self.post(&self.config.update, &form, "*/*")?;
         let (mark, marking) = new_mark();
         self.post(&self.config.update, &[("update", &marking)], "*/*")?;
-        self.marked(before, mark);
+        self.marked(&mut seen, before, mark);
         Ok(())
     }
 }
@@ -1086,15 +1089,17 @@ pub(crate) fn follow(graph: &Graph, remote: &std::sync::Arc<Remote>, poll: Durat
                 if graph.is_stopping() {
                     return;
                 }
-                let mark = match remote.last_write() {
-                    Ok(mark) => mark,
-                    Err(error) => {
-                        tracing::warn!(%error, "cannot read the mark of the remote store's last write");
-                        continue;
-                    }
-                };
+                // Read under the lock this process's writes hold from their mark before to
+                // their mark after: a mark read here is never one of them half noted.
                 let new = {
                     let mut seen = remote.lock_seen();
+                    let mark = match remote.last_write() {
+                        Ok(mark) => mark,
+                        Err(error) => {
+                            tracing::warn!(%error, "cannot read the mark of the remote store's last write");
+                            continue;
+                        }
+                    };
                     let new = *seen != mark;
                     *seen = mark;
                     new

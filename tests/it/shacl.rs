@@ -5,11 +5,12 @@
 //! reference graph and the ontology graph (the `sh:maxCount 1` rules on a claim hold per
 //! report; the ontology holds the concept schemes and the class hierarchy).
 
+use crate::rudof::Shapes;
 use oxigraph::model::vocab::rdfs;
 use oxigraph::model::{NamedNode, NamedNodeRef, NamedOrBlankNode, Term, Triple};
 use oxigraph::sparql::QueryResults;
 use spyatlas::store::Graph;
-use spyatlas::validate::{Shapes, Violation};
+use spyatlas::validate::Violation;
 use spyatlas::vocab;
 
 const SEED_REPORT: &str = "italie-belgische-nummers-doelwit-van-israelische-whatsapp-hack";

@@ -381,7 +381,7 @@ async fn without_a_configured_token_writes_are_403_with_instructions() {
 async fn a_read_only_server_refuses_writes_even_with_the_token() {
     let graph = crate::stores::TestGraph::bundled();
     let mut settings = HttpSettings::with_token(TOKEN, Duration::from_secs(30));
-    settings.write_access = WriteAccess::ReadOnly;
+    settings.write_access = WriteAccess::ReadOnly(None);
     let app = TestApp::new(graph, settings);
     let response = app
         .post(
