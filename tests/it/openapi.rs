@@ -102,6 +102,7 @@ async fn the_openapi_document_lists_every_route_and_each_one_answers() {
         "/reconcile/properties",
         "/reconcile/preview",
         "/api/export",
+        "/api/admin/backup",
         "/metrics",
         "/openapi.json",
     ];
@@ -318,6 +319,24 @@ async fn every_json_answer_matches_its_schema_in_the_openapi_document() {
         }
     }
     covered.insert("post /api/reports".to_owned());
+    // A backup, on a store of its own on disk.
+    let folder = tempfile::tempdir().unwrap();
+    let graph = spyatlas::store::Graph::open(&folder.path().join("store")).unwrap();
+    spyatlas::ingest::seed::seed_if_empty(&graph).unwrap();
+    let mut settings =
+        spyatlas::config::HttpSettings::with_token(TOKEN, std::time::Duration::from_secs(30));
+    settings.backup_dir = Some(folder.path().join("backups"));
+    let on_disk = TestApp::new(graph, settings);
+    let response = on_disk
+        .post("/api/admin/backup", Some("application/json"), Some(TOKEN), "")
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.body);
+    let answer: Value = serde_json::from_str(&response.body).unwrap();
+    let schema = answer_schema(&document, "/api/admin/backup", "post");
+    if let Err(mismatch) = check(&document, schema, &answer, "$") {
+        panic!("POST /api/admin/backup: {mismatch}\n{answer:#}");
+    }
+    covered.insert("post /api/admin/backup".to_owned());
     // Every operation that describes a JSON answer was checked against it.
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {

@@ -324,7 +324,10 @@ async fn updates_need_the_right_token() {
         .post("/sparql", Some("application/sparql-update"), None, update)
         .await;
     assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(missing.headers.get("www-authenticate").unwrap(), "Bearer");
+    assert_eq!(
+        missing.headers.get("www-authenticate").unwrap(),
+        "Bearer realm=\"spyatlas\""
+    );
     let wrong = app
         .post(
             "/sparql",
