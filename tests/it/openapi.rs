@@ -328,7 +328,12 @@ async fn every_json_answer_matches_its_schema_in_the_openapi_document() {
     settings.backup_dir = Some(folder.path().join("backups"));
     let on_disk = TestApp::new(graph, settings);
     let response = on_disk
-        .post("/api/admin/backup", Some("application/json"), Some(TOKEN), "")
+        .post(
+            "/api/admin/backup",
+            Some("application/json"),
+            Some(TOKEN),
+            "",
+        )
         .await;
     assert_eq!(response.status, StatusCode::CREATED, "{}", response.body);
     let answer: Value = serde_json::from_str(&response.body).unwrap();
