@@ -22,7 +22,7 @@ use crate::lookups;
 use crate::store::{Graph, StoreError};
 use crate::vocab::ONTOLOGY_NAMESPACE as SA;
 use oxigraph::model::Term;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A direct edge and the n-ary node it stands beside: `?node <to_subject> subject` and
 /// `?node <to_object> object` in the same graph.
@@ -65,8 +65,8 @@ const BESIDE: &[Beside] = &[
 /// Properties whose value is a status: the value is shown, with no badge beside it.
 const STATUS_VALUED: &[&str] = &["status", "attributionStatus", "targetIdentityStatus"];
 
-/// The most distinct lookups for one call; relationships past it show no status (they
-/// are beyond what one page shows).
+/// The most distinct lookups for one call; relationships past it are answered as
+/// unresolved, and left out by whatever shows them (never shown without their status).
 pub const MAX_LOOKUPS: usize = 400;
 
 /// A relationship: `subject property object` in `graph`.
@@ -124,8 +124,17 @@ fn iri(term: Option<&Term>) -> Option<String> {
     }
 }
 
-/// The claims (with statuses) asserting each of `relationships`; a relationship absent
-/// from the answer has no status (a plain link, or past [`MAX_LOOKUPS`]).
+/// What [`asserting`] found.
+#[derive(Debug, Default)]
+pub struct Assertions {
+    /// The claims asserting each relationship, with their statuses; a relationship absent
+    /// from here and from `unresolved` has no status (a plain link).
+    pub found: HashMap<Relationship, Vec<Asserted>>,
+    /// Relationships past [`MAX_LOOKUPS`], whose statuses were not read: not to be shown.
+    pub unresolved: HashSet<Relationship>,
+}
+
+/// The claims (with statuses) asserting each of `relationships`.
 ///
 /// `is_claim` says whether a subject may have a status of its own (answer true when
 /// unsure): a subject that is not, in a store without any `sa:Assertion`, is not looked
@@ -134,7 +143,7 @@ pub fn asserting<'a>(
     graph: &Graph,
     relationships: impl IntoIterator<Item = &'a Relationship>,
     is_claim: impl Fn(&str) -> bool,
-) -> Result<HashMap<Relationship, Vec<Asserted>>, StoreError> {
+) -> Result<Assertions, StoreError> {
     let any_assertion = !lookups::ANY_ASSERTION.rows(graph, &[], 1)?.is_empty();
     // (subject, graph) → status, read once per subject for every graph.
     let mut own: HashMap<String, HashMap<String, Vec<String>>> = HashMap::new();
@@ -143,7 +152,7 @@ pub fn asserting<'a>(
     // (rule, subject, object) → graph → claims.
     let mut beside: HashMap<(usize, String, String), BTreeMap<String, Vec<Asserted>>> =
         HashMap::new();
-    let mut answer = HashMap::new();
+    let mut answer = Assertions::default();
     let mut lookups = 0;
     for relationship in relationships {
         if is_status_valued(&relationship.property) {
@@ -158,6 +167,7 @@ pub fn asserting<'a>(
         }
         if !reified.contains_key(&relationship.subject) {
             if lookups == MAX_LOOKUPS {
+                answer.unresolved.insert(relationship.clone());
                 continue;
             }
             lookups += 1;
@@ -203,6 +213,7 @@ pub fn asserting<'a>(
             );
             if !beside.contains_key(&key) {
                 if lookups == MAX_LOOKUPS {
+                    answer.unresolved.insert(relationship.clone());
                     continue;
                 }
                 lookups += 1;
@@ -254,7 +265,7 @@ pub fn asserting<'a>(
         if !found.is_empty() {
             found.sort();
             found.dedup();
-            answer.insert(relationship.clone(), found);
+            answer.found.insert(relationship.clone(), found);
         }
     }
     Ok(answer)
@@ -456,6 +467,7 @@ mod tests {
     fn shown(graph: &Graph, relationship: &Relationship) -> Vec<(String, String)> {
         asserting(graph, [relationship], |_| true)
             .unwrap()
+            .found
             .remove(relationship)
             .unwrap_or_default()
             .into_iter()
@@ -469,6 +481,47 @@ mod tests {
     }
 
     #[test]
+    fn relationships_past_the_lookups_are_answered_as_unresolved() {
+        let graph = Graph::in_memory().unwrap();
+        let extra = 7;
+        let letters: Vec<String> = (0..MAX_LOOKUPS + extra).map(|n| format!("l{n}")).collect();
+        let trig: String = letters
+            .iter()
+            .map(|letter| {
+                format!(
+                    "<http://example.com/r1> {{ <{ID}{letter}> a <{SA}Letter> ; <{SA}respondsTo> <{ID}i> ; <{SA}status> <{SA}alleged> }}\n"
+                )
+            })
+            .collect();
+        let quads: Vec<oxigraph::model::Quad> =
+            oxigraph::io::RdfParser::from_format(oxigraph::io::RdfFormat::TriG)
+                .for_slice(trig.as_bytes())
+                .collect::<Result<_, _>>()
+                .unwrap();
+        graph
+            .transaction(|transaction| {
+                for quad in &quads {
+                    transaction.insert(quad)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        let relationships: Vec<Relationship> = letters
+            .iter()
+            .map(|letter| relationship(letter, "respondsTo", "i", "r1"))
+            .collect();
+        let answer = asserting(&graph, &relationships, |_| true).unwrap();
+        assert_eq!(answer.found.len(), MAX_LOOKUPS);
+        assert_eq!(answer.unresolved.len(), extra);
+        for relationship in &relationships {
+            assert!(
+                answer.found.contains_key(relationship) != answer.unresolved.contains(relationship),
+                "{relationship:?} is neither found nor unresolved, or both"
+            );
+        }
+    }
+
+    #[test]
     fn statuses_read_from_quads_are_those_the_lookups_give() {
         let graph = store();
         let quads: Vec<oxigraph::model::Quad> = graph.iter().map(Result::unwrap).collect();
@@ -477,6 +530,7 @@ mod tests {
         for relationship in quads.iter().filter_map(Relationship::of_quad) {
             let looked_up = asserting(&graph, [&relationship], |_| true)
                 .unwrap()
+                .found
                 .remove(&relationship)
                 .unwrap_or_default();
             assert_eq!(

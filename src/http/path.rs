@@ -189,7 +189,12 @@ fn answer(
         }
     }
     // Each hop with the claims asserting it in each report, and the status they have there.
-    let asserted = crate::claims::asserting(graph, &relationships, |_| true)?;
+    // A hop's subjects are its two ends, so a path's lookups stay far below the cap; a
+    // relationship past it would be left out rather than shown without its status.
+    let crate::claims::Assertions {
+        found: asserted,
+        unresolved,
+    } = crate::claims::asserting(graph, &relationships, |_| true)?;
     for claims in asserted.values() {
         for claim in claims {
             iris.insert(claim.claim.clone());
@@ -214,7 +219,15 @@ fn answer(
             let hops: Vec<Hop> = path
                 .windows(2)
                 .map(|pair| {
-                    let edges = hop_edges(&pair[0], &pair[1]);
+                    let mut edges = hop_edges(&pair[0], &pair[1]);
+                    edges.retain(|edge| {
+                        !unresolved.contains(&Relationship {
+                            subject: edge.subject.clone(),
+                            property: edge.property.clone(),
+                            object: edge.object.clone(),
+                            graph: edge.graph.clone(),
+                        })
+                    });
                     let mut relations: Vec<Relation> = Vec::new();
                     let mut seen = HashSet::new();
                     for edge in &edges {

@@ -343,7 +343,32 @@ pub fn neighbourhood(
             types.is_empty() || types.iter().any(|class| is_claim_type(class))
         })
     };
-    let asserted = crate::claims::asserting(graph, &relationships, is_claim)?;
+    let crate::claims::Assertions {
+        found: asserted,
+        unresolved,
+    } = crate::claims::asserting(graph, &relationships, is_claim)?;
+    // A relationship whose status was not read is not shown: it is counted with the ones
+    // left out.
+    let mut statements = statements;
+    let mut omitted = omitted;
+    let mut claims = claims;
+    let mut claims_omitted = claims_omitted;
+    if !unresolved.is_empty() {
+        statements.retain(|statement| {
+            let keep = statement
+                .relationship(iri.as_str())
+                .is_none_or(|relationship| !unresolved.contains(&relationship));
+            if !keep {
+                *omitted
+                    .entry((!statement.outgoing, statement.property.clone()))
+                    .or_default() += 1;
+            }
+            keep
+        });
+        let before = claims.len();
+        claims.retain(|link| !unresolved.contains(link));
+        claims_omitted |= claims.len() < before;
+    }
     let mut quoted: HashSet<String> = claims_read.into_iter().collect();
     for claims in asserted.values() {
         for asserted in claims {

@@ -435,3 +435,53 @@ async fn reports_that_disagree_are_each_shown_with_their_own_status() {
     // The direct customerOf edge is in fixture one only, beside its alleged claim.
     assert_eq!(hop_statuses, ["alleged"], "{path:#}");
 }
+
+/// A report with more claims than one page reads the statuses of: the page shows the ones
+/// it read, each with its badge, and says there are more; none without its status.
+#[tokio::test]
+async fn a_report_too_large_for_one_page_shows_no_link_without_its_status() {
+    let app = TestApp::with_bundled_data();
+    let letters = 900;
+    let report = format!(
+        "<{REPORT}many-letters> <http://www.w3.org/2000/01/rdf-schema#label> \"Many letters\" .\n"
+    );
+    let turtle: String = std::iter::once(report)
+        .chain((0..letters).map(|n| {
+            format!(
+                "<{ID}letter-{n:04}> a <{SA}Letter> ; <{SA}respondsTo> <{ID}incident> ; <{SA}status> <{SA}alleged> .\n"
+            )
+        }))
+        .collect();
+    let stored = app
+        .post(
+            &format!("/store?graph={REPORT}many-letters"),
+            Some("text/turtle"),
+            Some(TOKEN),
+            &turtle,
+        )
+        .await;
+    assert!(stored.status.is_success(), "{}", stored.body);
+    let page = app.get("/report/many-letters", Some("text/html")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let items: Vec<&str> = page
+        .body
+        .split("<li data-subject=\"")
+        .skip(1)
+        .map(|item| &item[..item.find("</li>").unwrap()])
+        .filter(|item| item.contains(&format!("data-property=\"{SA}respondsTo\"")))
+        .collect();
+    assert!(items.len() >= 100, "only {} links shown", items.len());
+    assert!(
+        items.len() < letters,
+        "all {letters} links shown on one page"
+    );
+    for item in &items {
+        let shown = badges(item);
+        assert_eq!(shown.len(), 1, "a link without its one status: {item}");
+        assert_eq!(shown[0].0, format!("{SA}alleged"));
+    }
+    assert!(
+        page.body.contains("<p class=\"more\">"),
+        "the page does not say that links were left out"
+    );
+}
