@@ -4,7 +4,7 @@
 //! answers at once; shutdown is never held by a query.
 
 use super::http_client::{self, HttpResponse};
-use super::stores::TestData;
+use super::stores::{Engine, TestData, engine};
 use super::support::Spawned;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -30,10 +30,35 @@ impl Server {
             .args(data.args())
             .args(args);
         let spawned = Spawned::start(command);
-        Self {
+        let server = Self {
             base: spawned.base.clone(),
             spawned,
             _data: data,
+        };
+        server.wait_until_indexed();
+        server
+    }
+
+    /// Waits until the indexes kept in memory are built, so that the processor time
+    /// measured is the requests' (on a remote store the first build takes seconds).
+    fn wait_until_indexed(&self) {
+        let started = Instant::now();
+        loop {
+            let scrape = http_client::send(&self.base, "GET", "/metrics", &[], b"").text();
+            let building = scrape
+                .lines()
+                .filter(|line| line.starts_with("spyatlas_index_complete{"))
+                .filter(|line| line.ends_with(" 0"))
+                .count();
+            let listed = scrape.contains("spyatlas_index_complete{");
+            if listed && building == 0 {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the indexes were not built in 2 minutes:\n{scrape}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 
@@ -105,16 +130,25 @@ fn work_from_memory_answers_503_by_its_deadline_and_then_stops() {
         let started = Instant::now();
         let response = server.query(&query);
         let took = started.elapsed();
-        assert_eq!(response.status, 503, "{query}: {}", response.text());
-        assert!(
-            response.header("retry-after").is_some(),
-            "{query}: no Retry-After"
-        );
-        assert!(
-            response.text().contains("2 s") || response.text().contains("memory"),
-            "{query}: {}",
-            response.text()
-        );
+        // A remote store may refuse such work itself before the deadline (Virtuoso cannot
+        // sort the cross product): the client is told that the store refused it.
+        let refused_by_the_store = matches!(engine(), Engine::Remote(_))
+            && response.status == 502
+            && response
+                .text()
+                .contains("the SPARQL store behind this server refused");
+        if !refused_by_the_store {
+            assert_eq!(response.status, 503, "{query}: {}", response.text());
+            assert!(
+                response.header("retry-after").is_some(),
+                "{query}: no Retry-After"
+            );
+            assert!(
+                response.text().contains("2 s") || response.text().contains("memory"),
+                "{query}: {}",
+                response.text()
+            );
+        }
         assert!(
             took < Duration::from_secs(4),
             "{query}: answered after {took:?} (deadline 2 s)"
