@@ -8,7 +8,6 @@ use super::AppState;
 use super::error::ApiError;
 use crate::accounts::{Account, Keyring, Role};
 use crate::config::WriteAccess;
-use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -138,13 +137,12 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
 
 /// On a private server (`--private`), lets a request through only with a token of any
 /// role; `/health` stays open, for the probes of whatever runs the server.
-pub async fn private(
-    State(state): State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+pub fn refused_when_private(
+    state: &AppState,
+    request: &axum::extract::Request,
+) -> Option<Response> {
     if !state.settings.private || request.uri().path() == "/health" {
-        return next.run(request).await;
+        return None;
     }
     let keyring: Option<&Arc<Keyring>> = match &state.settings.write_access {
         WriteAccess::Accounts(keyring) | WriteAccess::ReadOnly(Some(keyring)) => Some(keyring),
@@ -157,18 +155,14 @@ pub async fn private(
             presented: false,
         }),
     };
-    match identified {
-        Ok(_) => next.run(request).await,
-        Err(error) => {
-            let mut response = error.into_response();
-            // Browsers ask for a name and a password on Basic: the account and its token.
-            response.headers_mut().append(
-                header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Basic realm=\"spyatlas\", charset=\"UTF-8\""),
-            );
-            response
-        }
-    }
+    let error = identified.err()?;
+    let mut response = error.into_response();
+    // Browsers ask for a name and a password on Basic: the account and its token.
+    response.headers_mut().append(
+        header::WWW_AUTHENTICATE,
+        axum::http::HeaderValue::from_static("Basic realm=\"spyatlas\", charset=\"UTF-8\""),
+    );
+    Some(response)
 }
 
 #[cfg(test)]
