@@ -4,10 +4,9 @@
 //! A client sends its token as `Authorization: Bearer TOKEN`, or, from a browser, as the
 //! password of HTTP Basic authentication (the user name being the account's, or empty).
 
-use super::AppState;
 use super::error::ApiError;
 use crate::accounts::{Account, Keyring, Role};
-use crate::config::WriteAccess;
+use crate::config::{HttpSettings, WriteAccess};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -135,16 +134,16 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// On a private server (`--private`), lets a request through only with a token of any
-/// role; `/health` stays open, for the probes of whatever runs the server.
+/// On a private server (`--private`), the answer to a request without a token of any role;
+/// `/health` stays open, for the probes of whatever runs the server.
 pub fn refused_when_private(
-    state: &AppState,
+    settings: &HttpSettings,
     request: &axum::extract::Request,
 ) -> Option<Response> {
-    if !state.settings.private || request.uri().path() == "/health" {
+    if !settings.private || request.uri().path() == "/health" {
         return None;
     }
-    let keyring: Option<&Arc<Keyring>> = match &state.settings.write_access {
+    let keyring: Option<&Arc<Keyring>> = match &settings.write_access {
         WriteAccess::Accounts(keyring) | WriteAccess::ReadOnly(Some(keyring)) => Some(keyring),
         WriteAccess::ReadOnly(None) | WriteAccess::NoToken => None,
     };

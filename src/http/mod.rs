@@ -217,7 +217,10 @@ pub fn router(state: AppState) -> Router {
         // boxed service per request: three of them cut the entity lookups' throughput by
         // a fifth in bench/run.sh), then tower layers for the id and the log span.
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            Arc::new(Around {
+                settings: state.settings.clone(),
+                audit: state.audit.clone(),
+            }),
             around_request,
         ))
         .layer(cors())
@@ -286,6 +289,12 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
     )
 }
 
+/// What [`around_request`] reads: a part of [`AppState`], cloned once per request.
+struct Around {
+    settings: Arc<HttpSettings>,
+    audit: Arc<crate::audit::Audit>,
+}
+
 /// What the audit log names a request by: its id, method and route.
 struct Asked {
     id: String,
@@ -310,8 +319,11 @@ impl Asked {
 
 /// Records a write in the audit log, as its handler described it in the answer's
 /// [`crate::audit::Note`], with the request's id, method, route and status.
-async fn audit_trail(state: &AppState, asked: Asked, response: Response) -> Response {
-    let Some(note) = response.extensions().get::<crate::audit::Note>().cloned() else {
+async fn audit_trail(around: &Around, asked: Option<Asked>, response: Response) -> Response {
+    let (Some(asked), Some(note)) = (
+        asked,
+        response.extensions().get::<crate::audit::Note>().cloned(),
+    ) else {
         return response;
     };
     let status = response.status().as_u16();
@@ -322,7 +334,7 @@ async fn audit_trail(state: &AppState, asked: Asked, response: Response) -> Resp
         "write"
     );
     // Written (and synced) off the event loop, before the answer leaves.
-    let audit = state.audit.clone();
+    let audit = around.audit.clone();
     let written = tokio::task::spawn_blocking(move || {
         let request = crate::audit::Request {
             id: &asked.id,
@@ -342,7 +354,7 @@ async fn audit_trail(state: &AppState, asked: Asked, response: Response) -> Resp
 /// Gives the request its deadline, which all the work it hands to the pool shares, and
 /// its answer the security headers; an error answered to a browser becomes a page.
 async fn around_request(
-    State(state): State<AppState>,
+    State(around): State<Arc<Around>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -350,15 +362,17 @@ async fn around_request(
         let query = request.uri().query().map(str::to_owned);
         entity::language_of_query(query.as_deref(), request.headers())
     });
-    let mut response = match auth::refused_when_private(&state, &request) {
+    let mut response = match auth::refused_when_private(&around.settings, &request) {
         Some(refused) => refused,
         None => {
-            let asked = Asked::of(&request);
+            // Only writes are audited, and no write is a GET or a HEAD.
+            let asked = (!matches!(*request.method(), Method::GET | Method::HEAD))
+                .then(|| Asked::of(&request));
             let work = async {
                 let response = next.run(request).await;
-                audit_trail(&state, asked, response).await
+                audit_trail(&around, asked, response).await
             };
-            pool::within(state.settings.query_timeout, work).await
+            pool::within(around.settings.query_timeout, work).await
         }
     };
     if let Some(language) = browser {
