@@ -1049,9 +1049,9 @@ fn token(name: &str, role: TokenRole, file: &Path) -> anyhow::Result<()> {
     } else {
         ""
     };
-    write!(
+    writeln!(
         out,
-        "{separator}{header}{}\n",
+        "{separator}{header}{}",
         accounts::line(name, role, &token)
     )?;
     println!("{token}");

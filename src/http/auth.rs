@@ -102,7 +102,7 @@ fn presented(headers: &HeaderMap) -> Option<(Option<String>, String)> {
 /// Standard base64 (RFC 4648, with padding), as Basic authentication sends it.
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
     const MAX: usize = 4096;
-    if text.len() > MAX || text.len() % 4 != 0 {
+    if text.len() > MAX || !text.len().is_multiple_of(4) {
         return None;
     }
     let value = |byte: u8| -> Option<u32> {

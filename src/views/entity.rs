@@ -350,7 +350,6 @@ pub fn neighbourhood(
     // A relationship whose status was not read is not shown: it is counted with the ones
     // left out.
     let mut statements = statements;
-    let mut omitted = omitted;
     let mut claims = claims;
     let mut claims_omitted = claims_omitted;
     if !unresolved.is_empty() {

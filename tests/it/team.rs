@@ -252,16 +252,14 @@ fn accounts_do_what_their_roles_allow_and_every_write_is_recorded_with_who_and_w
     assert_eq!(revisions[1]["loadedBy"], "alice");
     assert_eq!(revisions[0]["contentHash"], answer["contentHash"]);
     // And as provenance in the store.
-    let ask = format!(
-        "ASK {{ GRAPH ?g {{ <https://w3id.org/spyatlas/report/team-report-1/revision/1> <http://www.w3.org/ns/prov#wasAttributedTo> <https://w3id.org/spyatlas/account/alice> }} }}"
-    );
+    let ask = "ASK { GRAPH ?g { <https://w3id.org/spyatlas/report/team-report-1/revision/1> <http://www.w3.org/ns/prov#wasAttributedTo> <https://w3id.org/spyatlas/account/alice> } }";
     let asked = send(
         &server,
         "POST",
         "/sparql",
         None,
         "application/sparql-query",
-        &ask,
+        ask,
     );
     assert!(asked.text().contains("true"), "{}", asked.text());
 
