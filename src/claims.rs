@@ -428,7 +428,6 @@ mod tests {
     }
 
     fn store() -> Graph {
-        let graph = Graph::in_memory().unwrap();
         let trig = format!(
             "@prefix sa: <{SA}> . @prefix id: <{ID}> . @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
              <http://example.com/r1> {{
@@ -448,6 +447,12 @@ mod tests {
                id:g sa:customerOf id:v .
              }}"
         );
+        stored(&trig)
+    }
+
+    /// An in-memory store holding `trig`.
+    fn stored(trig: &str) -> Graph {
+        let graph = Graph::in_memory().unwrap();
         let quads: Vec<oxigraph::model::Quad> =
             oxigraph::io::RdfParser::from_format(oxigraph::io::RdfFormat::TriG)
                 .for_slice(trig.as_bytes())
@@ -482,7 +487,6 @@ mod tests {
 
     #[test]
     fn relationships_past_the_lookups_are_answered_as_unresolved() {
-        let graph = Graph::in_memory().unwrap();
         let extra = 7;
         let letters: Vec<String> = (0..MAX_LOOKUPS + extra).map(|n| format!("l{n}")).collect();
         let trig: String = letters
@@ -493,19 +497,7 @@ mod tests {
                 )
             })
             .collect();
-        let quads: Vec<oxigraph::model::Quad> =
-            oxigraph::io::RdfParser::from_format(oxigraph::io::RdfFormat::TriG)
-                .for_slice(trig.as_bytes())
-                .collect::<Result<_, _>>()
-                .unwrap();
-        graph
-            .transaction(|transaction| {
-                for quad in &quads {
-                    transaction.insert(quad)?;
-                }
-                Ok::<_, StoreError>(())
-            })
-            .unwrap();
+        let graph = stored(&trig);
         let relationships: Vec<Relationship> = letters
             .iter()
             .map(|letter| relationship(letter, "respondsTo", "i", "r1"))

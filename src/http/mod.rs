@@ -288,14 +288,9 @@ struct Asked {
 }
 
 impl Asked {
-    fn of(request: &axum::extract::Request) -> Self {
+    fn of(request: &axum::extract::Request, id: &axum::http::HeaderValue) -> Self {
         Self {
-            id: request
-                .headers()
-                .get(&REQUEST_ID)
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or_default()
-                .to_owned(),
+            id: id.to_str().unwrap_or_default().to_owned(),
             method: request.method().to_string(),
             route: request.uri().path().to_owned(),
         }
@@ -356,7 +351,7 @@ async fn around_request(
         None => {
             // Only writes are audited, and no write is a GET or a HEAD.
             let asked = (!matches!(*request.method(), Method::GET | Method::HEAD))
-                .then(|| Asked::of(&request));
+                .then(|| Asked::of(&request, &id));
             let work = async {
                 let response = next.run(request).await;
                 audit_trail(&around, asked, response).await

@@ -28,18 +28,9 @@ use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use utoipa::IntoParams;
 
-/// One edge: the triple `subject property object` in `graph`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Edge {
-    subject: String,
-    property: String,
-    object: String,
-    graph: String,
-}
-
 /// The triples linking `a` and `b`, in either direction, in any named graph: what the
 /// network counts as a link between them.
-fn edges_between(graph: &Graph, a: &str, b: &str) -> Result<BTreeSet<Edge>, StoreError> {
+fn edges_between(graph: &Graph, a: &str, b: &str) -> Result<BTreeSet<Relationship>, StoreError> {
     let mut edges = BTreeSet::new();
     for (subject, object) in [(a, b), (b, a)] {
         for quad in graph.quads_for_pattern(
@@ -53,7 +44,7 @@ fn edges_between(graph: &Graph, a: &str, b: &str) -> Result<BTreeSet<Edge>, Stor
                 continue;
             }
             if let GraphName::NamedNode(name) = quad.graph_name {
-                edges.insert(Edge {
+                edges.insert(Relationship {
                     subject: subject.to_owned(),
                     property: quad.predicate.into_string(),
                     object: object.to_owned(),
@@ -147,7 +138,7 @@ fn answer(
     let found =
         network.read(|network| network.shortest(&request.from, &request.to, request.max))?;
     let mut iris: BTreeSet<String> = BTreeSet::new();
-    let mut edges: HashMap<(String, String), BTreeSet<Edge>> = HashMap::new();
+    let mut edges: HashMap<(String, String), BTreeSet<Relationship>> = HashMap::new();
     for path in &found.paths {
         iris.extend(path.iter().cloned());
         for pair in path.windows(2) {
@@ -162,7 +153,7 @@ fn answer(
             }
         }
     }
-    let hop_edges = |a: &String, b: &String| -> Vec<Edge> {
+    let hop_edges = |a: &String, b: &String| -> Vec<Relationship> {
         let key = if a < b {
             (a.clone(), b.clone())
         } else {
@@ -179,12 +170,7 @@ fn answer(
             for edge in hop_edges(&pair[0], &pair[1]) {
                 iris.insert(edge.property.clone());
                 iris.insert(edge.graph.clone());
-                relationships.insert(Relationship {
-                    subject: edge.subject,
-                    property: edge.property,
-                    object: edge.object,
-                    graph: edge.graph,
-                });
+                relationships.insert(edge);
             }
         }
     }
@@ -220,14 +206,7 @@ fn answer(
                 .windows(2)
                 .map(|pair| {
                     let mut edges = hop_edges(&pair[0], &pair[1]);
-                    edges.retain(|edge| {
-                        !unresolved.contains(&Relationship {
-                            subject: edge.subject.clone(),
-                            property: edge.property.clone(),
-                            object: edge.object.clone(),
-                            graph: edge.graph.clone(),
-                        })
-                    });
+                    edges.retain(|edge| !unresolved.contains(edge));
                     let mut relations: Vec<Relation> = Vec::new();
                     let mut seen = HashSet::new();
                     for edge in &edges {
@@ -240,14 +219,8 @@ fn answer(
                                 other.property == edge.property && other.subject == edge.subject
                             })
                             .map(|other| {
-                                let relationship = Relationship {
-                                    subject: other.subject.clone(),
-                                    property: other.property.clone(),
-                                    object: other.object.clone(),
-                                    graph: other.graph.clone(),
-                                };
                                 let asserted: Vec<AssertingClaim> = asserted
-                                    .get(&relationship)
+                                    .get(other)
                                     .into_iter()
                                     .flatten()
                                     .map(|claim| AssertingClaim {

@@ -216,7 +216,7 @@ pub fn neighbourhood(
     // shows its first ones, and says how many more there are.
     let mut shown: HashMap<(bool, String), usize> = HashMap::new();
     let mut omitted: BTreeMap<(bool, String), usize> = BTreeMap::new();
-    let statements: Vec<Statement> = statements
+    let mut statements: Vec<Statement> = statements
         .into_iter()
         .filter(|statement| {
             let key = (!statement.outgoing, statement.property.clone());
@@ -298,7 +298,7 @@ pub fn neighbourhood(
         }
     }
     // A report's page shows every link its graph states between other things.
-    let (claims, claims_omitted) = if iri.as_str().starts_with(vocab::REPORT_NAMESPACE) {
+    let (mut claims, mut claims_omitted) = if iri.as_str().starts_with(vocab::REPORT_NAMESPACE) {
         report_links(graph, iri.as_str())?
     } else {
         (Vec::new(), false)
@@ -349,9 +349,6 @@ pub fn neighbourhood(
     } = crate::claims::asserting(graph, &relationships, is_claim)?;
     // A relationship whose status was not read is not shown: it is counted with the ones
     // left out.
-    let mut statements = statements;
-    let mut claims = claims;
-    let mut claims_omitted = claims_omitted;
     if !unresolved.is_empty() {
         statements.retain(|statement| {
             let keep = statement
