@@ -19,7 +19,7 @@ use spyatlas::store::{Graph, StoreError};
 use spyatlas::table;
 use spyatlas::vocab;
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -224,8 +224,11 @@ fn main() -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("spyatlas=info,tower_http=info"));
     match cli.log_format {
+        // Colours only on a terminal: a log file or collector would keep the escapes,
+        // and writing them into every request's span costs time on every request.
         LogFormat::Text => tracing_subscriber::fmt()
             .with_env_filter(filter)
+            .with_ansi(io::stderr().is_terminal())
             .with_writer(io::stderr)
             .init(),
         LogFormat::Json => tracing_subscriber::fmt()

@@ -48,9 +48,21 @@ use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// What every handler can reach.
+/// What every handler can reach, shared: axum clones the state for every request and
+/// every layer that reads it, so a clone is one count on one `Arc`, whatever it holds.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Shared {
     /// The knowledge graph; cloning shares the same database.
     pub graph: Graph,
     /// The named queries, parsed once at startup.
@@ -109,7 +121,7 @@ impl AppState {
             })?,
             None => crate::audit::Audit::none(),
         };
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             search: crate::search::Live::start(&graph),
             pages: entity::PageCache::new(&graph),
             statistics: crate::statistics::Statistics::start(&graph),
@@ -127,7 +139,7 @@ impl AppState {
             public_bodies: body::PublicBodies::default(),
             audit: Arc::new(audit),
             backups: Arc::default(),
-        })
+        })))
     }
 }
 
@@ -216,10 +228,7 @@ pub fn router(state: AppState) -> Router {
         // in bench/run.sh): it gives the request its id before the span is made.
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(Around {
-                settings: state.settings.clone(),
-                audit: state.audit.clone(),
-            }),
+            state.clone(),
             around_request,
         ))
         .layer(cors())
@@ -239,7 +248,7 @@ fn request_id(request: &mut axum::extract::Request) -> axum::http::HeaderValue {
         .filter(|value| value.to_str().is_ok_and(crate::accounts::is_account_name))
         .cloned();
     let id = given.unwrap_or_else(|| {
-        axum::http::HeaderValue::from_str(&new_request_id()).expect("ids are plain ASCII")
+        axum::http::HeaderValue::try_from(new_request_id()).expect("ids are plain ASCII")
     });
     request.headers_mut().insert(REQUEST_ID, id.clone());
     id
@@ -260,24 +269,15 @@ fn new_request_id() -> String {
 }
 
 /// The span of a request, named by its id, so that every line logged for it names it.
+/// Only the id: the span's fields are written out for every request, logged or not, and
+/// the method and route are in the lines that need them (the audit log's, the writes').
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     let id = request
         .headers()
         .get(&REQUEST_ID)
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
-    tracing::info_span!(
-        "request",
-        id = %id,
-        method = %request.method(),
-        uri = %request.uri().path(),
-    )
-}
-
-/// What [`around_request`] reads: a part of [`AppState`], cloned once per request.
-struct Around {
-    settings: Arc<HttpSettings>,
-    audit: Arc<crate::audit::Audit>,
+    tracing::info_span!("request", id = %id)
 }
 
 /// What the audit log names a request by: its id, method and route.
@@ -299,7 +299,7 @@ impl Asked {
 
 /// Records a write in the audit log, as its handler described it in the answer's
 /// [`crate::audit::Note`], with the request's id, method, route and status.
-async fn audit_trail(around: &Around, asked: Option<Asked>, response: Response) -> Response {
+async fn audit_trail(state: &AppState, asked: Option<Asked>, response: Response) -> Response {
     let (Some(asked), Some(note)) = (
         asked,
         response.extensions().get::<crate::audit::Note>().cloned(),
@@ -317,7 +317,7 @@ async fn audit_trail(around: &Around, asked: Option<Asked>, response: Response) 
         );
     });
     // Written (and synced) off the event loop, before the answer leaves.
-    let audit = around.audit.clone();
+    let audit = state.audit.clone();
     let written = tokio::task::spawn_blocking(move || {
         let request = crate::audit::Request {
             id: &asked.id,
@@ -337,7 +337,7 @@ async fn audit_trail(around: &Around, asked: Option<Asked>, response: Response) 
 /// Gives the request its deadline, which all the work it hands to the pool shares, and
 /// its answer the security headers; an error answered to a browser becomes a page.
 async fn around_request(
-    State(around): State<Arc<Around>>,
+    State(state): State<AppState>,
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -346,7 +346,7 @@ async fn around_request(
         let query = request.uri().query().map(str::to_owned);
         entity::language_of_query(query.as_deref(), request.headers())
     });
-    let mut response = match auth::refused_when_private(&around.settings, &request) {
+    let mut response = match auth::refused_when_private(&state.settings, &request) {
         Some(refused) => refused,
         None => {
             // Only writes are audited, and no write is a GET or a HEAD.
@@ -354,9 +354,9 @@ async fn around_request(
                 .then(|| Asked::of(&request, &id));
             let work = async {
                 let response = next.run(request).await;
-                audit_trail(&around, asked, response).await
+                audit_trail(&state, asked, response).await
             };
-            pool::within(around.settings.query_timeout, work).await
+            pool::within(state.settings.query_timeout, work).await
         }
     };
     if let Some(language) = browser {
