@@ -11,7 +11,13 @@
 //! ```
 //!
 //! Handlers attach a [`Note`] to the answer of every write; the server's middleware writes
-//! it with the facts of the request. The command line writes its own backups here too.
+//! it with the facts of the request. The command line's writes (`load`, `import`, `unload`,
+//! `backup`, `restore`) are recorded in the same log, with the command and the system user
+//! who ran it instead of a request and an account:
+//!
+//! ```text
+//! {"time":"2026-12-04T10:15:41.027Z","command":"unload","user":"maria","uid":1000,"action":"report.retract","outcome":"retracted","report":"pegasus-in-mexico","content_hash":"9b1d…"}
+//! ```
 
 use crate::accounts::Account;
 use serde::Serialize;
@@ -26,8 +32,9 @@ pub struct Note {
     /// Who asked (none: refused before the token was known).
     pub account: Option<Account>,
     /// What was asked: `report.load`, `report.retract`, `sparql.update`, `graph-store.put`,
-    /// `graph-store.post`, `graph-store.delete`, `backup`, or `refused` when the request
-    /// was refused before its handler knew more.
+    /// `graph-store.post`, `graph-store.delete`, `backup`, `restore`, `graph.load` (plain
+    /// RDF loaded into a graph from the command line), or `refused` when the request was
+    /// refused before its handler knew more.
     pub action: &'static str,
     /// The reports written (a load may hold several), each with its own outcome.
     pub reports: Vec<ReportNote>,
@@ -44,6 +51,17 @@ pub struct ReportNote {
     pub outcome: &'static str,
 }
 
+impl ReportNote {
+    /// What became of one report of a load.
+    pub fn of(result: &crate::ingest::pipeline::ReportResult) -> Self {
+        Self {
+            slug: result.slug.clone(),
+            content_hash: result.content_hash.clone(),
+            outcome: result.outcome_name(),
+        }
+    }
+}
+
 /// The request a note is about.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
@@ -53,16 +71,62 @@ pub struct Request<'a> {
     pub status: u16,
 }
 
+/// A command of the command line that wrote to the store.
+#[derive(Debug, Clone, Copy)]
+pub struct Command<'a> {
+    /// The command's name: `load`, `import`, `unload`, `backup`, `restore`.
+    pub name: &'a str,
+    /// Whether it did what it was asked (for the outcome of a line without reports).
+    pub succeeded: bool,
+}
+
+/// Who ran a command: the system user, by name when the environment gives one (`USER`,
+/// `LOGNAME`) and by number where the system tells it.
+#[derive(Debug, Clone, Default)]
+struct SystemUser {
+    name: Option<String>,
+    uid: Option<u32>,
+}
+
+impl SystemUser {
+    fn current() -> Self {
+        let name = ["USER", "LOGNAME"]
+            .iter()
+            .find_map(|variable| std::env::var(variable).ok().filter(|name| !name.is_empty()));
+        // The owner of /proc/self is the process's user.
+        #[cfg(target_os = "linux")]
+        let uid = std::fs::metadata("/proc/self")
+            .ok()
+            .map(|metadata| std::os::unix::fs::MetadataExt::uid(&metadata));
+        #[cfg(not(target_os = "linux"))]
+        let uid = None;
+        Self { name, uid }
+    }
+}
+
+/// One line of the log: about a request (with its account) or a command (with its user).
 #[derive(Serialize)]
 struct Line<'a> {
     time: &'a str,
-    request: &'a str,
-    account: Option<&'a str>,
-    role: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<Option<&'a str>>,
     action: &'a str,
-    method: &'a str,
-    route: &'a str,
-    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
     outcome: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     report: Option<&'a str>,
@@ -110,16 +174,51 @@ impl Audit {
 
     /// Appends the lines of `note` about `request`: one per report, or one.
     pub fn record(&self, note: &Note, request: Request<'_>) {
+        if self.file.is_none() {
+            return;
+        }
+        let time = timestamp();
+        let line = |report| Line {
+            request: Some(request.id),
+            account: Some(note.account.as_ref().map(|account| account.name.as_str())),
+            role: Some(note.account.as_ref().map(|account| account.role.name())),
+            method: Some(request.method),
+            route: Some(request.route),
+            status: Some(request.status),
+            ..Line::of(&time, note, report, outcome_of(request.status))
+        };
+        self.append(note, line);
+    }
+
+    /// Appends the lines of `note` about a command of the command line, run by the
+    /// current system user: one per report, or one.
+    pub fn record_command(&self, note: &Note, command: Command<'_>) {
+        if self.file.is_none() {
+            return;
+        }
+        let time = timestamp();
+        let user = SystemUser::current();
+        let outcome = if command.succeeded { "done" } else { "failed" };
+        let line = |report| Line {
+            command: Some(command.name),
+            user: user.name.as_deref(),
+            uid: user.uid,
+            ..Line::of(&time, note, report, outcome)
+        };
+        self.append(note, line);
+    }
+
+    /// Appends the lines `line` makes of `note`: one per report, or one.
+    fn append<'a>(&self, note: &'a Note, line: impl Fn(Option<&'a ReportNote>) -> Line<'a>) {
         let Some((path, file)) = &self.file else {
             return;
         };
-        let time = timestamp();
         let mut text = String::new();
         if note.reports.is_empty() {
-            push_line(&mut text, &line(&time, note, request, None));
+            push_line(&mut text, &line(None));
         } else {
             for report in &note.reports {
-                push_line(&mut text, &line(&time, note, request, Some(report)));
+                push_line(&mut text, &line(Some(report)));
             }
         }
         // One write of whole lines, then to the disk: a line is in the log before the
@@ -134,26 +233,32 @@ impl Audit {
     }
 }
 
-/// The line about `request` (and one of its reports).
-fn line<'a>(
-    time: &'a str,
-    note: &'a Note,
-    request: Request<'a>,
-    report: Option<&'a ReportNote>,
-) -> Line<'a> {
-    Line {
-        time,
-        request: request.id,
-        account: note.account.as_ref().map(|account| account.name.as_str()),
-        role: note.account.as_ref().map(|account| account.role.name()),
-        action: note.action,
-        method: request.method,
-        route: request.route,
-        status: request.status,
-        outcome: report.map_or_else(|| outcome_of(request.status), |report| report.outcome),
-        report: report.and_then(|report| report.slug.as_deref()),
-        content_hash: report.and_then(|report| report.content_hash.as_deref()),
-        target: note.target.as_deref(),
+impl<'a> Line<'a> {
+    /// The line of `note` (and one of its reports), with what requests and commands
+    /// share; `outcome` when there is no report.
+    fn of(
+        time: &'a str,
+        note: &'a Note,
+        report: Option<&'a ReportNote>,
+        outcome: &'static str,
+    ) -> Self {
+        Self {
+            time,
+            request: None,
+            command: None,
+            user: None,
+            uid: None,
+            account: None,
+            role: None,
+            action: note.action,
+            method: None,
+            route: None,
+            status: None,
+            outcome: report.map_or(outcome, |report| report.outcome),
+            report: report.and_then(|report| report.slug.as_deref()),
+            content_hash: report.and_then(|report| report.content_hash.as_deref()),
+            target: note.target.as_deref(),
+        }
     }
 }
 

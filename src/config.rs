@@ -100,6 +100,29 @@ impl DataArgs {
     }
 }
 
+/// The audit log of a command that writes to the store (`load`, `import`, `unload`,
+/// `backup`, `restore`): the same log the server records its writes in.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// The audit log the write is recorded in, as a line of JSON with the system user who
+    /// ran the command; default `audit.jsonl` in the --data folder (none on a remote store
+    /// unless given).
+    #[arg(long, env = "SPYATLAS_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+}
+
+impl AuditArgs {
+    /// Where the log is, for the store `data` names.
+    pub fn path(&self, data: &DataArgs) -> Option<PathBuf> {
+        self.audit_log
+            .clone()
+            .or_else(|| data.store.is_none().then(|| data.data.join(AUDIT_LOG_NAME)))
+    }
+}
+
+/// The audit log's name in the --data folder, when no other is given.
+pub const AUDIT_LOG_NAME: &str = "audit.jsonl";
+
 /// Options of `spyatlas serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
@@ -356,7 +379,7 @@ impl TryFrom<&ServeConfig> for HttpSettings {
         Ok(Self {
             write_access,
             private: config.private,
-            audit_log: config.audit_log.clone().or_else(|| in_data("audit.jsonl")),
+            audit_log: config.audit_log.clone().or_else(|| in_data(AUDIT_LOG_NAME)),
             backup_dir: config.backup_dir.clone().or_else(|| in_data("backups")),
             local_token: None,
             query_timeout: Duration::from_secs(config.query_timeout),

@@ -8,7 +8,8 @@ use oxigraph::model::NamedNode;
 use oxigraph::sparql::QueryResults;
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use spyatlas::accounts;
-use spyatlas::config::{DataArgs, HttpSettings, ServeConfig, WriteAccess};
+use spyatlas::audit::{self, Audit};
+use spyatlas::config::{AuditArgs, DataArgs, HttpSettings, ServeConfig, WriteAccess};
 use spyatlas::http::{self, AppState};
 use spyatlas::ingest::pipeline::ProgressFn;
 use spyatlas::ingest::seed;
@@ -74,6 +75,8 @@ enum Command {
         /// validation, no report metadata.
         #[arg(long)]
         graph: Option<String>,
+        #[command(flatten)]
+        audit: AuditArgs,
     },
     /// Remove loaded reports: each report's graph with its claims and metadata, at once.
     Unload {
@@ -82,6 +85,8 @@ enum Command {
         /// The slugs of the reports (`italie-belgische-...`), or their IRIs.
         #[arg(required = true)]
         slugs: Vec<String>,
+        #[command(flatten)]
+        audit: AuditArgs,
     },
     /// Run a SPARQL query against the store (the default graph is the union of all graphs).
     Query {
@@ -110,6 +115,8 @@ enum Command {
         /// Validate and report what would happen, without writing anything.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        audit: AuditArgs,
     },
     /// Export the store, a report or an entity's neighbourhood for other tools: a STIX 2.1
     /// bundle, GEXF or GraphML (Gephi, networkx), or CSV of claims with their sources.
@@ -149,6 +156,8 @@ enum Command {
         data: DataArgs,
         /// The new folder.
         target: PathBuf,
+        #[command(flatten)]
+        audit: AuditArgs,
     },
     /// Make the store in --data (a new or empty folder) from a backup, and check that it
     /// opens.
@@ -157,6 +166,8 @@ enum Command {
         data: DataArgs,
         /// The backup's folder.
         backup: PathBuf,
+        #[command(flatten)]
+        audit: AuditArgs,
     },
     /// Write every quad of the store as N-Quads.
     Dump {
@@ -246,17 +257,19 @@ fn main() -> anyhow::Result<()> {
             paths,
             dry_run,
             graph: Some(graph),
+            audit,
         } => {
             debug_assert!(!dry_run, "clap keeps --dry-run and --graph apart");
-            load_raw(&data, &paths, &graph)
+            load_raw(&data, &paths, &graph, &audit)
         }
         Command::Load {
             data,
             paths,
             dry_run,
             graph: None,
-        } => load_reports(&data, &paths, dry_run),
-        Command::Unload { data, slugs } => unload(&data, &slugs),
+            audit,
+        } => load_reports(&data, &paths, dry_run, &audit),
+        Command::Unload { data, slugs, audit } => unload(&data, &slugs, &audit),
         Command::Query {
             data,
             query,
@@ -268,7 +281,8 @@ fn main() -> anyhow::Result<()> {
             format,
             paths,
             dry_run,
-        } => import(&data, format, &paths, dry_run),
+            audit,
+        } => import(&data, format, &paths, dry_run, &audit),
         Command::Export {
             data,
             format,
@@ -278,8 +292,16 @@ fn main() -> anyhow::Result<()> {
         } => export(&data, format, report, entity, output.as_deref()),
         Command::Dump { data, output } => dump(&data, output.as_deref()),
         Command::Token { name, role, file } => token(&name, role, &file),
-        Command::Backup { data, target } => backup(&data, &target),
-        Command::Restore { data, backup } => restore(&data, &backup),
+        Command::Backup {
+            data,
+            target,
+            audit,
+        } => backup(&data, &target, &audit),
+        Command::Restore {
+            data,
+            backup,
+            audit,
+        } => restore(&data, &backup, &audit),
     }
 }
 
@@ -382,7 +404,48 @@ fn reload_on_hangup(keyring: Arc<accounts::Keyring>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load_reports(data: &DataArgs, paths: &[PathBuf], dry_run: bool) -> anyhow::Result<()> {
+/// Opens the audit log a command's writes are recorded in ([`AuditArgs`]), before the
+/// command writes: a write that could not be recorded is not made.
+fn open_audit(data: &DataArgs, args: &AuditArgs) -> anyhow::Result<Audit> {
+    match args.path(data) {
+        Some(path) => Audit::open(&path).with_context(|| {
+            format!(
+                "cannot open the audit log {}; name a writable file with --audit-log",
+                path.display()
+            )
+        }),
+        None => Ok(Audit::none()),
+    }
+}
+
+/// Records the reports a command loaded, each with its outcome.
+fn record_loads(audit: &Audit, command: &str, results: &[ReportResult]) {
+    let note = audit::Note {
+        action: "report.load",
+        reports: results.iter().map(audit::ReportNote::of).collect(),
+        ..audit::Note::default()
+    };
+    let succeeded = results.iter().all(|result| result.outcome.is_ok());
+    audit.record_command(
+        &note,
+        audit::Command {
+            name: command,
+            succeeded,
+        },
+    );
+}
+
+fn load_reports(
+    data: &DataArgs,
+    paths: &[PathBuf],
+    dry_run: bool,
+    audit_args: &AuditArgs,
+) -> anyhow::Result<()> {
+    let audit = if dry_run {
+        Audit::none()
+    } else {
+        open_audit(data, audit_args)?
+    };
     let graph = open(data)?;
     let started = Instant::now();
     let bar = ProgressBar::new_spinner();
@@ -408,6 +471,7 @@ fn load_reports(data: &DataArgs, paths: &[PathBuf], dry_run: bool) -> anyhow::Re
     if !dry_run {
         graph.flush()?;
         tracing::debug!(elapsed = ?started.elapsed(), "flushed");
+        record_loads(&audit, "load", &results);
     }
     let failed = print_summary(&results, started.elapsed(), dry_run);
     if failed > 0 {
@@ -430,70 +494,38 @@ fn import(
     format: ImportFormat,
     paths: &[PathBuf],
     dry_run: bool,
+    audit_args: &AuditArgs,
 ) -> anyhow::Result<()> {
+    let audit = if dry_run {
+        Audit::none()
+    } else {
+        open_audit(data, audit_args)?
+    };
     let graph = open(data)?;
     let started = Instant::now();
     let mut loader = Loader::new(&graph, dry_run).context("preparing the loader")?;
     let mut results = Vec::new();
     for path in paths {
-        let origin = path.display().to_string();
-        let text = read_bounded(path, ingest::misp::MAX_BYTES.max(ingest::stix::MAX_BYTES))?;
-        let document = match format {
-            ImportFormat::AmnestyStix => {
-                let name = path
-                    .file_name()
-                    .map(|name| name.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let is_product = |slug: &str| {
-                    let entity = NamedNode::new_unchecked(vocab::entity_iri(slug));
-                    graph
-                        .quads_for_pattern(
-                            Some(entity.as_ref().into()),
-                            Some(oxigraph::model::vocab::rdf::TYPE),
-                            Some(vocab::class::PRODUCT.into()),
-                            None,
-                        )
-                        .next()
-                        .is_some()
-                };
-                let bundle = ingest::stix::bundle_report(
-                    &text,
-                    &name,
-                    &ingest::stix::AMNESTY,
-                    loader.index(),
-                    is_product,
-                )
-                .with_context(|| format!("reading {origin}"))?;
-                println!(
-                    "{origin}: {} indicators of {} products, {} of them already known",
-                    bundle.indicators, bundle.products, bundle.known_products
-                );
-                for note in &bundle.notes {
-                    println!("  left out: {note}");
+        let document = match import_document(&graph, &loader, format, path) {
+            Ok(document) => document,
+            Err(error) => {
+                // What the files before this one loaded stays loaded, and recorded.
+                if !dry_run {
+                    graph.flush()?;
+                    record_loads(&audit, "import", &results);
                 }
-                bundle.document
-            }
-            ImportFormat::MispGalaxy => {
-                let galaxy = ingest::misp::galaxy_report(&text, loader.index())
-                    .with_context(|| format!("reading {origin}"))?;
-                println!(
-                    "{origin}: {} vendors, {} of them already known",
-                    galaxy.vendors, galaxy.merged
-                );
-                for note in &galaxy.notes {
-                    println!("  left out: {note}");
-                }
-                galaxy.document
+                return Err(error);
             }
         };
         results.extend(loader.load_bytes(
-            &origin,
+            &path.display().to_string(),
             document.as_bytes(),
             ingest::Kind::Document(ingest::document::Syntax::Json),
         ));
     }
     if !dry_run {
         graph.flush()?;
+        record_loads(&audit, "import", &results);
     }
     let failed = print_summary(&results, started.elapsed(), dry_run);
     if failed > 0 {
@@ -503,6 +535,66 @@ fn import(
         );
     }
     Ok(())
+}
+
+/// The report document made of one file to import, after printing what it holds.
+fn import_document(
+    graph: &Graph,
+    loader: &Loader,
+    format: ImportFormat,
+    path: &Path,
+) -> anyhow::Result<String> {
+    let origin = path.display().to_string();
+    let text = read_bounded(path, ingest::misp::MAX_BYTES.max(ingest::stix::MAX_BYTES))?;
+    let document = match format {
+        ImportFormat::AmnestyStix => {
+            let name = path
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let is_product = |slug: &str| {
+                let entity = NamedNode::new_unchecked(vocab::entity_iri(slug));
+                graph
+                    .quads_for_pattern(
+                        Some(entity.as_ref().into()),
+                        Some(oxigraph::model::vocab::rdf::TYPE),
+                        Some(vocab::class::PRODUCT.into()),
+                        None,
+                    )
+                    .next()
+                    .is_some()
+            };
+            let bundle = ingest::stix::bundle_report(
+                &text,
+                &name,
+                &ingest::stix::AMNESTY,
+                loader.index(),
+                is_product,
+            )
+            .with_context(|| format!("reading {origin}"))?;
+            println!(
+                "{origin}: {} indicators of {} products, {} of them already known",
+                bundle.indicators, bundle.products, bundle.known_products
+            );
+            for note in &bundle.notes {
+                println!("  left out: {note}");
+            }
+            bundle.document
+        }
+        ImportFormat::MispGalaxy => {
+            let galaxy = ingest::misp::galaxy_report(&text, loader.index())
+                .with_context(|| format!("reading {origin}"))?;
+            println!(
+                "{origin}: {} vendors, {} of them already known",
+                galaxy.vendors, galaxy.merged
+            );
+            for note in &galaxy.notes {
+                println!("  left out: {note}");
+            }
+            galaxy.document
+        }
+    };
+    Ok(document)
 }
 
 fn export(
@@ -669,20 +761,44 @@ fn print_summary(results: &[ReportResult], elapsed: Duration, dry_run: bool) -> 
     failed
 }
 
-fn unload(data: &DataArgs, slugs: &[String]) -> anyhow::Result<()> {
+fn unload(data: &DataArgs, slugs: &[String], audit_args: &AuditArgs) -> anyhow::Result<()> {
+    let audit = open_audit(data, audit_args)?;
     let graph = open(data)?;
     let mut missing = Vec::new();
-    for slug in slugs {
+    let mut retracted = Vec::new();
+    let removed = slugs.iter().try_for_each(|slug| {
         let slug = slug.strip_prefix(vocab::REPORT_NAMESPACE).unwrap_or(slug);
         let iri = NamedNode::new(format!("{}{slug}", vocab::REPORT_NAMESPACE))
             .with_context(|| format!("`{slug}` is not a report slug"))?;
-        if report::remove(&graph, iri.as_ref())? {
+        let hash = report::stored_hash(&graph, iri.as_ref())?;
+        let outcome = if report::remove(&graph, iri.as_ref())? {
             eprintln!("unloaded report {slug}");
+            "retracted"
         } else {
             missing.push(slug.to_owned());
-        }
-    }
+            "failed"
+        };
+        retracted.push(audit::ReportNote {
+            slug: Some(slug.to_owned()),
+            content_hash: hash,
+            outcome,
+        });
+        anyhow::Ok(())
+    });
     graph.flush()?;
+    // Recorded whatever stopped the retractions: those made before stay made.
+    audit.record_command(
+        &audit::Note {
+            action: "report.retract",
+            reports: retracted,
+            ..audit::Note::default()
+        },
+        audit::Command {
+            name: "unload",
+            succeeded: removed.is_ok() && missing.is_empty(),
+        },
+    );
+    removed?;
     if !missing.is_empty() {
         bail!(
             "no report is loaded with the slug {}; `spyatlas query 'SELECT ?r WHERE {{ GRAPH ?r {{ ?r a <{}Report> }} }}'` lists them",
@@ -693,11 +809,17 @@ fn unload(data: &DataArgs, slugs: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load_raw(data: &DataArgs, paths: &[PathBuf], graph_iri: &str) -> anyhow::Result<()> {
+fn load_raw(
+    data: &DataArgs,
+    paths: &[PathBuf],
+    graph_iri: &str,
+    audit_args: &AuditArgs,
+) -> anyhow::Result<()> {
     let graph_name = Some(
         NamedNode::new(graph_iri)
             .with_context(|| format!("--graph {graph_iri} is not an absolute IRI"))?,
     );
+    let audit = open_audit(data, audit_args)?;
     let graph = open(data)?;
     let bar = ProgressBar::new_spinner();
     bar.set_style(
@@ -712,6 +834,17 @@ fn load_raw(data: &DataArgs, paths: &[PathBuf], graph_iri: &str) -> anyhow::Resu
     };
     let outcome = ingest::load_paths(&graph, paths, &options);
     bar.finish_and_clear();
+    audit.record_command(
+        &audit::Note {
+            action: "graph.load",
+            target: Some(graph_iri.to_owned()),
+            ..audit::Note::default()
+        },
+        audit::Command {
+            name: "load",
+            succeeded: outcome.is_ok(),
+        },
+    );
     let summary = outcome.context("nothing was loaded")?;
     let seconds = summary.elapsed.as_secs_f64().max(1e-9);
     eprintln!(
@@ -1066,7 +1199,7 @@ fn token(name: &str, role: TokenRole, file: &Path) -> anyhow::Result<()> {
 }
 
 /// `spyatlas backup --data DIR TARGET`.
-fn backup(data: &DataArgs, target: &Path) -> anyhow::Result<()> {
+fn backup(data: &DataArgs, target: &Path, audit_args: &AuditArgs) -> anyhow::Result<()> {
     if data.store.is_some() {
         bail!(
             "a remote SPARQL store is backed up with its own tools; `spyatlas dump` writes every quad as N-Quads"
@@ -1088,9 +1221,25 @@ fn backup(data: &DataArgs, target: &Path) -> anyhow::Result<()> {
     }
     let started = Instant::now();
     match Graph::open(folder) {
-        Ok(graph) => graph.backup(&target).with_context(|| {
-            format!("backing up {} into {}", folder.display(), target.display())
-        })?,
+        // Taken here, so recorded here; a server asked for one records it itself.
+        Ok(graph) => {
+            let audit = open_audit(data, audit_args)?;
+            let copied = graph.backup(&target);
+            audit.record_command(
+                &audit::Note {
+                    action: "backup",
+                    target: Some(target.display().to_string()),
+                    ..audit::Note::default()
+                },
+                audit::Command {
+                    name: "backup",
+                    succeeded: copied.is_ok(),
+                },
+            );
+            copied.with_context(|| {
+                format!("backing up {} into {}", folder.display(), target.display())
+            })?;
+        }
         Err(StoreError::InUse { .. }) => {
             let address = served::address(folder).with_context(|| {
                 format!(
@@ -1113,7 +1262,7 @@ fn backup(data: &DataArgs, target: &Path) -> anyhow::Result<()> {
 }
 
 /// `spyatlas restore --data DIR BACKUP`.
-fn restore(data: &DataArgs, backup: &Path) -> anyhow::Result<()> {
+fn restore(data: &DataArgs, backup: &Path, audit_args: &AuditArgs) -> anyhow::Result<()> {
     if data.store.is_some() {
         bail!(
             "a remote SPARQL store is restored with its own tools; `spyatlas load` reads N-Quads"
@@ -1154,6 +1303,19 @@ fn restore(data: &DataArgs, backup: &Path) -> anyhow::Result<()> {
     }
     std::fs::rename(&staging.0, folder)
         .with_context(|| format!("moving the restored store to {}", folder.display()))?;
+    // The first line of the restored store's log (the folder was new, and the backup
+    // holds the store alone): where its content came from.
+    open_audit(data, audit_args)?.record_command(
+        &audit::Note {
+            action: "restore",
+            target: Some(std::path::absolute(backup)?.display().to_string()),
+            ..audit::Note::default()
+        },
+        audit::Command {
+            name: "restore",
+            succeeded: true,
+        },
+    );
     eprintln!(
         "restored {quads} quads from {} into {}",
         backup.display(),

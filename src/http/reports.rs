@@ -210,31 +210,12 @@ pub async fn post(
     .await?
     .map_err(|error| ApiError::BadRequest(error.to_string()))?;
     for result in &results {
-        state.metrics.loaded(match &result.outcome {
-            Ok(Outcome::Loaded) => "loaded",
-            Ok(Outcome::Unchanged) => "unchanged",
-            Ok(Outcome::Replaced) => "replaced",
-            Ok(Outcome::Valid) => "valid",
-            Err(_) => "failed",
-        });
+        state.metrics.loaded(result.outcome_name());
     }
     let note = (!dry_run).then(|| crate::audit::Note {
         account,
         action: "report.load",
-        reports: results
-            .iter()
-            .map(|result| crate::audit::ReportNote {
-                slug: result.slug.clone(),
-                content_hash: result.content_hash.clone(),
-                outcome: match &result.outcome {
-                    Ok(Outcome::Loaded) => "loaded",
-                    Ok(Outcome::Unchanged) => "unchanged",
-                    Ok(Outcome::Replaced) => "replaced",
-                    Ok(Outcome::Valid) => "valid",
-                    Err(_) => "failed",
-                },
-            })
-            .collect(),
+        reports: results.iter().map(crate::audit::ReportNote::of).collect(),
         target: None,
     });
     let mut response = respond(results);

@@ -40,6 +40,15 @@ pub struct ReportResult {
     pub outcome: Result<Outcome, ReportError>,
 }
 
+impl ReportResult {
+    /// The outcome's name ([`Outcome::name`]), `failed` for an error.
+    pub fn outcome_name(&self) -> &'static str {
+        self.outcome
+            .as_ref()
+            .map_or("failed", |outcome| outcome.name())
+    }
+}
+
 /// How a load reports its progress: reports done and triples read so far.
 pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
 

@@ -122,14 +122,21 @@ pub enum Outcome {
     Valid,
 }
 
-impl std::fmt::Display for Outcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl Outcome {
+    /// Its name in answers, metrics and the audit log.
+    pub fn name(self) -> &'static str {
+        match self {
             Self::Loaded => "loaded",
             Self::Unchanged => "unchanged",
             Self::Replaced => "replaced",
             Self::Valid => "valid",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -722,3 +722,140 @@ fn backups_over_http_go_into_the_backup_folder_for_admins_only() {
         "{lines:#?}"
     );
 }
+
+#[test]
+fn the_command_lines_writes_are_recorded_in_the_stores_audit_log_with_who_ran_them() {
+    let folder = tempfile::tempdir().unwrap();
+    let data = folder.path().join("store");
+    let log = data.join("audit.jsonl");
+    let file = folder.path().join("team-report-7.yaml");
+    std::fs::write(&file, report(7, 1)).unwrap();
+    let load = || spyatlas(&["load", "--data", path(&data), path(&file)]);
+
+    // An audit log that cannot be written to stops the write before it is made.
+    let unwritable = spyatlas(&[
+        "load",
+        "--data",
+        path(&data),
+        "--audit-log",
+        path(folder.path()),
+        path(&file),
+    ]);
+    assert!(!unwritable.status.success());
+    let message = String::from_utf8_lossy(&unwritable.stderr);
+    assert!(
+        message.contains("cannot open the audit log") && message.contains("--audit-log"),
+        "{message}"
+    );
+
+    // Loaded (so the refused load wrote nothing), then unchanged; a dry run writes nothing.
+    succeeded(&load());
+    succeeded(&load());
+    succeeded(&spyatlas(&[
+        "load",
+        "--data",
+        path(&data),
+        "--dry-run",
+        path(&file),
+    ]));
+    let lines = audit(&log);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    for (line, outcome) in lines.iter().zip(["loaded", "unchanged"]) {
+        assert_eq!(line["command"], "load");
+        assert_eq!(line["action"], "report.load");
+        assert_eq!(line["report"], "team-report-7");
+        assert_eq!(line["outcome"], outcome);
+        // Who ran it: the system user, and no request or account of the server.
+        #[cfg(target_os = "linux")]
+        assert!(line["uid"].is_u64(), "{line}");
+        if let Ok(user) = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")) {
+            assert_eq!(line["user"], user.as_str());
+        }
+        for absent in ["request", "account", "role", "method", "route", "status"] {
+            assert!(line.get(absent).is_none(), "{absent} in {line}");
+        }
+        assert!(line["time"].as_str().unwrap().ends_with('Z'));
+    }
+    let hash = lines[0]["content_hash"].as_str().unwrap().to_owned();
+    assert_eq!(hash.len(), 64, "{hash}");
+    assert_eq!(lines[1]["content_hash"], hash.as_str());
+
+    // An import is a load too.
+    succeeded(&spyatlas(&[
+        "import",
+        "--data",
+        path(&data),
+        "misp-galaxy",
+        "data/datasets/misp-galaxy/clusters-surveillance-vendor.json",
+    ]));
+    let lines = audit(&log);
+    assert_eq!(lines[2]["command"], "import", "{lines:#?}");
+    assert_eq!(lines[2]["report"], "misp-galaxy-surveillance-vendor");
+    assert_eq!(lines[2]["outcome"], "unchanged");
+
+    // One retracted with the hash it had, one that is not there; the command fails.
+    let unload = spyatlas(&[
+        "unload",
+        "--data",
+        path(&data),
+        "team-report-7",
+        "no-such-report",
+    ]);
+    assert!(!unload.status.success());
+    let lines = audit(&log);
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+    assert_eq!(lines[3]["command"], "unload");
+    assert_eq!(lines[3]["action"], "report.retract");
+    assert_eq!(lines[3]["report"], "team-report-7");
+    assert_eq!(lines[3]["outcome"], "retracted");
+    assert_eq!(lines[3]["content_hash"], hash.as_str());
+    assert_eq!(lines[4]["report"], "no-such-report");
+    assert_eq!(lines[4]["outcome"], "failed");
+
+    // Plain RDF into a graph, recorded in a log named on the command line.
+    let elsewhere = folder.path().join("logs/writes.jsonl");
+    let triples = folder.path().join("extra.nt");
+    std::fs::write(
+        &triples,
+        "<https://example.org/a> <https://example.org/b> \"c\" .\n",
+    )
+    .unwrap();
+    succeeded(&spyatlas(&[
+        "load",
+        "--data",
+        path(&data),
+        "--audit-log",
+        path(&elsewhere),
+        "--graph",
+        "https://example.org/extra",
+        path(&triples),
+    ]));
+    let lines = audit(&elsewhere);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert_eq!(lines[0]["action"], "graph.load");
+    assert_eq!(lines[0]["target"], "https://example.org/extra");
+    assert_eq!(lines[0]["outcome"], "done");
+    assert_eq!(audit(&log).len(), 5);
+
+    // A backup taken by the command itself, and the store made of it, which starts its
+    // own log with where it came from.
+    let target = folder.path().join("backup");
+    succeeded(&spyatlas(&["backup", "--data", path(&data), path(&target)]));
+    let lines = audit(&log);
+    assert_eq!(lines.len(), 6, "{lines:#?}");
+    assert_eq!(lines[5]["command"], "backup");
+    assert_eq!(lines[5]["action"], "backup");
+    assert_eq!(lines[5]["target"], path(&target));
+    assert_eq!(lines[5]["outcome"], "done");
+    let restored = folder.path().join("restored");
+    succeeded(&spyatlas(&[
+        "restore",
+        "--data",
+        path(&restored),
+        path(&target),
+    ]));
+    let lines = audit(&restored.join("audit.jsonl"));
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert_eq!(lines[0]["command"], "restore");
+    assert_eq!(lines[0]["target"], path(&target));
+}
