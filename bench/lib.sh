@@ -51,6 +51,17 @@ apt_install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# Builds spyatlas with `cargo build --release` in the repository ($REPO_DIR, so that a
+# relative CARGO_TARGET_DIR means the same to cargo and to us) and sets SPYATLAS_BIN to it.
+build_release() {
+    log "cargo build --release"
+    # shellcheck disable=SC2016  # $1 is expanded by the inner bash
+    step bash -c 'cd "$1" && exec cargo build --release' build "$REPO_DIR"
+    local target_dir=${CARGO_TARGET_DIR:-target}
+    [[ "$target_dir" == /* ]] || target_dir="$REPO_DIR/$target_dir"
+    SPYATLAS_BIN="$target_dir/release/spyatlas"
+}
+
 # Prints "version<TAB>path" of the `oxigraph` executable of the PyPI package, or nothing.
 # The wheel installs it into the scripts directory of the interpreter (found through the
 # package's file list, so a pyenv shim or a PATH without that directory does not matter).

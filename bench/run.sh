@@ -91,15 +91,7 @@ echo "wrk:      $(command -v wrk)"
 if [[ "$ONLY_OXIGRAPH" == 1 ]]; then
     echo "spyatlas: skipped (BENCH_ONLY_OXIGRAPH=1)"
 else
-    if [[ -z "${SPYATLAS_BIN:-}" ]]; then
-        log "cargo build --release"
-        # from the repository, so that a relative CARGO_TARGET_DIR means the same to cargo and to us
-        # shellcheck disable=SC2016  # $1 is expanded by the inner bash
-        step bash -c 'cd "$1" && exec cargo build --release' build "$REPO_DIR"
-        target_dir=${CARGO_TARGET_DIR:-target}
-        [[ "$target_dir" == /* ]] || target_dir="$REPO_DIR/$target_dir"
-        SPYATLAS_BIN="$target_dir/release/spyatlas"
-    fi
+    [[ -n "${SPYATLAS_BIN:-}" ]] || build_release
     [[ -x "$SPYATLAS_BIN" ]] || die "spyatlas binary not found: $SPYATLAS_BIN"
     echo "spyatlas: $SPYATLAS_BIN"
 fi

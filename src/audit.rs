@@ -7,7 +7,7 @@
 //! the SHA-256 of its content (RDFC-1.0), one line per report:
 //!
 //! ```text
-//! {"time":"2026-12-04T10:12:03.512Z","request":"5f0c9a1e00000007","account":"alice","role":"write","action":"report.load","method":"POST","route":"/api/reports","status":201,"outcome":"loaded","report":"pegasus-in-mexico","content_hash":"9b1d…"}
+//! {"time":"2026-12-04T10:12:03.512Z","request":"5f0c9a1e00000007","account":"alice","role":"write","method":"POST","route":"/api/reports","status":201,"action":"report.load","outcome":"loaded","report":"pegasus-in-mexico","content_hash":"9b1d…"}
 //! ```
 //!
 //! Handlers attach a [`Note`] to the answer of every write; the server's middleware writes
@@ -104,29 +104,13 @@ impl SystemUser {
     }
 }
 
-/// One line of the log: about a request (with its account) or a command (with its user).
+/// One line of the log.
 #[derive(Serialize)]
 struct Line<'a> {
     time: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    request: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    command: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    uid: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<Option<&'a str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    role: Option<Option<&'a str>>,
+    #[serde(flatten)]
+    by: By<'a>,
     action: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    method: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    route: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<u16>,
     outcome: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     report: Option<&'a str>,
@@ -134,6 +118,28 @@ struct Line<'a> {
     content_hash: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     target: Option<&'a str>,
+}
+
+/// How a write was asked for: a request to the server, with its account (none when it was
+/// refused before the token was known), or a command of the command line, with its user.
+#[derive(Clone, Copy, Serialize)]
+#[serde(untagged)]
+enum By<'a> {
+    Request {
+        request: &'a str,
+        account: Option<&'a str>,
+        role: Option<&'a str>,
+        method: &'a str,
+        route: &'a str,
+        status: u16,
+    },
+    Command {
+        command: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        uid: Option<u32>,
+    },
 }
 
 /// The audit log file (or none).
@@ -174,44 +180,43 @@ impl Audit {
 
     /// Appends the lines of `note` about `request`: one per report, or one.
     pub fn record(&self, note: &Note, request: Request<'_>) {
-        if self.file.is_none() {
-            return;
-        }
-        let time = timestamp();
-        let line = |report| Line {
-            request: Some(request.id),
-            account: Some(note.account.as_ref().map(|account| account.name.as_str())),
-            role: Some(note.account.as_ref().map(|account| account.role.name())),
-            method: Some(request.method),
-            route: Some(request.route),
-            status: Some(request.status),
-            ..Line::of(&time, note, report, outcome_of(request.status))
+        let by = By::Request {
+            request: request.id,
+            account: note.account.as_ref().map(|account| account.name.as_str()),
+            role: note.account.as_ref().map(|account| account.role.name()),
+            method: request.method,
+            route: request.route,
+            status: request.status,
         };
-        self.append(note, line);
+        self.append(note, by, outcome_of(request.status));
     }
 
     /// Appends the lines of `note` about a command of the command line, run by the
     /// current system user: one per report, or one.
     pub fn record_command(&self, note: &Note, command: Command<'_>) {
-        if self.file.is_none() {
-            return;
-        }
-        let time = timestamp();
         let user = SystemUser::current();
-        let outcome = if command.succeeded { "done" } else { "failed" };
-        let line = |report| Line {
-            command: Some(command.name),
+        let by = By::Command {
+            command: command.name,
             user: user.name.as_deref(),
             uid: user.uid,
-            ..Line::of(&time, note, report, outcome)
         };
-        self.append(note, line);
+        self.append(note, by, if command.succeeded { "done" } else { "failed" });
     }
 
-    /// Appends the lines `line` makes of `note`: one per report, or one.
-    fn append<'a>(&self, note: &'a Note, line: impl Fn(Option<&'a ReportNote>) -> Line<'a>) {
+    /// Appends the lines of `note` asked for `by`: one per report, or one with `outcome`.
+    fn append<'a>(&self, note: &'a Note, by: By<'a>, outcome: &'a str) {
         let Some((path, file)) = &self.file else {
             return;
+        };
+        let time = timestamp();
+        let line = |report: Option<&'a ReportNote>| Line {
+            time: &time,
+            by,
+            action: note.action,
+            outcome: report.map_or(outcome, |report| report.outcome),
+            report: report.and_then(|report| report.slug.as_deref()),
+            content_hash: report.and_then(|report| report.content_hash.as_deref()),
+            target: note.target.as_deref(),
         };
         let mut text = String::new();
         if note.reports.is_empty() {
@@ -229,35 +234,6 @@ impl Audit {
             .and_then(|()| file.sync_data())
         {
             tracing::error!(%error, path = %path.display(), "cannot write the audit log");
-        }
-    }
-}
-
-impl<'a> Line<'a> {
-    /// The line of `note` (and one of its reports), with what requests and commands
-    /// share; `outcome` when there is no report.
-    fn of(
-        time: &'a str,
-        note: &'a Note,
-        report: Option<&'a ReportNote>,
-        outcome: &'static str,
-    ) -> Self {
-        Self {
-            time,
-            request: None,
-            command: None,
-            user: None,
-            uid: None,
-            account: None,
-            role: None,
-            action: note.action,
-            method: None,
-            route: None,
-            status: None,
-            outcome: report.map_or(outcome, |report| report.outcome),
-            report: report.and_then(|report| report.slug.as_deref()),
-            content_hash: report.and_then(|report| report.content_hash.as_deref()),
-            target: note.target.as_deref(),
         }
     }
 }

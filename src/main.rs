@@ -405,9 +405,10 @@ fn reload_on_hangup(keyring: Arc<accounts::Keyring>) -> anyhow::Result<()> {
 }
 
 /// Opens the audit log a command's writes are recorded in ([`AuditArgs`]), before the
-/// command writes: a write that could not be recorded is not made.
-fn open_audit(data: &DataArgs, args: &AuditArgs) -> anyhow::Result<Audit> {
-    match args.path(data) {
+/// command writes: a write that could not be recorded is not made. A dry run writes
+/// nothing, and records nothing.
+fn open_audit(data: &DataArgs, args: &AuditArgs, dry_run: bool) -> anyhow::Result<Audit> {
+    match args.path(data).filter(|_| !dry_run) {
         Some(path) => Audit::open(&path).with_context(|| {
             format!(
                 "cannot open the audit log {}; name a writable file with --audit-log",
@@ -441,11 +442,7 @@ fn load_reports(
     dry_run: bool,
     audit_args: &AuditArgs,
 ) -> anyhow::Result<()> {
-    let audit = if dry_run {
-        Audit::none()
-    } else {
-        open_audit(data, audit_args)?
-    };
+    let audit = open_audit(data, audit_args, dry_run)?;
     let graph = open(data)?;
     let started = Instant::now();
     let bar = ProgressBar::new_spinner();
@@ -496,11 +493,7 @@ fn import(
     dry_run: bool,
     audit_args: &AuditArgs,
 ) -> anyhow::Result<()> {
-    let audit = if dry_run {
-        Audit::none()
-    } else {
-        open_audit(data, audit_args)?
-    };
+    let audit = open_audit(data, audit_args, dry_run)?;
     let graph = open(data)?;
     let started = Instant::now();
     let mut loader = Loader::new(&graph, dry_run).context("preparing the loader")?;
@@ -762,7 +755,7 @@ fn print_summary(results: &[ReportResult], elapsed: Duration, dry_run: bool) -> 
 }
 
 fn unload(data: &DataArgs, slugs: &[String], audit_args: &AuditArgs) -> anyhow::Result<()> {
-    let audit = open_audit(data, audit_args)?;
+    let audit = open_audit(data, audit_args, false)?;
     let graph = open(data)?;
     let mut missing = Vec::new();
     let mut retracted = Vec::new();
@@ -819,7 +812,7 @@ fn load_raw(
         NamedNode::new(graph_iri)
             .with_context(|| format!("--graph {graph_iri} is not an absolute IRI"))?,
     );
-    let audit = open_audit(data, audit_args)?;
+    let audit = open_audit(data, audit_args, false)?;
     let graph = open(data)?;
     let bar = ProgressBar::new_spinner();
     bar.set_style(
@@ -1223,7 +1216,7 @@ fn backup(data: &DataArgs, target: &Path, audit_args: &AuditArgs) -> anyhow::Res
     match Graph::open(folder) {
         // Taken here, so recorded here; a server asked for one records it itself.
         Ok(graph) => {
-            let audit = open_audit(data, audit_args)?;
+            let audit = open_audit(data, audit_args, false)?;
             let copied = graph.backup(&target);
             audit.record_command(
                 &audit::Note {
@@ -1305,7 +1298,7 @@ fn restore(data: &DataArgs, backup: &Path, audit_args: &AuditArgs) -> anyhow::Re
         .with_context(|| format!("moving the restored store to {}", folder.display()))?;
     // The first line of the restored store's log (the folder was new, and the backup
     // holds the store alone): where its content came from.
-    open_audit(data, audit_args)?.record_command(
+    open_audit(data, audit_args, false)?.record_command(
         &audit::Note {
             action: "restore",
             target: Some(std::path::absolute(backup)?.display().to_string()),

@@ -46,14 +46,7 @@ fi
 
 BINARIES=("$@")
 if [[ ${#BINARIES[@]} -eq 0 ]]; then
-    if [[ -z "${SPYATLAS_BIN:-}" ]]; then
-        log "cargo build --release"
-        # shellcheck disable=SC2016  # $1 is expanded by the inner bash
-        step bash -c 'cd "$1" && exec cargo build --release' build "$REPO_DIR"
-        target_dir=${CARGO_TARGET_DIR:-target}
-        [[ "$target_dir" == /* ]] || target_dir="$REPO_DIR/$target_dir"
-        SPYATLAS_BIN="$target_dir/release/spyatlas"
-    fi
+    [[ -n "${SPYATLAS_BIN:-}" ]] || build_release
     BINARIES=("$SPYATLAS_BIN")
 fi
 for binary in "${BINARIES[@]}"; do
