@@ -8,6 +8,9 @@
 # The version the targets were set against.
 OXIGRAPH_VERSION=0.5.13
 
+# The folder of the benchmarks (this file's).
+BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 log() { printf '\n==> %s\n' "$*"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 since() { local ms=$(( $(now_ms) - $1 )); printf '%d.%d s' $((ms / 1000)) $(((ms % 1000) / 100)); }
@@ -33,6 +36,9 @@ stop_step() {
         wait "$CHILD" 2>/dev/null || true
     fi
 }
+
+# Prints a free TCP port of 127.0.0.1.
+free_port() { "$PYTHON" "$BENCH_LIB_DIR/latency.py" free-ports 1; }
 
 # Runs a command as root (directly, or through sudo).
 as_root() {

@@ -757,7 +757,6 @@ fn print_summary(results: &[ReportResult], elapsed: Duration, dry_run: bool) -> 
 fn unload(data: &DataArgs, slugs: &[String], audit_args: &AuditArgs) -> anyhow::Result<()> {
     let audit = open_audit(data, audit_args, false)?;
     let graph = open(data)?;
-    let mut missing = Vec::new();
     let mut retracted = Vec::new();
     let removed = slugs.iter().try_for_each(|slug| {
         let slug = slug.strip_prefix(vocab::REPORT_NAMESPACE).unwrap_or(slug);
@@ -768,7 +767,6 @@ fn unload(data: &DataArgs, slugs: &[String], audit_args: &AuditArgs) -> anyhow::
             eprintln!("unloaded report {slug}");
             "retracted"
         } else {
-            missing.push(slug.to_owned());
             "failed"
         };
         retracted.push(audit::ReportNote {
@@ -779,13 +777,20 @@ fn unload(data: &DataArgs, slugs: &[String], audit_args: &AuditArgs) -> anyhow::
         anyhow::Ok(())
     });
     graph.flush()?;
+    let note = audit::Note {
+        action: "report.retract",
+        reports: retracted,
+        ..audit::Note::default()
+    };
+    let missing: Vec<&str> = note
+        .reports
+        .iter()
+        .filter(|report| report.outcome == "failed")
+        .filter_map(|report| report.slug.as_deref())
+        .collect();
     // Recorded whatever stopped the retractions: those made before stay made.
     audit.record_command(
-        &audit::Note {
-            action: "report.retract",
-            reports: retracted,
-            ..audit::Note::default()
-        },
+        &note,
         audit::Command {
             name: "unload",
             succeeded: removed.is_ok() && missing.is_empty(),
@@ -1267,6 +1272,7 @@ fn restore(data: &DataArgs, backup: &Path, audit_args: &AuditArgs) -> anyhow::Re
             backup.display()
         );
     }
+    let source = std::path::absolute(backup)?;
     let folder = data.data.as_path();
     let occupied = match std::fs::read_dir(folder) {
         Ok(mut entries) => entries.next().is_some(),
@@ -1301,7 +1307,7 @@ fn restore(data: &DataArgs, backup: &Path, audit_args: &AuditArgs) -> anyhow::Re
     open_audit(data, audit_args, false)?.record_command(
         &audit::Note {
             action: "restore",
-            target: Some(std::path::absolute(backup)?.display().to_string()),
+            target: Some(source.display().to_string()),
             ..audit::Note::default()
         },
         audit::Command {

@@ -49,10 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 # Starts `spyatlas serve` on the store called $1; sets SERVER and BASE.
 serve() {
     local port

@@ -80,10 +80,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-    "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 # Serves the store $1 with the binary $2, under the command words that follow (none, or
 # valgrind's); sets SERVER and BASE and waits until the indexes hold the whole store.
 serve() {

@@ -218,7 +218,6 @@ echo "work folder: $WORK"
 # ---------------------------------------------------------------- helpers ---
 record() { m record --out "$RESULTS" "$@"; }
 secs_since() { local ms=$(( $(now_ms) - $1 )); printf '%d.%03d' $((ms / 1000)) $((ms % 1000)); }
-free_port() { "$PYTHON" "$BENCH_DIR/latency.py" free-ports 1; }
 remove_db() { [[ "$KEEP" == 1 ]] || rm -rf -- "$1"; }
 
 # Runs a load command (timed, bounded, its peak RSS recorded, its output in a log).

@@ -49,10 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 # Starts `spyatlas serve` on the store called $1 and waits until its search index is built
 # (in the background: searches answer meanwhile, with "complete": false); sets SERVER and
 # BASE, and prints how long the index took to be complete after /health answered.

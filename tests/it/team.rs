@@ -858,4 +858,25 @@ fn the_command_lines_writes_are_recorded_in_the_stores_audit_log_with_who_ran_th
     assert_eq!(lines.len(), 1, "{lines:#?}");
     assert_eq!(lines[0]["command"], "restore");
     assert_eq!(lines[0]["target"], path(&target));
+
+    // An import that stops at a file it cannot read still records what the files before
+    // it loaded.
+    let broken = folder.path().join("broken.json");
+    std::fs::write(&broken, "not json").unwrap();
+    let import = spyatlas(&[
+        "import",
+        "--data",
+        path(&data),
+        "--audit-log",
+        path(&elsewhere),
+        "misp-galaxy",
+        "data/datasets/misp-galaxy/clusters-surveillance-vendor.json",
+        path(&broken),
+    ]);
+    assert!(!import.status.success());
+    let lines = audit(&elsewhere);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!(lines[1]["command"], "import");
+    assert_eq!(lines[1]["report"], "misp-galaxy-surveillance-vendor");
+    assert_eq!(lines[1]["outcome"], "unchanged");
 }
