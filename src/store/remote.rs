@@ -180,6 +180,15 @@ impl RemoteError {
         matches!(self, Self::Unreachable { .. })
     }
 
+    /// Whether the store refused a query because its compiler ran out of stack: Virtuoso 7
+    /// answers some queries with several `NOT EXISTS` with "SQ200: Stack Overflow in cost
+    /// model" now and then, though the same text over the same data compiles at other
+    /// times, on stacks far smaller than the ones it failed on.
+    pub fn is_compiler_overflow(&self) -> bool {
+        matches!(self, Self::Status { status: 500, body, .. }
+            if body.contains("SQ200") && body.contains("Stack Overflow"))
+    }
+
     /// What a client of spyatlas may be told: what happened to its request, without the
     /// store's address or messages (the server log has them).
     pub fn for_clients(&self) -> String {
@@ -203,8 +212,13 @@ impl RemoteError {
                     .chars()
                     .take(300)
                     .collect();
+                let advice = if self.is_compiler_overflow() {
+                    "; the store's compiler ran out of stack: a query with fewer NOT EXISTS, OPTIONAL or nested groups may pass"
+                } else {
+                    ""
+                };
                 format!(
-                    "the SPARQL store behind this server refused the request (it answered {status}: {}); the server log has the details",
+                    "the SPARQL store behind this server refused the request (it answered {status}: {}){advice}; the server log has the details",
                     reason.trim()
                 )
             }
@@ -276,8 +290,28 @@ impl Remote {
     }
 
     /// Sends a form to `url`, with the credentials of the store, and answers the response
-    /// once it is a success.
+    /// once it is a success. A query the engine's compiler gave up on is sent once more
+    /// ([`RemoteError::is_compiler_overflow`]): nothing ran, and the same text usually
+    /// compiles the second time.
     fn post(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        accept: &str,
+    ) -> Result<ureq::http::Response<ureq::Body>, RemoteError> {
+        match self.post_once(url, form, accept) {
+            Err(error)
+                if error.is_compiler_overflow()
+                    && form.first().is_some_and(|(key, _)| *key == "query") =>
+            {
+                tracing::warn!(%error, "the remote store's query compiler overflowed; sending the query once more");
+                self.post_once(url, form, accept)
+            }
+            answer => answer,
+        }
+    }
+
+    fn post_once(
         &self,
         url: &str,
         form: &[(&str, &str)],

@@ -630,10 +630,23 @@ enum Failure {
     After,
 }
 
-/// An HTTP proxy in front of a store's endpoint that fails one write as told.
+/// What [`FailingProxy`] does with the queries and updates whose text holds `marker`: the
+/// next `times` of them are answered 500 with `body` instead of being passed on; `seen`
+/// counts them all.
+#[derive(Default)]
+struct Refusal {
+    marker: String,
+    times: u32,
+    body: String,
+    seen: u32,
+}
+
+/// An HTTP proxy in front of a store's endpoint that fails one write, or refuses marked
+/// queries, as told.
 struct FailingProxy {
     url: String,
     failure: std::sync::Arc<std::sync::Mutex<Failure>>,
+    refusal: std::sync::Arc<std::sync::Mutex<Refusal>>,
 }
 
 impl FailingProxy {
@@ -641,19 +654,50 @@ impl FailingProxy {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/sparql", listener.local_addr().unwrap());
         let failure = std::sync::Arc::new(std::sync::Mutex::new(Failure::None));
-        let (upstream, shared) = (upstream.to_owned(), std::sync::Arc::clone(&failure));
+        let refusal = std::sync::Arc::new(std::sync::Mutex::new(Refusal::default()));
+        let (upstream, failures, refusals) = (
+            upstream.to_owned(),
+            std::sync::Arc::clone(&failure),
+            std::sync::Arc::clone(&refusal),
+        );
         std::thread::spawn(move || {
             for connection in listener.incoming() {
                 let Ok(connection) = connection else { return };
-                let (upstream, failure) = (upstream.clone(), std::sync::Arc::clone(&shared));
-                std::thread::spawn(move || serve_proxied(connection, &upstream, &failure));
+                let upstream = upstream.clone();
+                let (failure, refusal) = (
+                    std::sync::Arc::clone(&failures),
+                    std::sync::Arc::clone(&refusals),
+                );
+                std::thread::spawn(move || {
+                    serve_proxied(connection, &upstream, &failure, &refusal);
+                });
             }
         });
-        Self { url, failure }
+        Self {
+            url,
+            failure,
+            refusal,
+        }
     }
 
     fn fail(&self, failure: Failure) {
         *self.failure.lock().unwrap() = failure;
+    }
+
+    /// Refuses the next `times` queries or updates holding `marker` with `body`; from now
+    /// on, counts the requests holding it.
+    fn refuse(&self, marker: &str, times: u32, body: &str) {
+        *self.refusal.lock().unwrap() = Refusal {
+            marker: marker.to_owned(),
+            times,
+            body: body.to_owned(),
+            seen: 0,
+        };
+    }
+
+    /// How many requests holding the marker arrived since [`Self::refuse`].
+    fn seen(&self) -> u32 {
+        self.refusal.lock().unwrap().seen
     }
 }
 
@@ -662,6 +706,7 @@ fn serve_proxied(
     connection: std::net::TcpStream,
     upstream: &str,
     failure: &std::sync::Mutex<Failure>,
+    refusal: &std::sync::Mutex<Refusal>,
 ) {
     use std::io::{BufRead, BufReader, Read, Write};
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -724,20 +769,38 @@ fn serve_proxied(
             let body = response.body_mut().read_to_vec().unwrap();
             (status, content_type, body)
         };
-        let (status, content_type, body) = match failing {
-            Failure::None => pass(&form),
-            Failure::Before => (500, "text/plain".into(), b"simulated failure".to_vec()),
-            Failure::Midway => {
-                let update = &form.iter().find(|(key, _)| key == "update").unwrap().1;
-                let first = update.split(" ;\n").next().unwrap().to_owned();
-                assert!(first.starts_with("CLEAR SILENT GRAPH"), "{first}");
-                pass(&[("update".to_owned(), first)]);
-                (500, "text/plain".into(), b"simulated failure".to_vec())
-            }
-            Failure::After => {
-                pass(&form);
-                (500, "text/plain".into(), b"simulated failure".to_vec())
-            }
+        let refusing = form
+            .iter()
+            .find(|(key, _)| key == "query" || key == "update")
+            .and_then(|(_, text)| {
+                let mut refusal = refusal.lock().unwrap();
+                if refusal.marker.is_empty() || !text.contains(&refusal.marker) {
+                    return None;
+                }
+                refusal.seen += 1;
+                if refusal.times == 0 {
+                    return None;
+                }
+                refusal.times -= 1;
+                Some(refusal.body.clone().into_bytes())
+            });
+        let (status, content_type, body) = match (refusing, failing) {
+            (Some(body), _) => (500, "text/plain".into(), body),
+            (None, failing) => match failing {
+                Failure::None => pass(&form),
+                Failure::Before => (500, "text/plain".into(), b"simulated failure".to_vec()),
+                Failure::Midway => {
+                    let update = &form.iter().find(|(key, _)| key == "update").unwrap().1;
+                    let first = update.split(" ;\n").next().unwrap().to_owned();
+                    assert!(first.starts_with("CLEAR SILENT GRAPH"), "{first}");
+                    pass(&[("update".to_owned(), first)]);
+                    (500, "text/plain".into(), b"simulated failure".to_vec())
+                }
+                Failure::After => {
+                    pass(&form);
+                    (500, "text/plain".into(), b"simulated failure".to_vec())
+                }
+            },
         };
         let head = format!(
             "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
@@ -816,6 +879,86 @@ async fn a_write_that_fails_midway_is_undone_and_one_that_fails_late_is_kept() {
     let again = revise().await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     assert!(again.body.contains("\"unchanged\""), "{}", again.body);
+}
+
+/// What Virtuoso 7 answered, now and then, to the named query of entities without a source,
+/// which it answers every other time.
+const COMPILER_OVERFLOW: &str = "Virtuoso 42000 Error SQ200: Stack Overflow in cost model\n\nSPARQL query:\nSELECT DISTINCT ?entity ?class ?graph WHERE { ... }";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_the_stores_compiler_gave_up_on_is_sent_once_more_and_nothing_else_is() {
+    let store = RemoteStore::start("virtuoso");
+    let proxy = FailingProxy::start(&store.query);
+    let graph = Graph::remote(RemoteConfig {
+        query: proxy.url.clone(),
+        update: proxy.url.clone(),
+        ..store.config()
+    })
+    .unwrap();
+    spyatlas::ingest::seed::seed_if_empty(&graph).unwrap();
+    let remote = app(graph.clone());
+    let named = "/api/queries/entities_without_source";
+    let marker = "STR(?entity), \"https://w3id.org/spyatlas/id/\"";
+
+    // Refused once: sent again, and answered as the store answers it.
+    let want = remote.get(named, None).await;
+    assert_eq!(want.status, StatusCode::OK, "{}", want.body);
+    assert!(want.body.contains("\"rows\":[]"), "{}", want.body);
+    proxy.refuse(marker, 1, COMPILER_OVERFLOW);
+    let got = remote.get(named, None).await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.body);
+    assert_eq!(got.body, want.body);
+    assert_eq!(proxy.seen(), 2, "the query was sent twice");
+
+    // Refused twice: the client is told the store's reason and what may help, and the query
+    // is not sent a third time.
+    proxy.refuse(marker, 2, COMPILER_OVERFLOW);
+    let failed = remote.get(named, None).await;
+    assert_eq!(failed.status, StatusCode::BAD_GATEWAY, "{}", failed.body);
+    assert!(
+        failed.body.contains("SQ200: Stack Overflow in cost model"),
+        "{}",
+        failed.body
+    );
+    assert!(failed.body.contains("fewer NOT EXISTS"), "{}", failed.body);
+    assert_eq!(proxy.seen(), 2);
+
+    // Any other refusal is final at once.
+    proxy.refuse(
+        marker,
+        1,
+        "Virtuoso 37000 Error SP030: SPARQL compiler, line 1: syntax error",
+    );
+    let failed = remote.get(named, None).await;
+    assert_eq!(failed.status, StatusCode::BAD_GATEWAY, "{}", failed.body);
+    assert!(failed.body.contains("SP030"), "{}", failed.body);
+    assert!(!failed.body.contains("fewer NOT EXISTS"), "{}", failed.body);
+    assert_eq!(proxy.seen(), 1);
+
+    // An update is never sent twice, whatever the refusal: it is told to the client, and
+    // nothing is written.
+    let probe = "https://w3id.org/spyatlas/graph/compiler-probe";
+    proxy.refuse(probe, 1, COMPILER_OVERFLOW);
+    let update = format!("INSERT DATA {{ GRAPH <{probe}> {{ <urn:a> <urn:b> <urn:c> }} }}");
+    let failed = remote
+        .post(
+            "/sparql",
+            Some("application/sparql-update"),
+            Some(TOKEN),
+            &update,
+        )
+        .await;
+    assert_eq!(failed.status, StatusCode::BAD_GATEWAY, "{}", failed.body);
+    assert!(failed.body.contains("SQ200"), "{}", failed.body);
+    assert_eq!(proxy.seen(), 1, "the update was sent once");
+    assert!(
+        !graph
+            .named_graphs()
+            .unwrap()
+            .iter()
+            .any(|name| name.as_str() == probe),
+        "nothing was written"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
