@@ -318,6 +318,15 @@ impl Graph {
         matches!(self.backend, Backend::Remote(_))
     }
 
+    /// How many queries a remote store's compiler refused once and were sent again (none
+    /// for the embedded store).
+    pub fn queries_sent_again(&self) -> Option<u64> {
+        match &self.backend {
+            Backend::Embedded { .. } => None,
+            Backend::Remote(remote) => Some(remote.queries_sent_again()),
+        }
+    }
+
     /// What the store is, for the log and `/health`: a folder, memory, or an endpoint.
     pub fn describe(&self) -> String {
         match &self.backend {

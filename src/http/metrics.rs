@@ -304,6 +304,16 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             u8::from(complete)
         );
     }
+    if let Some(count) = state.graph.queries_sent_again() {
+        let name = "spyatlas_store_queries_sent_again_total";
+        family(
+            &mut out,
+            name,
+            "counter",
+            "Queries the remote store's compiler gave up on once (Virtuoso's SQ200), sent again.",
+        );
+        let _ = writeln!(out, "{name} {count}");
+    }
     (
         [(
             header::CONTENT_TYPE,

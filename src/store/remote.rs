@@ -243,6 +243,8 @@ pub struct Remote {
     /// The graphs clients must not see, by name: the mark of the last write, the default
     /// graph's own graph, and the engine's graphs, learnt at the first client query.
     hidden: std::sync::OnceLock<Vec<oxigraph::model::NamedNode>>,
+    /// How many queries were sent once more after the engine's compiler gave up on them.
+    sent_again: std::sync::atomic::AtomicU64,
 }
 
 impl Remote {
@@ -271,11 +273,17 @@ impl Remote {
             seen: Mutex::new(None),
             challenge: Mutex::new(None),
             hidden: std::sync::OnceLock::new(),
+            sent_again: std::sync::atomic::AtomicU64::new(0),
         };
         remote.check_readable()?;
         let mark = remote.last_write()?;
         *remote.lock_seen() = mark;
         Ok(remote)
+    }
+
+    /// How many queries were sent once more since the start ([`Self::post`]).
+    pub(crate) fn queries_sent_again(&self) -> u64 {
+        self.sent_again.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The query endpoint.
@@ -305,6 +313,8 @@ impl Remote {
                     && form.first().is_some_and(|(key, _)| *key == "query") =>
             {
                 tracing::warn!(%error, "the remote store's query compiler overflowed; sending the query once more");
+                self.sent_again
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 self.post_once(url, form, accept)
             }
             answer => answer,

@@ -909,6 +909,16 @@ async fn a_query_the_stores_compiler_gave_up_on_is_sent_once_more_and_nothing_el
     assert_eq!(got.status, StatusCode::OK, "{}", got.body);
     assert_eq!(got.body, want.body);
     assert_eq!(proxy.seen(), 2, "the query was sent twice");
+    let sent_again = || async {
+        let metrics = remote.get("/metrics", None).await.body;
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("spyatlas_store_queries_sent_again_total "))
+            .unwrap_or_else(|| panic!("no count of queries sent again in {metrics}"))
+            .parse::<u64>()
+            .unwrap()
+    };
+    assert_eq!(sent_again().await, 1);
 
     // Refused twice: the client is told the store's reason and what may help, and the query
     // is not sent a third time.
@@ -922,6 +932,7 @@ async fn a_query_the_stores_compiler_gave_up_on_is_sent_once_more_and_nothing_el
     );
     assert!(failed.body.contains("fewer NOT EXISTS"), "{}", failed.body);
     assert_eq!(proxy.seen(), 2);
+    assert_eq!(sent_again().await, 2);
 
     // Any other refusal is final at once.
     proxy.refuse(
@@ -951,6 +962,11 @@ async fn a_query_the_stores_compiler_gave_up_on_is_sent_once_more_and_nothing_el
     assert_eq!(failed.status, StatusCode::BAD_GATEWAY, "{}", failed.body);
     assert!(failed.body.contains("SQ200"), "{}", failed.body);
     assert_eq!(proxy.seen(), 1, "the update was sent once");
+    assert_eq!(
+        sent_again().await,
+        2,
+        "only the two queries were sent again"
+    );
     assert!(
         !graph
             .named_graphs()
