@@ -812,8 +812,9 @@ fn serve_proxied(
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_write_that_fails_midway_is_undone_and_one_that_fails_late_is_kept() {
+/// A Virtuoso store holding the bundled data, a failing proxy in front of it, and the
+/// graph that reaches the store through the proxy.
+fn seeded_behind_a_proxy() -> (RemoteStore, FailingProxy, Graph) {
     let store = RemoteStore::start("virtuoso");
     let proxy = FailingProxy::start(&store.query);
     let graph = Graph::remote(RemoteConfig {
@@ -823,6 +824,12 @@ async fn a_write_that_fails_midway_is_undone_and_one_that_fails_late_is_kept() {
     })
     .unwrap();
     spyatlas::ingest::seed::seed_if_empty(&graph).unwrap();
+    (store, proxy, graph)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_that_fails_midway_is_undone_and_one_that_fails_late_is_kept() {
+    let (_store, proxy, graph) = seeded_behind_a_proxy();
     let remote = app(graph.clone());
     let loaded = remote
         .post(
@@ -882,20 +889,12 @@ async fn a_write_that_fails_midway_is_undone_and_one_that_fails_late_is_kept() {
 }
 
 /// What Virtuoso 7 answered, now and then, to the named query of entities without a source,
-/// which it answers every other time.
+/// which it answers at other times.
 const COMPILER_OVERFLOW: &str = "Virtuoso 42000 Error SQ200: Stack Overflow in cost model\n\nSPARQL query:\nSELECT DISTINCT ?entity ?class ?graph WHERE { ... }";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_query_the_stores_compiler_gave_up_on_is_sent_once_more_and_nothing_else_is() {
-    let store = RemoteStore::start("virtuoso");
-    let proxy = FailingProxy::start(&store.query);
-    let graph = Graph::remote(RemoteConfig {
-        query: proxy.url.clone(),
-        update: proxy.url.clone(),
-        ..store.config()
-    })
-    .unwrap();
-    spyatlas::ingest::seed::seed_if_empty(&graph).unwrap();
+    let (_store, proxy, graph) = seeded_behind_a_proxy();
     let remote = app(graph.clone());
     let named = "/api/queries/entities_without_source";
     let marker = "STR(?entity), \"https://w3id.org/spyatlas/id/\"";
