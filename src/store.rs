@@ -88,10 +88,22 @@ pub enum StoreError {
     Io(#[from] io::Error),
     /// The remote SPARQL store failed or could not be reached.
     #[error(transparent)]
-    Remote(#[from] RemoteError),
+    Remote(RemoteError),
     /// What the store was asked cannot be done on a remote SPARQL store.
     #[error("{0}")]
     Unsupported(String),
+}
+
+impl From<RemoteError> for StoreError {
+    fn from(error: RemoteError) -> Self {
+        match error {
+            // The store stopped the query at the deadline this server gave it.
+            RemoteError::TimeLimit {
+                at_deadline: true, ..
+            } => cancelled(),
+            error => Self::Remote(error),
+        }
+    }
 }
 
 impl From<QueryEvaluationError> for StoreError {

@@ -160,6 +160,19 @@ pub enum RemoteError {
         "the SPARQL store at {url} cut its answer at {rows} rows: raise its cap (Virtuoso: ResultSetMaxRows in the [SPARQL] section of virtuoso.ini) above the number of quads in the store"
     )]
     Truncated { url: String, rows: String },
+    /// The store stopped a query at a time limit and answered with part of its answer
+    /// (Virtuoso's "anytime" answers, `X-SQL-State: S1TAT`), which is thrown away.
+    #[error(
+        "the SPARQL store at {url} stopped the query at a time limit after {elapsed:?}: {message}"
+    )]
+    TimeLimit {
+        url: String,
+        elapsed: Duration,
+        message: String,
+        /// Whether the limit was the `timeout` spyatlas sent (its own deadline), not one
+        /// of the store's.
+        at_deadline: bool,
+    },
     /// A write failed, and the store was left with part of it.
     #[error(
         "a write to the SPARQL store at {url} failed ({cause}) and left part of it in {graphs}; {outcome}"
@@ -225,9 +238,17 @@ impl RemoteError {
             Self::Answer { .. } | Self::Truncated { .. } => {
                 "the SPARQL store behind this server broke off its answer; the server log has the details".into()
             }
+            Self::TimeLimit { .. } => {
+                "the SPARQL store behind this server stopped the query at its own time limit, before this server's deadline: ask for less, or raise the store's limit (Virtuoso: MaxQueryExecutionTime in the [SPARQL] section of virtuoso.ini)".into()
+            }
         }
     }
 }
+
+/// How much sooner than this server's deadline a store is told to stop a query, and how
+/// much sooner than that it may stop and still be taken to have stopped at the deadline
+/// (the two ends' clocks start apart by the time the request takes to arrive).
+const TIME_LIMIT_SLACK: Duration = Duration::from_millis(250);
 
 /// A remote store and the HTTP client that reaches it.
 pub struct Remote {
@@ -327,9 +348,26 @@ impl Remote {
         form: &[(&str, &str)],
         accept: &str,
     ) -> Result<ureq::http::Response<ureq::Body>, RemoteError> {
-        let body = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
+        // A query under a request's deadline tells the store that deadline, in milliseconds
+        // (`timeout`, which Virtuoso and Stardog take so; engines that take seconds wait
+        // longer, and others ignore it), a little early so that the store's answer arrives
+        // before this client stops waiting: the store stops the query there instead of
+        // working on after this server has given up on it.
+        let deadline = (form.first().is_some_and(|(key, _)| *key == "query")
+            && !super::may_wait_long())
+        .then(|| {
+            self.config
+                .timeout
+                .saturating_sub(TIME_LIMIT_SLACK)
+                .max(Duration::from_millis(1))
+        });
+        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        serializer.extend_pairs(form);
+        if let Some(deadline) = deadline {
+            serializer.append_pair("timeout", &deadline.as_millis().to_string());
+        }
+        let body = serializer.finish();
+        let started = std::time::Instant::now();
         let mut response = self.send(url, &body, accept, false)?;
         if response.status() == 401
             && let Auth::Digest { .. } = &self.config.auth
@@ -365,6 +403,27 @@ impl Remote {
                 } else {
                     text
                 },
+            });
+        }
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        if header("x-sql-state").is_some_and(|state| state.trim() == "S1TAT") {
+            let elapsed = started.elapsed();
+            return Err(RemoteError::TimeLimit {
+                url: url.to_owned(),
+                elapsed,
+                message: header("x-sql-message")
+                    .unwrap_or_default()
+                    .chars()
+                    .take(300)
+                    .collect(),
+                at_deadline: deadline
+                    .is_some_and(|deadline| elapsed + TIME_LIMIT_SLACK >= deadline),
             });
         }
         if let Some(rows) = response

@@ -14,7 +14,7 @@ struct Server {
     spawned: Spawned,
     base: String,
     /// Dropped after the server has ended.
-    _data: TestData,
+    data: TestData,
 }
 
 impl Server {
@@ -33,7 +33,7 @@ impl Server {
         let server = Self {
             base: spawned.base.clone(),
             spawned,
-            _data: data,
+            data,
         };
         server.wait_until_indexed();
         server
@@ -77,16 +77,7 @@ impl Server {
 
     /// Processor time the server used so far (user and system), from /proc.
     fn cpu(&self) -> Duration {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.spawned.child.id())).unwrap();
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .unwrap()
-            .1
-            .split_whitespace()
-            .collect();
-        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        Duration::from_millis(ticks * 10)
+        cpu_of(self.spawned.child.id())
     }
 
     fn health(&self) -> Duration {
@@ -95,6 +86,19 @@ impl Server {
         assert_eq!(response.status, 200, "{}", response.text());
         started.elapsed()
     }
+}
+
+/// Processor time process `pid` used so far (user and system), from /proc.
+fn cpu_of(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
 }
 
 /// Queries whose work is done from memory, far too large to finish.
@@ -162,6 +166,18 @@ fn work_from_memory_answers_503_by_its_deadline_and_then_stops() {
             used < Duration::from_millis(300),
             "{query}: {used:?} of processor time in the second after"
         );
+        // A remote store was told the deadline with the query, and stops it at most that
+        // long after it was sent (which was before the answer): its processor rests too.
+        if let Some(store) = server.data.store_pid() {
+            std::thread::sleep(Duration::from_secs(1));
+            let before = cpu_of(store);
+            std::thread::sleep(Duration::from_secs(1));
+            let used = cpu_of(store) - before;
+            assert!(
+                used < Duration::from_millis(300),
+                "{query}: the store used {used:?} of processor time 3 to 4 s after the answer"
+            );
+        }
         server.health();
     }
 }

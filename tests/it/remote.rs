@@ -633,12 +633,17 @@ enum Failure {
 /// What [`FailingProxy`] does with the queries and updates whose text holds `marker`: the
 /// next `times` of them are answered 500 with `body` instead of being passed on; `seen`
 /// counts them all.
+/// With `anytime`, the refusal is Virtuoso's answer cut at a time limit instead: 200, an
+/// empty answer, `X-SQL-State: S1TAT` and `body` as `X-SQL-Message`. `timeout` keeps the
+/// `timeout` parameter of the last such request.
 #[derive(Default)]
 struct Refusal {
     marker: String,
     times: u32,
     body: String,
+    anytime: bool,
     seen: u32,
+    timeout: Option<String>,
 }
 
 /// An HTTP proxy in front of a store's endpoint that fails one write, or refuses marked
@@ -691,8 +696,24 @@ impl FailingProxy {
             marker: marker.to_owned(),
             times,
             body: body.to_owned(),
-            seen: 0,
+            ..Refusal::default()
         };
+    }
+
+    /// Answers the next query holding `marker` as cut at a time limit, with `message`.
+    fn cut(&self, marker: &str, message: &str) {
+        *self.refusal.lock().unwrap() = Refusal {
+            marker: marker.to_owned(),
+            times: 1,
+            body: message.to_owned(),
+            anytime: true,
+            ..Refusal::default()
+        };
+    }
+
+    /// The `timeout` parameter of the last request holding the marker.
+    fn timeout(&self) -> Option<String> {
+        self.refusal.lock().unwrap().timeout.clone()
     }
 
     /// How many requests holding the marker arrived since [`Self::refuse`].
@@ -778,14 +799,27 @@ fn serve_proxied(
                     return None;
                 }
                 refusal.seen += 1;
+                refusal.timeout = form
+                    .iter()
+                    .find(|(key, _)| key == "timeout")
+                    .map(|(_, value)| value.clone());
                 if refusal.times == 0 {
                     return None;
                 }
                 refusal.times -= 1;
-                Some(refusal.body.clone().into_bytes())
+                Some((refusal.body.clone(), refusal.anytime))
             });
+        let mut extra = String::new();
         let (status, content_type, body) = match (refusing, failing) {
-            (Some(body), _) => (500, "text/plain".into(), body),
+            (Some((message, true)), _) => {
+                extra = format!("x-sql-state: S1TAT\r\nx-sql-message: {message}\r\n");
+                (
+                    200,
+                    "application/sparql-results+xml".into(),
+                    br#"<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head></head><results></results></sparql>"#.to_vec(),
+                )
+            }
+            (Some((body, false)), _) => (500, "text/plain".into(), body.into_bytes()),
             (None, failing) => match failing {
                 Failure::None => pass(&form),
                 Failure::Before => (500, "text/plain".into(), b"simulated failure".to_vec()),
@@ -803,7 +837,7 @@ fn serve_proxied(
             },
         };
         let head = format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+            "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\n{extra}content-length: {}\r\n\r\n",
             body.len()
         );
         if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&body).is_err() {
@@ -893,7 +927,7 @@ async fn a_write_that_fails_midway_is_undone_and_one_that_fails_late_is_kept() {
 const COMPILER_OVERFLOW: &str = "Virtuoso 42000 Error SQ200: Stack Overflow in cost model\n\nSPARQL query:\nSELECT DISTINCT ?entity ?class ?graph WHERE { ... }";
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_query_the_stores_compiler_gave_up_on_is_sent_once_more_and_nothing_else_is() {
+async fn a_query_the_stores_compiler_gave_up_on_is_sent_once_more_and_an_answer_it_cut_is_refused() {
     let (_store, proxy, graph) = seeded_behind_a_proxy();
     let remote = app(graph.clone());
     let named = "/api/queries/entities_without_source";
@@ -945,6 +979,20 @@ async fn a_query_the_stores_compiler_gave_up_on_is_sent_once_more_and_nothing_el
     assert!(!failed.body.contains("fewer NOT EXISTS"), "{}", failed.body);
     assert_eq!(proxy.seen(), 1);
 
+    // Every query under a request's deadline tells the store that deadline, a little
+    // early (the store's 60 s here). An answer the store cut at a time limit of its own,
+    // long before the deadline, is thrown away, and the client told which limit to raise.
+    proxy.cut(
+        marker,
+        "RC...: Returning incomplete results, query interrupted by result timeout.",
+    );
+    let cut = remote.get(named, None).await;
+    assert_eq!(proxy.timeout().as_deref(), Some("59750"));
+    assert_eq!(cut.status, StatusCode::BAD_GATEWAY, "{}", cut.body);
+    assert!(cut.body.contains("its own time limit"), "{}", cut.body);
+    assert!(cut.body.contains("MaxQueryExecutionTime"), "{}", cut.body);
+    assert_eq!(proxy.seen(), 1, "not sent again");
+
     // An update is never sent twice, whatever the refusal: it is told to the client, and
     // nothing is written.
     let probe = "https://w3id.org/spyatlas/graph/compiler-probe";
@@ -961,6 +1009,7 @@ async fn a_query_the_stores_compiler_gave_up_on_is_sent_once_more_and_nothing_el
     assert_eq!(failed.status, StatusCode::BAD_GATEWAY, "{}", failed.body);
     assert!(failed.body.contains("SQ200"), "{}", failed.body);
     assert_eq!(proxy.seen(), 1, "the update was sent once");
+    assert_eq!(proxy.timeout(), None, "an update is sent no timeout");
     assert_eq!(
         sent_again().await,
         2,

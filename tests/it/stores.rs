@@ -150,6 +150,12 @@ impl TestData {
         }
     }
 
+    /// The process of the remote store (none for the embedded store, which is the
+    /// server's own).
+    pub fn store_pid(&self) -> Option<u32> {
+        self.lease.as_ref().map(|lease| lease.server().pid)
+    }
+
     /// The store, opened in this process to check what the command line left.
     pub fn open(&self) -> Graph {
         match &self.lease {
@@ -164,6 +170,8 @@ struct Server {
     dir: PathBuf,
     query: String,
     update: String,
+    /// The store's process.
+    pid: u32,
 }
 
 impl Server {
@@ -192,6 +200,7 @@ impl Server {
         Self {
             query: field("query"),
             update: field("update"),
+            pid: field("pid").parse().expect("a process id"),
             dir,
         }
     }
