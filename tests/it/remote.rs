@@ -927,7 +927,7 @@ async fn a_write_that_fails_midway_is_undone_and_one_that_fails_late_is_kept() {
 const COMPILER_OVERFLOW: &str = "Virtuoso 42000 Error SQ200: Stack Overflow in cost model\n\nSPARQL query:\nSELECT DISTINCT ?entity ?class ?graph WHERE { ... }";
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_query_the_stores_compiler_gave_up_on_is_sent_once_more_and_an_answer_it_cut_is_refused() {
+async fn a_query_the_compiler_gave_up_on_is_sent_again_and_a_cut_answer_refused() {
     let (_store, proxy, graph) = seeded_behind_a_proxy();
     let remote = app(graph.clone());
     let named = "/api/queries/entities_without_source";
