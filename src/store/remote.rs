@@ -349,8 +349,8 @@ impl Remote {
         accept: &str,
     ) -> Result<ureq::http::Response<ureq::Body>, RemoteError> {
         // A query under a request's deadline tells the store that deadline, in milliseconds
-        // (`timeout`, which Virtuoso and Stardog take so; engines that take seconds wait
-        // longer, and others ignore it), a little early so that the store's answer arrives
+        // (`timeout`, which Virtuoso takes so; an engine reading seconds waits longer, and
+        // oxigraph's server ignores it), a little early so that the store's answer arrives
         // before this client stops waiting: the store stops the query there instead of
         // working on after this server has given up on it.
         let deadline = (form.first().is_some_and(|(key, _)| *key == "query")
