@@ -436,6 +436,28 @@ fn record_loads(audit: &Audit, command: &str, results: &[ReportResult]) {
     );
 }
 
+/// Records a command's write that concerns no report: plain RDF loaded into a graph, a
+/// backup taken, a store restored; `target` says where to or from.
+fn record_write(
+    audit: &Audit,
+    command: &str,
+    action: &'static str,
+    target: String,
+    succeeded: bool,
+) {
+    audit.record_command(
+        &audit::Note {
+            action,
+            target: Some(target),
+            ..audit::Note::default()
+        },
+        audit::Command {
+            name: command,
+            succeeded,
+        },
+    );
+}
+
 fn load_reports(
     data: &DataArgs,
     paths: &[PathBuf],
@@ -832,16 +854,12 @@ fn load_raw(
     };
     let outcome = ingest::load_paths(&graph, paths, &options);
     bar.finish_and_clear();
-    audit.record_command(
-        &audit::Note {
-            action: "graph.load",
-            target: Some(graph_iri.to_owned()),
-            ..audit::Note::default()
-        },
-        audit::Command {
-            name: "load",
-            succeeded: outcome.is_ok(),
-        },
+    record_write(
+        &audit,
+        "load",
+        "graph.load",
+        graph_iri.to_owned(),
+        outcome.is_ok(),
     );
     let summary = outcome.context("nothing was loaded")?;
     let seconds = summary.elapsed.as_secs_f64().max(1e-9);
@@ -1223,16 +1241,12 @@ fn backup(data: &DataArgs, target: &Path, audit_args: &AuditArgs) -> anyhow::Res
         Ok(graph) => {
             let audit = open_audit(data, audit_args, false)?;
             let copied = graph.backup(&target);
-            audit.record_command(
-                &audit::Note {
-                    action: "backup",
-                    target: Some(target.display().to_string()),
-                    ..audit::Note::default()
-                },
-                audit::Command {
-                    name: "backup",
-                    succeeded: copied.is_ok(),
-                },
+            record_write(
+                &audit,
+                "backup",
+                "backup",
+                target.display().to_string(),
+                copied.is_ok(),
             );
             copied.with_context(|| {
                 format!("backing up {} into {}", folder.display(), target.display())
@@ -1304,16 +1318,12 @@ fn restore(data: &DataArgs, backup: &Path, audit_args: &AuditArgs) -> anyhow::Re
         .with_context(|| format!("moving the restored store to {}", folder.display()))?;
     // The first line of the restored store's log (the folder was new, and the backup
     // holds the store alone): where its content came from.
-    open_audit(data, audit_args, false)?.record_command(
-        &audit::Note {
-            action: "restore",
-            target: Some(source.display().to_string()),
-            ..audit::Note::default()
-        },
-        audit::Command {
-            name: "restore",
-            succeeded: true,
-        },
+    record_write(
+        &open_audit(data, audit_args, false)?,
+        "restore",
+        "restore",
+        source.display().to_string(),
+        true,
     );
     eprintln!(
         "restored {quads} quads from {} into {}",

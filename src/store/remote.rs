@@ -245,6 +245,11 @@ impl RemoteError {
     }
 }
 
+/// Whether a form sent to the store is a query (not an update).
+fn asks_a_query(form: &[(&str, &str)]) -> bool {
+    form.first().is_some_and(|(key, _)| *key == "query")
+}
+
 /// How much sooner than this server's deadline a store is told to stop a query, and how
 /// much sooner than that it may stop and still be taken to have stopped at the deadline
 /// (the two ends' clocks start apart by the time the request takes to arrive).
@@ -329,10 +334,7 @@ impl Remote {
         accept: &str,
     ) -> Result<ureq::http::Response<ureq::Body>, RemoteError> {
         match self.post_once(url, form, accept) {
-            Err(error)
-                if error.is_compiler_overflow()
-                    && form.first().is_some_and(|(key, _)| *key == "query") =>
-            {
+            Err(error) if error.is_compiler_overflow() && asks_a_query(form) => {
                 tracing::warn!(%error, "the remote store's query compiler overflowed; sending the query once more");
                 self.sent_again
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -353,9 +355,7 @@ impl Remote {
         // oxigraph's server ignores it), a little early so that the store's answer arrives
         // before this client stops waiting: the store stops the query there instead of
         // working on after this server has given up on it.
-        let deadline = (form.first().is_some_and(|(key, _)| *key == "query")
-            && !super::may_wait_long())
-        .then(|| {
+        let deadline = (asks_a_query(form) && !super::may_wait_long()).then(|| {
             self.config
                 .timeout
                 .saturating_sub(TIME_LIMIT_SLACK)
