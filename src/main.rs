@@ -1299,6 +1299,13 @@ fn restore(data: &DataArgs, backup: &Path, audit_args: &AuditArgs) -> anyhow::Re
             folder.display()
         );
     }
+    // A log named with --audit-log is opened before anything is written, as by every
+    // command; the default one lives in the folder the restore makes, and is opened once
+    // that folder is in place.
+    let named_log = match audit_args.audit_log {
+        Some(_) => Some(open_audit(data, audit_args, false)?),
+        None => None,
+    };
     // Copied beside the target, opened there to check it, then moved into place: a
     // restore that fails half way leaves no half store behind.
     let staging = Scratch(beside(folder, "restoring")?);
@@ -1318,8 +1325,12 @@ fn restore(data: &DataArgs, backup: &Path, audit_args: &AuditArgs) -> anyhow::Re
         .with_context(|| format!("moving the restored store to {}", folder.display()))?;
     // The first line of the restored store's log (the folder was new, and the backup
     // holds the store alone): where its content came from.
+    let audit = match named_log {
+        Some(audit) => audit,
+        None => open_audit(data, audit_args, false)?,
+    };
     record_write(
-        &open_audit(data, audit_args, false)?,
+        &audit,
         "restore",
         "restore",
         source.display().to_string(),

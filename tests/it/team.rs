@@ -858,6 +858,21 @@ fn the_command_lines_writes_are_recorded_in_the_stores_audit_log_with_who_ran_th
     assert_eq!(lines.len(), 1, "{lines:#?}");
     assert_eq!(lines[0]["command"], "restore");
     assert_eq!(lines[0]["target"], path(&target));
+    // A log named on the command line that cannot be written stops a restore before it
+    // makes the store.
+    let refused = folder.path().join("not-restored");
+    let unwritable = spyatlas(&[
+        "restore",
+        "--data",
+        path(&refused),
+        "--audit-log",
+        path(folder.path()),
+        path(&target),
+    ]);
+    assert!(!unwritable.status.success());
+    let message = String::from_utf8_lossy(&unwritable.stderr);
+    assert!(message.contains("--audit-log"), "{message}");
+    assert!(!refused.exists(), "the restore wrote nothing");
 
     // An import that stops at a file it cannot read still records what the files before
     // it loaded.
