@@ -155,6 +155,23 @@ pub enum RemoteError {
     /// The store's answer is not what was asked for.
     #[error("the answer of the SPARQL store at {url} does not parse: {message}")]
     Answer { url: String, message: String },
+    /// The store's answer broke off before its end: the connection closed early, or an
+    /// answer in SPARQL XML ended before `</sparql>`. Nothing of it is used.
+    #[error(
+        "the answer of the SPARQL store at {url} broke off after {read} bytes ({reason}), so none of it is used: ask again, and if it happens again, look at what is between spyatlas and the store"
+    )]
+    BrokenOff {
+        url: String,
+        read: u64,
+        reason: String,
+    },
+    /// The store sent a graph answer with no sign of where it ends: neither a
+    /// `Content-Length` nor chunks. Such an answer is refused, since one broken off
+    /// between two triples reads the same.
+    #[error(
+        "the SPARQL store at {url} sent a graph answer without Content-Length or chunked transfer encoding, so an answer broken off between two triples could not be told from a whole one: it is refused; put the store behind an HTTP server that frames its answers"
+    )]
+    Unframed { url: String },
     /// The store cut an answer short (Virtuoso's `ResultSetMaxRows`).
     #[error(
         "the SPARQL store at {url} cut its answer at {rows} rows: raise its cap (Virtuoso: ResultSetMaxRows in the [SPARQL] section of virtuoso.ini) above the number of quads in the store"
@@ -237,6 +254,12 @@ impl RemoteError {
             }
             Self::Answer { .. } | Self::Truncated { .. } => {
                 "the SPARQL store behind this server broke off its answer; the server log has the details".into()
+            }
+            Self::BrokenOff { .. } => {
+                "the answer of the SPARQL store behind this server broke off before its end, so none of it is shown: ask again; the server log has the details".into()
+            }
+            Self::Unframed { .. } => {
+                "the SPARQL store behind this server sent a graph answer without saying where it ends, so it is not shown; the server log has the details".into()
             }
             Self::TimeLimit { .. } => {
                 "the SPARQL store behind this server stopped the query at its own time limit, before this server's deadline: ask for less, or raise the store's limit (Virtuoso: MaxQueryExecutionTime in the [SPARQL] section of virtuoso.ini)".into()
@@ -549,13 +572,14 @@ impl Remote {
             let response = self.post(&self.config.query, &form, "application/n-triples")?;
             let url = self.config.query.clone();
             let token = current_token();
-            let reader = Deadline::new(response, token.clone());
+            let reader = Deadline::new(&url, response, token.clone(), Ending::Framed);
+            let broken = reader.broken();
             let triples = oxigraph::io::RdfParser::from_format(oxigraph::io::RdfFormat::NTriples)
                 .for_reader(reader)
                 .map(move |triple| {
                     triple
                         .map(oxigraph::model::Triple::from)
-                        .map_err(|error| read_error(&url, &token, error.to_string()))
+                        .map_err(|error| read_error(&url, &token, &broken, error.to_string()))
                 });
             return Ok(QueryResults::Graph(QueryTripleIter::new(triples)));
         }
@@ -1630,12 +1654,20 @@ fn parse_results(
     format: QueryResultsFormat,
 ) -> Result<QueryResults<'static>, StoreError> {
     let token = current_token();
-    let reader = BlankNodeLabels::new(Deadline::new(response, token.clone()));
+    let ending = match format {
+        QueryResultsFormat::Xml => Ending::XmlResults,
+        _ => Ending::Framed,
+    };
+    let body = Deadline::new(url, response, token.clone(), ending);
+    let broken = body.broken();
+    let reader = BlankNodeLabels::new(body);
     let parsed = QueryResultsParser::from_format(format)
         .for_reader(reader)
-        .map_err(|error| RemoteError::Answer {
-            url: url.to_owned(),
-            message: error.to_string(),
+        .map_err(|error| {
+            taken(&broken).unwrap_or_else(|| RemoteError::Answer {
+                url: url.to_owned(),
+                message: error.to_string(),
+            })
         })?;
     Ok(match parsed {
         ReaderQueryResultsParserOutput::Boolean(answer) => QueryResults::Boolean(answer),
@@ -1645,27 +1677,42 @@ fn parse_results(
             QueryResults::Solutions(QuerySolutionIter::new(
                 variables.into(),
                 solutions.map(move |solution| {
-                    solution.map_err(|error| read_error(&url, &token, error.to_string()))
+                    solution.map_err(|error| read_error(&url, &token, &broken, error.to_string()))
                 }),
             ))
         }
     })
 }
 
-/// The error of an answer that stopped being read: the deadline, or a broken answer.
+/// The error of an answer that stopped being read: the deadline, an answer that broke off
+/// (as `broken` tells), or one that does not parse.
 fn read_error(
     url: &str,
     token: &Option<oxigraph::sparql::CancellationToken>,
+    broken: &BrokenOff,
     message: String,
 ) -> QueryEvaluationError {
     if token.as_ref().is_some_and(|token| token.is_cancelled()) {
         QueryEvaluationError::Cancelled
     } else {
-        QueryEvaluationError::Dataset(Box::new(RemoteError::Answer {
-            url: url.to_owned(),
-            message,
-        }))
+        QueryEvaluationError::Dataset(Box::new(taken(broken).unwrap_or_else(|| {
+            RemoteError::Answer {
+                url: url.to_owned(),
+                message,
+            }
+        })))
     }
+}
+
+/// Where a [`Deadline`] leaves why its answer broke off, for the one who reads the
+/// parser's error (which holds only the text of the reader's).
+type BrokenOff = std::sync::Arc<Mutex<Option<RemoteError>>>;
+
+fn taken(broken: &BrokenOff) -> Option<RemoteError> {
+    broken
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take()
 }
 
 /// SPARQL XML results with Virtuoso's blank node labels (`nodeID://b10450`, not a valid
@@ -1751,17 +1798,51 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         .position(|window| window == needle)
 }
 
-/// The body of a response, which stops being read once its work is cancelled.
+/// How the end of an answer is told from a break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// SPARQL XML results: whole once `</sparql>` closes them. Their parser takes a
+    /// document that stops between two elements for a shorter one, so this is checked
+    /// whatever the HTTP framing.
+    XmlResults,
+    /// Any other format: whole when its HTTP framing says so (ureq checks a
+    /// `Content-Length`, and chunks ended by an empty one). An answer without either is
+    /// refused at its end, since nothing tells where it should end.
+    Framed,
+}
+
+/// The body of a response, which stops being read once its work is cancelled, and which
+/// is an error, not an end, when it breaks off ([`Ending`]).
 struct Deadline {
     body: ureq::BodyReader<'static>,
     token: Option<oxigraph::sparql::CancellationToken>,
+    url: String,
+    ending: Ending,
+    /// Whether the response has a `Content-Length` or chunked transfer encoding.
+    framed: bool,
+    /// How many bytes were read.
+    read: u64,
+    /// The last bytes read that are not white space, at most as many as in `</sparql>`.
+    last: Vec<u8>,
+    broken: BrokenOff,
 }
 
 impl Deadline {
+    const CLOSING: &'static [u8] = b"</sparql>";
+
     fn new(
+        url: &str,
         response: ureq::http::Response<ureq::Body>,
         token: Option<oxigraph::sparql::CancellationToken>,
+        ending: Ending,
     ) -> Self {
+        let headers = response.headers();
+        let chunked = headers
+            .get_all("transfer-encoding")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .any(|value| value.to_ascii_lowercase().contains("chunked"));
+        let framed = chunked || headers.contains_key("content-length");
         Self {
             body: response
                 .into_body()
@@ -1769,7 +1850,28 @@ impl Deadline {
                 .limit(u64::MAX)
                 .reader(),
             token,
+            url: url.to_owned(),
+            ending,
+            framed,
+            read: 0,
+            last: Vec::new(),
+            broken: BrokenOff::default(),
         }
+    }
+
+    /// Where this body leaves why it broke off.
+    fn broken(&self) -> BrokenOff {
+        std::sync::Arc::clone(&self.broken)
+    }
+
+    /// Records `error` as why the answer broke off, and gives it as a reading error.
+    fn break_off(&self, error: RemoteError) -> io::Error {
+        let message = error.to_string();
+        *self
+            .broken
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(error);
+        io::Error::other(message)
     }
 }
 
@@ -1782,8 +1884,51 @@ impl Read for Deadline {
         {
             return Err(io::Error::other("the query was cancelled"));
         }
-        self.body.read(buffer)
+        match self.body.read(buffer) {
+            Ok(0) if !buffer.is_empty() => match self.ending {
+                Ending::XmlResults if !self.last.ends_with(Self::CLOSING) => {
+                    Err(self.break_off(RemoteError::BrokenOff {
+                        url: self.url.clone(),
+                        read: self.read,
+                        reason: "it ends before </sparql>".into(),
+                    }))
+                }
+                Ending::Framed if !self.framed => Err(self.break_off(RemoteError::Unframed {
+                    url: self.url.clone(),
+                })),
+                _ => Ok(0),
+            },
+            Ok(read) => {
+                self.read += read as u64;
+                keep_end(&mut self.last, &buffer[..read], Self::CLOSING.len());
+                Ok(read)
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => Err(error),
+            Err(error) => Err(self.break_off(RemoteError::BrokenOff {
+                url: self.url.clone(),
+                read: self.read,
+                reason: error.to_string(),
+            })),
+        }
     }
+}
+
+/// Keeps in `last` the last `length` bytes that are not white space of what was read,
+/// `chunk` being the newest part of it.
+fn keep_end(last: &mut Vec<u8>, chunk: &[u8], length: usize) {
+    let mut end: Vec<u8> = chunk
+        .iter()
+        .rev()
+        .filter(|byte| !byte.is_ascii_whitespace())
+        .take(length)
+        .copied()
+        .collect();
+    end.reverse();
+    if end.len() < length {
+        let keep = last.len().saturating_sub(length - end.len());
+        end.splice(0..0, last.drain(keep..));
+    }
+    *last = end;
 }
 
 /// A digest challenge (`WWW-Authenticate: Digest ...`).
@@ -1994,6 +2139,24 @@ mod tests {
             expected.contains("&lt;bnode&gt;nodeID://x"),
             "an escaped literal is left"
         );
+    }
+
+    #[test]
+    fn the_end_of_an_answer_is_seen_wherever_reads_cut_it() {
+        let text = b"<results></results>\n</sparql>\n \n";
+        for size in 1..=text.len() {
+            let mut last = Vec::new();
+            for chunk in text.chunks(size) {
+                keep_end(&mut last, chunk, b"</sparql>".len());
+            }
+            assert_eq!(last, b"</sparql>", "read {size} bytes at a time");
+        }
+        let mut last = Vec::new();
+        keep_end(&mut last, b"</result>\n", 9);
+        keep_end(&mut last, b"  ", 9);
+        assert_eq!(last, b"</result>", "white space alone keeps what was seen");
+        keep_end(&mut last, b"<", 9);
+        assert_eq!(last, b"/result><");
     }
 
     #[test]

@@ -634,16 +634,31 @@ enum Failure {
 /// next `times` of them are answered 500 with `body` instead of being passed on; `seen`
 /// counts them all.
 /// With `anytime`, the refusal is Virtuoso's answer cut at a time limit instead: 200, an
-/// empty answer, `X-SQL-State: S1TAT` and `body` as `X-SQL-Message`. `timeout` keeps the
-/// `timeout` parameter of the last such request.
+/// empty answer, `X-SQL-State: S1TAT` and `body` as `X-SQL-Message`. With `short`, it is
+/// the store's own answer, broken off where `body` first occurs ([`Framing`]). `timeout`
+/// keeps the `timeout` parameter of the last such request.
 #[derive(Default)]
 struct Refusal {
     marker: String,
     times: u32,
     body: String,
     anytime: bool,
+    short: Option<Framing>,
     seen: u32,
     timeout: Option<String>,
+}
+
+/// How [`FailingProxy`] sends an answer it breaks off: the store's answer is passed on up
+/// to the end of the line where a given text first occurs (a boundary between elements,
+/// or between triples), and the connection is closed there.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Framing {
+    /// With the `content-length` of the whole answer.
+    Length,
+    /// In `transfer-encoding: chunked`, without the last, empty chunk.
+    Chunked,
+    /// With neither: an answer that ends where the connection does, as HTTP/1.0 allows.
+    Close,
 }
 
 /// An HTTP proxy in front of a store's endpoint that fails one write, or refuses marked
@@ -707,6 +722,18 @@ impl FailingProxy {
             times: 1,
             body: message.to_owned(),
             anytime: true,
+            ..Refusal::default()
+        };
+    }
+
+    /// Breaks off the store's answer to the next query holding `marker` at the end of the
+    /// line where `after` first occurs, sent in `framing`.
+    fn break_off(&self, marker: &str, after: &str, framing: Framing) {
+        *self.refusal.lock().unwrap() = Refusal {
+            marker: marker.to_owned(),
+            times: 1,
+            body: after.to_owned(),
+            short: Some(framing),
             ..Refusal::default()
         };
     }
@@ -807,11 +834,39 @@ fn serve_proxied(
                     return None;
                 }
                 refusal.times -= 1;
-                Some((refusal.body.clone(), refusal.anytime))
+                Some((refusal.body.clone(), refusal.anytime, refusal.short))
             });
+        if let Some((after, _, Some(framing))) = &refusing {
+            let (status, content_type, body) = pass(&form);
+            let found = find(&body, after.as_bytes()).unwrap_or_else(|| {
+                panic!("{after:?} is not in {}", String::from_utf8_lossy(&body))
+            });
+            let cut = find(&body[found..], b"\n").map_or(body.len(), |end| found + end + 1);
+            assert!(cut < body.len(), "nothing is left to break off");
+            let framing_header = match framing {
+                Framing::Length => format!("content-length: {}\r\n", body.len()),
+                Framing::Chunked => "transfer-encoding: chunked\r\n".to_owned(),
+                Framing::Close => "connection: close\r\n".to_owned(),
+            };
+            let mut sent = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\n{framing_header}\r\n"
+            )
+            .into_bytes();
+            if *framing == Framing::Chunked {
+                sent.extend_from_slice(format!("{cut:x}\r\n").as_bytes());
+                sent.extend_from_slice(&body[..cut]);
+                sent.extend_from_slice(b"\r\n");
+            } else {
+                sent.extend_from_slice(&body[..cut]);
+            }
+            let _ = writer.write_all(&sent);
+            let _ = writer.flush();
+            let _ = writer.shutdown(std::net::Shutdown::Both);
+            return;
+        }
         let mut extra = String::new();
         let (status, content_type, body) = match (refusing, failing) {
-            (Some((message, true)), _) => {
+            (Some((message, true, _)), _) => {
                 extra = format!("x-sql-state: S1TAT\r\nx-sql-message: {message}\r\n");
                 (
                     200,
@@ -819,7 +874,7 @@ fn serve_proxied(
                     br#"<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head></head><results></results></sparql>"#.to_vec(),
                 )
             }
-            (Some((body, false)), _) => (500, "text/plain".into(), body.into_bytes()),
+            (Some((body, false, _)), _) => (500, "text/plain".into(), body.into_bytes()),
             (None, failing) => match failing {
                 Failure::None => pass(&form),
                 Failure::Before => (500, "text/plain".into(), b"simulated failure".to_vec()),
@@ -844,6 +899,13 @@ fn serve_proxied(
             return;
         }
     }
+}
+
+/// Where `needle` first occurs in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 /// A Virtuoso store holding the bundled data, a failing proxy in front of it, and the
@@ -1023,6 +1085,77 @@ async fn a_query_the_compiler_gave_up_on_is_sent_again_and_a_cut_answer_refused(
             .any(|name| name.as_str() == probe),
         "nothing was written"
     );
+}
+
+#[test]
+fn an_answer_broken_off_is_refused_not_taken_for_a_shorter_one() {
+    use oxigraph::sparql::QueryResults;
+    let (_store, proxy, graph) = seeded_behind_a_proxy();
+    let marker = "spyatlas-broken-off";
+    let select = format!(
+        "SELECT ?s ?label WHERE {{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label \
+         FILTER(?label != \"{marker}\") }} LIMIT 50"
+    );
+    let construct = format!(
+        "CONSTRUCT {{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label }} WHERE {{ \
+         ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label FILTER(?label != \"{marker}\") }} LIMIT 50"
+    );
+    // Whole, or the error of the first part that could not be read.
+    let answer = |text: &str| -> Result<usize, String> {
+        let query = spargebra::SparqlParser::new().parse_query(text).unwrap();
+        match graph
+            .query(query, spyatlas::store::Dataset::Union)
+            .map_err(|error| error.to_string())?
+        {
+            QueryResults::Solutions(solutions) => solutions
+                .map(|solution| solution.map_err(|error| error.to_string()))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|rows| rows.len()),
+            QueryResults::Graph(triples) => triples
+                .map(|triple| triple.map_err(|error| error.to_string()))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|triples| triples.len()),
+            QueryResults::Boolean(_) => panic!("no ASK here"),
+        }
+    };
+    let whole = answer(&select).unwrap();
+    assert_eq!(whole, 50);
+    assert!(
+        answer(&construct).unwrap() > 1,
+        "more triples than the first"
+    );
+
+    for framing in [Framing::Length, Framing::Chunked, Framing::Close] {
+        // Broken off before the first result, after the first, and after the first triple:
+        // each a well-formed beginning that a reader stopping at the end of its input
+        // would take for a shorter answer.
+        for (query, after) in [
+            (&select, "<results"),
+            (&select, "</result>"),
+            (&construct, "\n"),
+        ] {
+            proxy.break_off(marker, after, framing);
+            let broken = answer(query);
+            assert_eq!(proxy.seen(), 1, "{framing:?} after {after:?}: sent once");
+            let error = broken.expect_err(&format!(
+                "{framing:?}: an answer broken off after {after:?} is refused"
+            ));
+            // Triples that end with the connection may be all there is: such an answer is
+            // refused for what it lacks, every other for breaking off.
+            let said = if framing == Framing::Close && query == &construct {
+                "without Content-Length or chunked transfer encoding"
+            } else {
+                "broke off after"
+            };
+            assert!(
+                error.contains(said) && error.contains(&proxy.url),
+                "{framing:?} after {after:?}: {error}"
+            );
+        }
+    }
+    // The next answers are whole again.
+    proxy.refuse("", 0, "");
+    assert_eq!(answer(&select), Ok(whole));
 }
 
 #[tokio::test(flavor = "multi_thread")]
