@@ -644,6 +644,8 @@ struct Refusal {
     body: String,
     anytime: bool,
     short: Option<Framing>,
+    /// The status of a refusal: 500 unless set.
+    status: u16,
     seen: u32,
     timeout: Option<String>,
 }
@@ -874,7 +876,13 @@ fn serve_proxied(
                     br#"<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head></head><results></results></sparql>"#.to_vec(),
                 )
             }
-            (Some((body, false, _)), _) => (500, "text/plain".into(), body.into_bytes()),
+            (Some((body, false, _)), _) => {
+                let status = match refusal.lock().unwrap().status {
+                    0 => 500,
+                    status => status,
+                };
+                (status, "text/plain".into(), body.into_bytes())
+            }
             (None, failing) => match failing {
                 Failure::None => pass(&form),
                 Failure::Before => (500, "text/plain".into(), b"simulated failure".to_vec()),
@@ -1153,6 +1161,17 @@ fn an_answer_broken_off_is_refused_not_taken_for_a_shorter_one() {
             );
         }
     }
+    // Virtuoso answers 206 with part of an answer cut at its ExecutionTimeout: here, a
+    // whole document without rows.
+    proxy.refuse(
+        marker,
+        1,
+        r#"<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head><variable name="s"/></head><results></results></sparql>"#,
+    );
+    proxy.refusal.lock().unwrap().status = 206;
+    let error = answer(&select).expect_err("a 206 answer is refused");
+    assert!(error.contains("answered 206"), "{error}");
+
     // The next answers are whole again.
     proxy.refuse("", 0, "");
     assert_eq!(answer(&select), Ok(whole));
