@@ -1844,7 +1844,8 @@ impl Deadline {
             .iter()
             .filter_map(|value| value.to_str().ok())
             .any(|value| value.to_ascii_lowercase().contains("chunked"));
-        let framed = chunked || headers.contains_key("content-length");
+        // A 204 has no body by definition, so nothing of it can be missing.
+        let framed = chunked || headers.contains_key("content-length") || response.status() == 204;
         Self {
             body: response
                 .into_body()
