@@ -451,14 +451,10 @@ impl Remote {
                     .is_some_and(|deadline| elapsed + TIME_LIMIT_SLACK >= deadline),
             });
         }
-        if let Some(rows) = response
-            .headers()
-            .get("x-sparql-maxrows")
-            .and_then(|value| value.to_str().ok())
-        {
+        if let Some(rows) = header("x-sparql-maxrows") {
             return Err(RemoteError::Truncated {
                 url: url.to_owned(),
-                rows: rows.to_owned(),
+                rows,
             });
         }
         Ok(response)
@@ -530,7 +526,7 @@ impl Remote {
 
     fn ask(&self, query: &str) -> Result<bool, StoreError> {
         let response = self.post(&self.config.query, &[("query", query)], RESULTS)?;
-        match parse_results(&self.config.query, response, QueryResultsFormat::Xml)? {
+        match parse_results(&self.config.query, response)? {
             QueryResults::Boolean(answer) => Ok(answer),
             _ => Err(RemoteError::Answer {
                 url: self.config.query.clone(),
@@ -586,7 +582,7 @@ impl Remote {
             return Ok(QueryResults::Graph(QueryTripleIter::new(triples)));
         }
         let response = self.post(&self.config.query, &form, RESULTS)?;
-        parse_results(&self.config.query, response, QueryResultsFormat::Xml)
+        parse_results(&self.config.query, response)
     }
 
     /// The quads matching a pattern, at most `limit` of them; the engine's own graphs and
@@ -621,8 +617,7 @@ impl Remote {
             let _ = write!(query, " LIMIT {limit}");
         }
         let response = self.post(&self.config.query, &[("query", query.as_str())], RESULTS)?;
-        let QueryResults::Solutions(solutions) =
-            parse_results(&self.config.query, response, QueryResultsFormat::Xml)?
+        let QueryResults::Solutions(solutions) = parse_results(&self.config.query, response)?
         else {
             return Err(RemoteError::Answer {
                 url: self.config.query.clone(),
@@ -742,9 +737,7 @@ impl Remote {
             oxigraph::model::NamedNode::new_unchecked(WRITES_GRAPH),
             oxigraph::model::NamedNode::new_unchecked(DEFAULT_GRAPH),
         ];
-        if let QueryResults::Solutions(solutions) =
-            parse_results(&self.config.query, response, QueryResultsFormat::Xml)?
-        {
+        if let QueryResults::Solutions(solutions) = parse_results(&self.config.query, response)? {
             for solution in solutions {
                 if let Some(Term::NamedNode(graph)) = solution?.get("g") {
                     hidden.push(graph.clone());
@@ -762,8 +755,7 @@ impl Remote {
             graph_filter("?g")
         );
         let response = self.post(&self.config.query, &[("query", query.as_str())], RESULTS)?;
-        let QueryResults::Solutions(solutions) =
-            parse_results(&self.config.query, response, QueryResultsFormat::Xml)?
+        let QueryResults::Solutions(solutions) = parse_results(&self.config.query, response)?
         else {
             return Ok(Vec::new());
         };
@@ -816,8 +808,7 @@ impl Remote {
     /// The integer of `variable` in the first row of a SELECT query (0 when none).
     fn number(&self, query: &str, variable: &str) -> Result<u64, StoreError> {
         let response = self.post(&self.config.query, &[("query", query)], RESULTS)?;
-        let QueryResults::Solutions(mut solutions) =
-            parse_results(&self.config.query, response, QueryResultsFormat::Xml)?
+        let QueryResults::Solutions(mut solutions) = parse_results(&self.config.query, response)?
         else {
             return Ok(0);
         };
@@ -836,8 +827,7 @@ impl Remote {
             "SELECT ?mark WHERE {{ GRAPH <{WRITES_GRAPH}> {{ <{WRITES_GRAPH}> <{LAST_WRITE}> ?mark }} }}"
         );
         let response = self.post(&self.config.query, &[("query", query.as_str())], RESULTS)?;
-        let QueryResults::Solutions(mut solutions) =
-            parse_results(&self.config.query, response, QueryResultsFormat::Xml)?
+        let QueryResults::Solutions(mut solutions) = parse_results(&self.config.query, response)?
         else {
             return Ok(None);
         };
@@ -1648,22 +1638,17 @@ fn service_in(expression: &Expression) -> Option<oxigraph::model::NamedNode> {
     }
 }
 
-/// Reads a response as query results of `format`, stopping when the work's deadline
-/// passes.
+/// Reads a response as SPARQL XML results (what every query asks for: [`RESULTS`]),
+/// stopping when the work's deadline passes.
 fn parse_results(
     url: &str,
     response: ureq::http::Response<ureq::Body>,
-    format: QueryResultsFormat,
 ) -> Result<QueryResults<'static>, StoreError> {
     let token = current_token();
-    let ending = match format {
-        QueryResultsFormat::Xml => Ending::XmlResults,
-        _ => Ending::Framed,
-    };
-    let body = Deadline::new(url, response, token.clone(), ending);
+    let body = Deadline::new(url, response, token.clone(), Ending::XmlResults);
     let broken = body.broken();
     let reader = BlankNodeLabels::new(body);
-    let parsed = QueryResultsParser::from_format(format)
+    let parsed = QueryResultsParser::from_format(QueryResultsFormat::Xml)
         .for_reader(reader)
         .map_err(|error| {
             taken(&broken).unwrap_or_else(|| RemoteError::Answer {
